@@ -1,0 +1,212 @@
+"""The sandbox tenant's state: one consistent model that the ARM, Graph and token routes all read and change.
+
+Nothing here speaks HTTP. Routes translate between the wire formats and these objects; the model keeps the
+invariants that Azure keeps (a system-assigned identity lives and dies with its resource, ids recur
+byte-identical, a role assignment's principal may disappear and leave the assignment orphaned).
+
+All ids are GUID strings in lower case unless Azure itself keeps a caller's casing (a role assignment's
+``principal_id`` keeps the case it was created with). ARM resource ids keep the casing they were created with;
+lookups compare them case-insensitively through :func:`arm_key`.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+MANAGED_IDENTITY_SPN_PREFIX = "https://identity.azure.net/"
+
+
+def arm_key(resource_id: str) -> str:
+    """The case-insensitive key of an ARM id or scope (ARM compares ids without regard to case)."""
+    return "/" + "/".join(p for p in resource_id.lower().split("/") if p)
+
+
+def new_guid(seed: str | None = None) -> str:
+    """A GUID: random, or derived deterministically from ``seed`` (so fixtures recur byte-identical)."""
+    if seed is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "mitui-sandbox:" + seed))
+
+
+@dataclass
+class User:
+    """An Entra user (the admin who runs mitui is one)."""
+
+    id: str
+    display_name: str
+    user_principal_name: str
+    # Entra directory roles held, by display name, e.g. "Privileged Role Administrator", "Global Reader".
+    directory_roles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServicePrincipal:
+    """An Entra service principal: a resource app (Microsoft Graph), an app, or a managed identity."""
+
+    id: str  # object id (= principal id)
+    app_id: str  # client id
+    display_name: str
+    service_principal_type: Literal["Application", "ManagedIdentity", "Legacy", "SocialIdp"] = "Application"
+    # For managed identities: ["isExplicit=True|False", "<ARM resource id>"].
+    alternative_names: list[str] = field(default_factory=list)
+    service_principal_names: list[str] = field(default_factory=list)
+    # Graph-shaped appRole objects ({allowedMemberTypes, description, displayName, id, isEnabled, origin, value}).
+    app_roles: list[dict] = field(default_factory=list)
+    app_owner_organization_id: str | None = None
+    account_enabled: bool = True
+    directory_roles: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Subscription:
+    subscription_id: str
+    display_name: str
+    state: str = "Enabled"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ResourceGroup:
+    subscription_id: str
+    name: str
+    location: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.name}"
+
+
+@dataclass
+class Resource:
+    """Any ARM resource. A user-assigned identity is a Resource of type
+    ``Microsoft.ManagedIdentity/userAssignedIdentities`` with ``principal_id`` / ``client_id`` set."""
+
+    id: str  # full ARM id, as created
+    name: str
+    type: str  # e.g. "Microsoft.Automation/automationAccounts"
+    location: str
+    subscription_id: str
+    resource_group: str
+    tags: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None
+    sku: dict | None = None
+    properties: dict = field(default_factory=dict)
+    # identity block: system-assigned principal (None when the resource has none) and attached UAMI ids.
+    system_principal_id: str | None = None
+    system_client_id: str | None = None
+    user_assigned_identity_ids: list[str] = field(default_factory=list)
+    # set for user-assigned identities (the resource *is* an identity)
+    principal_id: str | None = None
+    client_id: str | None = None
+
+    @property
+    def is_user_assigned_identity(self) -> bool:
+        return self.type.lower() == "microsoft.managedidentity/userassignedidentities"
+
+
+@dataclass
+class FederatedCredential:
+    identity_id: str  # ARM id of the user-assigned identity
+    name: str
+    issuer: str
+    subject: str
+    audiences: list[str] = field(default_factory=lambda: ["api://AzureADTokenExchange"])
+
+
+@dataclass
+class RoleDefinition:
+    name: str  # the GUID
+    role_name: str
+    description: str
+    role_type: Literal["BuiltInRole", "CustomRole"]
+    permissions: list[dict]  # [{actions, notActions, dataActions, notDataActions}]
+    assignable_scopes: list[str] = field(default_factory=lambda: ["/"])
+    created_on: str | None = None
+    updated_on: str | None = None
+
+    def id_at(self, scope: str) -> str:
+        """The id ARM gives this definition when listed at ``scope`` (subscription form below a subscription)."""
+        sub = subscription_of(scope)
+        prefix = f"/subscriptions/{sub}" if sub else ""
+        return f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{self.name}"
+
+
+@dataclass
+class RoleAssignment:
+    name: str  # the GUID chosen by the client
+    scope: str  # as created
+    role_definition_id: str  # as ARM returns it: /subscriptions/{sub}/providers/.../roleDefinitions/{guid}
+    principal_id: str  # keeps the caller's casing
+    principal_type: str = "ServicePrincipal"
+    description: str | None = None
+    condition: str | None = None
+    condition_version: str | None = None
+    created_on: str = ""
+    updated_on: str = ""
+    created_by: str | None = None
+    updated_by: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{self.name}"
+
+    @property
+    def role_definition_name(self) -> str:
+        return self.role_definition_id.rsplit("/", 1)[-1].lower()
+
+
+@dataclass
+class AppRoleAssignment:
+    id: str  # opaque 43-character string
+    principal_id: str  # the service principal (or user/group) granted the role
+    resource_id: str  # the resource app's service principal object id
+    app_role_id: str
+    created_date_time: str = ""
+
+
+def subscription_of(scope: str) -> str | None:
+    parts = [p for p in scope.split("/") if p]
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        return parts[1]
+    return None
+
+
+class Tenant:
+    """The whole sandbox tenant. Routes hold ``tenant.lock`` while they read several collections that must agree,
+    and always while they change anything."""
+
+    def __init__(self, tenant_id: str, admin_user_id: str, default_domain: str = "contoso.onmicrosoft.com"):
+        self.tenant_id = tenant_id
+        self.admin_user_id = admin_user_id  # the principal every token endpoint signs in by default
+        self.default_domain = default_domain
+        self.lock = threading.RLock()
+        self.users: dict[str, User] = {}
+        self.service_principals: dict[str, ServicePrincipal] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self.resource_groups: dict[str, ResourceGroup] = {}  # arm_key(id) -> group
+        self.resources: dict[str, Resource] = {}  # arm_key(id) -> resource
+        self.federated_credentials: dict[str, FederatedCredential] = {}  # arm_key(fic id) -> credential
+        self.role_definitions: dict[str, RoleDefinition] = {}  # guid (lower) -> definition
+        self.role_assignments: dict[str, RoleAssignment] = {}  # guid (lower) -> assignment
+        self.app_role_assignments: dict[str, AppRoleAssignment] = {}  # id -> grant
+
+    # --- look-ups -------------------------------------------------------------------------------------------
+    def principal(self, object_id: str) -> User | ServicePrincipal | None:
+        key = object_id.lower()
+        return self.users.get(key) or self.service_principals.get(key)
+
+    def service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None:
+        app_id = app_id.lower()
+        for sp in self.service_principals.values():
+            if sp.app_id.lower() == app_id:
+                return sp
+        return None
+
+    def resource(self, resource_id: str) -> Resource | None:
+        return self.resources.get(arm_key(resource_id))

@@ -1,0 +1,192 @@
+"""The domain, in the admin's words. Plain, immutable data: no Textual, no Azure SDK.
+
+Every string that comes from Azure (names, tags, descriptions) is untrusted: these models carry it as it
+came; the UI decides how to render it (always as plain text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class IdentityKind(StrEnum):
+    SYSTEM = "system-assigned"
+    USER = "user-assigned"
+
+
+class Privilege(StrEnum):
+    """How much harm a right can do. Ordered: critical > high > normal."""
+
+    CRITICAL = "critical"  # can take over the tenant or the subscription (escalation paths, Owner, RBAC writes)
+    HIGH = "high"  # broad write or read of sensitive data
+    NORMAL = "normal"
+
+    @property
+    def rank(self) -> int:
+        return {"critical": 2, "high": 1, "normal": 0}[self.value]
+
+
+class ScopeLevel(StrEnum):
+    ROOT = "root"
+    MANAGEMENT_GROUP = "management group"
+    SUBSCRIPTION = "subscription"
+    RESOURCE_GROUP = "resource group"
+    RESOURCE = "resource"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str  # the subscription GUID
+    display_name: str
+    state: str = "Enabled"
+    tenant_id: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"/subscriptions/{self.id}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in principal, as read from its token."""
+
+    object_id: str
+    tenant_id: str
+    display_name: str = ""
+    kind: str = "user"  # "user" | "servicePrincipal" | "managedIdentity"
+
+
+@dataclass(frozen=True)
+class ManagedIdentity:
+    principal_id: str  # Entra object id of its service principal
+    client_id: str  # appId
+    name: str
+    kind: IdentityKind
+    # system-assigned: the ARM id of the resource that owns it; user-assigned: the identity's own ARM id.
+    resource_id: str
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
+    # ARM ids of the resources that use it (for system-assigned: the owner alone)
+    used_by: tuple[str, ...] = ()
+    # resource type of the owner (system-assigned) or "Microsoft.ManagedIdentity/userAssignedIdentities"
+    resource_type: str | None = None
+    # False when only Graph knows it (the caller cannot see its resource in ARM)
+    visible_in_arm: bool = True
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    id: str  # as ARM returns it
+    name: str  # the GUID
+    role_name: str
+    description: str = ""
+    role_type: str = "BuiltInRole"  # or "CustomRole"
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+    not_data_actions: tuple[str, ...] = ()
+    assignable_scopes: tuple[str, ...] = ("/",)
+    privilege: Privilege = Privilege.NORMAL
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    id: str  # full ARM id of the assignment
+    name: str  # GUID
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str = "ServicePrincipal"
+    role_name: str = ""  # resolved from the definitions; "" when unknown
+    scope_level: ScopeLevel = ScopeLevel.SUBSCRIPTION
+    # True when the scope is above the identity's own resource (the identity's resource inherits it)
+    inherited: bool = False
+    privilege: Privilege = Privilege.NORMAL
+    created_on: str | None = None
+
+
+@dataclass(frozen=True)
+class AppRole:
+    id: str
+    value: str
+    display_name: str = ""
+    description: str = ""
+    allowed_member_types: tuple[str, ...] = ("Application",)
+    is_enabled: bool = True
+    privilege: Privilege = Privilege.NORMAL
+
+    @property
+    def is_application_role(self) -> bool:
+        return "Application" in self.allowed_member_types
+
+
+@dataclass(frozen=True)
+class ResourceApp:
+    """A service principal that exposes app roles (Microsoft Graph, or any other API)."""
+
+    id: str  # service principal object id
+    app_id: str
+    display_name: str
+    app_roles: tuple[AppRole, ...] = ()
+
+    def role(self, app_role_id: str) -> AppRole | None:
+        key = app_role_id.lower()
+        return next((r for r in self.app_roles if r.id.lower() == key), None)
+
+
+@dataclass(frozen=True)
+class AppRoleAssignment:
+    id: str
+    principal_id: str
+    resource_id: str  # the resource app's service principal id
+    app_role_id: str
+    principal_display_name: str = ""
+    resource_display_name: str = ""
+    resource_app_id: str = ""
+    app_role_value: str = ""  # resolved from the resource app; "" when unknown
+    app_role_description: str = ""
+    privilege: Privilege = Privilege.NORMAL
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a long read, for the UI's progress display."""
+
+    step: str  # e.g. "subscriptions", "identities", "role assignments"
+    done: int
+    total: int
+    detail: str = ""  # e.g. the subscription just finished
+
+
+@dataclass
+class Inventory:
+    """Everything the main screen shows: the tenant's managed identities and what each may do."""
+
+    tenant_id: str
+    cloud: str
+    caller: Caller | None = None
+    subscriptions: list[Subscription] = field(default_factory=list)
+    identities: list[ManagedIdentity] = field(default_factory=list)
+    role_assignments: dict[str, list[RoleAssignment]] = field(default_factory=dict)  # principal id (lower) ->
+    app_role_assignments: dict[str, list[AppRoleAssignment]] = field(default_factory=dict)  # principal id ->
+    orphaned_role_assignments: list[RoleAssignment] = field(default_factory=list)
+    # What could not be read (a subscription the caller may not list, a fault past the retries): said, not dropped
+    problems: list[str] = field(default_factory=list)
+
+    def roles_of(self, identity: ManagedIdentity) -> list[RoleAssignment]:
+        return self.role_assignments.get(identity.principal_id.lower(), [])
+
+    def app_roles_of(self, identity: ManagedIdentity) -> list[AppRoleAssignment]:
+        return self.app_role_assignments.get(identity.principal_id.lower(), [])
