@@ -1,0 +1,64 @@
+"""Latency, fault injection and request statistics, shared by the ARM and Graph listeners.
+
+Faults are chosen deterministically from the seed and a request counter, so a run with the same seed and the
+same request sequence sees the same faults.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "drop")
+"""The default fault kinds. ``"drop-after-commit"`` (apply a write, then drop the connection) is opt-in."""
+
+ALL_FAULT_KINDS: tuple[str, ...] = (*FAULT_KINDS, "drop-after-commit")
+
+
+class Stats:
+    """Requests served, counted by method and route template (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def count(self, method: str, route: str) -> None:
+        with self._lock:
+            self._counts[f"{method.upper()} {route}"] += 1
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            by_route = dict(sorted(self._counts.items()))
+        return {"total": sum(by_route.values()), "byRoute": by_route}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+@dataclass
+class FaultPlan:
+    """Which requests fail, and how: a fraction ``rate`` of them, chosen from ``seed`` and a counter."""
+
+    rate: float = 0.0
+    seed: int = 0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    _counter: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def next_fault(self, is_write: bool) -> str | None:
+        """The fault for the next request, or None. ``drop-after-commit`` only applies to writes."""
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        if self.rate <= 0:
+            return None
+        rng = random.Random(f"{self.seed}:{n}")
+        if rng.random() >= self.rate:
+            return None
+        kinds = [k for k in self.kinds if is_write or k != "drop-after-commit"]
+        if not kinds:
+            return None
+        return rng.choice(kinds)
