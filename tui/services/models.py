@@ -18,9 +18,7 @@ class IdentityKind(StrEnum):
 class Privilege(StrEnum):
     """How much harm a right can do. Ordered: critical > high > normal."""
 
-    CRITICAL = (
-        "critical"  # can take over the tenant or the subscription (escalation paths, Owner, RBAC writes)
-    )
+    CRITICAL = "critical"  # can take over the tenant or the subscription (escalation paths, Owner, RBAC writes)
     HIGH = "high"  # broad write or read of sensitive data
     NORMAL = "normal"
 

@@ -1,0 +1,1 @@
+"""Data files the service layer ships (read through importlib.resources)."""

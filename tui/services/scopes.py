@@ -1,0 +1,75 @@
+"""ARM scopes: their level, their parent, and whether one contains another (case-insensitive, as ARM compares)."""
+
+from __future__ import annotations
+
+from tui.services.models import ScopeLevel
+
+
+def scope_key(scope: str) -> str:
+    """The case-insensitive key of an ARM id or scope ("/" for the root)."""
+    return "/" + "/".join(p for p in (scope or "").lower().split("/") if p)
+
+
+def scope_level(scope: str) -> ScopeLevel:
+    parts = [p for p in (scope or "").split("/") if p]
+    if not parts:
+        return ScopeLevel.ROOT
+    head = parts[0].lower()
+    if head == "providers":
+        if len(parts) >= 3 and parts[1].lower() == "microsoft.management" and parts[2].lower() == "managementgroups":
+            return ScopeLevel.MANAGEMENT_GROUP
+        return ScopeLevel.ROOT
+    if head == "subscriptions":
+        if len(parts) <= 2:
+            return ScopeLevel.SUBSCRIPTION
+        if len(parts) <= 4 and parts[2].lower() == "resourcegroups":
+            return ScopeLevel.RESOURCE_GROUP
+    return ScopeLevel.RESOURCE
+
+
+def contains(outer: str, inner: str) -> bool:
+    """True when ``inner`` is ``outer`` or below it. Management groups and the root contain everything
+    (their descendants are not known from an id alone)."""
+    if scope_level(outer) in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP):
+        return True
+    o, i = scope_key(outer), scope_key(inner)
+    return i == o or i.startswith(o + "/")
+
+
+def is_inherited(scope: str, resource_id: str) -> bool:
+    """True when an assignment at ``scope`` reaches ``resource_id`` from above (not at the resource itself)."""
+    return bool(resource_id) and scope_key(scope) != scope_key(resource_id) and contains(scope, resource_id)
+
+
+def subscription_of(scope: str) -> str | None:
+    parts = [p for p in (scope or "").split("/") if p]
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        return parts[1].lower()
+    return None
+
+
+def resource_group_of(scope: str) -> str | None:
+    parts = [p for p in (scope or "").split("/") if p]
+    if len(parts) >= 4 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups":
+        return parts[3]
+    return None
+
+
+def last_segment(scope: str) -> str:
+    parts = [p for p in (scope or "").split("/") if p]
+    return parts[-1] if parts else "/"
+
+
+def resource_type_of(resource_id: str) -> str | None:
+    """``Microsoft.Web/sites`` for ``/subscriptions/../providers/Microsoft.Web/sites/app`` (nested types joined)."""
+    parts = [p for p in (resource_id or "").split("/") if p]
+    low = [p.lower() for p in parts]
+    if "providers" not in low:
+        return None
+    i = len(low) - 1 - low[::-1].index("providers")
+    rest = parts[i + 1 :]
+    if len(rest) < 3:
+        return None
+    namespace, pairs = rest[0], rest[1:]
+    types = [pairs[j] for j in range(0, len(pairs), 2)]
+    return "/".join([namespace, *types])
