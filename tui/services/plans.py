@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from tui.services.errors import MituiError
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
@@ -114,6 +115,7 @@ class Change:
     assignment_id: str | None
     message: str
     request_ids: tuple[str, ...] = ()
+    error: MituiError | None = field(default=None, compare=False)  # the error behind a "failed" outcome
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,128 @@
+"""What the service layer needs from Azure: a Protocol of async reads and writes returning domain models.
+
+tui/azure/backend.py implements it over the real SDKs. Every method raises only tui.services.errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tui.services.models import (
+    AppRoleAssignment,
+    Caller,
+    FederatedCredential,
+    ResourceApp,
+    RoleAssignment,
+    RoleDefinition,
+    ScopeLevel,
+    Subscription,
+)
+
+
+@dataclass(frozen=True)
+class DirectoryIdentity:
+    """A managed identity's service principal as Graph lists it."""
+
+    principal_id: str
+    client_id: str
+    display_name: str
+    resource_id: str  # from alternativeNames ("" when absent)
+    user_assigned: bool  # alternativeNames isExplicit=True
+
+
+@dataclass(frozen=True)
+class ArmResource:
+    """A resource as ARM lists it, with its identity block (if any)."""
+
+    id: str
+    name: str
+    type: str
+    location: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    system_principal_id: str | None = None
+    # ARM id of each attached user-assigned identity -> (principal id, client id)
+    user_assigned: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # set for user-assigned identities read from Microsoft.ManagedIdentity (principal id, client id)
+    principal_id: str | None = None
+    client_id: str | None = None
+
+    @property
+    def is_user_assigned_identity(self) -> bool:
+        return self.type.lower() == "microsoft.managedidentity/userassignedidentities"
+
+
+@dataclass(frozen=True)
+class Written:
+    """The result of a write: what the service answered, and its request ids."""
+
+    value: RoleAssignment | AppRoleAssignment | None
+    request_ids: tuple[str, ...] = ()
+
+
+class Backend(Protocol):
+    cloud_name: str
+    tenant_id: str
+    caller: Caller
+    graph_url: str  # e.g. "https://graph.microsoft.com" (no /v1.0)
+    arm_url: str
+
+    # --- reads --------------------------------------------------------------------------------------------------
+    async def list_subscriptions(self) -> list[Subscription]: ...
+
+    async def list_managed_identity_principals(self) -> list[DirectoryIdentity]: ...
+
+    async def list_resource_apps(self) -> list[ResourceApp]:
+        """Every service principal that exposes app roles to applications (tenant-wide)."""
+        ...
+
+    async def list_user_assigned_identities(self, subscription_id: str) -> list[ArmResource]: ...
+
+    async def list_resources(self, subscription_id: str) -> list[ArmResource]:
+        """Every resource of the subscription (its identity block parsed when present)."""
+        ...
+
+    async def list_role_assignments(self, subscription_id: str) -> list[RoleAssignment]:
+        """All assignments that apply in the subscription (at, below and above it): one listing, every page."""
+        ...
+
+    async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]: ...
+
+    async def get_role_assignment(self, assignment_id: str) -> RoleAssignment | None: ...
+
+    async def list_role_definitions(self, scope: str, role_type: str | None = None) -> list[RoleDefinition]:
+        """Definitions assignable at scope; role_type "BuiltInRole" / "CustomRole" filters."""
+        ...
+
+    async def list_app_role_assignments(self, principal_ids: list[str]) -> dict[str, list[AppRoleAssignment]]:
+        """The grants held by each principal (identity side; batched)."""
+        ...
+
+    async def list_app_role_assigned_to(self, resource_ids: list[str]) -> list[AppRoleAssignment]:
+        """Every grant of each resource app's roles (resource side; batched)."""
+        ...
+
+    async def get_resource_app(self, app_id: str) -> ResourceApp | None: ...
+
+    async def search_resource_apps(self, text: str) -> list[ResourceApp]: ...
+
+    async def existing_object_ids(self, object_ids: list[str]) -> set[str]:
+        """Which of these directory object ids still exist (getByIds), lower-case."""
+        ...
+
+    async def list_federated_credentials(self, identity_resource_id: str) -> list[FederatedCredential]: ...
+
+    async def child_scopes(self, scope: str) -> list[tuple[str, str, ScopeLevel]]: ...
+
+    # --- writes -------------------------------------------------------------------------------------------------
+    async def create_role_assignment(
+        self, scope: str, name: str, role_definition_id: str, principal_id: str
+    ) -> Written: ...
+
+    async def delete_role_assignment(self, assignment_id: str) -> Written: ...
+
+    async def create_app_role_assignment(self, principal_id: str, resource_id: str, app_role_id: str) -> Written: ...
+
+    async def delete_app_role_assignment(self, principal_id: str, assignment_id: str) -> Written: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,441 @@
+"""Loading the inventory: every managed identity of the tenant, and what each may do.
+
+Request pattern (counts grow with subscriptions and pages, never with identities):
+
+* tenant-wide, concurrently: subscriptions (1 listing), managed-identity service principals (Graph, every
+  page of 999), resource apps (service principals exposing app roles, every page), built-in role
+  definitions (1 listing);
+* per subscription, concurrently (bounded): resources (every page) and role assignments (ONE listing, every
+  page); custom role definitions only for subscriptions whose assignments reference a definition not yet
+  known (once per subscription that needs it);
+* app role grants by the cheaper side: ``appRoleAssignedTo`` of each resource app, or ``appRoleAssignments``
+  of each identity, 20 per Graph ``$batch``;
+* orphans: one ``getByIds`` per 1000 assigned service-principal ids that are neither identities nor apps.
+
+All joins are dictionary look-ups. What could not be read goes to ``Inventory.problems``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TypeVar
+
+from tui.services.backend import ArmResource, Backend, DirectoryIdentity
+from tui.services.errors import MituiError
+from tui.services.models import (
+    AppRoleAssignment,
+    IdentityKind,
+    Inventory,
+    ManagedIdentity,
+    Privilege,
+    Progress,
+    ResourceApp,
+    RoleAssignment,
+    RoleDefinition,
+    Subscription,
+)
+from tui.services.odata import guid
+from tui.services.privilege import classify_app_role, classify_role
+from tui.services.scopes import (
+    is_inherited,
+    last_segment,
+    resource_group_of,
+    resource_type_of,
+    scope_key,
+    scope_level,
+    subscription_of,
+)
+
+DEFAULT_CONCURRENCY = 32
+BATCH = 20
+UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+T = TypeVar("T")
+
+ProgressFn = Callable[[Progress], None]
+
+
+def _definition_guid(role_definition_id: str) -> str:
+    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, MituiError):
+        return err.one_line()
+    return f"{type(err).__name__}: {err}"
+
+
+class _Loader:
+    def __init__(self, backend: Backend, progress: ProgressFn | None, concurrency: int) -> None:
+        self.b = backend
+        self.progress = progress
+        self.sem = asyncio.Semaphore(concurrency)
+        self.problems: list[str] = []
+
+    def report(self, step: str, done: int, total: int, detail: str = "") -> None:
+        if self.progress is not None:
+            with contextlib.suppress(Exception):  # a broken progress display must not break the load
+                self.progress(Progress(step, done, total, detail))
+
+    async def bounded(self, make: Callable[[], Awaitable[T]]) -> T:
+        async with self.sem:
+            return await make()
+
+    async def attempt(self, what: str, make: Callable[[], Awaitable[T]], default: T) -> T:
+        """Run a read; on failure record what is missing and carry on with ``default``."""
+        try:
+            return await make()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self.problems.append(f"{what}: {_describe(err)}")
+            return default
+
+
+async def load_inventory(
+    backend: Backend,
+    subscription_ids: list[str] | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Inventory:
+    ld = _Loader(backend, progress, concurrency)
+    wanted = {guid(s, "subscription id") for s in subscription_ids} if subscription_ids else None
+
+    ld.report("subscriptions", 0, 1)
+    subs_task = asyncio.ensure_future(backend.list_subscriptions())
+    mis_task = asyncio.ensure_future(
+        ld.attempt("Managed identities from Microsoft Graph", backend.list_managed_identity_principals, None)
+    )
+    apps_task = asyncio.ensure_future(ld.attempt("Resource apps from Microsoft Graph", backend.list_resource_apps, []))
+    builtin_task = asyncio.ensure_future(_quietly(backend.list_role_definitions("/", "BuiltInRole")))
+    try:
+        all_subs = await subs_task
+    except BaseException:
+        for t in (mis_task, apps_task, builtin_task):
+            t.cancel()
+        raise
+    subs = [s for s in all_subs if wanted is None or s.id.lower() in wanted]
+    if wanted:
+        missing = wanted - {s.id.lower() for s in subs}
+        for sub_id in sorted(missing):
+            ld.problems.append(f"Subscription {sub_id}: not visible to the signed-in principal")
+    ld.report("subscriptions", 1, 1, f"{len(subs)} subscriptions")
+
+    # --- per subscription: resources and role assignments ---------------------------------------------------
+    resources: list[ArmResource] = []
+    raw_assignments: dict[str, RoleAssignment] = {}
+    sub_of_assignment: dict[str, str] = {}
+    done = 0
+    readable_subs: set[str] = set()
+
+    async def one_subscription(sub: Subscription) -> None:
+        nonlocal done
+        res_task = ld.bounded(lambda: backend.list_resources(sub.id))
+        ra_task = ld.bounded(lambda: backend.list_role_assignments(sub.id))
+        res, ras = await asyncio.gather(res_task, ra_task, return_exceptions=True)
+        ok = True
+        if isinstance(res, BaseException):
+            if isinstance(res, asyncio.CancelledError):
+                raise res
+            ld.problems.append(f"Resources of {sub.display_name} ({sub.id}): {_describe(res)}")
+            ok = False
+        else:
+            resources.extend(res)
+        if isinstance(ras, BaseException):
+            if isinstance(ras, asyncio.CancelledError):
+                raise ras
+            ld.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(ras)}")
+        else:
+            for ra in ras:
+                key = ra.id.lower()
+                if key not in raw_assignments:
+                    raw_assignments[key] = ra
+                    sub_of_assignment[key] = sub.id
+        if ok:
+            readable_subs.add(sub.id.lower())
+        done += 1
+        ld.report("subscriptions read", done, len(subs), sub.display_name)
+
+    await asyncio.gather(*(one_subscription(s) for s in subs))
+
+    # --- role definitions: built-ins once, custom ones where referenced ---------------------------------------
+    definitions: dict[str, RoleDefinition] = {}
+    builtins = await builtin_task
+    if not builtins and subs:  # the root scope was not readable: the built-ins are the same at any subscription
+        builtins = await ld.attempt(
+            "Built-in role definitions",
+            lambda: backend.list_role_definitions(f"/subscriptions/{subs[0].id}", "BuiltInRole"),
+            [],
+        )
+    for rd in builtins:
+        definitions[rd.name.lower()] = replace(rd, privilege=classify_role(rd))
+    unresolved: dict[str, str] = {}  # subscription -> any
+    for key, ra in raw_assignments.items():
+        g = _definition_guid(ra.role_definition_id)
+        if g not in definitions:
+            unresolved.setdefault(sub_of_assignment[key], g)
+    if unresolved:
+        ld.report("custom roles", 0, len(unresolved))
+        results = await asyncio.gather(
+            *(
+                ld.attempt(
+                    f"Custom roles of subscription {sid}",
+                    lambda sid=sid: ld.bounded(
+                        lambda: backend.list_role_definitions(f"/subscriptions/{sid}", "CustomRole")
+                    ),
+                    [],
+                )
+                for sid in unresolved
+            )
+        )
+        for rds in results:
+            for rd in rds:
+                definitions.setdefault(rd.name.lower(), replace(rd, privilege=classify_role(rd)))
+        ld.report("custom roles", len(unresolved), len(unresolved))
+
+    # --- identities: Graph (tenant-wide) joined with ARM -----------------------------------------------------
+    directory: list[DirectoryIdentity] | None = await mis_task
+    ld.report("identities", 0, 1)
+    identities = _join_identities(directory, resources, wanted, readable_subs, subs)
+    if directory is None:
+        # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
+        identities = await _with_arm_user_identities(ld, identities, resources, subs)
+    ld.report("identities", 1, 1, f"{len(identities)} identities")
+    by_principal = {i.principal_id.lower(): i for i in identities}
+
+    # --- role assignments per identity ------------------------------------------------------------------------
+    role_assignments: dict[str, list[RoleAssignment]] = {}
+    for ra in raw_assignments.values():
+        ident = by_principal.get(ra.principal_id.lower())
+        if ident is None:
+            continue
+        role_assignments.setdefault(ra.principal_id.lower(), []).append(_resolve(ra, definitions, ident.resource_id))
+    for items in role_assignments.values():
+        items.sort(key=lambda a: (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope)))
+
+    # --- app role grants, by the cheaper side -----------------------------------------------------------------
+    apps: list[ResourceApp] = await apps_task
+    apps_by_id = {a.id.lower(): a for a in apps}
+    app_grants = await _app_role_grants(ld, identities, apps, apps_by_id)
+
+    # --- orphans ------------------------------------------------------------------------------------------------
+    orphans = await _orphans(ld, raw_assignments, by_principal, apps_by_id, definitions, directory is not None)
+
+    ld.report("done", 1, 1)
+    return Inventory(
+        tenant_id=backend.tenant_id,
+        cloud=backend.cloud_name,
+        caller=backend.caller,
+        subscriptions=subs,
+        identities=identities,
+        role_assignments=role_assignments,
+        app_role_assignments=app_grants,
+        orphaned_role_assignments=orphans,
+        problems=ld.problems,
+    )
+
+
+async def _quietly(aw: Awaitable[list[T]]) -> list[T]:
+    try:
+        return await aw
+    except MituiError:
+        return []
+
+
+def _resolve(ra: RoleAssignment, definitions: dict[str, RoleDefinition], resource_id: str) -> RoleAssignment:
+    rd = definitions.get(_definition_guid(ra.role_definition_id))
+    return replace(
+        ra,
+        role_name=rd.role_name if rd else ra.role_name,
+        privilege=rd.privilege if rd else ra.privilege,
+        scope_level=scope_level(ra.scope),
+        inherited=is_inherited(ra.scope, resource_id) if resource_id else False,
+    )
+
+
+def _join_identities(
+    directory: list[DirectoryIdentity] | None,
+    resources: list[ArmResource],
+    wanted: set[str] | None,
+    readable_subs: set[str],
+    subs: list[Subscription],
+) -> list[ManagedIdentity]:
+    by_key = {scope_key(r.id): r for r in resources}
+    users_of: dict[str, list[str]] = {}  # uami key -> resources using it
+    system_owner: dict[str, ArmResource] = {}  # principal id -> owning resource
+    for r in resources:
+        if r.system_principal_id:
+            system_owner[r.system_principal_id.lower()] = r
+        for uami_id in r.user_assigned:
+            users_of.setdefault(scope_key(uami_id), []).append(r.id)
+    identities: list[ManagedIdentity] = []
+    seen: set[str] = set()
+
+    def make(
+        principal_id: str, client_id: str, name: str, kind: IdentityKind, resource_id: str, res: ArmResource | None
+    ) -> ManagedIdentity:
+        sub = subscription_of(resource_id)
+        used_by: tuple[str, ...]
+        if kind is IdentityKind.USER:
+            used_by = tuple(sorted(users_of.get(scope_key(resource_id), []), key=str.lower))
+            rtype = UAMI_TYPE
+        else:
+            used_by = (res.id if res else resource_id,) if resource_id else ()
+            rtype = (res.type if res else None) or resource_type_of(resource_id)
+        return ManagedIdentity(
+            principal_id=principal_id,
+            client_id=client_id,
+            name=(res.name if res else "") or name or last_segment(resource_id),
+            kind=kind,
+            resource_id=res.id if res else resource_id,
+            subscription_id=sub,
+            resource_group=resource_group_of(resource_id),
+            location=res.location if res else None,
+            used_by=used_by,
+            resource_type=rtype,
+            visible_in_arm=res is not None,
+            tags=res.tags if res else (),
+        )
+
+    if directory is not None:
+        for d in directory:
+            pid = d.principal_id.lower()
+            if pid in seen:
+                continue
+            sub = subscription_of(d.resource_id)
+            if wanted is not None and (sub is None or sub not in wanted):
+                continue
+            kind = IdentityKind.USER if d.user_assigned else IdentityKind.SYSTEM
+            res = by_key.get(scope_key(d.resource_id)) if d.resource_id else None
+            if res is None and kind is IdentityKind.SYSTEM:
+                res = system_owner.get(pid)
+            seen.add(pid)
+            identities.append(make(d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res))
+    # identities ARM shows but Graph did not list (Graph unreadable, or replication lag)
+    for r in resources:
+        if r.system_principal_id and r.system_principal_id.lower() not in seen:
+            seen.add(r.system_principal_id.lower())
+            identities.append(make(r.system_principal_id, "", r.name, IdentityKind.SYSTEM, r.id, r))
+        if r.is_user_assigned_identity and r.principal_id and r.principal_id.lower() not in seen:
+            seen.add(r.principal_id.lower())
+            identities.append(make(r.principal_id, r.client_id or "", r.name, IdentityKind.USER, r.id, r))
+        for uami_id, (pid, cid) in r.user_assigned.items():
+            if pid and pid.lower() not in seen and scope_key(uami_id) not in by_key:
+                # attached from a subscription we cannot read
+                seen.add(pid.lower())
+                identities.append(make(pid, cid or "", last_segment(uami_id), IdentityKind.USER, uami_id, None))
+    identities.sort(key=lambda i: (i.name.lower(), i.principal_id))
+    return identities
+
+
+async def _with_arm_user_identities(
+    ld: _Loader, identities: list[ManagedIdentity], resources: list[ArmResource], subs: list[Subscription]
+) -> list[ManagedIdentity]:
+    lists = await asyncio.gather(
+        *(
+            ld.attempt(
+                f"User-assigned identities of {s.display_name}",
+                lambda s=s: ld.bounded(lambda: ld.b.list_user_assigned_identities(s.id)),
+                [],
+            )
+            for s in subs
+        )
+    )
+    extra = [u for lst in lists for u in lst]
+    return _join_identities(None, resources + extra, None, set(), subs) if extra else identities
+
+
+async def _app_role_grants(
+    ld: _Loader, identities: list[ManagedIdentity], apps: list[ResourceApp], apps_by_id: dict[str, ResourceApp]
+) -> dict[str, list[AppRoleAssignment]]:
+    if not identities:
+        return {}
+    principals = {i.principal_id.lower() for i in identities}
+    resource_apps = [a for a in apps if any(r.is_application_role for r in a.app_roles)]
+    identity_side = math.ceil(len(identities) / BATCH)
+    resource_side = math.ceil(len(resource_apps) / BATCH)
+    ld.report("app role grants", 0, 1)
+    grants: list[AppRoleAssignment] = []
+    if resource_apps and resource_side <= identity_side:
+        grants = await ld.attempt(
+            "App role grants (appRoleAssignedTo)",
+            lambda: ld.b.list_app_role_assigned_to([a.id for a in resource_apps]),
+            [],
+        )
+    elif identity_side:
+        per = await ld.attempt(
+            "App role grants (appRoleAssignments)",
+            lambda: ld.b.list_app_role_assignments([i.principal_id for i in identities]),
+            {},
+        )
+        grants = [g for lst in per.values() for g in lst]
+    out: dict[str, list[AppRoleAssignment]] = {}
+    seen: set[str] = set()
+    for g in grants:
+        pid = g.principal_id.lower()
+        if pid not in principals or g.id in seen:
+            continue
+        seen.add(g.id)
+        out.setdefault(pid, []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
+    for items in out.values():
+        items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
+    ld.report("app role grants", 1, 1, f"{len(seen)} grants")
+    return out
+
+
+def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssignment:
+    """Fill in the app role's value, description and privilege from the resource app."""
+    if app is None:
+        return g
+    role = app.role(g.app_role_id)
+    return replace(
+        g,
+        resource_display_name=g.resource_display_name or app.display_name,
+        resource_app_id=app.app_id,
+        app_role_value=role.value if role else g.app_role_value,
+        app_role_description=role.description if role else g.app_role_description,
+        privilege=role.privilege if role else classify_app_role(app.app_id, g.app_role_value),
+    )
+
+
+async def _orphans(
+    ld: _Loader,
+    raw: dict[str, RoleAssignment],
+    by_principal: dict[str, ManagedIdentity],
+    apps_by_id: dict[str, ResourceApp],
+    definitions: dict[str, RoleDefinition],
+    directory_complete: bool,
+) -> list[RoleAssignment]:
+    candidates = sorted(
+        {
+            ra.principal_id.lower()
+            for ra in raw.values()
+            if ra.principal_type == "ServicePrincipal"
+            and ra.principal_id.lower() not in by_principal
+            and ra.principal_id.lower() not in apps_by_id
+        }
+    )
+    if not candidates or not directory_complete:
+        return []
+    ld.report("orphaned assignments", 0, 1)
+    existing = await ld.attempt(
+        "Orphaned role assignments (getByIds)", lambda: ld.b.existing_object_ids(candidates), None
+    )
+    if existing is None:
+        return []
+    gone = set(candidates) - existing
+    orphans = [_resolve(ra, definitions, "") for ra in raw.values() if ra.principal_id.lower() in gone]
+    orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
+    ld.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
+    return orphans
+
+
+def highest_privilege(inventory: Inventory, identity: ManagedIdentity) -> Privilege:
+    levels = [a.privilege for a in inventory.roles_of(identity)] + [
+        a.privilege for a in inventory.app_roles_of(identity)
+    ]
+    return max(levels, key=lambda p: p.rank, default=Privilege.NORMAL)
