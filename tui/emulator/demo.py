@@ -26,8 +26,9 @@ AKS node resource group, on the node pool VMSS), **id-legacy-unused** (attached 
 (Development; federated credential for an Azure DevOps pipeline), **id-dev-tests** (Development),
 **id-backup-operator** (Shared Services), **id-finance-reporting** (Finance).
 
-Graph app role grants, among them high-privilege ones: aa-ops-prod holds RoleManagement.ReadWrite.Directory and
-AppRoleAssignment.ReadWrite.All; aa-identity-sync User.ReadWrite.All, Group.ReadWrite.All, Directory.Read.All;
+Graph app role grants, among them high-privilege ones: aa-ops-prod holds RoleManagement.ReadWrite.Directory,
+AppRoleAssignment.ReadWrite.All and Application.Read.All; aa-identity-sync User.ReadWrite.All,
+Group.ReadWrite.All, Directory.Read.All;
 func-invoice-mailer Mail.Send; id-hr-onboarding User.Read.All and Contoso HR API Employees.Read.All;
 func-payroll-export Contoso HR API Payroll.Export; id-dev-ci Application.Read.All; aa-shared-patching
 Device.Read.All; the app "Contoso Reporting Service" User.Read.All and HR API Reports.Read.
@@ -346,6 +347,7 @@ def build_demo_tenant() -> Tenant:
     for principal, resource_sp, value in (
         (aa_ops, graph, "RoleManagement.ReadWrite.Directory"),
         (aa_ops, graph, "AppRoleAssignment.ReadWrite.All"),
+        (aa_ops, graph, "Application.Read.All"),
         (aa_sync, graph, "User.ReadWrite.All"),
         (aa_sync, graph, "Group.ReadWrite.All"),
         (aa_sync, graph, "Directory.Read.All"),
