@@ -195,6 +195,8 @@ class Tenant:
         self.role_definitions: dict[str, RoleDefinition] = {}  # guid (lower) -> definition
         self.role_assignments: dict[str, RoleAssignment] = {}  # guid (lower) -> assignment
         self.app_role_assignments: dict[str, AppRoleAssignment] = {}  # id -> grant
+        # client secrets the login authority accepts, by app id (lower); see tokens.DEMO_CLIENT_SECRET too
+        self.client_secrets: dict[str, list[str]] = {}
 
     # --- look-ups -------------------------------------------------------------------------------------------
     def principal(self, object_id: str) -> User | ServicePrincipal | None:

@@ -1,0 +1,111 @@
+"""HTTP helpers shared by the ARM, Graph and token listeners: ids, JSON bodies, error envelopes."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Request bodies above this answer 413 (ARM's own limit on resource bodies is about 4 MB)."""
+
+JSON = "application/json"
+GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now_iso() -> str:
+    """``2024-05-01T12:00:00.1234567Z``-style timestamps (ARM writes seven fractional digits)."""
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 10_000_000):07d}Z"
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_response(
+    data: Any, status: int = 200, *, content_type: str = JSON, headers: dict | None = None
+) -> web.Response:
+    resp = web.Response(text=dumps(data), status=status, headers=headers)
+    resp.content_type = content_type.split(";")[0]
+    if ";" in content_type:
+        resp.headers["Content-Type"] = content_type
+    else:
+        resp.charset = "utf-8"
+    return resp
+
+
+class ArmError(Exception):
+    """An error answered in ARM's envelope ``{"error": {"code", "message"[, "target"]}}``."""
+
+    def __init__(self, status: int, code: str, message: str, *, target: str | None = None, headers: dict | None = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.target = target
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        err: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target:
+            err["target"] = self.target
+        return {"error": err}
+
+
+def arm_error_response(err: ArmError) -> web.Response:
+    return json_response(err.body(), err.status, headers=dict(err.headers))
+
+
+def graph_error_body(code: str, message: str, request_id: str) -> dict:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                "request-id": request_id,
+                "client-request-id": request_id,
+            },
+        }
+    }
+
+
+def graph_error_response(
+    status: int, code: str, message: str, request_id: str, headers: dict | None = None
+) -> web.Response:
+    return json_response(graph_error_body(code, message, request_id), status, content_type=GRAPH_JSON, headers=headers)
+
+
+async def read_json_object(request: web.Request) -> dict:
+    """The request body as a JSON object; :class:`ArmError` 400 for anything else, 413 when too big."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ArmError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as e:
+        raise ArmError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.") from e
+    if not raw.strip():
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: the body is empty.",
+        )
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: '{type(e).__name__}'.",
+        ) from e
+    if not isinstance(data, dict):
+        raise ArmError(400, "InvalidRequestContent", "The request content was invalid: a JSON object is expected.")
+    return data
