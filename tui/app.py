@@ -1,0 +1,186 @@
+"""The Textual app: connects through a session factory, then shows the main screen.
+
+The app never imports an Azure SDK or tui.azure (import-linter forbids it): it receives an async *session
+factory* — a callable returning a :class:`~tui.services.session.Session` (or ``(Session, resource, ...)`` whose
+extra items are closed on exit, as ``connect_demo()`` returns) — and calls it in a worker. ``tui.launch`` builds
+the factories from the command line; tests pass ``lambda: connect_demo()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui.config import Config
+from tui.services.errors import MituiError, SignInRequired
+from tui.widgets.safe_text import Redactor, clean
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
+
+SessionFactory = Callable[[], Awaitable[Any]]
+
+
+class MituiApp(App[int]):
+    """mitui: managed identities, what they may do, and safe changes."""
+
+    TITLE = "mitui"
+    CSS_PATH = "mitui.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (130, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Every key of this screen"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave mitui"),
+    ]
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        demo_factory: SessionFactory | None = None,
+        config: Config | None = None,
+        redact: bool = False,
+    ) -> None:
+        super().__init__()
+        self.session_factory = session_factory
+        self.demo_factory = demo_factory
+        self.config = config or Config()
+        self.redactor = Redactor(enabled=redact)
+        self.session: Session | None = None
+        self._resources: list[Any] = []
+        self.connect_error: MituiError | None = None
+
+    # --- start and stop ---------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from tui.screens.connecting import ConnectingScreen
+
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        else:
+            self.say(f"Unknown theme {self.config.theme!r} in the config file; using {self.theme}.", "warning")
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        for problem in self.config.problems:
+            self.say(problem, "warning", timeout=12)
+        self.push_screen(ConnectingScreen())
+        self.open_session(self.session_factory)
+
+    @work(exclusive=True, group="connect")
+    async def open_session(self, factory: SessionFactory) -> None:
+        """Call the factory; on success show the main screen, on failure the no-credentials screen."""
+        from tui.screens.main import MainScreen
+        from tui.screens.no_credentials import NoCredentialsScreen
+
+        try:
+            result = await factory()
+        except MituiError as exc:
+            self.connect_error = exc
+            self.switch_screen(NoCredentialsScreen(exc, demo_available=self.demo_factory is not None))
+            return
+        except Exception as exc:  # never a traceback: any other failure is a sign-in problem to explain
+            error = MituiError("Could not connect", f"{type(exc).__name__}: {clean(exc)}")
+            self.connect_error = error
+            self.switch_screen(NoCredentialsScreen(error, demo_available=self.demo_factory is not None))
+            return
+        await self._close_session()
+        if isinstance(result, tuple):
+            session, *resources = result
+            self._resources.extend(resources)
+        else:
+            session = result
+        self.session = session
+        self.switch_screen(MainScreen(session))
+
+    def open_demo(self) -> None:
+        from tui.screens.connecting import ConnectingScreen
+
+        if self.demo_factory is None:
+            self.say("The demo is not available here.", "warning")
+            return
+        self.switch_screen(ConnectingScreen("Starting the sandbox tenant…"))
+        self.open_session(self.demo_factory)
+
+    def retry_connect(self) -> None:
+        from tui.screens.connecting import ConnectingScreen
+
+        self.switch_screen(ConnectingScreen())
+        self.open_session(self.session_factory)
+
+    async def _close_session(self) -> None:
+        session, self.session = self.session, None
+        resources, self._resources = self._resources, []
+        for closable in [session, *reversed(resources)]:
+            if closable is None:
+                continue
+            for name in ("close", "stop", "aclose"):
+                method = getattr(closable, name, None)
+                if callable(method):
+                    try:
+                        outcome = method()
+                        if inspect.isawaitable(outcome):
+                            await outcome
+                    except Exception:  # closing must not turn a clean exit into a traceback
+                        pass
+                    break
+
+    async def on_unmount(self) -> None:
+        await self._close_session()
+
+    # --- shared helpers for screens ---------------------------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return True if self.session is None else bool(self.session.read_only)
+
+    def say(self, message: str, severity: str = "information", *, title: str = "", timeout: float = 5) -> None:
+        """A notification whose text is shown literally (it may carry names from Azure)."""
+        self.notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+
+    def show_error(self, error: BaseException, title: str | None = None) -> None:
+        """An error dialog with what went wrong and what to do. Never a traceback."""
+        from tui.screens.error import ErrorScreen
+
+        if not isinstance(error, MituiError):
+            error = MituiError(title or "Unexpected error", f"{type(error).__name__}: {clean(error)}")
+        self.push_screen(ErrorScreen(error))
+
+    # --- actions ----------------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key of the current screen is also a command in the palette (ctrl+p)."""
+        seen: set[str] = set()
+        for binding_key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            node = active.node
+
+            def run(action: str = binding.action, node: Any = node) -> None:
+                self.call_later(self.run_action, action, node)
+
+            key = self.get_key_display(binding) or binding_key
+            yield SystemCommand(binding.description, f"{binding.tooltip or binding.description} (key: {key})", run)
+        yield from super().get_system_commands(screen)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point for ``mitui`` with no subcommand (called by tui.cli)."""
+    from tui.launch import run as launch
+
+    return launch(args)
+
+
+__all__ = ["MituiApp", "SessionFactory", "run", "SignInRequired"]

@@ -1,0 +1,209 @@
+"""Assign an Azure role: pick the role (searchable; name, privilege, description), then the scope
+(subscription → resource group → resource, the identity's own resource suggested)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static, Tree
+from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode
+
+from tui.screens.picker import PickerScreen
+from tui.services.errors import MituiError
+from tui.services.models import ManagedIdentity, RoleDefinition, ScopeLevel, Subscription
+from tui.widgets.badges import privilege_badge
+from tui.widgets.safe_text import Redactor, safe_text
+from tui.widgets.virtual_table import Column, Row
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
+
+ROLE_COLUMNS = (
+    Column("role", "Role", 24, flex=1),
+    Column("privilege", "Privilege", 10),
+    Column("type", "Type", 7, drop=2),
+    Column("description", "Description", 20, flex=2, drop=1),
+)
+
+
+def role_rows(roles: list[RoleDefinition]) -> list[Row]:
+    ordered = sorted(roles, key=lambda r: r.role_name.lower())
+    return [
+        Row(
+            key=role.id.lower(),
+            cells=(
+                safe_text(role.role_name),
+                privilege_badge(role.privilege),
+                Text("custom" if role.role_type == "CustomRole" else "builtin", style="dim"),
+                safe_text(role.description),
+            ),
+            search=f"{role.role_name} {role.description} {role.privilege.value} {role.name}".lower(),
+            data=role,
+        )
+        for role in ordered
+    ]
+
+
+def _for_whom(verb: str, identity: ManagedIdentity, redactor: Redactor) -> Text:
+    title = Text(verb, style="bold")
+    title.append(" → ")
+    title.append_text(safe_text(redactor.name(identity.name), 50, style="bold"))
+    title.append(f"  ({identity.kind.value})", style="dim")
+    return title
+
+
+class RolePickerScreen(PickerScreen[RoleDefinition]):
+    COLUMNS = ROLE_COLUMNS
+    PLACEHOLDER = "search roles by name, description or privilege (e.g. reader, key vault, critical)"
+
+    def __init__(
+        self, session: Session, identity: ManagedIdentity, subscription: Subscription, redactor: Redactor | None = None
+    ) -> None:
+        redactor = redactor or Redactor()
+        super().__init__(_for_whom("Assign Azure role", identity, redactor), redactor)
+        self.session = session
+        self.identity = identity
+        self.subscription = subscription
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_status("Loading role definitions…")
+        self.load()
+
+    @work(exclusive=True, group="roles")
+    async def load(self) -> None:
+        try:
+            roles = await self.session.role_definitions(self.subscription.scope)
+        except MituiError as exc:
+            self.set_items([], empty_text="Could not load the roles.")
+            self.set_status(f"{exc.title}. {exc.hint}", style="red")
+            return
+        self.set_items(role_rows(roles))
+
+
+class ScopePickerScreen(ModalScreen[str | None]):
+    """Where the role applies. Suggested scopes first; the tree below browses the subscription lazily."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="scope-cancel"),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        identity: ManagedIdentity,
+        subscription: Subscription,
+        role: RoleDefinition,
+        redactor: Redactor | None = None,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.session = session
+        self.identity = identity
+        self.subscription = subscription
+        self.role = role
+        self.redactor = redactor or Redactor()
+        self.suggestions: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        red = self.redactor
+        title = _for_whom("Scope", self.identity, red)
+        title.append("  role ", style="dim")
+        title.append_text(safe_text(self.role.role_name, 40, style="bold"))
+        with Vertical(classes="dialog picker-dialog", id="scope-dialog"):
+            yield Static(title, classes="dialog-title")
+            yield Static(Text("Suggested (enter chooses)", style="bold dim"))
+            yield OptionList(*self._suggestions(), id="scope-suggested")
+            yield Static(Text("Browse (space opens, enter chooses)", style="bold dim"))
+            tree: Tree[tuple[str, ScopeLevel, bool]] = Tree(
+                self._label(self.subscription.display_name or self.subscription.id, ScopeLevel.SUBSCRIPTION),
+                data=(self.subscription.scope, ScopeLevel.SUBSCRIPTION, False),
+                id="scope-tree",
+            )
+            tree.auto_expand = False
+            yield tree
+            yield Static("", id="scope-status")
+        yield Footer()
+
+    def _label(self, name: str, level: ScopeLevel) -> Text:
+        label = safe_text(self.redactor.name(name), 60)
+        label.append(f"  {level.value}", style="dim")
+        return label
+
+    def _suggestions(self) -> list[Option]:
+        red = self.redactor
+        identity = self.identity
+        scopes: list[tuple[str, str]] = []
+        if (
+            identity.resource_id
+            and identity.subscription_id
+            and (identity.subscription_id.lower() == self.subscription.id.lower())
+        ):
+            own = "its own resource" if identity.kind.value == "system-assigned" else "the identity itself"
+            scopes.append((identity.resource_id, own))
+            for used in identity.used_by:
+                if used.lower() != identity.resource_id.lower():
+                    scopes.append((used, "a resource that uses it"))
+            if identity.resource_group:
+                scopes.append(
+                    (f"{self.subscription.scope}/resourceGroups/{identity.resource_group}", "its resource group")
+                )
+        scopes.append((self.subscription.scope, "the whole subscription"))
+        options = []
+        self.suggestions = []
+        for scope, why in scopes:
+            prompt = safe_text(red.id(scope), 90)
+            prompt.append(f"  {why}", style="dim")
+            self.suggestions.append(scope)
+            options.append(Option(prompt, id=f"scope-{len(options)}"))
+        return options
+
+    def on_mount(self) -> None:
+        self.query_one("#scope-suggested", OptionList).focus()
+        self.query_one("#scope-tree", Tree).root.expand()
+
+    @on(OptionList.OptionSelected, "#scope-suggested")
+    def _suggested(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.suggestions[event.option_index])
+
+    @on(Tree.NodeSelected, "#scope-tree")
+    def _tree_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.dismiss(event.node.data[0])
+
+    @on(Tree.NodeExpanded, "#scope-tree")
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        node = event.node
+        if node.data is not None and not node.data[2]:
+            node.data = (node.data[0], node.data[1], True)
+            self.load_children(node)
+
+    @work(group="scopes")
+    async def load_children(self, node: TreeNode[tuple[str, ScopeLevel, bool]]) -> None:
+        status = self.query_one("#scope-status", Static)
+        assert node.data is not None
+        status.update(Text("Loading…", style="dim"))
+        try:
+            children = await self.session.child_scopes(node.data[0])
+        except MituiError as exc:
+            status.update(safe_text(f"{exc.title}. {exc.hint}", style="red"))
+            node.data = (node.data[0], node.data[1], False)
+            return
+        for scope, name, level in sorted(children, key=lambda c: (c[2] != ScopeLevel.RESOURCE_GROUP, c[1].lower())):
+            node.add(
+                self._label(name, level),
+                data=(scope, level, False),
+                allow_expand=level is not ScopeLevel.RESOURCE,
+            )
+        status.update(Text(f"{len(children)} below" if children else "Nothing below.", style="dim"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

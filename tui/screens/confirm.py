@@ -1,0 +1,124 @@
+"""The confirmation dialog: the whole Plan before anything is sent. Cancel has the focus; critical rights need
+their name typed before Apply enables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from tui.widgets.badges import privilege_badge
+from tui.widgets.safe_text import Redactor, safe_text
+
+if TYPE_CHECKING:
+    from tui.services.plans import Plan
+
+TITLES = {
+    "assign-role": "Assign Azure role",
+    "remove-role": "Remove Azure role assignment",
+    "grant-app-role": "Grant app role",
+    "revoke-app-role": "Revoke app role",
+}
+VERBS = {"assign-role": "Assign", "remove-role": "Remove", "grant-app-role": "Grant", "revoke-app-role": "Revoke"}
+
+
+def plan_title(plan: Plan) -> str:
+    return TITLES.get(str(plan.action), str(plan.action))
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Returns True when the user applies the plan, False otherwise."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+
+    def __init__(self, plan: Plan, redactor: Redactor | None = None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.plan = plan
+        self.redactor = redactor or Redactor()
+
+    @property
+    def needs_typing(self) -> bool:
+        return bool(self.plan.requires_typed_confirmation) and not self._no_op
+
+    @property
+    def _no_op(self) -> bool:
+        """Assign/grant of something already there, or removal of something already gone: nothing to do."""
+        return bool(self.plan.nothing_to_do)
+
+    def _value(self, value: str) -> str:
+        plan = self.plan
+        if not self.redactor.enabled:
+            return value
+        if plan.identity.name:
+            value = value.replace(plan.identity.name, self.redactor.name(plan.identity.name))
+        return self.redactor.text(value)
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        action = str(plan.action)
+        with Vertical(id="confirm-dialog", classes="dialog"):
+            title = Text(plan_title(plan), style="bold")
+            title.append("  ")
+            title.append_text(privilege_badge(plan.privilege))
+            yield Static(title, classes="dialog-title", id="confirm-title")
+            with VerticalScroll(id="confirm-body"):
+                summary = Text()
+                for label, value in plan.summary():
+                    summary.append(f"{label:<14}", style="bold")
+                    summary.append_text(safe_text(self._value(value)))
+                    summary.append("\n")
+                summary.rstrip()
+                yield Static(summary, id="confirm-summary")
+                if self._no_op:
+                    note = (
+                        "Already in place: applying changes nothing."
+                        if action in ("assign-role", "grant-app-role")
+                        else "Already gone: there is nothing to remove."
+                    )
+                    yield Static(Text(note, style="bold"), id="confirm-exists", classes="-notice")
+                commands = Text()
+                commands.append("az\n", style="bold dim")
+                commands.append_text(safe_text(self._value(plan.az_command)))
+                commands.append("\n\nPowerShell\n", style="bold dim")
+                commands.append_text(safe_text(self._value(plan.powershell_command)))
+                yield Static(commands, id="confirm-commands")
+            if self.needs_typing:
+                prompt = Text("Critical right. Type ", style="bold")
+                prompt.append_text(safe_text(plan.right_name, style="bold reverse"))
+                prompt.append(" to enable Apply:", style="bold")
+                yield Static(prompt, id="confirm-type-prompt")
+                yield Input(placeholder="type the name shown above", id="confirm-typed")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="confirm-cancel", variant="primary")
+                yield Button(
+                    f"{VERBS.get(action, 'Apply')}",
+                    id="confirm-apply",
+                    variant="error" if plan.privilege != "normal" or not plan.action.adds else "success",
+                    disabled=self.needs_typing,
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-cancel", Button).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "confirm-typed":
+            self.query_one("#confirm-apply", Button).disabled = event.value.strip() != self.plan.right_name.strip()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "confirm-typed" and not self.query_one("#confirm-apply", Button).disabled:
+            self.dismiss(True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm-apply" and not event.button.disabled:
+            self.dismiss(True)
+        else:
+            self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,505 @@
+"""The main screen: subscriptions (left), identities (centre), the selected identity's details (right or below).
+
+Loads run in workers and post messages back; nothing here blocks the event loop. Write actions (assign, grant,
+remove) are linear flows in one worker each: picker → picker → Plan → confirmation → apply → refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from tui.services.errors import InvalidInput, MituiError
+from tui.services.models import (
+    IdentityKind,
+    Inventory,
+    ManagedIdentity,
+    Progress,
+    Subscription,
+)
+from tui.widgets.badges import highest, privilege_badge
+from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
+from tui.widgets.header import SessionHeader
+from tui.widgets.safe_text import Redactor, clean, safe_text
+from tui.widgets.virtual_table import Column, Row, VirtualTable
+
+if TYPE_CHECKING:
+    from tui.services.plans import Plan
+    from tui.services.session import Session
+
+ALL_SUBSCRIPTIONS = "all"
+GRAPH_ONLY = "graph-only"
+WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
+
+IDENTITY_COLUMNS = (
+    Column("name", "Name", 16, flex=1),
+    Column("kind", "Kind", 6),
+    Column("group", "Resource group", 14, flex=1, drop=3),
+    Column("principal", "Principal ID", 36, drop=4),
+    Column("roles", "Roles", 5, align="right"),
+    Column("app_roles", "App", 4, align="right", drop=1),
+    Column("privilege", "Privilege", 10),
+)
+
+
+def identity_rows(inventory: Inventory, redactor: Redactor) -> list[Row]:
+    """One table row per identity (CPU work: run it off the event loop for large tenants)."""
+    rows: list[Row] = []
+    for identity in inventory.identities:
+        roles = inventory.roles_of(identity)
+        grants = inventory.app_roles_of(identity)
+        top = highest([a.privilege for a in roles] + [g.privilege for g in grants])
+        rows.append(
+            Row(
+                key=identity.principal_id.lower(),
+                cells=(
+                    safe_text(redactor.name(identity.name)),
+                    Text("user" if identity.kind is IdentityKind.USER else "system"),
+                    safe_text(redactor.name(identity.resource_group or "")),
+                    safe_text(redactor.id(identity.principal_id)),
+                    Text(str(len(roles))),
+                    Text(str(len(grants))),
+                    privilege_badge(top) if top else Text(""),
+                ),
+                data=identity,
+            )
+        )
+    rows.sort(key=lambda r: (r.data.name.lower(), r.key))
+    return rows
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter identities: words, kind:user, priv:critical"),
+        Binding("a", "assign_role", "Assign role", id="assign-role", tooltip="Assign an Azure role to the identity"),
+        Binding("g", "grant_app_role", "Grant app role", id="grant-app-role", tooltip="Grant a Graph / API app role"),
+        Binding(
+            "delete", "remove", "Remove", id="remove", tooltip="Remove the selected role assignment or app role grant"
+        ),
+        Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
+        Binding("p", "app_roles", "App roles", id="app-roles", tooltip="Graph app roles and who holds them"),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read everything again"),
+        Binding("escape", "back", "Back", id="back", show=False, tooltip="Clear the filter / back to the list"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, inventory: Inventory, rows: list[Row]) -> None:
+            super().__init__()
+            self.inventory = inventory
+            self.rows = rows
+
+    class LoadProgress(Message):
+        def __init__(self, progress: Progress) -> None:
+            super().__init__()
+            self.progress = progress
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.inventory: Inventory | None = None
+        self.subscription_id: str | None = None  # None: all
+        self.identity_filter: Any = None
+        self.loading = False
+        self._selected_key: str | None = None
+
+    @property
+    def redactor(self) -> Redactor:
+        return getattr(self.app, "redactor", Redactor())
+
+    # --- layout -----------------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield SessionHeader(id="session-header")
+        with Horizontal(id="body"):
+            with Vertical(id="subscriptions-pane", classes="pane"):
+                yield Static("Subscriptions", classes="pane-title")
+                yield OptionList(id="subscriptions")
+            with Container(id="work"):
+                with Vertical(id="identities-pane", classes="pane"):
+                    yield Input(placeholder="filter: words, kind:user, priv:critical, rg:, sub:", id="filter")
+                    yield Static("", id="filter-error")
+                    yield VirtualTable(IDENTITY_COLUMNS, empty_text="No identities (yet)", id="identities")
+                    with Horizontal(id="status-row"):
+                        yield Static("", id="status")
+                        yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
+                yield IdentityDetails(id="details", classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        session = self.session
+        caller = session.caller
+        principal = caller.display_name or caller.object_id
+        self.query_one(SessionHeader).show(
+            cloud=session.cloud_name,
+            tenant=session.tenant_id,
+            principal=principal,
+            demo=bool(session.demo),
+            read_only=bool(session.read_only),
+            redactor=self.redactor,
+        )
+        self.query_one("#filter", Input).display = False
+        self.query_one("#filter-error", Static).display = False
+        self.query_one("#identities", VirtualTable).focus()
+        self.load()
+
+    # --- loading ----------------------------------------------------------------------------------------------
+    @work(exclusive=True, group="inventory")
+    async def load(self) -> None:
+        self.loading = True
+        self._set_status(Text("Loading the inventory…"))
+        self.query_one("#progress", ProgressBar).display = True
+        self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+
+        def progress(step: Progress) -> None:
+            self.post_message(self.LoadProgress(step))
+
+        try:
+            inventory = await self.session.load_inventory(progress=progress)
+        except MituiError as exc:
+            self.loading = False
+            self._finish_progress()
+            self._set_status(Text("Could not load the inventory. Press r to retry.", style="bold red"))
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return
+        if get_current_worker().is_cancelled:
+            return
+        rows = await asyncio.to_thread(identity_rows, inventory, self.redactor)
+        self.post_message(self.Loaded(inventory, rows))
+
+    def on_main_screen_load_progress(self, message: LoadProgress) -> None:
+        step = message.progress
+        bar = self.query_one("#progress", ProgressBar)
+        if step.total:
+            bar.update(total=step.total, progress=step.done)
+        status = Text(f"Loading {clean(step.step)} {step.done}/{step.total}" if step.total else f"Loading {step.step}")
+        if step.detail:
+            status.append(" · ")
+            status.append_text(safe_text(self.redactor.text(step.detail), 40))
+        self._set_status(status)
+
+    def on_main_screen_loaded(self, message: Loaded) -> None:
+        self.loading = False
+        self.inventory = message.inventory
+        self._finish_progress()
+        self._fill_subscriptions(message.inventory)
+        table = self.query_one("#identities", VirtualTable)
+        table.set_rows(message.rows)
+        self._apply_filter()
+        if self._selected_key:
+            table.move_to_key(self._selected_key)
+        self._show_selected()
+        self.refresh_bindings()
+
+    def _finish_progress(self) -> None:
+        self.query_one("#progress", ProgressBar).display = False
+
+    def _set_status(self, text: Text) -> None:
+        self.query_one("#status", Static).update(text)
+
+    def _summary_status(self) -> None:
+        inventory = self.inventory
+        if inventory is None:
+            return
+        table = self.query_one("#identities", VirtualTable)
+        text = Text(f"{table.row_count} of {len(inventory.identities)} identities")
+        if inventory.problems:
+            text.append(f" · {len(inventory.problems)} problem(s): ", style="bold yellow")
+            text.append_text(safe_text(self.redactor.text(inventory.problems[0]), 80, style="yellow"))
+        self._set_status(text)
+
+    def _fill_subscriptions(self, inventory: Inventory) -> None:
+        counts: dict[str, int] = {}
+        for identity in inventory.identities:
+            key = (identity.subscription_id or "").lower()
+            counts[key] = counts.get(key, 0) + 1
+        options = subscription_options(inventory.subscriptions, counts, len(inventory.identities), self.redactor)
+        subscriptions = self.query_one("#subscriptions", OptionList)
+        highlighted = self.subscription_id or ALL_SUBSCRIPTIONS
+        subscriptions.clear_options()
+        subscriptions.add_options(options)
+        try:
+            subscriptions.highlighted = subscriptions.get_option_index(highlighted)
+        except Exception:
+            subscriptions.highlighted = 0
+
+    # --- selection and filtering -----------------------------------------------------------------------------
+    @on(OptionList.OptionHighlighted, "#subscriptions")
+    def _subscription_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        option_id = event.option.id or ALL_SUBSCRIPTIONS
+        chosen = None if option_id == ALL_SUBSCRIPTIONS else option_id.lower()
+        if chosen != self.subscription_id:
+            self.subscription_id = chosen
+            self._apply_filter()
+
+    @on(OptionList.OptionSelected, "#subscriptions")
+    def _subscription_selected(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#identities", VirtualTable).focus()
+
+    @on(VirtualTable.Highlighted, "#identities")
+    def _identity_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        key = event.row.key if event.row else None
+        if key != self._selected_key or event.row is None:
+            self._selected_key = key
+            self._show_selected()
+        self.refresh_bindings()
+
+    @on(VirtualTable.Selected, "#identities")
+    def _identity_selected(self, event: VirtualTable.Selected) -> None:
+        self.query_one(IdentityDetails).query_one("Tabs").focus()
+
+    def selected_identity(self) -> ManagedIdentity | None:
+        row = self.query_one("#identities", VirtualTable).current
+        return row.data if row is not None else None
+
+    def _show_selected(self) -> None:
+        details = self.query_one(IdentityDetails)
+        identity = self.selected_identity()
+        details.show(identity, self.inventory, cloud_name=self.session.cloud_name, redactor=self.redactor)
+        if details.active == TAB_FEDERATED:
+            self.load_federated()
+
+    @on(IdentityDetails.TabActivated)
+    def _tab_activated(self, event: IdentityDetails.TabActivated) -> None:
+        if event.pane.id == TAB_FEDERATED:
+            self.load_federated()
+
+    @work(exclusive=True, group="federated")
+    async def load_federated(self) -> None:
+        details = self.query_one(IdentityDetails)
+        identity = self.selected_identity()
+        if identity is None:
+            details.show_federated(None, "")
+            return
+        if identity.kind is IdentityKind.SYSTEM:
+            details.show_federated(None, "System-assigned identities have no federated credentials.")
+            return
+        details.show_federated(None, "Loading federated credentials…")
+        try:
+            credentials = await self.session.federated_credentials(identity)
+        except MituiError as exc:
+            details.show_federated(None, f"{exc.title}. {exc.hint}")
+            return
+        if self.selected_identity() is not identity:
+            return
+        count = len(credentials)
+        details.show_federated(credentials, f"{count} federated credential(s)" if count else "None.")
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        from tui.services.filtering import parse_filter
+
+        error = self.query_one("#filter-error", Static)
+        try:
+            parsed = parse_filter(event.value)
+        except InvalidInput as exc:
+            error.update(safe_text(f"{exc.title}: {exc.hint}" if exc.hint else exc.title, style="bold red"))
+            error.display = True
+            return
+        error.display = False
+        self.identity_filter = None if parsed.is_empty else parsed
+        self._apply_filter()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#identities", VirtualTable).focus()
+
+    def _apply_filter(self) -> None:
+        table = self.query_one("#identities", VirtualTable)
+        subscription = self.subscription_id
+        identity_filter = self.identity_filter
+        inventory = self.inventory
+        if subscription is None and identity_filter is None:
+            table.set_filter(None)
+        else:
+
+            def keep(row: Row) -> bool:
+                identity: ManagedIdentity = row.data
+                if subscription is not None:
+                    own = (identity.subscription_id or "").lower()
+                    if own != (subscription if subscription != GRAPH_ONLY else ""):
+                        return False
+                return identity_filter is None or identity_filter.matches(identity, inventory)
+
+            table.set_filter(keep)
+        if not self.loading:
+            self._summary_status()
+
+    # --- actions ----------------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS:
+            if self.session.read_only:
+                return False  # hidden: read-only mode shows no write keys at all
+            if self.selected_identity() is None:
+                return None  # shown, disabled
+        if action == "copy_id" and self.selected_identity() is None:
+            return None
+        return True
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        table = self.query_one("#identities", VirtualTable)
+        focused = self.focused
+        if focused is box or (box.display and focused is table and box.value):
+            box.value = ""
+            box.display = False
+            self.query_one("#filter-error", Static).display = False
+            self.identity_filter = None
+            self._apply_filter()
+            table.focus()
+        elif focused is table:
+            self.query_one("#subscriptions", OptionList).focus()
+        else:
+            table.focus()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_app_roles(self) -> None:
+        from tui.screens.app_roles import AppRolesScreen
+
+        self.app.push_screen(AppRolesScreen(self.session))
+
+    def action_copy_id(self) -> None:
+        from tui.screens.copy_id import CopyIdScreen
+
+        identity = self.selected_identity()
+        if identity is None:
+            return
+        choices = [("Principal ID", identity.principal_id), ("Client ID", identity.client_id)]
+        if identity.resource_id:
+            choices.append(("Resource ID", identity.resource_id))
+        details = self.query_one(IdentityDetails)
+        if details.active == TAB_ROLES and (assignment := details.selected_role_assignment()):
+            choices.append(("Role assignment ID", assignment.id))
+        self.app.push_screen(CopyIdScreen(choices, self.redactor))
+
+    def action_assign_role(self) -> None:
+        identity = self.selected_identity()
+        if identity is not None and not self.session.read_only:
+            self.assign_role_flow(identity)
+
+    def action_grant_app_role(self) -> None:
+        identity = self.selected_identity()
+        if identity is not None and not self.session.read_only:
+            self.grant_app_role_flow(identity)
+
+    def action_remove(self) -> None:
+        identity = self.selected_identity()
+        if identity is None or self.session.read_only:
+            return
+        details = self.query_one(IdentityDetails)
+        if details.active == TAB_ROLES and (assignment := details.selected_role_assignment()):
+            self.run_plan(self.session.plan_role_removal(identity, assignment))
+        elif details.active == TAB_APP_ROLES and (grant := details.selected_app_role_assignment()):
+            self.run_plan(self.session.plan_app_role_revoke(identity, grant))
+        else:
+            self.app.say(  # type: ignore[attr-defined]
+                "Select a role assignment in the Azure roles tab, or a grant in the App roles tab, then press delete.",
+                "warning",
+            )
+
+    # --- write flows --------------------------------------------------------------------------------------------
+    def _subscription_for(self, identity: ManagedIdentity) -> Subscription | None:
+        inventory = self.inventory
+        if inventory is None or not inventory.subscriptions:
+            return None
+        wanted = (identity.subscription_id or self.subscription_id or "").lower()
+        for subscription in inventory.subscriptions:
+            if subscription.id.lower() == wanted:
+                return subscription
+        return inventory.subscriptions[0]
+
+    @work(group="flow")
+    async def assign_role_flow(self, identity: ManagedIdentity) -> None:
+        from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
+
+        subscription = self._subscription_for(identity)
+        if subscription is None:
+            self.app.say("No subscription to assign a role in.", "warning")  # type: ignore[attr-defined]
+            return
+        role = await self.app.push_screen_wait(RolePickerScreen(self.session, identity, subscription))
+        if role is None:
+            return
+        scope = await self.app.push_screen_wait(ScopePickerScreen(self.session, identity, subscription, role))
+        if scope is None:
+            return
+        await self._confirm_and_apply(self.session.plan_role_assignment(identity, role, scope))
+
+    @work(group="flow")
+    async def grant_app_role_flow(self, identity: ManagedIdentity) -> None:
+        from tui.screens.grant_app_role import AppRolePickerScreen
+
+        picked = await self.app.push_screen_wait(AppRolePickerScreen(self.session, identity))
+        if picked is None:
+            return
+        app, role = picked
+        await self._confirm_and_apply(self.session.plan_app_role_grant(identity, app, role))
+
+    @work(group="flow")
+    async def run_plan(self, planning: Any) -> None:
+        await self._confirm_and_apply(planning)
+
+    async def _confirm_and_apply(self, planning: Any) -> None:
+        from tui.screens.confirm import ConfirmScreen, plan_title
+
+        say = self.app.say  # type: ignore[attr-defined]
+        try:
+            plan: Plan = await planning
+        except MituiError as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return
+        confirmed = await self.app.push_screen_wait(ConfirmScreen(plan, self.redactor))
+        if not confirmed:
+            say("Cancelled: nothing was changed.", timeout=3)
+            return
+        try:
+            change = await self.session.apply(plan)
+        except MituiError as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.load()
+            return
+        title = plan_title(plan)
+        if change.outcome == "applied":
+            say(f"{title}: done — {plan.right_name}", title="Applied")
+        elif change.outcome == "already-there":
+            say(f"{title}: nothing to do — {change.message or 'already in place'}", title="No change")
+        else:
+            self.app.show_error(  # type: ignore[attr-defined]
+                MituiError(f"{title} {change.outcome}", change.message or "Nothing was changed.")
+            )
+        self.load()
+
+
+def subscription_options(
+    subscriptions: list[Subscription], counts: dict[str, int], total: int, redactor: Redactor
+) -> list[Option]:
+    options = [Option(Text.assemble(("All subscriptions", "bold"), (f"  {total}", "dim")), id=ALL_SUBSCRIPTIONS)]
+    for subscription in sorted(subscriptions, key=lambda s: s.display_name.lower()):
+        prompt = safe_text(redactor.name(subscription.display_name) or redactor.id(subscription.id), 40)
+        prompt.append(f"  {counts.get(subscription.id.lower(), 0)}", style="dim")
+        if subscription.state and subscription.state != "Enabled":
+            prompt.append(" ")
+            prompt.append_text(safe_text(subscription.state, 12, style="italic"))
+        options.append(Option(prompt, id=subscription.id.lower()))
+    unplaced = counts.get("", 0)
+    if unplaced:
+        options.append(Option(Text.assemble(("Graph only", "italic"), (f"  {unplaced}", "dim")), id=GRAPH_ONLY))
+    return options
+
+
+__all__ = ["MainScreen", "identity_rows"]

@@ -1,0 +1,238 @@
+"""The selected identity in detail: Overview, Azure roles, App roles, Federated credentials, Snippets."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from tui.services.models import (
+    AppRoleAssignment,
+    FederatedCredential,
+    IdentityKind,
+    Inventory,
+    ManagedIdentity,
+    RoleAssignment,
+)
+from tui.widgets.badges import privilege_badge, yes_no
+from tui.widgets.safe_text import Redactor, safe_text
+
+TAB_OVERVIEW = "tab-overview"
+TAB_ROLES = "tab-roles"
+TAB_APP_ROLES = "tab-app-roles"
+TAB_FEDERATED = "tab-federated"
+TAB_SNIPPETS = "tab-snippets"
+
+
+def short_scope(scope: str, max_width: int = 60) -> str:
+    """``/subscriptions/…/resourceGroups/rg/providers/T/name`` → ``rg/name``-ish: the tail the admin reads."""
+    parts = [p for p in scope.split("/") if p]
+    if not parts:
+        return "/"
+    if len(parts) == 2 and parts[0].lower() == "subscriptions":
+        return f"subscription {parts[1]}"
+    if len(parts) == 4 and parts[2].lower() == "resourcegroups":
+        return f"rg {parts[3]}"
+    if len(parts) > 4 and parts[2].lower() == "resourcegroups":
+        return f"{parts[3]}/{parts[-1]}"
+    return parts[-1]
+
+
+class IdentityDetails(TabbedContent):
+    """Shows one identity. Screens call :meth:`show`; the federated tab is filled by :meth:`show_federated`."""
+
+    DEFAULT_CSS = """
+    IdentityDetails { height: 1fr; }
+    IdentityDetails TabPane { padding: 0 1; }
+    IdentityDetails DataTable { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, initial=TAB_OVERVIEW)
+        self.identity: ManagedIdentity | None = None
+        self.redactor = Redactor()
+        self.role_rows: dict[str, RoleAssignment] = {}
+        self.app_role_rows: dict[str, AppRoleAssignment] = {}
+
+    def compose(self) -> ComposeResult:
+        with TabPane("Overview", id=TAB_OVERVIEW), VerticalScroll():
+            yield Static(Text("Select an identity.", style="dim"), id="overview")
+        with TabPane("Azure roles", id=TAB_ROLES):
+            table: DataTable[Text] = DataTable(id="roles-table", cursor_type="row", zebra_stripes=True)
+            table.add_column("Role", key="role")
+            table.add_column("Scope", key="scope")
+            table.add_column("Level", key="level")
+            table.add_column("Inherited", key="inherited")
+            table.add_column("Privilege", key="privilege")
+            yield table
+        with TabPane("App roles", id=TAB_APP_ROLES):
+            apps: DataTable[Text] = DataTable(id="app-roles-table", cursor_type="row", zebra_stripes=True)
+            apps.add_column("Resource app", key="app")
+            apps.add_column("Value", key="value")
+            apps.add_column("Privilege", key="privilege")
+            apps.add_column("Description", key="description")
+            yield apps
+        with TabPane("Federated", id=TAB_FEDERATED):
+            yield Static(Text("", style="dim"), id="federated-status")
+            fed: DataTable[Text] = DataTable(id="federated-table", cursor_type="row", zebra_stripes=True)
+            fed.add_column("Name", key="name")
+            fed.add_column("Issuer", key="issuer")
+            fed.add_column("Subject", key="subject")
+            fed.add_column("Audiences", key="audiences")
+            yield fed
+        with TabPane("Snippets", id=TAB_SNIPPETS), VerticalScroll():
+            yield Static(Text("Select an identity.", style="dim"), id="snippets")
+
+    # --- filling ----------------------------------------------------------------------------------------------
+    def show(
+        self,
+        identity: ManagedIdentity | None,
+        inventory: Inventory | None,
+        *,
+        cloud_name: str = "AzureCloud",
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.redactor = redactor or Redactor()
+        self.identity = identity
+        overview = self.query_one("#overview", Static)
+        roles = self.query_one("#roles-table", DataTable)
+        apps = self.query_one("#app-roles-table", DataTable)
+        roles.clear()
+        apps.clear()
+        self.role_rows = {}
+        self.app_role_rows = {}
+        self.show_federated(None)
+        if identity is None or inventory is None:
+            overview.update(Text("Select an identity.", style="dim"))
+            self.query_one("#snippets", Static).update(Text("Select an identity.", style="dim"))
+            return
+        overview.update(self._overview(identity, inventory))
+        red = self.redactor
+        for assignment in sorted(inventory.roles_of(identity), key=lambda a: (-a.privilege.rank, a.role_name)):
+            self.role_rows[assignment.id] = assignment
+            roles.add_row(
+                safe_text(assignment.role_name or "(unknown role)", 40),
+                safe_text(red.id(short_scope(assignment.scope)), 50),
+                Text(assignment.scope_level.value),
+                yes_no(assignment.inherited),
+                privilege_badge(assignment.privilege),
+                key=assignment.id,
+            )
+        for grant in sorted(inventory.app_roles_of(identity), key=lambda a: (-a.privilege.rank, a.app_role_value)):
+            self.app_role_rows[grant.id] = grant
+            apps.add_row(
+                safe_text(grant.resource_display_name or red.id(grant.resource_id), 28),
+                safe_text(grant.app_role_value or red.id(grant.app_role_id), 40),
+                privilege_badge(grant.privilege),
+                safe_text(grant.app_role_description, 60),
+                key=grant.id,
+            )
+        self.query_one("#snippets", Static).update(self._snippets(identity, cloud_name))
+        self._retitle(len(self.role_rows), len(self.app_role_rows))
+
+    def _retitle(self, roles: int, app_roles: int) -> None:
+        self.get_tab(TAB_ROLES).label = f"Azure roles ({roles})"  # type: ignore[assignment]
+        self.get_tab(TAB_APP_ROLES).label = f"App roles ({app_roles})"  # type: ignore[assignment]
+
+    def _overview(self, identity: ManagedIdentity, inventory: Inventory) -> Text:
+        red = self.redactor
+        out = Text()
+
+        def line(label: str, value: Text | str, width: int | None = None) -> None:
+            out.append(f"{label:<14}", style="bold")
+            out.append_text(value if isinstance(value, Text) else safe_text(value, width))
+            out.append("\n")
+
+        line("Name", red.name(identity.name))
+        line("Kind", identity.kind.value)
+        line("Principal ID", red.id(identity.principal_id))
+        line("Client ID", red.id(identity.client_id))
+        line("Resource ID", red.id(identity.resource_id))
+        if identity.subscription_id:
+            sub_name = next(
+                (s.display_name for s in inventory.subscriptions if s.id.lower() == identity.subscription_id.lower()),
+                "",
+            )
+            shown = red.name(sub_name) + "  " if sub_name else ""
+            line("Subscription", shown + red.id(identity.subscription_id))
+        if identity.resource_group:
+            line("Resource group", red.name(identity.resource_group))
+        if identity.resource_type:
+            line("Type", identity.resource_type)
+        if identity.location:
+            line("Location", identity.location)
+        roles = inventory.roles_of(identity)
+        grants = inventory.app_roles_of(identity)
+        privileges = [a.privilege for a in roles] + [g.privilege for g in grants]
+        if privileges:
+            top = max(privileges, key=lambda p: p.rank)
+            line("Highest right", privilege_badge(top))
+        label = "Used by" if identity.kind is IdentityKind.USER else "Owner"
+        if identity.used_by:
+            for index, resource in enumerate(identity.used_by):
+                line(label if index == 0 else "", red.id(resource))
+        elif identity.kind is IdentityKind.USER:
+            line(label, Text("no resource uses it", style="dim"))
+        if identity.tags:
+            for index, (key, value) in enumerate(identity.tags):
+                tag = safe_text(red.text(key), 40)
+                tag.append(" = ", style="dim")
+                tag.append_text(safe_text(red.text(value), 80))
+                line("Tags" if index == 0 else "", tag)
+        if not identity.visible_in_arm:
+            out.append("\nOnly Microsoft Graph knows this identity: its resource is not visible to you in ARM.\n")
+        out.rstrip()
+        return out
+
+    def _snippets(self, identity: ManagedIdentity, cloud_name: str) -> Text:
+        from tui.services.snippets import runbook_snippets
+
+        out = Text()
+        try:
+            snippets = runbook_snippets(identity, cloud_name)
+        except Exception as exc:  # a snippet problem must not break the pane
+            return safe_text(f"No snippets: {exc}")
+        for title, code in snippets.items():
+            out.append_text(safe_text(title, style="bold"))
+            out.append("\n")
+            out.append_text(self._code(code))
+            out.append("\n\n")
+        out.rstrip()
+        return out
+
+    def _code(self, code: str) -> Text:
+        text = Text()
+        for index, line in enumerate(code.splitlines()):
+            if index:
+                text.append("\n")
+            text.append_text(safe_text(self.redactor.text(line)))
+        return text
+
+    def show_federated(self, credentials: list[FederatedCredential] | None, status: str = "") -> None:
+        table = self.query_one("#federated-table", DataTable)
+        table.clear()
+        self.query_one("#federated-status", Static).update(safe_text(status, style="dim"))
+        for index, credential in enumerate(credentials or []):
+            table.add_row(
+                safe_text(credential.name, 30),
+                safe_text(credential.issuer, 60),
+                safe_text(credential.subject, 60),
+                safe_text(", ".join(credential.audiences), 40),
+                key=f"fic-{index}",
+            )
+
+    # --- what is selected -------------------------------------------------------------------------------------
+    def selected_role_assignment(self) -> RoleAssignment | None:
+        table = self.query_one("#roles-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.role_rows.get(key or "")
+
+    def selected_app_role_assignment(self) -> AppRoleAssignment | None:
+        table = self.query_one("#app-roles-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.app_role_rows.get(key or "")
