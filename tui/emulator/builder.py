@@ -48,11 +48,24 @@ from tui.emulator.tenant import (
 
 UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 DEFAULT_LOCATION = "westeurope"
-_BASE_TIME = datetime(2024, 3, 4, 9, 0, 0, tzinfo=UTC)
+_BASE_NAIVE = datetime(2024, 3, 4, 9, 0, 0)  # UTC
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 Principal = User | ServicePrincipal
 ScopeLike = str | Subscription | ResourceGroup | Resource
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+def seeded_guid(seed: str) -> str:
+    """``tenant.new_guid(seed)`` (a UUID5), computed without building UUID objects: builders draw tens of
+    thousands of ids."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + ("mitui-sandbox:" + seed).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_guid(value: str) -> bool:
@@ -92,8 +105,19 @@ class TenantBuilder:
         self.seed = None if seed is None else str(seed)
         self._used_keys: set[str] = set()
         self._clock = 0
+        self._roles_by_name: dict[str, RoleDefinition] | None = None
+        self._ra_index: set[tuple[str, str, str]] = set()  # (scope key, role guid, principal id lower)
+        self._grant_index: set[tuple[str, str, str]] = set()  # (principal, resource, app role id)
+        self._app_roles_of: dict[str, dict[str, dict]] = {}  # resource sp id -> {value or id: app role}
         if tenant is not None:
             self.tenant = tenant
+            self._ra_index = {
+                (arm_key(ra.scope), ra.role_definition_name, ra.principal_id.lower())
+                for ra in tenant.role_assignments.values()
+            }
+            self._grant_index = {
+                (g.principal_id, g.resource_id, g.app_role_id.lower()) for g in tenant.app_role_assignments.values()
+            }
             return
         tid = tenant_id or self._guid("tenant", "")
         self.tenant = Tenant(tenant_id=tid, admin_user_id="", default_domain=default_domain)
@@ -117,7 +141,7 @@ class TenantBuilder:
     def _guid(self, kind: str, key: str) -> str:
         if self.seed is None:
             return new_guid()
-        return new_guid(self._key(kind, key))
+        return seeded_guid(self._key(kind, key))
 
     def _digest(self, kind: str, key: str) -> bytes:
         if self.seed is None:
@@ -128,7 +152,8 @@ class TenantBuilder:
         if self.seed is None:
             return format_time(datetime.now(UTC))
         self._clock += 1
-        return format_time(_BASE_TIME + timedelta(minutes=37 * self._clock, microseconds=self._clock * 1234))
+        moment = _BASE_NAIVE + timedelta(minutes=37 * self._clock, microseconds=self._clock * 1234)
+        return moment.isoformat(timespec="microseconds") + "0Z"
 
     # --- principals -----------------------------------------------------------------------------------------
     @property
@@ -399,11 +424,12 @@ class TenantBuilder:
         found = self.tenant.role_definitions.get(guid)
         if found is not None:
             return found
-        wanted = role.lower()
-        for rd in self.tenant.role_definitions.values():
-            if rd.role_name.lower() == wanted:
-                return rd
-        raise ValueError(f"role definition {role!r} does not exist")
+        if self._roles_by_name is None or len(self._roles_by_name) != len(self.tenant.role_definitions):
+            self._roles_by_name = {rd.role_name.lower(): rd for rd in self.tenant.role_definitions.values()}
+        found = self._roles_by_name.get(role.lower())
+        if found is None:
+            raise ValueError(f"role definition {role!r} does not exist")
+        return found
 
     def add_custom_role(
         self,
@@ -459,14 +485,11 @@ class TenantBuilder:
         ptype = principal_type or ptype
         rd = self.role_definition(role)
         scope_str = scope_of(scope)
-        for ra in self.tenant.role_assignments.values():
-            if (
-                ra.principal_id.lower() == pid.lower()
-                and ra.role_definition_name == rd.name
-                and arm_key(ra.scope) == arm_key(scope_str)
-            ):
-                raise ValueError(f"{rd.role_name!r} is already assigned to {pid} at {scope_str}")
-        ra_name = (name or self._guid("roleassignment", f"{arm_key(scope_str)}|{rd.name}|{pid.lower()}")).lower()
+        index_key = (arm_key(scope_str), rd.name, pid.lower())
+        scope_key, _, pid_key = index_key
+        if index_key in self._ra_index:
+            raise ValueError(f"{rd.role_name!r} is already assigned to {pid} at {scope_str}")
+        ra_name = (name or self._guid("roleassignment", f"{scope_key}|{rd.name}|{pid_key}")).lower()
         if ra_name in self.tenant.role_assignments:
             raise ValueError(f"role assignment {ra_name} already exists")
         now = self._now()
@@ -483,6 +506,7 @@ class TenantBuilder:
             updated_by=created_by or self.tenant.admin_user_id or None,
         )
         self.tenant.role_assignments[ra.name] = ra
+        self._ra_index.add(index_key)
         return ra
 
     def _principal_id(self, principal: Principal | Resource | str) -> tuple[str, str]:
@@ -512,8 +536,10 @@ class TenantBuilder:
             pid = principal.id
         else:
             pid, _ = self._principal_id(principal)
-        if self.tenant.principal(pid) is None:
+        found_principal = self.tenant.principal(pid)
+        if found_principal is None:
             raise ValueError(f"principal {pid} does not exist")
+        pid = found_principal.id
         if isinstance(resource_sp, str):
             found = self.tenant.service_principals.get(resource_sp.lower()) or self.tenant.service_principal_by_app_id(
                 resource_sp
@@ -521,12 +547,16 @@ class TenantBuilder:
             if found is None:
                 raise ValueError(f"resource service principal {resource_sp!r} does not exist")
             resource_sp = found
-        role = next((r for r in resource_sp.app_roles if app_role in (r["value"], r["id"])), None)
+        roles = self._app_roles_of.get(resource_sp.id)
+        if roles is None or len(roles) != 2 * len(resource_sp.app_roles):
+            roles = {r["value"]: r for r in resource_sp.app_roles} | {r["id"]: r for r in resource_sp.app_roles}
+            self._app_roles_of[resource_sp.id] = roles
+        role = roles.get(app_role)
         if role is None:
             raise ValueError(f"{resource_sp.display_name!r} defines no app role {app_role!r}")
-        for g in self.tenant.app_role_assignments.values():
-            if g.principal_id == pid and g.resource_id == resource_sp.id and g.app_role_id == role["id"]:
-                raise ValueError(f"{role['value']!r} is already granted to {pid}")
+        index_key = (pid, resource_sp.id, role["id"].lower())
+        if index_key in self._grant_index:
+            raise ValueError(f"{role['value']!r} is already granted to {pid}")
         grant = AppRoleAssignment(
             id=app_role_assignment_id(pid, self._digest("grant", f"{pid}|{resource_sp.id}|{role['id']}")),
             principal_id=pid,
@@ -535,6 +565,7 @@ class TenantBuilder:
             created_date_time=self._now(),
         )
         self.tenant.app_role_assignments[grant.id] = grant
+        self._grant_index.add(index_key)
         return grant
 
     def build(self) -> Tenant:
@@ -560,12 +591,20 @@ def app_role_assignment_id(principal_id: str, entropy: bytes) -> str:
 def remove_service_principal(tenant: Tenant, object_id: str) -> ServicePrincipal | None:
     """Delete a service principal from Entra: its app role grants (either side) go with it; Azure role
     assignments naming it stay behind, orphaned."""
-    sp = tenant.service_principals.pop(object_id.lower(), None)
-    if sp is None:
-        return None
-    for gid in [g.id for g in tenant.app_role_assignments.values() if sp.id in (g.principal_id, g.resource_id)]:
-        del tenant.app_role_assignments[gid]
-    return sp
+    removed = remove_service_principals(tenant, [object_id])
+    return removed[0] if removed else None
+
+
+def remove_service_principals(tenant: Tenant, object_ids: Iterable[str]) -> list[ServicePrincipal]:
+    """:func:`remove_service_principal` for many at once (one pass over the grants)."""
+    gone = [sp for oid in object_ids if (sp := tenant.service_principals.pop(oid.lower(), None)) is not None]
+    ids = {sp.id for sp in gone}
+    if ids:
+        for gid in [
+            g.id for g in tenant.app_role_assignments.values() if g.principal_id in ids or g.resource_id in ids
+        ]:
+            del tenant.app_role_assignments[gid]
+    return gone
 
 
 def remove_resource(tenant: Tenant, resource_id: str) -> Resource | None:
@@ -576,21 +615,37 @@ def remove_resource(tenant: Tenant, resource_id: str) -> Resource | None:
     * a user-assigned identity takes its service principal and federated credentials with it, and is
       detached from the resources that used it.
     """
-    key = arm_key(resource_id)
-    res = tenant.resources.get(key)
-    if res is None:
-        return None
-    doomed = [k for k in tenant.resources if k == key or k.startswith(key + "/")]
+    removed = remove_resources(tenant, [resource_id])
+    return removed[0] if removed else None
+
+
+def remove_resources(tenant: Tenant, resource_ids: Iterable[str]) -> list[Resource]:
+    """:func:`remove_resource` for many at once; returns the resources named (children not included)."""
+    keys = [arm_key(r) for r in resource_ids]
+    named = [tenant.resources[k] for k in keys if k in tenant.resources]
+    if not named:
+        return []
+    prefixes = tuple(k + "/" for k in keys)
+    wanted = set(keys)
+    doomed = [k for k in tenant.resources if k in wanted or k.startswith(prefixes)]
+    principals: list[str] = []
+    uamis: set[str] = set()
     for k in doomed:
         gone = tenant.resources.pop(k)
         if gone.system_principal_id:
-            remove_service_principal(tenant, gone.system_principal_id)
+            principals.append(gone.system_principal_id)
         if gone.is_user_assigned_identity:
+            uamis.add(k)
             if gone.principal_id:
-                remove_service_principal(tenant, gone.principal_id)
-            for fk in [f for f in tenant.federated_credentials if f.startswith(k + "/")]:
-                del tenant.federated_credentials[fk]
-            for other in tenant.resources.values():
-                if other.user_assigned_identity_ids:
-                    other.user_assigned_identity_ids = [i for i in other.user_assigned_identity_ids if arm_key(i) != k]
-    return res
+                principals.append(gone.principal_id)
+    remove_service_principals(tenant, principals)
+    if uamis:
+        uami_prefixes = tuple(k + "/" for k in uamis)
+        for fk in [f for f in tenant.federated_credentials if f.startswith(uami_prefixes)]:
+            del tenant.federated_credentials[fk]
+        for other in tenant.resources.values():
+            if other.user_assigned_identity_ids:
+                other.user_assigned_identity_ids = [
+                    i for i in other.user_assigned_identity_ids if arm_key(i) not in uamis
+                ]
+    return named
