@@ -21,6 +21,7 @@ import os
 import secrets
 import socket
 import threading
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ from tui.emulator.tokens import (
 from tui.emulator.wire import MAX_BODY_BYTES, graph_error_response, new_request_id
 
 CONNECTION_FILE = "connection.json"
+
+# The routes share per-request values under plain string keys ("caller", "claims", "request_id"; see
+# context.py); aiohttp 3.14 recommends typed keys and warns about every string key.
+warnings.filterwarnings("ignore", category=getattr(web, "NotAppKeyWarning", UserWarning), module=r"tui\.emulator\..*")
 
 
 def default_state_dir() -> Path:
