@@ -1,0 +1,85 @@
+"""ARM clients (azure-mgmt-*), all async, pointed at the cloud's ARM endpoint, sharing one aiohttp session.
+
+SDK imports happen inside the functions (lazily)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from tui.azure.clouds import Cloud, ssl_context
+from tui.azure.policies import Gate, arm_policies
+
+
+class ArmClients:
+    def __init__(self, credential: Any, cloud: Cloud, ca_file: str | None, gate: Gate, connections: int = 64) -> None:
+        self.credential = credential
+        self.cloud = cloud
+        self.ca_file = ca_file
+        self.gate = gate
+        self.connections = connections
+        self._session: Any = None
+        self._transport: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def _common(self) -> dict[str, Any]:
+        if self._transport is None:
+            import aiohttp
+            from azure.core.pipeline.transport import AioHttpTransport
+
+            connector = aiohttp.TCPConnector(ssl=ssl_context(self.ca_file), limit=self.connections)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._transport = AioHttpTransport(session=self._session, session_owner=False)
+        return {
+            "base_url": self.cloud.arm_url,
+            "credential_scopes": [self.cloud.arm_scope],
+            "transport": self._transport,
+            "per_call_policies": arm_policies(self.gate),
+        }
+
+    def _get(self, kind: str, sub: str, make: Any) -> Any:
+        key = (kind, sub)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = make()
+        return client
+
+    def subscriptions(self) -> Any:
+        from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
+
+        return self._get("subs", "", lambda: SubscriptionClient(self.credential, **self._common()))
+
+    def resources(self, subscription_id: str) -> Any:
+        from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+        return self._get(
+            "res", subscription_id, lambda: ResourceManagementClient(self.credential, subscription_id, **self._common())
+        )
+
+    def authorization(self, subscription_id: str = "00000000-0000-0000-0000-000000000000") -> Any:
+        from azure.mgmt.authorization.aio import AuthorizationManagementClient
+
+        return self._get(
+            "auth",
+            subscription_id,
+            lambda: AuthorizationManagementClient(self.credential, subscription_id, **self._common()),
+        )
+
+    def msi(self, subscription_id: str) -> Any:
+        from azure.mgmt.msi.aio import ManagedServiceIdentityClient
+
+        return self._get(
+            "msi",
+            subscription_id,
+            lambda: ManagedServiceIdentityClient(self.credential, subscription_id, **self._common()),
+        )
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            with contextlib.suppress(Exception):
+                await client.close()
+        self._clients.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self._transport = None

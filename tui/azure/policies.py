@@ -1,0 +1,91 @@
+"""What every request of mitui passes through, ARM and Graph alike: the read-only gate (no write leaves the
+process in read-only mode, whatever path calls it) and the request-id recorder (for the audit log)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from typing import Any
+
+from tui.services.errors import ReadOnlyRefused
+
+# The request ids of the responses seen by the current task (set a fresh list before a write).
+request_ids: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("mitui_request_ids", default=None)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POSTs that only read (Graph): getByIds and $batch (mitui batches only GETs)
+READ_POST_SUFFIXES = ("/directoryobjects/getbyids", "/$batch")
+
+
+def is_write(method: str, url: str) -> bool:
+    method = method.upper()
+    if method in READ_METHODS:
+        return False
+    if method == "POST":
+        path = url.split("?", 1)[0].lower().rstrip("/")
+        return not path.endswith(READ_POST_SUFFIXES)
+    return True
+
+
+def refuse() -> ReadOnlyRefused:
+    return ReadOnlyRefused(
+        "Read-only mode: no change was sent", "start mitui without --read-only to make changes", code="ReadOnly"
+    )
+
+
+def record_request_id(value: str | None) -> None:
+    ids = request_ids.get()
+    if ids is not None and value:
+        ids.append(value)
+
+
+class Gate:
+    """Shared switch: read-only, and counters of what was sent (for tests and the status bar)."""
+
+    def __init__(self, read_only: bool) -> None:
+        self.read_only = read_only
+        self.sent = 0
+        self.writes_sent = 0
+        self.started = time.monotonic()
+
+    def check(self, method: str, url: str) -> None:
+        write = is_write(method, url)
+        if write and self.read_only:
+            raise refuse()
+        self.sent += 1
+        if write:
+            self.writes_sent += 1
+
+
+def arm_policies(gate: Gate) -> list[Any]:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class GatePolicy(SansIOHTTPPolicy):  # type: ignore[misc]
+        def on_request(self, request: Any) -> None:
+            gate.check(request.http_request.method, request.http_request.url)
+
+        def on_response(self, request: Any, response: Any) -> None:
+            record_request_id(response.http_response.headers.get("x-ms-request-id"))
+
+    return [GatePolicy()]
+
+
+def graph_event_hooks(gate: Gate) -> dict[str, list[Any]]:
+    async def on_request(request: Any) -> None:
+        gate.check(request.method, str(request.url))
+
+    async def on_response(response: Any) -> None:
+        record_request_id(response.headers.get("request-id"))
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
+    sem = asyncio.Semaphore(limit)
+
+    async def run(c: Any) -> Any:
+        async with sem:
+            return await c
+
+    return await asyncio.gather(*(run(c) for c in coros))
