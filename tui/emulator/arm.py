@@ -1482,7 +1482,7 @@ async def put_role_definition(api: ArmApi, call: ArmCall) -> web.Response:
             updated_on=now,
         )
         t.role_definitions[rd.name] = rd
-        return ok(role_definition_json(rd, scope), 200 if existing else 201)
+        return ok(role_definition_json(rd, scope), 201)  # ARM answers 201 to an update too (see the spec)
 
 
 async def delete_role_definition(api: ArmApi, call: ArmCall) -> web.Response:
