@@ -18,9 +18,7 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by the TUI and `mitui inventory`: where Azure is and who signs in."""
     group = parser.add_argument_group("connection")
     where = group.add_mutually_exclusive_group()
-    where.add_argument(
-        "--cloud", choices=CLOUDS, default=None, help="a national cloud by name (default: public)"
-    )
+    where.add_argument("--cloud", choices=CLOUDS, default=None, help="a national cloud by name (default: public)")
     where.add_argument(
         "--arm-endpoint",
         metavar="URL",
@@ -33,19 +31,22 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ca-file", metavar="PEM", help="extra CA certificates to trust (PEM)")
 
 
+def _one_line_error(parser: argparse.ArgumentParser):  # noqa: ANN202
+    def error(message: str) -> None:
+        parser.exit(2, f"{parser.prog}: error: {' '.join(message.split())}\n")
+
+    return error
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mitui",
         description="A keyboard-driven terminal UI for Azure managed identities.",
     )
     add_connection_flags(parser)
-    parser.add_argument(
-        "--demo", action="store_true", help="open on the built-in sandbox tenant (no account needed)"
-    )
+    parser.add_argument("--demo", action="store_true", help="open on the built-in sandbox tenant (no account needed)")
     parser.add_argument("--read-only", action="store_true", default=None, help="show, never change")
-    parser.add_argument(
-        "--redact", action="store_true", help="mask ids and names on screen, for screen sharing"
-    )
+    parser.add_argument("--redact", action="store_true", help="mask ids and names on screen, for screen sharing")
     parser.add_argument("--config", metavar="TOML", help="the config file (default: in the XDG config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -57,10 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("inventory", help="print every managed identity and what it may do")
     add_connection_flags(inv)
     inv.add_argument("--format", choices=("json", "csv", "table"), default="table")
-    inv.add_argument(
-        "--subscription", metavar="ID", action="append", help="only this subscription (repeatable)"
-    )
+    inv.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
     inv.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    inv.error = _one_line_error(inv)  # type: ignore[method-assign]  # scripts get ONE line on stderr
     return parser
 
 

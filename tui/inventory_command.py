@@ -1,0 +1,248 @@
+"""`mitui inventory`: the same inventory as the TUI, printed as JSON, CSV or a table, for scripts and tickets.
+
+Exit codes: 0 ok; 1 the inventory could not be read (sign-in failed, endpoint unreachable, untrusted
+certificate, ...); 2 bad flags. Errors are ONE line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from tui.services.errors import InvalidInput, MituiError
+from tui.services.inventory import highest_privilege
+from tui.services.models import Inventory, RoleAssignment
+from tui.services.odata import guid
+from tui.services.text import csv_cell, plain
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"mitui inventory: error: {plain(' '.join(message.split()), 500)}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger().addHandler(logging.NullHandler())  # SDK warnings must not reach stderr
+    try:
+        subs = [guid(s, "subscription id") for s in (getattr(args, "subscription", None) or [])]
+    except InvalidInput as err:
+        return _fail(err.one_line(), EXIT_USAGE)
+    fmt = getattr(args, "format", None) or "table"
+    from tui.azure.connect import ConnectOptions
+
+    options = ConnectOptions(
+        cloud=getattr(args, "cloud", None),
+        arm_endpoint=getattr(args, "arm_endpoint", None),
+        credential=getattr(args, "credential", None) or "default",
+        tenant=getattr(args, "tenant", None),
+        ca_file=getattr(args, "ca_file", None),
+        read_only=True,  # the inventory never writes
+    )
+    try:
+        inventory = asyncio.run(_load(options, subs or None))
+    except MituiError as err:
+        return _fail(
+            err.one_line(), EXIT_USAGE if isinstance(err, InvalidInput) and "flag" in err.title else EXIT_FAILED
+        )
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as err:  # the last line of defence: one line, no traceback
+        return _fail(f"{type(err).__name__}: {err}")
+    text = render(inventory, fmt)
+    output = getattr(args, "output", None)
+    try:
+        if output:
+            tmp = f"{output}.tmp-{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            os.replace(tmp, output)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except OSError as err:
+        return _fail(f"cannot write {output or 'standard output'}: {err.strerror or err}")
+    for problem in inventory.problems:
+        print(f"mitui inventory: warning: {plain(problem, 500)}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def _load(options: Any, subscription_ids: list[str] | None) -> Inventory:
+    from tui.azure.connect import connect
+
+    session = await connect(options)
+    try:
+        return await session.load_inventory(subscription_ids)
+    finally:
+        await session.close()
+
+
+def render(inventory: Inventory, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(to_json(inventory), indent=2, ensure_ascii=True) + "\n"
+    if fmt == "csv":
+        return to_csv(inventory)
+    return to_table(inventory)
+
+
+def _role_json(a: RoleAssignment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "roleName": a.role_name,
+        "roleDefinitionId": a.role_definition_id,
+        "scope": a.scope,
+        "privilege": a.privilege.value,
+    }
+
+
+def to_json(inv: Inventory) -> dict[str, Any]:
+    return {
+        "tenantId": inv.tenant_id,
+        "cloud": inv.cloud,
+        "subscriptions": [{"id": s.id, "displayName": s.display_name, "state": s.state} for s in inv.subscriptions],
+        "identities": [
+            {
+                "name": i.name,
+                "kind": i.kind.value,
+                "principalId": i.principal_id,
+                "clientId": i.client_id,
+                "resourceId": i.resource_id,
+                "subscriptionId": i.subscription_id,
+                "resourceGroup": i.resource_group,
+                "usedBy": list(i.used_by),
+                "roleAssignments": [_role_json(a) for a in inv.roles_of(i)],
+                "appRoleAssignments": [
+                    {
+                        "id": g.id,
+                        "resourceAppId": g.resource_app_id,
+                        "resourceDisplayName": g.resource_display_name,
+                        "appRoleId": g.app_role_id,
+                        "appRoleValue": g.app_role_value,
+                        "privilege": g.privilege.value,
+                    }
+                    for g in inv.app_roles_of(i)
+                ],
+            }
+            for i in inv.identities
+        ],
+        "orphanedRoleAssignments": [
+            {**_role_json(a), "principalId": a.principal_id, "principalType": a.principal_type}
+            for a in inv.orphaned_role_assignments
+        ],
+        "problems": list(inv.problems),
+    }
+
+
+CSV_COLUMNS = [
+    "identity",
+    "kind",
+    "principalId",
+    "clientId",
+    "subscriptionId",
+    "resourceGroup",
+    "resourceId",
+    "rightType",
+    "right",
+    "rightId",
+    "scopeOrResourceApp",
+    "privilege",
+    "assignmentId",
+]
+
+
+def to_csv(inv: Inventory) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for i in inv.identities:
+        base = [
+            i.name,
+            i.kind.value,
+            i.principal_id,
+            i.client_id,
+            i.subscription_id or "",
+            i.resource_group or "",
+            i.resource_id,
+        ]
+        rows = [
+            ["role", a.role_name, a.role_definition_id, a.scope, a.privilege.value, a.id] for a in inv.roles_of(i)
+        ] + [
+            [
+                "appRole",
+                g.app_role_value or g.app_role_id,
+                g.app_role_id,
+                g.resource_display_name,
+                g.privilege.value,
+                g.id,
+            ]
+            for g in inv.app_roles_of(i)
+        ]
+        for r in rows or [["none", "", "", "", "", ""]]:
+            w.writerow([csv_cell(x) for x in base + r])
+    for a in inv.orphaned_role_assignments:
+        w.writerow(
+            [
+                csv_cell(x)
+                for x in [
+                    "(orphaned)",
+                    "",
+                    a.principal_id,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "role",
+                    a.role_name,
+                    a.role_definition_id,
+                    a.scope,
+                    a.privilege.value,
+                    a.id,
+                ]
+            ]
+        )
+    return buf.getvalue()
+
+
+def to_table(inv: Inventory) -> str:
+    lines = [
+        f"Tenant {plain(inv.tenant_id)} · cloud {plain(inv.cloud)} · {len(inv.subscriptions)} subscriptions · "
+        f"{len(inv.identities)} managed identities",
+        "",
+    ]
+    for i in inv.identities:
+        priv = highest_privilege(inv, i).value
+        seen = "" if i.visible_in_arm else "  [not visible in ARM]"
+        lines.append(
+            f"{plain(i.name, 60)}  ({i.kind.value}, {priv})  principal {plain(i.principal_id)}  client "
+            f"{plain(i.client_id)}{seen}"
+        )
+        lines.append(f"    resource {plain(i.resource_id)}")
+        for a in inv.roles_of(i):
+            inh = " (inherited)" if a.inherited else ""
+            lines.append(
+                f"    role     {plain(a.role_name or a.role_definition_id, 60)} [{a.privilege.value}] at "
+                f"{a.scope_level.value} {plain(a.scope)}{inh}"
+            )
+        for g in inv.app_roles_of(i):
+            lines.append(
+                f"    app role {plain(g.app_role_value or g.app_role_id, 60)} [{g.privilege.value}] on "
+                f"{plain(g.resource_display_name, 60)}"
+            )
+    if inv.orphaned_role_assignments:
+        lines += ["", "Orphaned role assignments (principal no longer exists):"]
+        for a in inv.orphaned_role_assignments:
+            lines.append(
+                f"    {plain(a.role_name or a.role_definition_id, 60)} [{a.privilege.value}] at {plain(a.scope)} "
+                f"(principal {plain(a.principal_id)})"
+            )
+    if inv.problems:
+        lines += ["", "Could not be read:"] + [f"    {plain(p, 300)}" for p in inv.problems]
+    return "\n".join(lines) + "\n"
