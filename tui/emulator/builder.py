@@ -49,6 +49,8 @@ from tui.emulator.tenant import (
 UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 DEFAULT_LOCATION = "westeurope"
 _BASE_NAIVE = datetime(2024, 3, 4, 9, 0, 0)  # UTC
+_GROUP_NAME = re.compile(r"[-\w._()]+")
+_FORBIDDEN_IN_NAMES = re.compile(r"[<>%&\\?/\x00-\x1f\x7f-\x9f]")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 Principal = User | ServicePrincipal
@@ -268,6 +270,8 @@ class TenantBuilder:
         sid = subscription.subscription_id if isinstance(subscription, Subscription) else subscription
         if sid not in self.tenant.subscriptions:
             raise ValueError(f"subscription {sid} does not exist")
+        if not _GROUP_NAME.fullmatch(name) or len(name) > 90 or name.endswith("."):
+            raise ValueError(f"invalid resource group name {name!r} (ARM allows 1-90 letters, digits, -_.() )")
         group = ResourceGroup(subscription_id=sid, name=name, location=location, tags=dict(tags or {}))
         if arm_key(group.id) in self.tenant.resource_groups:
             raise ValueError(f"resource group {name!r} already exists in subscription {sid}")
@@ -301,8 +305,8 @@ class TenantBuilder:
         """A resource of any ``type`` (``Provider/type``). With ``parent``, a child resource: ``type`` is the
         child's full type (``Microsoft.Automation/automationAccounts/runbooks``) and its id and name nest."""
         rg = self._group(group)
-        if not name or "/" in name:
-            raise ValueError(f"invalid resource name {name!r}")
+        if not name or len(name) > 260 or _FORBIDDEN_IN_NAMES.search(name):
+            raise ValueError(f"invalid resource name {name!r} (ARM forbids control characters and <>%&\\?/)")
         if parent is not None:
             child_segment = type.rsplit("/", 1)[-1]
             rid = f"{parent.id}/{child_segment}/{name}"
