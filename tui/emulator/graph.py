@@ -90,7 +90,11 @@ class GraphCall:
 
     @property
     def eventual(self) -> bool:
-        return self.headers.get("ConsistencyLevel", "").strip().lower() == "eventual"
+        """An advanced query: ``ConsistencyLevel: eventual``, or the next page of one (its $skiptoken says so)."""
+        if self.headers.get("ConsistencyLevel", "").strip().lower() == "eventual":
+            return True
+        token = self.query.get("$skiptoken")
+        return token is not None and q.decode_skiptoken(token)[1]
 
 
 @dataclass
@@ -390,14 +394,14 @@ def _page(
         if key.startswith("$") and key.lower() not in _KNOWN_OPTIONS:
             raise GraphError(400, "BadRequest", f"Query option '{key}' is not allowed.")
     top = q.parse_top(call.query.get("$top"), DEFAULT_PAGE, MAX_PAGE)
-    offset = q.decode_skiptoken(call.query["$skiptoken"]) if "$skiptoken" in call.query else 0
+    offset = q.decode_skiptoken(call.query["$skiptoken"])[0] if "$skiptoken" in call.query else 0
     chunk = items[offset : offset + top]
     body: dict[str, Any] = {"@odata.context": _context(call, context)}
     if count:
         body["@odata.count"] = len(items)
     if offset + top < len(items):
         params = [(k, v) for k, v in call.query.items() if k != "$skiptoken"]
-        params.append(("$skiptoken", q.encode_skiptoken(offset + top)))
+        params.append(("$skiptoken", q.encode_skiptoken(offset + top, call.eventual)))
         query = "&".join(f"{quote(k, safe='$')}={quote(v, safe=',()$:')}" for k, v in params)
         body["@odata.nextLink"] = f"{call.ctx.graph_url}{call.path}?{query}"
     body["value"] = [_select(render(i), select) for i in chunk]

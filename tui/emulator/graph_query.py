@@ -372,19 +372,23 @@ def parse_orderby(text: str | None, sortable: set[str]) -> tuple[str, bool] | No
     return prop, len(parts) == 2 and parts[1].lower() == "desc"
 
 
-def encode_skiptoken(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"mitui-page:{offset}".encode()).decode().rstrip("=")
+def encode_skiptoken(offset: int, eventual: bool = False) -> str:
+    """An opaque page token. It remembers whether the first page was an advanced (eventual) query, so that a
+    client following ``@odata.nextLink`` verbatim, without the ConsistencyLevel header, gets the next page."""
+    text = f"mitui-page:{offset}:{int(eventual)}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_skiptoken(token: str) -> int:
+def decode_skiptoken(token: str) -> tuple[int, bool]:
+    """(offset, eventual) from a token made by :func:`encode_skiptoken`."""
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        prefix, _, offset = text.partition(":")
-        if prefix != "mitui-page":
+        prefix, offset, eventual = text.split(":")
+        if prefix != "mitui-page" or eventual not in ("0", "1"):
             raise ValueError(text)
         value = int(offset)
         if value < 0:
             raise ValueError(text)
-        return value
+        return value, eventual == "1"
     except (ValueError, UnicodeDecodeError):
         raise QueryError("Request_BadRequest", "The $skiptoken is invalid or has expired.") from None
