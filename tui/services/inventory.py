@@ -39,7 +39,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import guid
-from tui.services.privilege import classify_app_role, classify_role
+from tui.services.privilege import classify_app_role, classify_role, max_privilege
 from tui.services.scopes import (
     is_inherited,
     last_segment,
@@ -218,7 +218,7 @@ async def load_inventory(
         items.sort(key=lambda a: (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope)))
 
     # --- app role grants, by the cheaper side -----------------------------------------------------------------
-    apps: list[ResourceApp] = await apps_task
+    apps: list[ResourceApp] = [classified_app(a) for a in await apps_task]
     apps_by_id = {a.id.lower(): a for a in apps}
     app_grants = await _app_role_grants(ld, identities, apps, apps_by_id)
 
@@ -385,6 +385,15 @@ async def _app_role_grants(
         items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
     ld.report("app role grants", 1, 1, f"{len(seen)} grants")
     return out
+
+
+def classified_app(app: ResourceApp) -> ResourceApp:
+    """The app with each app role's privilege classified."""
+    roles = tuple(
+        replace(r, privilege=max_privilege([r.privilege, classify_app_role(app.app_id, r.value)]))
+        for r in app.app_roles
+    )
+    return replace(app, app_roles=roles)
 
 
 def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssignment:

@@ -31,8 +31,8 @@ from tui.services.errors import (
     Throttled,
     Unreachable,
 )
+from tui.services.inventory import classified_app, resolve_grant
 from tui.services.inventory import load_inventory as _load_inventory
-from tui.services.inventory import resolve_grant
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
@@ -68,14 +68,6 @@ _UNCERTAIN = (Unreachable, ServiceError, Throttled)
 
 def _definition_guid(role_definition_id: str) -> str:
     return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
-
-
-def classified_app(app: ResourceApp) -> ResourceApp:
-    roles = tuple(
-        replace(r, privilege=max_privilege([r.privilege, classify_app_role(app.app_id, r.value)]))
-        for r in app.app_roles
-    )
-    return replace(app, app_roles=roles)
 
 
 @dataclass
