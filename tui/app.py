@@ -9,6 +9,7 @@ the factories from the command line; tests pass ``lambda: connect_demo()``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -122,9 +123,12 @@ class MituiApp(App[int]):
                 method = getattr(closable, name, None)
                 if callable(method):
                     try:
-                        outcome = method()
-                        if inspect.isawaitable(outcome):
-                            await outcome
+                        if inspect.iscoroutinefunction(method):
+                            await method()
+                        else:  # a blocking stop (the emulator joins its thread): keep it off the event loop
+                            outcome = await asyncio.to_thread(method)
+                            if inspect.isawaitable(outcome):
+                                await outcome
                     except Exception:  # closing must not turn a clean exit into a traceback
                         pass
                     break

@@ -64,7 +64,7 @@ class AppRolesScreen(Screen[None]):
                 holders.add_column("Principal ID", key="principal")
                 yield holders
         yield Static("", id="app-roles-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         session = self.session

@@ -129,7 +129,7 @@ class ScopePickerScreen(ModalScreen[str | None]):
             tree.auto_expand = False
             yield tree
             yield Static("", id="scope-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _label(self, name: str, level: ScopeLevel) -> Text:
         label = safe_text(self.redactor.name(name), 60)

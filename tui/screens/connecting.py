@@ -23,4 +23,4 @@ class ConnectingScreen(Screen[None]):
         with Middle(), Center():
             yield Static(self.message, id="connecting-text", markup=False)
             yield LoadingIndicator()
-        yield Footer()
+        yield Footer(compact=True)

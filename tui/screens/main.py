@@ -7,6 +7,8 @@ remove) are linear flows in one worker each: picker → picker → Plan → conf
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -16,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Input, OptionList, ProgressBar, Static, TabbedContent
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -25,13 +27,14 @@ from tui.services.models import (
     IdentityKind,
     Inventory,
     ManagedIdentity,
+    Privilege,
     Progress,
     Subscription,
 )
 from tui.widgets.badges import highest, privilege_badge
 from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
 from tui.widgets.header import SessionHeader
-from tui.widgets.safe_text import Redactor, clean, safe_text
+from tui.widgets.safe_text import Redactor, clean, safe_text, truncate
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 if TYPE_CHECKING:
@@ -53,30 +56,46 @@ IDENTITY_COLUMNS = (
 )
 
 
-def identity_rows(inventory: Inventory, redactor: Redactor) -> list[Row]:
-    """One table row per identity (CPU work: run it off the event loop for large tenants)."""
+@dataclass(frozen=True)
+class IdentityRow:
+    """What one line of the identity table needs, computed once per load."""
+
+    identity: ManagedIdentity
+    roles: int
+    app_roles: int
+    top: Privilege | None
+
+
+def identity_rows(inventory: Inventory) -> list[Row]:
+    """One table row per identity; the cells are made when a row is first drawn (see identity_cells)."""
     rows: list[Row] = []
+    roles_by = inventory.role_assignments
+    grants_by = inventory.app_role_assignments
     for identity in inventory.identities:
-        roles = inventory.roles_of(identity)
-        grants = inventory.app_roles_of(identity)
+        key = identity.principal_id.lower()
+        roles = roles_by.get(key, ())
+        grants = grants_by.get(key, ())
         top = highest([a.privilege for a in roles] + [g.privilege for g in grants])
-        rows.append(
-            Row(
-                key=identity.principal_id.lower(),
-                cells=(
-                    safe_text(redactor.name(identity.name)),
-                    Text("user" if identity.kind is IdentityKind.USER else "system"),
-                    safe_text(redactor.name(identity.resource_group or "")),
-                    safe_text(redactor.id(identity.principal_id)),
-                    Text(str(len(roles))),
-                    Text(str(len(grants))),
-                    privilege_badge(top) if top else Text(""),
-                ),
-                data=identity,
-            )
-        )
-    rows.sort(key=lambda r: (r.data.name.lower(), r.key))
+        rows.append(Row(key=key, data=IdentityRow(identity, len(roles), len(grants), top)))
+    rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
     return rows
+
+
+def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
+    def cells(row: Row) -> tuple[Text, ...]:
+        item: IdentityRow = row.data
+        identity = item.identity
+        return (
+            safe_text(redactor.name(identity.name)),
+            Text("user" if identity.kind is IdentityKind.USER else "system"),
+            safe_text(redactor.name(identity.resource_group or "")),
+            safe_text(redactor.id(identity.principal_id)),
+            Text(str(item.roles)),
+            Text(str(item.app_roles)),
+            privilege_badge(item.top) if item.top else Text(""),
+        )
+
+    return cells
 
 
 class MainScreen(Screen[None]):
@@ -110,7 +129,7 @@ class MainScreen(Screen[None]):
         self.inventory: Inventory | None = None
         self.subscription_id: str | None = None  # None: all
         self.identity_filter: Any = None
-        self.loading = False
+        self.is_loading = False
         self._selected_key: str | None = None
 
     @property
@@ -128,12 +147,17 @@ class MainScreen(Screen[None]):
                 with Vertical(id="identities-pane", classes="pane"):
                     yield Input(placeholder="filter: words, kind:user, priv:critical, rg:, sub:", id="filter")
                     yield Static("", id="filter-error")
-                    yield VirtualTable(IDENTITY_COLUMNS, empty_text="No identities (yet)", id="identities")
+                    yield VirtualTable(
+                        IDENTITY_COLUMNS,
+                        empty_text="No identities (yet)",
+                        cell_factory=identity_cells(self.redactor),
+                        id="identities",
+                    )
                     with Horizontal(id="status-row"):
                         yield Static("", id="status")
                         yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
                 yield IdentityDetails(id="details", classes="pane")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         session = self.session
@@ -155,7 +179,7 @@ class MainScreen(Screen[None]):
     # --- loading ----------------------------------------------------------------------------------------------
     @work(exclusive=True, group="inventory")
     async def load(self) -> None:
-        self.loading = True
+        self.is_loading = True
         self._set_status(Text("Loading the inventory…"))
         self.query_one("#progress", ProgressBar).display = True
         self.query_one("#progress", ProgressBar).update(total=None, progress=0)
@@ -166,14 +190,14 @@ class MainScreen(Screen[None]):
         try:
             inventory = await self.session.load_inventory(progress=progress)
         except MituiError as exc:
-            self.loading = False
+            self.is_loading = False
             self._finish_progress()
             self._set_status(Text("Could not load the inventory. Press r to retry.", style="bold red"))
             self.app.show_error(exc)  # type: ignore[attr-defined]
             return
         if get_current_worker().is_cancelled:
             return
-        rows = await asyncio.to_thread(identity_rows, inventory, self.redactor)
+        rows = await asyncio.to_thread(identity_rows, inventory)
         self.post_message(self.Loaded(inventory, rows))
 
     def on_main_screen_load_progress(self, message: LoadProgress) -> None:
@@ -188,7 +212,7 @@ class MainScreen(Screen[None]):
         self._set_status(status)
 
     def on_main_screen_loaded(self, message: Loaded) -> None:
-        self.loading = False
+        self.is_loading = False
         self.inventory = message.inventory
         self._finish_progress()
         self._fill_subscriptions(message.inventory)
@@ -219,11 +243,16 @@ class MainScreen(Screen[None]):
 
     def _fill_subscriptions(self, inventory: Inventory) -> None:
         counts: dict[str, int] = {}
+        known = {s.id.lower() for s in inventory.subscriptions}
         for identity in inventory.identities:
             key = (identity.subscription_id or "").lower()
+            key = key if key in known else ""  # "": only Graph knows it (its subscription is not visible)
             counts[key] = counts.get(key, 0) + 1
-        options = subscription_options(inventory.subscriptions, counts, len(inventory.identities), self.redactor)
         subscriptions = self.query_one("#subscriptions", OptionList)
+        width = max(12, subscriptions.scrollable_content_region.width - 1)
+        options = subscription_options(
+            inventory.subscriptions, counts, len(inventory.identities), self.redactor, width
+        )
         highlighted = self.subscription_id or ALL_SUBSCRIPTIONS
         subscriptions.clear_options()
         subscriptions.add_options(options)
@@ -259,7 +288,7 @@ class MainScreen(Screen[None]):
 
     def selected_identity(self) -> ManagedIdentity | None:
         row = self.query_one("#identities", VirtualTable).current
-        return row.data if row is not None else None
+        return row.data.identity if row is not None else None
 
     def _show_selected(self) -> None:
         details = self.query_one(IdentityDetails)
@@ -268,8 +297,8 @@ class MainScreen(Screen[None]):
         if details.active == TAB_FEDERATED:
             self.load_federated()
 
-    @on(IdentityDetails.TabActivated)
-    def _tab_activated(self, event: IdentityDetails.TabActivated) -> None:
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == TAB_FEDERATED:
             self.load_federated()
 
@@ -318,20 +347,39 @@ class MainScreen(Screen[None]):
         subscription = self.subscription_id
         identity_filter = self.identity_filter
         inventory = self.inventory
+        known = {s.id.lower() for s in inventory.subscriptions} if inventory else set()
         if subscription is None and identity_filter is None:
             table.set_filter(None)
         else:
+            # priv: is answered from the row's pre-computed highest privilege (the same rule as the filter's
+            # own, which would recompute it for every identity on every keystroke); the rest goes to the filter.
+            wanted_priv: set[str] = set()
+            rest = identity_filter
+            if identity_filter is not None:
+                wanted_priv = {v.lower() for k, v in identity_filter.qualifiers if k == "priv"}
+                if wanted_priv:
+                    rest = type(identity_filter)(
+                        identity_filter.words, tuple(q for q in identity_filter.qualifiers if q[0] != "priv")
+                    )
+                if rest is not None and rest.is_empty:
+                    rest = None
 
             def keep(row: Row) -> bool:
-                identity: ManagedIdentity = row.data
+                item: IdentityRow = row.data
+                identity = item.identity
                 if subscription is not None:
                     own = (identity.subscription_id or "").lower()
-                    if own != (subscription if subscription != GRAPH_ONLY else ""):
+                    if subscription == GRAPH_ONLY:
+                        if own in known:
+                            return False
+                    elif own != subscription:
                         return False
-                return identity_filter is None or identity_filter.matches(identity, inventory)
+                if wanted_priv and any((item.top or Privilege.NORMAL).value != p for p in wanted_priv):
+                    return False
+                return rest is None or rest.matches(identity, inventory)
 
             table.set_filter(keep)
-        if not self.loading:
+        if not self.is_loading:
             self._summary_status()
 
     # --- actions ----------------------------------------------------------------------------------------------
@@ -486,19 +534,28 @@ class MainScreen(Screen[None]):
 
 
 def subscription_options(
-    subscriptions: list[Subscription], counts: dict[str, int], total: int, redactor: Redactor
+    subscriptions: list[Subscription], counts: dict[str, int], total: int, redactor: Redactor, width: int = 22
 ) -> list[Option]:
-    options = [Option(Text.assemble(("All subscriptions", "bold"), (f"  {total}", "dim")), id=ALL_SUBSCRIPTIONS)]
+    """One line each: the name cut to fit, the identity count right-aligned."""
+
+    def line(name: Text, count: int) -> Text:
+        number = f" {count}"
+        truncate(name, max(4, width - len(number)))
+        name.append(" " * max(0, width - len(number) - name.cell_len))
+        name.append(number, style="dim")
+        return name
+
+    options = [Option(line(Text("All subscriptions", style="bold"), total), id=ALL_SUBSCRIPTIONS)]
     for subscription in sorted(subscriptions, key=lambda s: s.display_name.lower()):
-        prompt = safe_text(redactor.name(subscription.display_name) or redactor.id(subscription.id), 40)
-        prompt.append(f"  {counts.get(subscription.id.lower(), 0)}", style="dim")
+        name = safe_text(redactor.name(subscription.display_name) or redactor.id(subscription.id))
         if subscription.state and subscription.state != "Enabled":
-            prompt.append(" ")
-            prompt.append_text(safe_text(subscription.state, 12, style="italic"))
-        options.append(Option(prompt, id=subscription.id.lower()))
+            name.append(" (")
+            name.append_text(safe_text(subscription.state, 12, style="italic"))
+            name.append(")")
+        options.append(Option(line(name, counts.get(subscription.id.lower(), 0)), id=subscription.id.lower()))
     unplaced = counts.get("", 0)
     if unplaced:
-        options.append(Option(Text.assemble(("Graph only", "italic"), (f"  {unplaced}", "dim")), id=GRAPH_ONLY))
+        options.append(Option(line(Text("Not visible in ARM", style="italic"), unplaced), id=GRAPH_ONLY))
     return options
 
 

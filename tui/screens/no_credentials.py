@@ -63,7 +63,7 @@ class NoCredentialsScreen(Screen[None]):
             guide.append("\n\nmitui needs Reader on the subscriptions to list identities and roles, and a Graph read ")
             guide.append("permission (e.g. Directory Readers) to list managed identities tenant-wide.")
             yield Static(guide, id="signin-guide")
-        yield Footer()
+        yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo" and not self.demo_available:

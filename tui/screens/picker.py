@@ -44,7 +44,7 @@ class PickerScreen(ModalScreen[T], Generic[T]):
             yield Input(placeholder=self.PLACEHOLDER, id="picker-search")
             yield VirtualTable(self.COLUMNS, empty_text="Loading…", id="picker-table")
             yield Static("", id="picker-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_top(self) -> ComposeResult:
         yield from ()
@@ -75,7 +75,18 @@ class PickerScreen(ModalScreen[T], Generic[T]):
         if not words:
             self.table.set_filter(None)
         else:
-            self.table.set_filter(lambda row: all(word in row.search for word in words))
+            phrase = " ".join(words)
+
+            def rank(row: Row) -> int:
+                # the name column first: exact name, then a name that starts with it, then a name containing it
+                name = row.cells[0].plain.lower() if row.cells else row.search
+                if name == phrase:
+                    return 0
+                if name.startswith(phrase):
+                    return 1
+                return 2 if phrase in name else 3
+
+            self.table.set_filter(lambda row: all(word in row.search for word in words), rank)
         shown, total = self.table.row_count, len(self.table.rows)
         if total:
             self.set_status(f"{shown} of {total}")

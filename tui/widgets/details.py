@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from tui.services.models import (
@@ -39,23 +39,36 @@ def short_scope(scope: str, max_width: int = 60) -> str:
     return parts[-1]
 
 
-class IdentityDetails(TabbedContent):
+class IdentityDetails(Vertical):
     """Shows one identity. Screens call :meth:`show`; the federated tab is filled by :meth:`show_federated`."""
 
     DEFAULT_CSS = """
     IdentityDetails { height: 1fr; }
+    IdentityDetails #details-tabs { height: 1fr; }
     IdentityDetails TabPane { padding: 0 1; }
     IdentityDetails DataTable { height: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, initial=TAB_OVERVIEW)
+        super().__init__(id=id, classes=classes)
         self.identity: ManagedIdentity | None = None
         self.redactor = Redactor()
         self.role_rows: dict[str, RoleAssignment] = {}
         self.app_role_rows: dict[str, AppRoleAssignment] = {}
 
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#details-tabs", TabbedContent)
+
+    @property
+    def active(self) -> str:
+        return self.tabs.active
+
     def compose(self) -> ComposeResult:
+        with TabbedContent(initial=TAB_OVERVIEW, id="details-tabs"):
+            yield from self._panes()
+
+    def _panes(self) -> ComposeResult:
         with TabPane("Overview", id=TAB_OVERVIEW), VerticalScroll():
             yield Static(Text("Select an identity.", style="dim"), id="overview")
         with TabPane("Azure roles", id=TAB_ROLES):
@@ -132,8 +145,8 @@ class IdentityDetails(TabbedContent):
         self._retitle(len(self.role_rows), len(self.app_role_rows))
 
     def _retitle(self, roles: int, app_roles: int) -> None:
-        self.get_tab(TAB_ROLES).label = f"Azure roles ({roles})"  # type: ignore[assignment]
-        self.get_tab(TAB_APP_ROLES).label = f"App roles ({app_roles})"  # type: ignore[assignment]
+        self.tabs.get_tab(TAB_ROLES).label = f"Azure roles ({roles})"  # type: ignore[assignment]
+        self.tabs.get_tab(TAB_APP_ROLES).label = f"App roles ({app_roles})"  # type: ignore[assignment]
 
     def _overview(self, identity: ManagedIdentity, inventory: Inventory) -> Text:
         red = self.redactor

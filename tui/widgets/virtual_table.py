@@ -43,7 +43,9 @@ class Column:
 @dataclass
 class Row:
     key: str
-    cells: Sequence[Text]
+    # The cells, or () to have the table's ``cell_factory`` make them when the row is first drawn (so 40 000
+    # rows cost nothing until they scroll into view).
+    cells: Sequence[Text] = ()
     search: str = ""  # lowercase text the free-word filter matches against
     data: Any = None  # whatever the screen keeps for this row (a domain object)
 
@@ -122,6 +124,7 @@ class VirtualTable(ScrollView, can_focus=True):
         columns: Sequence[Column],
         *,
         empty_text: str = "Nothing to show",
+        cell_factory: Callable[[Row], Sequence[Text]] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -129,10 +132,12 @@ class VirtualTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self.empty_text = empty_text
+        self.cell_factory = cell_factory
         self._rows: list[Row] = []
         self._view: list[int] = []  # indices into _rows that pass the filter, in order
         self._predicate: Callable[[Row], bool] | None = None
-        self._layout_cache: tuple[int, list[tuple[Column, int]]] | None = None
+        self._rank: Callable[[Row], Any] | None = None
+        self._columns_cache: tuple[int, list[tuple[Column, int]]] | None = None
 
     # --- data -------------------------------------------------------------------------------------------------
     @property
@@ -159,9 +164,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self._rows = rows
         self._apply_filter(current)
 
-    def set_filter(self, predicate: Callable[[Row], bool] | None) -> None:
+    def set_filter(
+        self, predicate: Callable[[Row], bool] | None, rank: Callable[[Row], Any] | None = None
+    ) -> None:
+        """Show only the rows ``predicate`` keeps; ``rank`` (optional) orders them, best first (stable)."""
         current = self.current.key if self.current else None
         self._predicate = predicate
+        self._rank = rank
         self._apply_filter(current)
 
     def move_to_key(self, key: str) -> bool:
@@ -177,7 +186,10 @@ class VirtualTable(ScrollView, can_focus=True):
             self._view = list(range(len(self._rows)))
         else:
             self._view = [i for i, row in enumerate(self._rows) if predicate(row)]
-        self.virtual_size = Size(self.size.width, len(self._view) + 1)
+        if self._rank is not None:
+            rank, rows = self._rank, self._rows
+            self._view.sort(key=lambda i: rank(rows[i]))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
         position = 0
         if keep_key is not None:
             for pos, index in enumerate(self._view):
@@ -243,15 +255,15 @@ class VirtualTable(ScrollView, can_focus=True):
                 self.cursor = position
 
     def on_resize(self, event: events.Resize) -> None:
-        self._layout_cache = None
-        self.virtual_size = Size(self.size.width, len(self._view) + 1)
+        self._columns_cache = None
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
         self._scroll_cursor_into_view()
 
     # --- drawing ----------------------------------------------------------------------------------------------
     def column_layout(self, width: int) -> list[tuple[Column, int]]:
         """The columns shown at ``width`` cells and the width of each (one space between columns)."""
-        if self._layout_cache and self._layout_cache[0] == width:
-            return self._layout_cache[1]
+        if self._columns_cache and self._columns_cache[0] == width:
+            return self._columns_cache[1]
         shown = list(self.columns)
 
         def needed(cols: list[Column]) -> int:
@@ -274,10 +286,11 @@ class VirtualTable(ScrollView, can_focus=True):
                 extra = spare * flex_seen // flex_total - given
                 given += extra
             widths.append((column, column.width + extra))
-        self._layout_cache = (width, widths)
+        self._columns_cache = (width, widths)
         return widths
 
     def _line(self, cells: Sequence[Text], layout: list[tuple[Column, int]], base: Style) -> Strip:
+        console = self.app.console
         segments: list[Segment] = [Segment(" ", base)]
         for index, (column, width) in enumerate(layout):
             cell = cells[index] if index < len(cells) else Text()
@@ -291,12 +304,13 @@ class VirtualTable(ScrollView, can_focus=True):
                     text.append(" " * pad)
             if index < len(layout) - 1:
                 text.append(" ")
-            segments.extend(text.render(self.app.console))
+            rendered = text.render(console)  # Text.render leaves out the Text's own style: apply it here
+            segments.extend(Segment.apply_style(rendered, console.get_style(text.style)) if text.style else rendered)
         strip = Strip(segments)
         return strip.apply_style(base)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         layout = self.column_layout(width)
         base = self.rich_style
         if y == 0:
@@ -312,6 +326,8 @@ class VirtualTable(ScrollView, can_focus=True):
         if position >= len(self._view):
             return Strip.blank(width, base)
         row = self._rows[self._view[position]]
+        if not row.cells and self.cell_factory is not None:
+            row.cells = tuple(self.cell_factory(row))
         shown_keys = {column.key for column, _ in layout}
         cells = [cell for column, cell in zip(self.columns, row.cells, strict=False) if column.key in shown_keys]
         style = base
