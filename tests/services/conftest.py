@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import ssl
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -47,18 +44,3 @@ async def session_for(
 @pytest.fixture
 async def demo_session(demo_emulator: Emulator, session_for: SessionFactory) -> Session:
     return await session_for(demo_emulator)
-
-
-def emulator_stats(emulator: Emulator) -> dict[str, Any]:
-    ctx = ssl.create_default_context(cafile=emulator.connection.ca_file)
-    with urllib.request.urlopen(emulator.connection.arm + "/_emulator/stats", context=ctx) as resp:
-        return json.loads(resp.read())
-
-
-def writes_in(stats: dict[str, Any]) -> int:
-    return sum(
-        n
-        for route, n in stats["byRoute"].items()
-        if route.split(" ", 1)[0] in ("PUT", "PATCH", "DELETE")
-        or (route.startswith("POST") and not route.endswith(("getByIds", "$batch", "/token", "stats/reset")))
-    )
