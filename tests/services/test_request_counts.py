@@ -1,0 +1,42 @@
+"""Request counts of load_inventory grow with subscriptions and pages, never with identities."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from service_helpers import emulator_stats
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def _count(stats: dict, prefix: str) -> int:
+    return sum(n for route, n in stats["byRoute"].items() if route.startswith(prefix))
+
+
+async def test_requests_grow_with_subscriptions_and_pages(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory(scale=(5, 500))
+    session = await session_for(emu)
+    t = emu.tenant
+    emu.stats.reset()
+    inv = await session.load_inventory()
+    stats = emulator_stats(emu)
+    subs = len(inv.subscriptions)
+    mis = sum(1 for sp in t.service_principals.values() if sp.service_principal_type == "ManagedIdentity")
+    assert len(inv.identities) == mis >= 500
+    assert subs == 5
+
+    by = stats["byRoute"]
+    # ARM: one listing per subscription (plus pages), never per identity
+    resources = sum(n for r, n in by.items() if r.endswith("/resources"))
+    assignments = sum(n for r, n in by.items() if r.endswith("roleAssignments"))
+    per_sub_resources = [sum(1 for r in t.resources.values() if r.subscription_id == s.id) for s in inv.subscriptions]
+    assert resources == sum(max(1, math.ceil(n / 1000)) for n in per_sub_resources)
+    assert assignments <= subs * 2
+    assert sum(n for r, n in by.items() if r.endswith("roleDefinitions")) <= 1 + subs
+    # Graph: managed identities and resource apps page by 999; grants by $batch; orphans by getByIds
+    graph_total = sum(n for r, n in by.items() if "/v1.0/" in r)
+    assert by.get("GET /v1.0/servicePrincipals", 0) <= math.ceil(mis / 999) + 2
+    assert graph_total <= math.ceil(mis / 999) + 2 + 2 + 2 + 2
+    # nothing per identity
+    assert stats["total"] < len(inv.identities) / 5
