@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tui.emulator import rbac
 from tui.emulator.arm import ArmApi
 from tui.emulator.certs import issue_server_tls
 from tui.emulator.context import EmulatorContext
@@ -216,6 +217,7 @@ class Emulator:
         self._tenant = tenant
         default = self._resolve_caller(tenant)
         self.default_caller_id = default.id if default else None
+        rbac.index_of(tenant)  # index the role assignments now, not on the first request
         tls = issue_server_tls(self.state_dir, self.host)
         ssl_ctx = tls.ssl_context()
         with contextlib.suppress(OSError):
