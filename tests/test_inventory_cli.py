@@ -1,0 +1,158 @@
+"""`mitui inventory` end to end: a subprocess against `mitui emulator` (another subprocess), as a script would
+run it inside an Automation runbook (--arm-endpoint, --credential managed-identity)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.emulator.server import Connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(extra: dict[str, str] | None = None, state: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_", "IMDS_"))}
+    env.pop("SSL_CERT_FILE", None)
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    if state is not None:
+        env["XDG_STATE_HOME"] = str(state / "xdg-state")
+        env["XDG_CACHE_HOME"] = str(state / "xdg-cache")
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Connection, Path]]:
+    state = tmp_path_factory.mktemp("mitui-emulator")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "emulator", "--state-dir", str(state)],
+        cwd=ROOT,
+        env=_env(state=state),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    conn_file = state / "connection.json"
+    deadline = time.monotonic() + 60
+    while not conn_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("mitui emulator did not start: " + (proc.stderr.read() or b"").decode()[-2000:])
+        time.sleep(0.1)
+    time.sleep(0.2)
+    try:
+        yield Connection.from_json(conn_file.read_text()), state
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _inventory(args: list[str], conn: Connection | None, state: Path) -> subprocess.CompletedProcess[str]:
+    extra = {}
+    if conn is not None:
+        extra = {"IDENTITY_ENDPOINT": conn.identity_endpoint, "IDENTITY_HEADER": conn.identity_header}
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", "inventory", *args],
+        cwd=ROOT,
+        env=_env(extra, state),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def _connection_flags(conn: Connection) -> list[str]:
+    return ["--arm-endpoint", conn.arm, "--credential", "managed-identity", "--ca-file", conn.ca_file]
+
+
+def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Path) -> None:
+    conn, state = served
+    out = tmp_path / "inventory.json"
+    result = _inventory([*_connection_flags(conn), "--format", "json", "--output", str(out)], conn, state)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    data = json.loads(out.read_text())
+    assert data["tenantId"] == conn.tenant_id and data["cloud"] == "MituiSandbox"
+    assert len(data["subscriptions"]) == 3
+    names = {i["name"]: i for i in data["identities"]}
+    assert {"aa-ops-prod", "id-orders-shared", "id-finance-reporting"} <= set(names)
+    shared = names["id-orders-shared"]
+    assert shared["kind"] == "user-assigned" and len(shared["usedBy"]) == 3
+    assert set(shared) == {
+        "name",
+        "kind",
+        "principalId",
+        "clientId",
+        "resourceId",
+        "subscriptionId",
+        "resourceGroup",
+        "usedBy",
+        "roleAssignments",
+        "appRoleAssignments",
+    }
+    ops = names["aa-ops-prod"]
+    assert {g["appRoleValue"]: g["privilege"] for g in ops["appRoleAssignments"]}[
+        "RoleManagement.ReadWrite.Directory"
+    ] == "critical"
+    assert set(ops["roleAssignments"][0]) == {"id", "roleName", "roleDefinitionId", "scope", "privilege"}
+    assert len(data["orphanedRoleAssignments"]) == 2
+
+
+def test_csv_and_table(served: tuple[Connection, Path]) -> None:
+    conn, state = served
+    sub_json = _inventory([*_connection_flags(conn), "--format", "json"], conn, state)
+    sub = json.loads(sub_json.stdout)["subscriptions"][0]["id"]
+    result = _inventory([*_connection_flags(conn), "--format", "csv", "--subscription", sub], conn, state)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and all(r["subscriptionId"] in (sub, "") for r in rows)
+    assert {r["rightType"] for r in rows} <= {"role", "appRole", "none"}
+    table = _inventory(_connection_flags(conn), conn, state)
+    assert table.returncode == 0 and "managed identities" in table.stdout
+    assert "\x1b" not in table.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--format", "xml"],
+        ["--subscription", "not-a-guid"],
+        ["--credential", "telepathy"],
+    ],
+)
+def test_bad_flags_one_line_nonzero(args: list[str], tmp_path: Path) -> None:
+    result = _inventory(args, None, tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_unreachable_endpoint_one_line(tmp_path: Path) -> None:
+    result = _inventory(["--arm-endpoint", "https://127.0.0.1:9", "--credential", "managed-identity"], None, tmp_path)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "Cannot reach" in result.stderr
+
+
+def test_untrusted_certificate_one_line(served: tuple[Connection, Path]) -> None:
+    conn, state = served
+    result = _inventory(["--arm-endpoint", conn.arm, "--credential", "managed-identity"], conn, state)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "not trusted" in result.stderr
+
+
+def test_failed_sign_in_one_line(served: tuple[Connection, Path]) -> None:
+    conn, state = served
+    result = _inventory(_connection_flags(conn), None, state)  # no IDENTITY_ENDPOINT: no managed identity here
+    assert result.returncode == 1, result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1 and "Sign-in failed" in result.stderr
