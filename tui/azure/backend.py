@@ -15,7 +15,7 @@ from tui.azure.clouds import Cloud
 from tui.azure.errors import map_error
 from tui.azure.policies import Gate, gather_limited
 from tui.services.backend import ArmResource, DirectoryIdentity, Written
-from tui.services.errors import MituiError, NotFound
+from tui.services.errors import MituiError, NotFound, ServiceError, Throttled, Unreachable
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
@@ -109,14 +109,23 @@ class AzureBackend:
             raise map_error(err, "Azure Resource Manager", write=write) from None
 
     async def _graph_call(self, what: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
-        try:
-            return await what()
-        except MituiError:
-            raise
-        except asyncio.CancelledError:
-            raise
-        except Exception as err:
-            raise map_error(err, "Microsoft Graph", write=write) from None
+        """One Graph call. Reads are retried on 5xx, 429 and broken connections (kiota itself retries only
+        429/503/504); writes are not: Session.apply reconciles them by reading back."""
+        attempts = 1 if write else self._graph_max_retries + 1
+        for attempt in range(attempts):
+            try:
+                return await what()
+            except (MituiError, asyncio.CancelledError):
+                raise
+            except Exception as err:
+                mapped = map_error(err, "Microsoft Graph", write=write)
+                retriable = isinstance(mapped, ServiceError | Throttled) or (
+                    isinstance(mapped, Unreachable) and mapped.code != "CertificateUntrusted"
+                )
+                if not retriable or attempt == attempts - 1:
+                    raise mapped from None
+                await asyncio.sleep(min(0.5 * 2**attempt, 4.0))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     async def _collect(it: AsyncIterator[Any]) -> list[Any]:
