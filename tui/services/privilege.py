@@ -103,11 +103,23 @@ def _pattern(action: str) -> re.Pattern[str]:
     return re.compile("^" + body + "$", re.IGNORECASE)
 
 
+def _matches(pattern: str, probe: str) -> bool:
+    """Case-insensitive wildcard match; a regex is compiled only when the literal prefix already matches."""
+    low_pattern, low_probe = pattern.lower(), probe.lower()
+    star = low_pattern.find("*")
+    if star < 0:
+        return low_pattern == low_probe
+    prefix = low_pattern[:star]
+    if prefix.endswith("/") and low_pattern[star + 1 : star + 2] == "/":
+        prefix = prefix[:-1]  # "a/*/read" also grants "a/read"
+    return low_probe.startswith(prefix) and bool(_pattern(pattern).match(probe))
+
+
 def _allows(patterns: Iterable[str], not_patterns: Iterable[str], probe: str) -> str | None:
     """The first pattern that grants ``probe`` (and is not taken back by a not-pattern), or None."""
-    if any(_pattern(n).match(probe) for n in not_patterns):
+    if any(_matches(n, probe) for n in not_patterns):
         return None
-    return next((p for p in patterns if _pattern(p).match(probe)), None)
+    return next((p for p in patterns if _matches(p, probe)), None)
 
 
 _CRITICAL_PROBES = (
@@ -136,8 +148,11 @@ def classify_role_permissions(
     data_actions: Iterable[str] = (),
     not_data_actions: Iterable[str] = (),
 ) -> Privilege:
-    actions, not_actions = tuple(actions), tuple(not_actions)
-    data_actions = tuple(data_actions)
+    return _classify(tuple(actions), tuple(not_actions), tuple(data_actions))
+
+
+@cache
+def _classify(actions: tuple[str, ...], not_actions: tuple[str, ...], data_actions: tuple[str, ...]) -> Privilege:
     if any(_allows(actions, not_actions, probe) for probe in _CRITICAL_PROBES):
         return Privilege.CRITICAL
     for probe in _IDENTITY_TAKEOVER_PROBES:
