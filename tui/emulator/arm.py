@@ -1173,6 +1173,8 @@ async def put_uami(api: ArmApi, call: ArmCall) -> web.Response:
             rg, name, location=location.lower().replace(" ", ""), tags=tags or {}
         )
         uami.properties["isolationScope"] = isolation
+        if uami.principal_id:
+            t.principal_created_at[uami.principal_id.lower()] = time.monotonic()
         return ok(uami_json(uami, t), 201)
 
 
@@ -1629,8 +1631,9 @@ async def put_role_assignment(api: ArmApi, call: ArmCall) -> web.Response:
                 f"The specified role definition with ID '{rd_parts[-1] if rd_parts else rd_id}' does not exist.",
             )
         principal = t.principal(pid)
+        replicating = principal is not None and t.replicating(pid)
         actual_type = "User" if isinstance(principal, User) else "ServicePrincipal" if principal else None
-        if principal is None and ptype is None:
+        if (principal is None or replicating) and ptype is None:
             raise bad_request(
                 "PrincipalNotFound",
                 f"Principal {pid.replace('-', '').lower()} does not exist in the directory {t.tenant_id}. Check that "
@@ -1639,7 +1642,7 @@ async def put_role_assignment(api: ArmApi, call: ArmCall) -> web.Response:
                 "assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See "
                 "https://aka.ms/docs-principaltype",
             )
-        if principal is not None and ptype is not None and ptype != actual_type:
+        if principal is not None and not replicating and ptype is not None and ptype != actual_type:
             raise bad_request(
                 "UnmatchedPrincipalType",
                 f"The PrincipalId '{pid.replace('-', '').lower()}' has type '{actual_type}' , which is different "

@@ -49,6 +49,16 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, not {text!r}")
+    return value
+
+
 def _one_line_error(parser: argparse.ArgumentParser):  # noqa: ANN202
     def error(message: str) -> None:
         print(f"{parser.prog}: {message} (see --help)", file=sys.stderr)
@@ -79,6 +89,13 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fault-rate", type=_rate, default=0.0, metavar="F", help="fraction of ARM/Graph requests that fail (0..1)"
     )
+    parser.add_argument(
+        "--replication-delay-s",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="S",
+        help="a new managed identity stays invisible to grants and role assignments for S seconds (Entra lag)",
+    )
     parser.add_argument("--caller", metavar="NAME|OBJECT_ID", help="who the token endpoints sign in by default")
 
 
@@ -102,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             caller=args.caller,
             scale=args.scale,
+            replication_delay_s=getattr(args, "replication_delay_s", 0.0),
         )
         emulator.start()
     except (OSError, ValueError, RuntimeError) as e:

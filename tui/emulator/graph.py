@@ -584,6 +584,8 @@ def _create_assignment(call: GraphCall, side: str) -> GraphResult:
     app_role_id = _guid_field(body, "appRoleId")
     with call.tenant.lock:
         sp = _sp_from_params(call)
+        if call.tenant.replicating(sp.id):  # a fresh identity: this replica of the directory has not seen it yet
+            raise _not_found(call.params.get("sp_id") or sp.id)
         if side == "appRoleAssignments" and principal_id != sp.id:
             raise GraphError(
                 400, "Request_BadRequest", "The principalId of the assignment must be the service principal in the URL."
@@ -593,7 +595,7 @@ def _create_assignment(call: GraphCall, side: str) -> GraphResult:
                 400, "Request_BadRequest", "The resourceId of the assignment must be the service principal in the URL."
             )
         principal = call.tenant.principal(principal_id)
-        if principal is None:
+        if principal is None or call.tenant.replicating(principal_id):
             raise _not_found(principal_id)
         resource = call.tenant.service_principals.get(resource_id)
         if resource is None:

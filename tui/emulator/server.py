@@ -127,7 +127,10 @@ class Emulator:
         seed: int = 0,
         caller: str | None = None,
         scale: tuple[int, int] | None = None,
+        replication_delay_s: float = 0.0,
     ) -> None:
+        if replication_delay_s < 0:
+            raise ValueError("replication_delay_s must not be negative")
         if not 0.0 <= fault_rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
         if latency_ms < 0:
@@ -141,6 +144,7 @@ class Emulator:
         self._caller_name = caller
         self._initial_latency = latency_ms
         self._initial_fault_rate = fault_rate
+        self._replication_delay_s = float(replication_delay_s)
         self.faults = FaultPlan(rate=fault_rate, seed=seed)
         self.stats = Stats()
         self._tenant: Tenant | None = None
@@ -201,6 +205,17 @@ class Emulator:
         if self._ctx is not None:
             self._ctx.fault_rate = rate
 
+    def set_replication_delay(self, seconds: float) -> None:
+        """For ``seconds`` after a managed identity is created, its service principal is not yet visible to Graph's
+        app-role-assignment create (404 Request_ResourceNotFound) nor to ARM's role-assignment create without
+        principalType (400 PrincipalNotFound), as in Entra, which is eventually consistent. Applies at once, also
+        to identities created earlier."""
+        if seconds < 0:
+            raise ValueError("the replication delay must not be negative")
+        self._replication_delay_s = float(seconds)
+        if self._tenant is not None:
+            self._tenant.replication_delay_s = float(seconds)
+
     def set_latency(self, ms: int) -> None:
         if ms < 0:
             raise ValueError("latency must not be negative")
@@ -215,6 +230,7 @@ class Emulator:
         self._error = None
         tenant = _load_tenant(self._tenant_arg, self.seed, self._scale)
         self._tenant = tenant
+        tenant.replication_delay_s = self._replication_delay_s
         default = self._resolve_caller(tenant)
         self.default_caller_id = default.id if default else None
         rbac.index_of(tenant)  # index the role assignments now, not on the first request

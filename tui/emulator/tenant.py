@@ -12,6 +12,7 @@ lookups compare them case-insensitively through :func:`arm_key`.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Literal
@@ -197,11 +198,20 @@ class Tenant:
         self.app_role_assignments: dict[str, AppRoleAssignment] = {}  # id -> grant
         # client secrets the login authority accepts, by app id (lower); see tokens.DEMO_CLIENT_SECRET too
         self.client_secrets: dict[str, list[str]] = {}
+        # Entra is eventually consistent: a service principal created while serving is invisible to app-role
+        # grants and to role assignments without principalType for this many seconds (0 = at once).
+        self.replication_delay_s: float = 0.0
+        self.principal_created_at: dict[str, float] = {}  # object id (lower) -> time.monotonic() at creation
 
     # --- look-ups -------------------------------------------------------------------------------------------
     def principal(self, object_id: str) -> User | ServicePrincipal | None:
         key = object_id.lower()
         return self.users.get(key) or self.service_principals.get(key)
+
+    def replicating(self, object_id: str) -> bool:
+        """True while a principal created at run time has not yet replicated through the directory."""
+        created = self.principal_created_at.get(object_id.lower())
+        return created is not None and time.monotonic() - created < self.replication_delay_s
 
     def service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None:
         app_id = app_id.lower()

@@ -1,0 +1,102 @@
+"""Helpers for the safety tests: `mitui inventory` subprocesses, the sandbox tenant's statistics and truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tui.emulator.server import Connection, Emulator
+from tui.emulator.tenant import arm_key
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
+READ_POSTS = ("/directoryObjects/getByIds", "/$batch", "/token", "/_emulator/stats/reset")
+
+
+def clean_env(extra: dict[str, str] | None = None, state: Path | None = None) -> dict[str, str]:
+    """The environment without any Azure credential or CA settings of the machine running the tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_", "IMDS_"))}
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR"):
+        env.pop(name, None)
+    if state is not None:
+        env["XDG_STATE_HOME"] = str(state / "xdg-state")
+        env["XDG_CACHE_HOME"] = str(state / "xdg-cache")
+        env["XDG_CONFIG_HOME"] = str(state / "xdg-config")
+    env.update(extra or {})
+    return env
+
+
+def connection_flags(conn: Connection) -> list[str]:
+    return ["--arm-endpoint", conn.arm, "--credential", "managed-identity", "--ca-file", conn.ca_file]
+
+
+def identity_env(conn: Connection, header: str | None = None) -> dict[str, str]:
+    return {"IDENTITY_ENDPOINT": conn.identity_endpoint, "IDENTITY_HEADER": header or conn.identity_header}
+
+
+def run_inventory(
+    args: list[str], env: dict[str, str] | None, state: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", "inventory", *args],
+        cwd=ROOT,
+        env=clean_env(env, state),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="surrogateescape",
+        timeout=timeout,
+    )
+
+
+def stats(conn: Connection | Emulator, reset: bool = False) -> dict[str, Any]:
+    c = conn.connection if isinstance(conn, Emulator) else conn
+    ctx = ssl.create_default_context(cafile=c.ca_file)
+    req = urllib.request.Request(
+        c.arm + "/_emulator/stats" + ("/reset" if reset else ""), method="POST" if reset else "GET"
+    )
+    with urllib.request.urlopen(req, context=ctx) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def write_requests(snapshot: dict[str, Any]) -> dict[str, int]:
+    """The requests of a stats snapshot that change something (by route): PUT/PATCH/DELETE, and POSTs other
+    than the read-only ones (getByIds, $batch of GETs, token requests)."""
+    out = {}
+    for route, n in snapshot["byRoute"].items():
+        method, _, path = route.partition(" ")
+        if method in WRITE_METHODS and not (method == "POST" and path.endswith(READ_POSTS)):
+            out[route] = n
+    return out
+
+
+def assignments_of(emulator: Emulator, principal_id: str, scope: str | None = None) -> list[Any]:
+    return [
+        ra
+        for ra in emulator.tenant.role_assignments.values()
+        if ra.principal_id.lower() == principal_id.lower() and (scope is None or arm_key(ra.scope) == arm_key(scope))
+    ]
+
+
+def grants_of(emulator: Emulator, principal_id: str, app_role_id: str | None = None) -> list[Any]:
+    return [
+        g
+        for g in emulator.tenant.app_role_assignments.values()
+        if g.principal_id.lower() == principal_id.lower()
+        and (app_role_id is None or g.app_role_id.lower() == app_role_id.lower())
+    ]
+
+
+def single_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """Assert the run failed with ONE line on stderr and no traceback; return that line."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0, (result.returncode, result.stdout[:500], result.stderr[-2000:])
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Error:" not in lines[0].split("error:", 1)[0]
+    return lines[0]
