@@ -34,6 +34,10 @@ T = TypeVar("T")
 GRAPH_PAGE = 999
 GRAPH_BATCH = 20
 GET_BY_IDS_MAX = 1000
+# The api-versions the SDK clients send (azure-mgmt-resource 26, azure-mgmt-authorization 4 profile 2022-04-01),
+# for the bulk listings read as plain JSON below.
+RESOURCES_API = "2025-04-01"
+AUTHORIZATION_API = "2022-04-01"
 MI_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "alternativeNames"]
 APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 
@@ -46,6 +50,18 @@ def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
     if not tags:
         return ()
     return tuple(sorted((str(k), _s(v)) for k, v in dict(tags).items()))
+
+
+def _iso(value: Any) -> str | None:
+    """An ARM timestamp as the SDK would give it (datetime.isoformat()), or the text as sent."""
+    if not value:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        return str(value)
 
 
 class AzureBackend:
@@ -131,6 +147,42 @@ class AzureBackend:
     async def _collect(it: AsyncIterator[Any]) -> list[Any]:
         return [x async for x in it]
 
+    async def _arm_json_pages(self, url: str, params: dict[str, str]) -> list[dict]:
+        """Every item of an ARM collection as plain JSON, through the SDK client's pipeline (auth, retries, the
+        read-only gate) but without the SDK's model deserialization, which costs ~0.4 ms per role assignment
+        and ~0.15 ms per resource on the event loop: seconds for a tenant with tens of thousands of them."""
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceExistsError,
+            ResourceNotFoundError,
+        )
+        from azure.core.exceptions import map_error as sdk_map_error
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+
+        client = self.arm.subscriptions()  # any ARM client's pipeline will do: the URL carries everything
+        error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+        request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
+        items: list[dict] = []
+        while True:
+
+            async def get(request: Any = request) -> Any:
+                response = await client.send_request(request)
+                if response.status_code != 200:
+                    sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
+                    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+                return response.json()
+
+            page = await self._arm(get)
+            if not isinstance(page, dict):
+                raise map_error(ValueError("unreadable ARM page"), "Azure Resource Manager")
+            items.extend(page.get("value") or [])
+            link = page.get("nextLink")
+            if not link:
+                return items
+            request = HttpRequest("GET", link, headers={"Accept": "application/json"})
+
     async def _graph_json_pages(self, info: Any) -> list[dict]:
         """Every item of a Graph collection as plain JSON, through the SDK's request adapter (auth, retry,
         redirects) but without kiota's model parsing, which costs ~13 ms per object (msgraph's Entity
@@ -179,9 +231,36 @@ class AzureBackend:
 
     async def list_resources(self, subscription_id: str) -> list[ArmResource]:
         sub = guid(subscription_id, "subscription id")
-        client = self.arm.resources(sub)
-        items = await self._arm(lambda: self._collect(client.resources.list()))
-        return [self._resource(r) for r in items]
+        items = await self._arm_json_pages(f"/subscriptions/{sub}/resources", {"api-version": RESOURCES_API})
+        return [self._resource_json(r) for r in items]
+
+    @staticmethod
+    def _resource_json(r: dict) -> ArmResource:
+        ident = r.get("identity")
+        system_pid = None
+        users: dict[str, tuple[str | None, str | None]] = {}
+        if isinstance(ident, dict):
+            kind = _s(ident.get("type")).lower().replace(" ", "")
+            if "systemassigned" in kind or ident.get("principalId"):
+                system_pid = _s(ident.get("principalId")) or None
+            for uid, v in (ident.get("userAssignedIdentities") or {}).items():
+                v = v if isinstance(v, dict) else {}
+                users[str(uid)] = (_s(v.get("principalId")) or None, _s(v.get("clientId")) or None)
+        props = r.get("properties")
+        pid = cid = None
+        if isinstance(props, dict):
+            pid, cid = props.get("principalId"), props.get("clientId")
+        return ArmResource(
+            id=_s(r.get("id")),
+            name=_s(r.get("name")),
+            type=_s(r.get("type")),
+            location=_s(r.get("location")) or None,
+            tags=_tags(r.get("tags")),
+            system_principal_id=system_pid,
+            user_assigned=users,
+            principal_id=pid,
+            client_id=cid,
+        )
 
     @staticmethod
     def _resource(r: Any) -> ArmResource:
@@ -246,9 +325,26 @@ class AzureBackend:
 
     async def list_role_assignments(self, subscription_id: str) -> list[RoleAssignment]:
         sub = guid(subscription_id, "subscription id")
-        client = self.arm.authorization()
-        items = await self._arm(lambda: self._collect(client.role_assignments.list_for_scope(f"/subscriptions/{sub}")))
-        return [self._assignment(ra) for ra in items]
+        items = await self._arm_json_pages(
+            f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments",
+            {"api-version": AUTHORIZATION_API},
+        )
+        return [self._assignment_json(ra) for ra in items]
+
+    @staticmethod
+    def _assignment_json(ra: dict) -> RoleAssignment:
+        props = ra.get("properties") or {}
+        scope = _s(props.get("scope"))
+        return RoleAssignment(
+            id=_s(ra.get("id")),
+            name=_s(ra.get("name")),
+            scope=scope,
+            role_definition_id=_s(props.get("roleDefinitionId")),
+            principal_id=_s(props.get("principalId")),
+            principal_type=_s(props.get("principalType") or "ServicePrincipal"),
+            scope_level=scope_level(scope),
+            created_on=_iso(props.get("createdOn")),
+        )
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]:
         scope, pid = arm_id(scope), guid(principal_id, "principal id")
@@ -268,25 +364,27 @@ class AzureBackend:
 
     async def list_role_definitions(self, scope: str, role_type: str | None = None) -> list[RoleDefinition]:
         scope = arm_id(scope)
-        client = self.arm.authorization()
-        flt = eq("type", role_type) if role_type else None
-        sdk_scope = "" if scope == "/" else scope
-        items = await self._arm(lambda: self._collect(client.role_definitions.list(sdk_scope, filter=flt)))
+        params = {"api-version": AUTHORIZATION_API}
+        if role_type:
+            params["$filter"] = eq("type", role_type)
+        prefix = "" if scope == "/" else scope
+        items = await self._arm_json_pages(f"{prefix}/providers/Microsoft.Authorization/roleDefinitions", params)
         out = []
         for rd in items:
-            perms = list(getattr(rd, "permissions", None) or [])
+            props = rd.get("properties") or {}
+            perms = [p for p in props.get("permissions") or [] if isinstance(p, dict)]
             out.append(
                 RoleDefinition(
-                    id=_s(rd.id),
-                    name=_s(rd.name),
-                    role_name=_s(rd.role_name),
-                    description=_s(rd.description),
-                    role_type=_s(rd.role_type) or "BuiltInRole",
-                    actions=tuple(a for p in perms for a in (p.actions or [])),
-                    not_actions=tuple(a for p in perms for a in (p.not_actions or [])),
-                    data_actions=tuple(a for p in perms for a in (p.data_actions or [])),
-                    not_data_actions=tuple(a for p in perms for a in (p.not_data_actions or [])),
-                    assignable_scopes=tuple(rd.assignable_scopes or ()),
+                    id=_s(rd.get("id")),
+                    name=_s(rd.get("name")),
+                    role_name=_s(props.get("roleName")),
+                    description=_s(props.get("description")),
+                    role_type=_s(props.get("type")) or "BuiltInRole",
+                    actions=tuple(a for p in perms for a in (p.get("actions") or [])),
+                    not_actions=tuple(a for p in perms for a in (p.get("notActions") or [])),
+                    data_actions=tuple(a for p in perms for a in (p.get("dataActions") or [])),
+                    not_data_actions=tuple(a for p in perms for a in (p.get("notDataActions") or [])),
+                    assignable_scopes=tuple(props.get("assignableScopes") or ()),
                 )
             )
         return out
