@@ -1,7 +1,9 @@
 """`mitui inventory`: the same inventory as the TUI, printed as JSON, CSV or a table, for scripts and tickets.
 
 Exit codes: 0 ok; 1 the inventory could not be read (sign-in failed, endpoint unreachable, untrusted
-certificate, ...); 2 bad flags. Errors are ONE line on stderr, never a traceback.
+certificate, ...); 2 bad flags; 3 partial: the output was written, but some parts could not be read even after
+the retries (each is listed under "problems" in JSON, under "Could not be read" in the table, and as a
+"(could not be read)" row in CSV). Errors are ONE line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tui.services.models import Inventory, RoleAssignment
 from tui.services.odata import guid
 from tui.services.text import csv_cell, plain
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -70,8 +72,11 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.flush()
     except OSError as err:
         return _fail(f"cannot write {output or 'standard output'}: {err.strerror or err}")
-    for problem in inventory.problems:
-        print(f"mitui inventory: warning: {plain(problem, 500)}", file=sys.stderr)
+    if inventory.problems:  # a partial result is never passed off as complete: one line, and exit code 3
+        first, more = inventory.problems[0], len(inventory.problems) - 1
+        rest = f" (and {more} more, listed in the output)" if more else ""
+        print(f"mitui inventory: error: incomplete, could not read {plain(first, 400)}{rest}", file=sys.stderr)
+        return EXIT_PARTIAL
     return EXIT_OK
 
 
@@ -187,6 +192,8 @@ def to_csv(inv: Inventory) -> str:
         ]
         for r in rows or [["none", "", "", "", "", ""]]:
             w.writerow([csv_cell(x) for x in base + r])
+    for problem in inv.problems:
+        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *[""] * 4]])
     for a in inv.orphaned_role_assignments:
         w.writerow(
             [

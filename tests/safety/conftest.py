@@ -8,14 +8,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from safety_helpers import ROOT, clean_env
+from safety_helpers import start_served, stop_served
 
 from tui.azure.connect import ConnectOptions, connect
 from tui.emulator.server import Connection, Emulator
@@ -45,35 +43,6 @@ async def safe_session(
     yield open_session
     for s in opened:
         await s.close()
-
-
-def start_served(state: Path, *flags: str) -> tuple[subprocess.Popen[bytes], Connection]:
-    """Start `mitui emulator --state-dir STATE *flags` and wait for its connection.json."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "emulator", "--state-dir", str(state), *flags],
-        cwd=ROOT,
-        env=clean_env(state=state),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    conn_file = state / "connection.json"
-    deadline = time.monotonic() + 60
-    while not conn_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            err = proc.stderr.read() if proc.stderr else b""
-            raise RuntimeError("mitui emulator did not start: " + err.decode()[-2000:])
-        time.sleep(0.05)
-    return proc, Connection.from_json(conn_file.read_text())
-
-
-def stop_served(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,32 @@ def single_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "Error:" not in lines[0].split("error:", 1)[0]
     return lines[0]
+
+
+def start_served(state: Path, *flags: str) -> tuple[subprocess.Popen[bytes], Connection]:
+    """Start `mitui emulator --state-dir STATE *flags` and wait for its connection.json."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "emulator", "--state-dir", str(state), *flags],
+        cwd=ROOT,
+        env=clean_env(state=state),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    conn_file = state / "connection.json"
+    deadline = time.monotonic() + 60
+    while not conn_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            err = proc.stderr.read() if proc.stderr else b""
+            raise RuntimeError("mitui emulator did not start: " + err.decode()[-2000:])
+        time.sleep(0.05)
+    return proc, Connection.from_json(conn_file.read_text())
+
+
+def stop_served(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)

@@ -19,7 +19,7 @@ from tui.emulator.server import Emulator
 from tui.services.errors import NotFound
 from tui.services.models import IdentityKind, ManagedIdentity
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # every test here is async
 
 DEV_SUB = "be526998-6b37-5a9b-baf3-5dd3f1e4a24a"  # Contoso Production: the admin is Owner
 DEV_RG = "rg-identities-prod"

@@ -95,19 +95,54 @@ def _validate_endpoint(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
+_TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def _read_metadata(url: str, timeout: float, context: ssl.SSLContext, attempts: int = 5) -> object:
+    """GET the metadata, retrying throttling (honouring Retry-After), 5xx and a connection that broke before the
+    answer arrived, as the SDKs do for every other request; anything else is raised at once."""
+    import http.client
+    import time
+
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:  # noqa: S310
+                return json.loads(resp.read(2_000_000))
+        except urllib.error.HTTPError as err:
+            if err.code not in _TRANSIENT_STATUS or attempt == attempts - 1:
+                raise
+            try:
+                wait = min(float(err.headers.get("Retry-After", "")), 10.0)
+            except (TypeError, ValueError):
+                wait = 0.5 * 2**attempt
+        except (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionResetError):
+            if attempt == attempts - 1:
+                raise
+            wait = 0.5 * 2**attempt
+        except urllib.error.URLError as err:
+            if not isinstance(err.reason, ConnectionResetError) or attempt == attempts - 1:
+                raise
+            wait = 0.5 * 2**attempt
+        time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def discover_cloud(arm_endpoint: str, ca_file: str | None = None, timeout: float = 15.0) -> Cloud:
     """Read ``{arm}/metadata/endpoints?api-version=2022-09-01`` (blocking; call it in a thread)."""
     arm = _validate_endpoint(arm_endpoint)
     url = f"{arm}/metadata/endpoints?api-version=2022-09-01"
     try:
-        with urllib.request.urlopen(url, timeout=timeout, context=ssl_context(ca_file)) as resp:  # noqa: S310
-            data = json.loads(resp.read(2_000_000))
+        data = _read_metadata(url, timeout, ssl_context(ca_file))
     except urllib.error.URLError as err:
         reason = err.reason
         if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
             raise Unreachable(
                 f"The certificate of {arm} is not trusted",
                 "pass its CA with --ca-file (or set SSL_CERT_FILE / REQUESTS_CA_BUNDLE)",
+            ) from None
+        if isinstance(err, urllib.error.HTTPError) and err.code in _TRANSIENT_STATUS:
+            raise Unreachable(
+                f"{arm} keeps failing (HTTP {err.code}, also after retries)", "try again in a few minutes"
             ) from None
         if isinstance(err, urllib.error.HTTPError):
             raise Unreachable(

@@ -502,7 +502,7 @@ class ArmApi:
             self._ratelimit_reads = max(self._ratelimit_reads - 1, 0) or 11999
             headers["x-ms-ratelimit-remaining-subscription-reads"] = str(self._ratelimit_reads)
 
-        fault = self.faults.next_fault(is_write) if self.faults.rate > 0 else None
+        fault = self.faults.next_fault(is_write, template) if self.faults.rate > 0 else None
         if self.ctx.latency_ms > 0:
             await asyncio.sleep(self.ctx.latency_ms / 1000)
         if fault in ("429", "500", "503"):
@@ -547,10 +547,11 @@ class ArmApi:
 
     def _emulator_route(self, request: web.Request, low: list[str], headers: dict) -> web.Response:
         if low == ["_emulator", "stats"] and request.method == "GET":
-            resp = json_response(self.ctx.stats.snapshot())
+            resp = json_response({**self.ctx.stats.snapshot(), "faults": self.faults.injected_snapshot()})
         elif low == ["_emulator", "stats", "reset"] and request.method == "POST":
             self.ctx.stats.reset()
-            resp = json_response(self.ctx.stats.snapshot())
+            self.faults.reset_injected()
+            resp = json_response({**self.ctx.stats.snapshot(), "faults": self.faults.injected_snapshot()})
         else:
             resp = arm_error_response(ArmError(404, "NotFound", "The sandbox tenant serves only /_emulator/stats."))
         resp.headers.update(headers)

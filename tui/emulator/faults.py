@@ -47,13 +47,27 @@ class FaultPlan:
     kinds: tuple[str, ...] = FAULT_KINDS
     _counter: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    injected: Counter[str] = field(default_factory=Counter)  # faults answered so far, by kind
+    # only requests whose route template contains one of these (case-insensitive); None = every route
+    routes: tuple[str, ...] | None = None
 
-    def next_fault(self, is_write: bool) -> str | None:
-        """The fault for the next request, or None. ``drop-after-commit`` only applies to writes."""
+    def injected_snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self.injected.items()))
+
+    def reset_injected(self) -> None:
+        with self._lock:
+            self.injected.clear()
+
+    def next_fault(self, is_write: bool, route: str = "") -> str | None:
+        """The fault for the next request (to ``route``, its template), or None. ``drop-after-commit`` only
+        applies to writes."""
         with self._lock:
             self._counter += 1
             n = self._counter
         if self.rate <= 0:
+            return None
+        if self.routes is not None and not any(r.lower() in route.lower() for r in self.routes):
             return None
         rng = random.Random(f"{self.seed}:{n}")
         if rng.random() >= self.rate:
@@ -61,4 +75,7 @@ class FaultPlan:
         kinds = [k for k in self.kinds if is_write or k != "drop-after-commit"]
         if not kinds:
             return None
-        return rng.choice(kinds)
+        kind = rng.choice(kinds)
+        with self._lock:
+            self.injected[kind] += 1
+        return kind

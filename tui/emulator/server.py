@@ -187,9 +187,16 @@ class Emulator:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def set_faults(self, rate: float, seed: int | None = None, kinds: tuple[str, ...] | None = None) -> None:
+    def set_faults(
+        self,
+        rate: float,
+        seed: int | None = None,
+        kinds: tuple[str, ...] | None = None,
+        routes: tuple[str, ...] | None = None,
+    ) -> None:
         """Answer ``rate`` of ARM and Graph requests with a fault from ``kinds`` (default: 429, 500, 503 and
-        a dropped connection; ``"drop-after-commit"`` applies a write and then drops the connection)."""
+        a dropped connection; ``"drop-after-commit"`` applies a write and then drops the connection). ``routes``:
+        only requests whose route template contains one of these texts, e.g. ``("appRoleAssignedTo",)``."""
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         kinds = tuple(kinds) if kinds is not None else FAULT_KINDS
@@ -199,6 +206,7 @@ class Emulator:
         with self.faults._lock:
             self.faults.rate = rate
             self.faults.kinds = kinds
+            self.faults.routes = tuple(routes) if routes is not None else None
             if seed is not None:
                 self.faults.seed = seed
                 self.faults._counter = 0
@@ -409,7 +417,7 @@ def _graph_middleware(ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPl
         template = _template(request)
         ctx.stats.count(request.method, template or "<unmatched>")
         is_write = request.method in ("POST", "PUT", "PATCH", "DELETE")
-        fault = faults.next_fault(is_write) if faults.rate > 0 else None
+        fault = faults.next_fault(is_write, template or request.path) if faults.rate > 0 else None
         if ctx.latency_ms > 0:
             await asyncio.sleep(ctx.latency_ms / 1000)
         if fault == "429":
