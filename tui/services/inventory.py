@@ -36,12 +36,12 @@ from tui.services.models import (
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
+    ScopeLevel,
     Subscription,
 )
 from tui.services.odata import guid
 from tui.services.privilege import classify_app_role, classify_role, max_privilege
 from tui.services.scopes import (
-    is_inherited,
     last_segment,
     resource_group_of,
     resource_type_of,
@@ -112,10 +112,14 @@ async def load_inventory(
     )
     apps_task = asyncio.ensure_future(ld.attempt("Resource apps from Microsoft Graph", backend.list_resource_apps, []))
     builtin_task = asyncio.ensure_future(_quietly(backend.list_role_definitions("/", "BuiltInRole")))
+    # App role grants by the resource side need only the apps: when they fit in one $batch (the usual case: a
+    # handful of resource apps), that side is never dearer than the identity side, so start it now instead of
+    # after the identity listing (it would add its pages to the end of the longest chain).
+    early_grants_task = asyncio.ensure_future(_early_resource_side_grants(ld, apps_task))
     try:
         all_subs = await subs_task
     except BaseException:
-        for t in (mis_task, apps_task, builtin_task):
+        for t in (mis_task, apps_task, builtin_task, early_grants_task):
             t.cancel()
         raise
     subs = [s for s in all_subs if wanted is None or s.id.lower() in wanted]
@@ -200,7 +204,8 @@ async def load_inventory(
     # --- identities: Graph (tenant-wide) joined with ARM -----------------------------------------------------
     directory: list[DirectoryIdentity] | None = await mis_task
     ld.report("identities", 0, 1)
-    identities = _join_identities(directory, resources, wanted, readable_subs, subs)
+    # the joins below are pure CPU (tens of thousands of items): off the event loop, so a UI stays responsive
+    identities = await asyncio.to_thread(_join_identities, directory, resources, wanted, readable_subs, subs)
     if directory is None:
         # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
         identities = await _with_arm_user_identities(ld, identities, resources, subs)
@@ -208,19 +213,12 @@ async def load_inventory(
     by_principal = {i.principal_id.lower(): i for i in identities}
 
     # --- role assignments per identity ------------------------------------------------------------------------
-    role_assignments: dict[str, list[RoleAssignment]] = {}
-    for ra in raw_assignments.values():
-        ident = by_principal.get(ra.principal_id.lower())
-        if ident is None:
-            continue
-        role_assignments.setdefault(ra.principal_id.lower(), []).append(_resolve(ra, definitions, ident.resource_id))
-    for items in role_assignments.values():
-        items.sort(key=lambda a: (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope)))
+    role_assignments = await asyncio.to_thread(_assignments_by_identity, raw_assignments, by_principal, definitions)
 
     # --- app role grants, by the cheaper side -----------------------------------------------------------------
     apps: list[ResourceApp] = [classified_app(a) for a in await apps_task]
     apps_by_id = {a.id.lower(): a for a in apps}
-    app_grants = await _app_role_grants(ld, identities, apps, apps_by_id)
+    app_grants = await _app_role_grants(ld, identities, apps, apps_by_id, await early_grants_task)
 
     # --- orphans ------------------------------------------------------------------------------------------------
     orphans = await _orphans(ld, raw_assignments, by_principal, apps_by_id, definitions, directory is not None)
@@ -246,14 +244,46 @@ async def _quietly(aw: Awaitable[list[T]]) -> list[T]:
         return []
 
 
-def _resolve(ra: RoleAssignment, definitions: dict[str, RoleDefinition], resource_id: str) -> RoleAssignment:
+def _assignments_by_identity(
+    raw_assignments: dict[str, RoleAssignment],
+    by_principal: dict[str, ManagedIdentity],
+    definitions: dict[str, RoleDefinition],
+) -> dict[str, list[RoleAssignment]]:
+    role_assignments: dict[str, list[RoleAssignment]] = {}
+    resource_keys: dict[str, str] = {}  # principal -> scope_key of its resource, computed once per identity
+    for ra in raw_assignments.values():
+        pid = ra.principal_id.lower()
+        ident = by_principal.get(pid)
+        if ident is None:
+            continue
+        rkey = resource_keys.get(pid)
+        if rkey is None:
+            rkey = resource_keys[pid] = scope_key(ident.resource_id) if ident.resource_id else ""
+        role_assignments.setdefault(pid, []).append(_resolve(ra, definitions, ident.resource_id, rkey))
+    for items in role_assignments.values():
+        items.sort(key=lambda a: (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope)))
+    return role_assignments
+
+
+def _resolve(
+    ra: RoleAssignment, definitions: dict[str, RoleDefinition], resource_id: str, resource_key: str | None = None
+) -> RoleAssignment:
     rd = definitions.get(_definition_guid(ra.role_definition_id))
+    level = scope_level(ra.scope)
+    inherited = False
+    if resource_id:
+        # is_inherited(ra.scope, resource_id), with the resource's key computed once per identity
+        rkey = resource_key if resource_key is not None else scope_key(resource_id)
+        skey = scope_key(ra.scope)
+        inherited = skey != rkey and (
+            level in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP) or rkey.startswith(skey + "/")
+        )
     return replace(
         ra,
         role_name=rd.role_name if rd else ra.role_name,
         privilege=rd.privilege if rd else ra.privilege,
-        scope_level=scope_level(ra.scope),
-        inherited=is_inherited(ra.scope, resource_id) if resource_id else False,
+        scope_level=level,
+        inherited=inherited,
     )
 
 
@@ -349,18 +379,42 @@ async def _with_arm_user_identities(
     return _join_identities(None, resources + extra, None, set(), subs) if extra else identities
 
 
+def _resource_apps(apps: list[ResourceApp]) -> list[ResourceApp]:
+    return [a for a in apps if any(r.is_application_role for r in a.app_roles)]
+
+
+async def _early_resource_side_grants(
+    ld: _Loader, apps_task: asyncio.Future[list[ResourceApp]]
+) -> list[AppRoleAssignment] | None:
+    """The resource side's grants as soon as the apps are known, when they fit in one $batch; else None."""
+    resource_apps = _resource_apps(await apps_task)
+    if not resource_apps or math.ceil(len(resource_apps) / BATCH) > 1:
+        return None
+    return await ld.attempt(
+        "App role grants (appRoleAssignedTo)",
+        lambda: ld.b.list_app_role_assigned_to([a.id for a in resource_apps]),
+        [],
+    )
+
+
 async def _app_role_grants(
-    ld: _Loader, identities: list[ManagedIdentity], apps: list[ResourceApp], apps_by_id: dict[str, ResourceApp]
+    ld: _Loader,
+    identities: list[ManagedIdentity],
+    apps: list[ResourceApp],
+    apps_by_id: dict[str, ResourceApp],
+    prefetched: list[AppRoleAssignment] | None = None,
 ) -> dict[str, list[AppRoleAssignment]]:
     if not identities:
         return {}
     principals = {i.principal_id.lower() for i in identities}
-    resource_apps = [a for a in apps if any(r.is_application_role for r in a.app_roles)]
+    resource_apps = _resource_apps(apps)
     identity_side = math.ceil(len(identities) / BATCH)
     resource_side = math.ceil(len(resource_apps) / BATCH)
     ld.report("app role grants", 0, 1)
     grants: list[AppRoleAssignment] = []
-    if resource_apps and resource_side <= identity_side:
+    if prefetched is not None:
+        grants = prefetched  # the resource side, read while the rest was loading
+    elif resource_apps and resource_side <= identity_side:
         grants = await ld.attempt(
             "App role grants (appRoleAssignedTo)",
             lambda: ld.b.list_app_role_assigned_to([a.id for a in resource_apps]),

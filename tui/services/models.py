@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class IdentityKind(StrEnum):
@@ -133,8 +134,15 @@ class ResourceApp:
     app_roles: tuple[AppRole, ...] = ()
 
     def role(self, app_role_id: str) -> AppRole | None:
-        key = app_role_id.lower()
-        return next((r for r in self.app_roles if r.id.lower() == key), None)
+        return self._roles_by_id.get(app_role_id.lower())
+
+    @cached_property
+    def _roles_by_id(self) -> dict[str, AppRole]:
+        # Microsoft Graph exposes hundreds of app roles and a large tenant holds thousands of grants to them
+        by_id: dict[str, AppRole] = {}
+        for r in self.app_roles:
+            by_id.setdefault(r.id.lower(), r)
+        return by_id
 
 
 @dataclass(frozen=True)
