@@ -502,7 +502,7 @@ class ArmApi:
             self._ratelimit_reads = max(self._ratelimit_reads - 1, 0) or 11999
             headers["x-ms-ratelimit-remaining-subscription-reads"] = str(self._ratelimit_reads)
 
-        fault = self.faults.next_fault(is_write, template) if self.faults.rate > 0 else None
+        fault = self.faults.next_fault(is_write, f"{request.method} {template}") if self.faults.rate > 0 else None
         if self.ctx.latency_ms > 0:
             await asyncio.sleep(self.ctx.latency_ms / 1000)
         if fault in ("429", "500", "503"):

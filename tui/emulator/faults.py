@@ -48,7 +48,7 @@ class FaultPlan:
     _counter: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     injected: Counter[str] = field(default_factory=Counter)  # faults answered so far, by kind
-    # only requests whose route template contains one of these (case-insensitive); None = every route
+    # only requests whose "METHOD route-template" contains one of these (case-insensitive); None = every route
     routes: tuple[str, ...] | None = None
 
     def injected_snapshot(self) -> dict[str, int]:

@@ -196,7 +196,8 @@ class Emulator:
     ) -> None:
         """Answer ``rate`` of ARM and Graph requests with a fault from ``kinds`` (default: 429, 500, 503 and
         a dropped connection; ``"drop-after-commit"`` applies a write and then drops the connection). ``routes``:
-        only requests whose route template contains one of these texts, e.g. ``("appRoleAssignedTo",)``."""
+        only requests whose "METHOD template" contains one of these texts, e.g. ``("appRoleAssignedTo",)`` or
+        ``("POST /v1.0/servicePrincipals/{sp_id}/appRoleAssignments",)``."""
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         kinds = tuple(kinds) if kinds is not None else FAULT_KINDS
@@ -417,7 +418,8 @@ def _graph_middleware(ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPl
         template = _template(request)
         ctx.stats.count(request.method, template or "<unmatched>")
         is_write = request.method in ("POST", "PUT", "PATCH", "DELETE")
-        fault = faults.next_fault(is_write, template or request.path) if faults.rate > 0 else None
+        route = f"{request.method} {template or request.path}"
+        fault = faults.next_fault(is_write, route) if faults.rate > 0 else None
         if ctx.latency_ms > 0:
             await asyncio.sleep(ctx.latency_ms / 1000)
         if fault == "429":
