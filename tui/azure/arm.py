@@ -29,6 +29,11 @@ class ArmClients:
 
             connector = aiohttp.TCPConnector(ssl=ssl_context(self.ca_file), limit=self.connections)
             self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            # aiohttp silently sends a PUT or DELETE again when a kept-alive connection drops before the answer; a
+            # write must never be resent without mitui knowing (Session.apply reads back instead), and reads are
+            # retried by azure-core anyway. aiohttp has no public switch for this (3.9+: _retry_connection).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
             self._transport = AioHttpTransport(session=self._session, session_owner=False)
         return {
             "base_url": self.cloud.arm_url,

@@ -439,8 +439,13 @@ class AzureBackend:
         )
         ids: list[str] = []
         token = request_ids.set(ids)
+        # A write whose answer was lost is not sent again by the SDK (azure-core counts a server disconnect after
+        # the request as a connection error, and a retried DELETE answers 204: the removal just made would be
+        # logged as "already gone"); Session.apply reads back and decides.
         try:
-            ra = await self._arm(lambda: client.role_assignments.create(scope, name, params), write=True)
+            ra = await self._arm(
+                lambda: client.role_assignments.create(scope, name, params, retry_read=0, retry_connect=0), write=True
+            )
         finally:
             request_ids.reset(token)
         return Written(self._assignment(ra), tuple(ids))
@@ -453,7 +458,9 @@ class AzureBackend:
         ids: list[str] = []
         token = request_ids.set(ids)
         try:
-            ra = await self._arm(lambda: client.role_assignments.delete_by_id(rid), write=True)
+            ra = await self._arm(
+                lambda: client.role_assignments.delete_by_id(rid, retry_read=0, retry_connect=0), write=True
+            )
         finally:
             request_ids.reset(token)
         return Written(self._assignment(ra) if ra is not None else None, tuple(ids))
