@@ -18,14 +18,28 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_POST_SUFFIXES = ("/directoryobjects/getbyids", "/$batch")
 
 
-def is_write(method: str, url: str) -> bool:
+def is_write(method: str, url: str, body: bytes | None = None) -> bool:
+    """Whether a request may change something. A Graph ``$batch`` is a write when any request inside it is not a
+    GET (or when its body cannot be read)."""
     method = method.upper()
     if method in READ_METHODS:
         return False
     if method == "POST":
         path = url.split("?", 1)[0].lower().rstrip("/")
+        if path.endswith("/$batch"):
+            return _batch_writes(body)
         return not path.endswith(READ_POST_SUFFIXES)
     return True
+
+
+def _batch_writes(body: bytes | None) -> bool:
+    import json
+
+    try:
+        requests = json.loads(body or b"")["requests"]
+        return not all(str(r.get("method", "")).upper() in READ_METHODS for r in requests)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return True  # unreadable: assume the worst
 
 
 def refuse() -> ReadOnlyRefused:
@@ -49,8 +63,8 @@ class Gate:
         self.writes_sent = 0
         self.started = time.monotonic()
 
-    def check(self, method: str, url: str) -> None:
-        write = is_write(method, url)
+    def check(self, method: str, url: str, body: bytes | None = None) -> None:
+        write = is_write(method, url, body)
         if write and self.read_only:
             raise refuse()
         self.sent += 1
@@ -63,7 +77,9 @@ def arm_policies(gate: Gate) -> list[Any]:
 
     class GatePolicy(SansIOHTTPPolicy):  # type: ignore[misc]
         def on_request(self, request: Any) -> None:
-            gate.check(request.http_request.method, request.http_request.url)
+            http = request.http_request
+            body = http.body if isinstance(getattr(http, "body", None), bytes | bytearray) else None
+            gate.check(http.method, http.url, body)
 
         def on_response(self, request: Any, response: Any) -> None:
             record_request_id(response.http_response.headers.get("x-ms-request-id"))
@@ -73,7 +89,13 @@ def arm_policies(gate: Gate) -> list[Any]:
 
 def graph_event_hooks(gate: Gate) -> dict[str, list[Any]]:
     async def on_request(request: Any) -> None:
-        gate.check(request.method, str(request.url))
+        body = None
+        if request.method.upper() == "POST" and str(request.url.path).rstrip("/").endswith("/$batch"):
+            try:
+                body = await request.aread()
+            except Exception:  # a streamed body that cannot be read: is_write assumes the worst
+                body = None
+        gate.check(request.method, str(request.url), body)
 
     async def on_response(response: Any) -> None:
         record_request_id(response.headers.get("request-id"))
