@@ -74,3 +74,17 @@ def arm_id(text: str, what: str = "scope") -> str:
     else:
         raise InvalidInput(f"Not a valid {what}", f"expected /subscriptions/... or /providers/..., got {text[:80]!r}")
     return "/" + "/".join(parts)
+
+
+def role_definition_id(text: str) -> str:
+    """A role definition's ARM id (``[/subscriptions/{id}]/providers/Microsoft.Authorization/roleDefinitions/{id}``),
+    or InvalidInput."""
+    rid = arm_id(text, "role definition id")
+    parts = rid.split("/")
+    if len(parts) < 4 or [p.lower() for p in parts[-3:-1]] != ["microsoft.authorization", "roledefinitions"]:
+        raise InvalidInput(
+            "Not a valid role definition id",
+            f"expected .../providers/Microsoft.Authorization/roleDefinitions/<GUID>, got {text[:80]!r}",
+        )
+    guid(parts[-1], "role definition id")
+    return rid

@@ -48,7 +48,7 @@ from tui.services.models import (
     RoleDefinition,
     ScopeLevel,
 )
-from tui.services.odata import arm_id, guid
+from tui.services.odata import arm_id, guid, role_definition_id
 from tui.services.plans import (
     Change,
     Outcome,
@@ -176,6 +176,7 @@ class Session:
     async def plan_role_assignment(self, identity: ManagedIdentity, role: RoleDefinition, scope: str) -> Plan:
         scope = arm_id(scope)
         principal_id = guid(identity.principal_id, "principal id")
+        role_definition_id(role.id)  # validated before anything is sent (it goes into the request and the commands)
         role = replace(role, privilege=max_privilege([role.privilege, classify_role(role)]))
         existing = await self._find_role_assignment(scope, principal_id, role.id)
         return role_assignment_plan(identity, role, scope, existing)
