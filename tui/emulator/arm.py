@@ -493,7 +493,7 @@ class ArmApi:
             return self._emulator_route(request, low, headers)
         route = match_route(segs)
         template = route.template if route else "<unmatched>"
-        self.ctx.stats.count(request.method, template)
+        self.ctx.stats.count(request.method, template, request.raw_path)
         is_write = request.method in WRITE_METHODS
         if is_write:
             self._ratelimit_writes = max(self._ratelimit_writes - 1, 0) or 1199

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from urllib.parse import unquote, unquote_plus
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "drop")
 """The default fault kinds. ``"drop-after-commit"`` (apply a write, then drop the connection) is opt-in."""
@@ -20,13 +21,19 @@ ALL_FAULT_KINDS: tuple[str, ...] = (*FAULT_KINDS, "drop-after-commit")
 class Stats:
     """Requests served, counted by method and route template (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 1000) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        # the last requests as sent (method, path with its query string, percent-decoded), for in-process tests that
+        # check what a client really sent (e.g. an escaped $filter); not served over HTTP
+        self.recent: deque[tuple[str, str]] = deque(maxlen=keep)
 
-    def count(self, method: str, route: str) -> None:
+    def count(self, method: str, route: str, path_qs: str | None = None) -> None:
         with self._lock:
             self._counts[f"{method.upper()} {route}"] += 1
+            if path_qs is not None:
+                path, sep, query = path_qs.partition("?")
+                self.recent.append((method.upper(), unquote(path) + sep + unquote_plus(query)))
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -36,6 +43,7 @@ class Stats:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self.recent.clear()
 
 
 @dataclass

@@ -399,7 +399,7 @@ def _template(request: web.Request) -> str | None:
 def _stats_middleware(ctx: EmulatorContext):  # noqa: ANN202 - aiohttp middleware
     @web.middleware
     async def count(request: web.Request, handler):  # noqa: ANN001, ANN202
-        ctx.stats.count(request.method, _template(request) or "<unmatched>")
+        ctx.stats.count(request.method, _template(request) or "<unmatched>", request.raw_path)
         return await handler(request)
 
     return count
@@ -416,7 +416,7 @@ def _graph_middleware(ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPl
         request["request_id"] = request_id
         ids = {"request-id": request_id, "client-request-id": request.headers.get("client-request-id") or request_id}
         template = _template(request)
-        ctx.stats.count(request.method, template or "<unmatched>")
+        ctx.stats.count(request.method, template or "<unmatched>", request.raw_path)
         is_write = request.method in ("POST", "PUT", "PATCH", "DELETE")
         route = f"{request.method} {template or request.path}"
         fault = faults.next_fault(is_write, route) if faults.rate > 0 else None
