@@ -130,3 +130,39 @@ def stop_served(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+
+
+_PS_QUOTES = "'\u2018\u2019\u201a\u201b"  # PowerShell: any of these opens and closes a single-quoted string
+
+
+def ps_tokens(command: str) -> list[str]:
+    """Split a PowerShell command line into tokens as PowerShell's tokenizer reads single-quoted strings: any of the
+    five single-quote characters opens and closes one; two in a row inside are one literal quote."""
+    tokens, i, n = [], 0, len(command)
+    while i < n:
+        if command[i] == " ":
+            i += 1
+            continue
+        if command[i] in _PS_QUOTES:
+            i += 1
+            buf = []
+            while True:
+                assert i < n, "unterminated string"
+                c = command[i]
+                if c in _PS_QUOTES:
+                    if i + 1 < n and command[i + 1] in _PS_QUOTES:
+                        buf.append(c)
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                buf.append(c)
+                i += 1
+            assert i >= n or command[i] == " ", "a string ran into the next token"
+            tokens.append("".join(buf))
+        else:
+            j = command.find(" ", i)
+            j = n if j < 0 else j
+            tokens.append(command[i:j])
+            i = j
+    return tokens

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from safety_helpers import ROOT, clean_env, connection_flags, identity_env, start_served, stop_served
+from safety_helpers import ROOT, clean_env, connection_flags, identity_env, ps_tokens, start_served, stop_served
 
 from tui.emulator.fixture import load_tenant_file
 from tui.services.models import IdentityKind, ManagedIdentity, Privilege, RoleDefinition
@@ -163,45 +163,11 @@ def test_csv_is_inert_and_no_cell_is_a_formula(outputs: dict[str, str]) -> None:
 PID = "11111111-2222-3333-4444-555555555555"
 SUB = "/subscriptions/0c00c5f2-91b2-5d5e-b7ee-28a0a0156f13"
 RD = SUB + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
-_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
 
 # ARM names: no control characters, none of / \ ? # % (what arm_id lets through) — everything else goes
 segment = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="/\\?#%"), min_size=1, max_size=40
 ).filter(lambda s: s not in (".", "..") and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in s))
-
-
-def ps_tokens(command: str) -> list[str]:
-    """Split a PowerShell command line into tokens as PowerShell's tokenizer reads single-quoted strings: any of the
-    five single-quote characters opens and closes one; two in a row inside are one literal quote."""
-    tokens, i, n = [], 0, len(command)
-    while i < n:
-        if command[i] == " ":
-            i += 1
-            continue
-        if command[i] in _PS_QUOTES:
-            i += 1
-            buf = []
-            while True:
-                assert i < n, "unterminated string"
-                c = command[i]
-                if c in _PS_QUOTES:
-                    if i + 1 < n and command[i + 1] in _PS_QUOTES:
-                        buf.append(c)
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                buf.append(c)
-                i += 1
-            assert i >= n or command[i] == " ", "a string ran into the next token"
-            tokens.append("".join(buf))
-        else:
-            j = command.find(" ", i)
-            j = n if j < 0 else j
-            tokens.append(command[i:j])
-            i = j
-    return tokens
 
 
 @settings(max_examples=150, deadline=None)
