@@ -206,8 +206,8 @@ def test_emulator_bad_flags_are_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio(loop_scope="session")
-async def test_planners_refuse_malformed_ids_before_sending(demo_emulator: Emulator, safe_session) -> None:  # noqa: ANN001
-    session = await safe_session(demo_emulator)
+async def test_planners_refuse_malformed_ids_before_sending(demo_emulator: Emulator, session_for) -> None:  # noqa: ANN001
+    session = await session_for(demo_emulator)
     inv = await session.load_inventory()
     ident = next(i for i in inv.identities if i.name == "id-legacy-unused")
     sub = inv.subscriptions[0].scope

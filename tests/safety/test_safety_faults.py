@@ -86,9 +86,9 @@ def test_cli_inventory_under_faults_equals_the_clean_one(tmp_path: Path) -> None
 
 @session_loop
 @pytest.mark.parametrize("seed", SESSION_SEEDS)
-async def test_session_inventory_under_faults_equals_the_clean_one(emulator_factory, safe_session, seed: int) -> None:  # noqa: ANN001
+async def test_session_inventory_under_faults_equals_the_clean_one(emulator_factory, session_for, seed: int) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     clean = to_json(await session.load_inventory())
     stats(emu, reset=True)
     emu.set_faults(0.2, seed=seed)  # 429 with Retry-After, 500, 503 and dropped connections
@@ -112,10 +112,10 @@ async def test_session_inventory_under_faults_equals_the_clean_one(emulator_fact
     ],
 )
 async def test_a_fault_past_the_retries_is_reported(
-    emulator_factory, safe_session, routes: tuple[str, ...], kind: str, missing: str
+    emulator_factory, session_for, routes: tuple[str, ...], kind: str, missing: str
 ) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     clean = await session.load_inventory()
     emu.set_faults(1.0, seed=0, kinds=(kind,), routes=routes)
     try:

@@ -32,9 +32,9 @@ def _seen(emu: Emulator, needle: str) -> list[str]:
     return [path for _, path in emu.stats.recent if needle in path]
 
 
-async def test_search_cannot_break_out_of_its_filter(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_search_cannot_break_out_of_its_filter(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     everything = {a.id for a in await session.search_resource_apps("")}
     graph = await session.search_resource_apps("Microsoft Graph")
     assert [a.display_name for a in graph] == ["Microsoft Graph"]
@@ -48,9 +48,9 @@ async def test_search_cannot_break_out_of_its_filter(emulator_factory, safe_sess
         assert _seen(emu, escaped), (text, list(emu.stats.recent))
 
 
-async def test_filters_built_from_ids_only_take_guids(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_filters_built_from_ids_only_take_guids(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     backend = session.backend
     inv = await session.load_inventory()
     sub = inv.subscriptions[0].scope
@@ -80,9 +80,9 @@ async def test_filters_built_from_ids_only_take_guids(emulator_factory, safe_ses
     assert stats(emu)["total"] == before  # refused before anything was sent
 
 
-async def test_a_quoted_filter_value_stays_one_literal(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_a_quoted_filter_value_stays_one_literal(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     sub = (await session.load_inventory()).subscriptions[0].scope
     emu.stats.reset()
     # role type comes from the program, but goes through the same quoting: a break-out matches nothing

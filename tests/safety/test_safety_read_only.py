@@ -42,9 +42,9 @@ def _identity(inv: Inventory, name: str) -> ManagedIdentity:
     return next(i for i in inv.identities if i.name == name)
 
 
-async def test_no_write_leaves_the_process(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_no_write_leaves_the_process(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu, read_only=True)
+    session = await session_for(emu, read_only=True)
     inv = await session.load_inventory()
     ident = _identity(inv, "id-legacy-unused")
     held = _identity(inv, "aa-ops-prod")  # holds roles and app roles: removal / revocation plans exist

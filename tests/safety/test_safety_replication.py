@@ -63,7 +63,7 @@ async def _plans(session, ident: ManagedIdentity):  # noqa: ANN001, ANN202
     )
 
 
-async def test_the_lag_is_what_azure_answers(emulator_factory, managed_identity_env, arm_kwargs, safe_session) -> None:  # noqa: ANN001
+async def test_the_lag_is_what_azure_answers(emulator_factory, managed_identity_env, arm_kwargs, session_for) -> None:  # noqa: ANN001
     from azure.mgmt.authorization.aio import AuthorizationManagementClient
     from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
@@ -89,7 +89,7 @@ async def test_the_lag_is_what_azure_answers(emulator_factory, managed_identity_
         made = await auth.role_assignments.create(scope, str(uuid.uuid4()), typed)
         assert made.principal_type == "ServicePrincipal"
 
-        session = await safe_session(emu)
+        session = await session_for(emu)
         graph = await session.resource_app()
         role = next(r for r in graph.app_roles if r.value == "User.Read.All")
         with pytest.raises(NotFound) as nf:
@@ -107,12 +107,12 @@ async def test_the_lag_is_what_azure_answers(emulator_factory, managed_identity_
 
 
 async def test_fresh_identity_is_granted_after_retries(
-    emulator_factory, managed_identity_env, arm_kwargs, safe_session
+    emulator_factory, managed_identity_env, arm_kwargs, session_for
 ) -> None:  # noqa: ANN001
     """Deterministic: the directory replicates only once the Session has been told 404 at least once."""
     emu = emulator_factory(replication_delay_s=600)
     managed_identity_env(emu)
-    session = await safe_session(emu)
+    session = await session_for(emu)
     session.principal_retry_delays = (0.1,) * 100
     ident = await _create_uami(emu, arm_kwargs, "id-fresh-grant")
     assign, grant, role = await _plans(session, ident)
@@ -136,11 +136,11 @@ async def test_fresh_identity_is_granted_after_retries(
     assert outcomes == ["applied", "applied"]
 
 
-async def test_fresh_identity_with_real_lag(emulator_factory, managed_identity_env, arm_kwargs, safe_session) -> None:  # noqa: ANN001
+async def test_fresh_identity_with_real_lag(emulator_factory, managed_identity_env, arm_kwargs, session_for) -> None:  # noqa: ANN001
     """As a user would do it: create, then plan and apply at once while the directory lags one second."""
     emu = emulator_factory(replication_delay_s=1.0)
     managed_identity_env(emu)
-    session = await safe_session(emu)
+    session = await session_for(emu)
     session.principal_retry_delays = (0.2, 0.4, 0.8, 1.6, 3.2)
     ident = await _create_uami(emu, arm_kwargs, "id-fresh-now")
     assign, grant, role = await _plans(session, ident)
@@ -151,11 +151,11 @@ async def test_fresh_identity_with_real_lag(emulator_factory, managed_identity_e
 
 
 async def test_retries_are_bounded_and_the_failure_audited(
-    emulator_factory, managed_identity_env, arm_kwargs, safe_session
+    emulator_factory, managed_identity_env, arm_kwargs, session_for
 ) -> None:  # noqa: ANN001
     emu = emulator_factory(replication_delay_s=600)
     managed_identity_env(emu)
-    session = await safe_session(emu)
+    session = await session_for(emu)
     session.principal_retry_delays = (0.05, 0.05)
     ident = await _create_uami(emu, arm_kwargs, "id-never-replicates")
     _, grant, role = await _plans(session, ident)

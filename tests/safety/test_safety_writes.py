@@ -44,9 +44,9 @@ def _audit_pairs(session) -> list[tuple[dict, dict]]:  # noqa: ANN001
     return [(intents[e["operation"]], e) for e in entries if e["event"] == "outcome"]
 
 
-async def test_two_plans_for_the_same_right_at_once_leave_one(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_two_plans_for_the_same_right_at_once_leave_one(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     ident, scope, reader, graph, role = await _setup(session)
     # two plans made before either is applied (two windows, two admins): both think the right is missing
     assigns = [await session.plan_role_assignment(ident, reader, scope) for _ in range(2)]
@@ -66,11 +66,11 @@ async def test_two_plans_for_the_same_right_at_once_leave_one(emulator_factory, 
     assert len(_audit_pairs(session)) == 8
 
 
-async def test_lost_responses_of_removals_are_reconciled(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_lost_responses_of_removals_are_reconciled(emulator_factory, session_for) -> None:  # noqa: ANN001
     """A removal and a revocation commit, then the connection drops before the answer ("drop-after-commit"; the
     same for an assignment and a grant is in tests/services/test_apply.py)."""
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     ident, scope, reader, graph, role = await _setup(session)
     assigned = await session.apply(await session.plan_role_assignment(ident, reader, scope))
     granted = await session.apply(await session.plan_app_role_grant(ident, graph, role))
@@ -98,9 +98,9 @@ async def test_lost_responses_of_removals_are_reconciled(emulator_factory, safe_
     assert [o["result"] for _, o in _audit_pairs(session)] == ["applied"] * 4
 
 
-async def test_a_graph_403_is_audited(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_a_graph_403_is_audited(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory(caller="Dana Developer")
-    session = await safe_session(emu)
+    session = await session_for(emu)
     inv = await session.load_inventory()
     ident = inv.identities[0]
     graph = await session.resource_app()
@@ -116,9 +116,9 @@ async def test_a_graph_403_is_audited(emulator_factory, safe_session) -> None:  
     assert outcome["requestIds"]  # the failed request can be traced
 
 
-async def test_a_write_fault_past_the_retries_is_audited_and_not_duplicated(emulator_factory, safe_session) -> None:  # noqa: ANN001
+async def test_a_write_fault_past_the_retries_is_audited_and_not_duplicated(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
-    session = await safe_session(emu)
+    session = await session_for(emu)
     ident, _, _, graph, role = await _setup(session)
     plan = await session.plan_app_role_grant(ident, graph, role)
     before = stats(emu)["byRoute"].get(GRANT_POST, 0)
