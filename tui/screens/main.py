@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static, TabbedContent
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 ALL_SUBSCRIPTIONS = "all"
 GRAPH_ONLY = "graph-only"
+DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
 
 IDENTITY_COLUMNS = (
@@ -76,7 +78,17 @@ def identity_rows(inventory: Inventory) -> list[Row]:
         roles = roles_by.get(key, ())
         grants = grants_by.get(key, ())
         top = highest([a.privilege for a in roles] + [g.privilege for g in grants])
-        rows.append(Row(key=key, data=IdentityRow(identity, len(roles), len(grants), top)))
+        # what the filter's free words match (IdentityFilter.matches), lowercased once instead of per keystroke
+        search = " ".join(
+            (
+                identity.name,
+                identity.principal_id,
+                identity.client_id,
+                identity.resource_group or "",
+                identity.kind.value,
+            )
+        ).lower()
+        rows.append(Row(key=key, search=search, data=IdentityRow(identity, len(roles), len(grants), top)))
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
     return rows
 
@@ -131,6 +143,7 @@ class MainScreen(Screen[None]):
         self.identity_filter: Any = None
         self.is_loading = False
         self._selected_key: str | None = None
+        self._details_timer: Timer | None = None  # a details refresh put off while the filter is being typed
 
     @property
     def redactor(self) -> Redactor:
@@ -250,9 +263,7 @@ class MainScreen(Screen[None]):
             counts[key] = counts.get(key, 0) + 1
         subscriptions = self.query_one("#subscriptions", OptionList)
         width = max(12, subscriptions.scrollable_content_region.width - 1)
-        options = subscription_options(
-            inventory.subscriptions, counts, len(inventory.identities), self.redactor, width
-        )
+        options = subscription_options(inventory.subscriptions, counts, len(inventory.identities), self.redactor, width)
         highlighted = self.subscription_id or ALL_SUBSCRIPTIONS
         subscriptions.clear_options()
         subscriptions.add_options(options)
@@ -279,12 +290,28 @@ class MainScreen(Screen[None]):
         key = event.row.key if event.row else None
         if key != self._selected_key or event.row is None:
             self._selected_key = key
-            self._show_selected()
+            if self.focused is self.query_one("#filter", Input):
+                # while typing, every key moves the highlight: redrawing the details (tables, snippets) for each
+                # would cost more than filtering the identities; show them once typing pauses
+                self._cancel_details_timer()
+                self._details_timer = self.set_timer(DETAILS_DELAY_S, self._details_due)
+            else:
+                self._cancel_details_timer()
+                self._show_selected()
         self.refresh_bindings()
 
     @on(VirtualTable.Selected, "#identities")
     def _identity_selected(self, event: VirtualTable.Selected) -> None:
         self.query_one(IdentityDetails).query_one("Tabs").focus()
+
+    def _details_due(self) -> None:
+        self._details_timer = None
+        self._show_selected()
+
+    def _cancel_details_timer(self) -> None:
+        if self._details_timer is not None:
+            self._details_timer.stop()
+            self._details_timer = None
 
     def selected_identity(self) -> ManagedIdentity | None:
         row = self.query_one("#identities", VirtualTable).current
@@ -340,6 +367,9 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._details_timer is not None:
+            self._cancel_details_timer()
+            self._show_selected()
         self.query_one("#identities", VirtualTable).focus()
 
     def _apply_filter(self) -> None:
@@ -363,6 +393,8 @@ class MainScreen(Screen[None]):
                     )
                 if rest is not None and rest.is_empty:
                     rest = None
+            # free words only (the common case while typing): a substring test on the row's pre-lowered text
+            words = tuple(w.lower() for w in rest.words) if rest is not None and not rest.qualifiers else None
 
             def keep(row: Row) -> bool:
                 item: IdentityRow = row.data
@@ -376,6 +408,9 @@ class MainScreen(Screen[None]):
                         return False
                 if wanted_priv and any((item.top or Privilege.NORMAL).value != p for p in wanted_priv):
                     return False
+                if words is not None:
+                    search = row.search
+                    return all(w in search for w in words)
                 return rest is None or rest.matches(identity, inventory)
 
             table.set_filter(keep)
