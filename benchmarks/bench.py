@@ -160,19 +160,20 @@ class EmulatorProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.conn: dict[str, str] = {}
         self.started_s = 0.0
+        self._spawned = 0.0
         self._ssl: ssl.SSLContext | None = None
 
     def start(self, env: dict[str, str]) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._stderr = open(self.state_dir / "emulator.stderr", "w")  # noqa: SIM115 - closed in stop()
+        self._spawned = time.perf_counter()
         self.proc = subprocess.Popen(
             self.args, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env, start_new_session=True
         )
 
     def wait_ready(self, timeout: float = 900.0) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        t0 = time.perf_counter()
-        deadline = t0 + timeout
+        deadline = time.perf_counter() + timeout
         while True:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"the emulator did not get ready within {timeout:.0f} s")
@@ -186,7 +187,7 @@ class EmulatorProcess:
                 raise RuntimeError(f"the emulator exited ({self.proc.wait()}): {self._stderr_text()}")
             if "ready" in line:
                 break
-        self.started_s = time.perf_counter() - t0
+        self.started_s = time.perf_counter() - self._spawned
         self.conn = json.loads((self.state_dir / "connection.json").read_text())
         self._ssl = ssl.create_default_context(cafile=self.conn["ca_file"])
 
@@ -199,6 +200,15 @@ class EmulatorProcess:
         req = urllib.request.Request(self.conn["arm"] + path, method=method, data=b"" if method == "POST" else None)
         with urllib.request.urlopen(req, context=self._ssl, timeout=30) as resp:
             return json.loads(resp.read())
+
+    def cpu_s(self) -> float:
+        """CPU time the emulator process has used so far (user + system), from /proc."""
+        assert self.proc is not None
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def reset_stats(self) -> None:
         self._call("POST", "/_emulator/stats/reset")
@@ -436,6 +446,8 @@ class Figures:
     inventory_s: float = math.nan
     inventory_warm_s: float = math.nan
     inventory_proc_s: float = math.nan
+    client_cpu_s: float = math.nan
+    emulator_cpu_s: float = math.nan
     requests: int = 0
     token_requests: int = 0
     proc_requests: int = 0
@@ -469,9 +481,11 @@ async def measure_service(emu: EmulatorProcess, fig: Figures, truth: dict[str, i
     try:
         gc.collect()
         emu.reset_stats()
+        cpu0, emu0 = time.process_time(), emu.cpu_s()
         t0 = time.perf_counter()
         inventory = await session.load_inventory()
         fig.inventory_s = time.perf_counter() - t0
+        fig.client_cpu_s, fig.emulator_cpu_s = time.process_time() - cpu0, emu.cpu_s() - emu0
         fig.routes = emu.stats()
         fig.requests, fig.token_requests = split_requests(fig.routes)
         got = {
@@ -531,10 +545,15 @@ def measure_process(emu: EmulatorProcess, fig: Figures, truth: dict[str, int], h
         fig.checks.append(f"mitui inventory: {identities} identities, the tenant has {truth['identities']}")
 
 
-def measure_tui(emu: EmulatorProcess, fig: Figures, expected: int, home: Path, timeout: float) -> None:
+def measure_tui(
+    emu: EmulatorProcess, fig: Figures, expected: int, home: Path, timeout: float, profile_dir: str | None = None
+) -> None:
     """The TUI in a child process (so that its peak memory is its own); see :func:`tui_child`."""
     conn_file = emu.state_dir / "connection.json"
     args = [sys.executable, str(Path(__file__).resolve()), "--tui-child", str(conn_file), str(expected)]
+    args += ["--tui-timeout", str(timeout)]
+    if profile_dir:
+        args += ["--profile-dir", str(Path(profile_dir) / fig.size.replace(":", "-"))]
     emu.reset_stats()
     proc = subprocess.run(
         args, capture_output=True, text=True, env=isolated_env(home, emu.env), timeout=timeout + 120, cwd=ROOT
@@ -657,7 +676,32 @@ class LagProbe:
             self._task.cancel()
 
 
-async def tui_child(conn_file: str, expected: int, timeout: float = 900.0) -> dict[str, Any]:
+class PhaseProfiler:
+    """pyinstrument (``pip install .[bench]``) over one phase of the TUI child, when a directory is given."""
+
+    def __init__(self, directory: str | None, name: str) -> None:
+        self.path = Path(directory) / f"{name}.txt" if directory else None
+        self.profiler: Any = None
+
+    def __enter__(self) -> PhaseProfiler:
+        if self.path is not None:
+            from pyinstrument import Profiler
+
+            self.profiler = Profiler(async_mode="disabled")
+            self.profiler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.profiler is not None and self.path is not None:
+            self.profiler.stop()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            show_all = os.environ.get("BENCH_PROFILE_ALL") == "1"  # Textual's and asyncio's frames too
+            self.path.write_text(self.profiler.output_text(unicode=True, show_all=show_all))
+
+
+async def tui_child(
+    conn_file: str, expected: int, timeout: float = 900.0, profile_dir: str | None = None
+) -> dict[str, Any]:
     import resource
 
     from textual import events
@@ -709,6 +753,7 @@ async def tui_child(conn_file: str, expected: int, timeout: float = 900.0) -> di
     probe.start()
     t0 = time.perf_counter()
     filter_times: list[float] = []
+    load_profile = PhaseProfiler(profile_dir, "tui-load").__enter__()
     async with app.run_test(headless=True, size=TUI_SIZE) as pilot:
         deadline = t0 + timeout
         while not loaded_at and time.perf_counter() < deadline:
@@ -719,6 +764,7 @@ async def tui_child(conn_file: str, expected: int, timeout: float = 900.0) -> di
                 checks.append(f"TUI could not connect: {app.connect_error}")
                 break
             await asyncio.sleep(0.002)
+        load_profile.__exit__()
         if not loaded_at:
             table = state["table"]
             rows = table.row_count if table is not None else 0
@@ -733,6 +779,7 @@ async def tui_child(conn_file: str, expected: int, timeout: float = 900.0) -> di
             await pilot.pause()
             await pilot.press("slash")
             await pilot.pause()
+            filter_profile = PhaseProfiler(profile_dir, "tui-filter").__enter__()
             for key, char in FILTER_KEYS:
                 n_filters, start = len(filters), time.perf_counter()
                 app.post_message(events.Key(key, char or None))
@@ -747,6 +794,7 @@ async def tui_child(conn_file: str, expected: int, timeout: float = 900.0) -> di
                     checks.append(f"filter: no repaint within 10 s after key {key!r}")
                 filter_times.append(done * 1000)
                 await asyncio.sleep(0.03)
+            filter_profile.__exit__()
     probe.stop()
     valid = [t for t in filter_times if not math.isnan(t)]
     return {
@@ -782,7 +830,7 @@ def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures
             measure_process(emu, fig, plan.truth, home)
         if not ns.skip_tui:
             log(f"{fig.size}: inventory_proc_s={fig.inventory_proc_s:.2f}; measuring the TUI")
-            measure_tui(emu, fig, plan.truth["identities"], home, ns.tui_timeout)
+            measure_tui(emu, fig, plan.truth["identities"], home, ns.tui_timeout, ns.profile_dir)
             log(f"{fig.size}: loaded_s={fig.loaded_s:.2f} filter_ms={fig.filter_ms:.1f} stall_ms={fig.stall_ms:.0f}")
     finally:
         emu.stop()
@@ -806,6 +854,8 @@ ROWS: tuple[tuple[str, str, int], ...] = (
     ("inventory_s", "inventory_s (service layer, first load)", 2),
     ("inventory_warm_s", "inventory_warm_s (second load)", 2),
     ("inventory_proc_s", "inventory_proc_s (`mitui inventory` process)", 2),
+    ("client_cpu_s", "  CPU of mitui during inventory_s", 2),
+    ("emulator_cpu_s", "  CPU of the emulator during inventory_s", 2),
     ("bound_s", "bound_s (critical path × latency)", 2),
     ("critical_path", "critical path (requests in a row)", 0),
     ("requests", "requests (ARM + Graph)", 0),
@@ -819,7 +869,7 @@ ROWS: tuple[tuple[str, str, int], ...] = (
     ("stall_ms", "stall_ms (longest event-loop block, loading)", 1),
     ("rss_mb", "rss_mb (TUI process peak)", 0),
     ("connect_s", "connect_s (sign-in, not in inventory_s)", 2),
-    ("emulator_start_s", "emulator start (build tenant + listen)", 1),
+    ("emulator_start_s", "emulator start (spawn → ready)", 1),
 )
 GROWTH = ("inventory_s", "inventory_proc_s", "requests", "loaded_s", "filter_ms", "stall_ms", "rss_mb")
 
@@ -908,11 +958,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-process", action="store_true", help="skip `mitui inventory` as a process")
     parser.add_argument("--skip-tui", action="store_true", help="skip the TUI measurements")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
+    parser.add_argument(
+        "--profile-dir", metavar="DIR", help="write pyinstrument profiles of the TUI's load and filter phases to DIR"
+    )
     parser.add_argument("--tui-child", nargs=2, metavar=("CONNECTION_JSON", "IDENTITIES"), help=argparse.SUPPRESS)
     ns = parser.parse_args(argv)
 
     if ns.tui_child:
-        result = asyncio.run(tui_child(ns.tui_child[0], int(ns.tui_child[1]), ns.tui_timeout))
+        result = asyncio.run(tui_child(ns.tui_child[0], int(ns.tui_child[1]), ns.tui_timeout, ns.profile_dir))
         print("BENCH-TUI " + json.dumps(result), flush=True)
         return 0
 
