@@ -52,16 +52,15 @@ def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), _s(v)) for k, v in dict(tags).items()))
 
 
-def _iso(value: Any) -> str | None:
-    """An ARM timestamp as the SDK would give it (datetime.isoformat()), or the text as sent."""
-    if not value:
-        return None
-    from datetime import datetime
+def _decode_arm_page(body: bytes, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
+    """(the page's items, converted; its nextLink)."""
+    import json
 
-    try:
-        return datetime.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        return str(value)
+    page = json.loads(body or b"{}")
+    if not isinstance(page, dict):
+        raise ValueError("not a JSON object")
+    values = [v for v in page.get("value") or [] if isinstance(v, dict)]
+    return ([convert(v) for v in values] if convert else values), page.get("nextLink")
 
 
 class AzureBackend:
@@ -147,10 +146,14 @@ class AzureBackend:
     async def _collect(it: AsyncIterator[Any]) -> list[Any]:
         return [x async for x in it]
 
-    async def _arm_json_pages(self, url: str, params: dict[str, str]) -> list[dict]:
-        """Every item of an ARM collection as plain JSON, through the SDK client's pipeline (auth, retries, the
-        read-only gate) but without the SDK's model deserialization, which costs ~0.4 ms per role assignment
-        and ~0.15 ms per resource on the event loop: seconds for a tenant with tens of thousands of them."""
+    async def _arm_json_pages(
+        self, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None
+    ) -> list[Any]:
+        """Every item of an ARM collection as plain JSON (or ``convert``-ed), through the SDK client's pipeline
+        (auth, retries, the read-only gate) but without the SDK's model deserialization, which costs ~0.4 ms per
+        role assignment and ~0.15 ms per resource: seconds for a tenant with tens of thousands of them. Each
+        page is decoded and converted in a worker thread, so that the event loop (a UI's) is never held for
+        more than a moment."""
         from azure.core.exceptions import (
             ClientAuthenticationError,
             HttpResponseError,
@@ -172,13 +175,14 @@ class AzureBackend:
                 if response.status_code != 200:
                     sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
                     raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-                return response.json()
+                return response.body()
 
-            page = await self._arm(get)
-            if not isinstance(page, dict):
-                raise map_error(ValueError("unreadable ARM page"), "Azure Resource Manager")
-            items.extend(page.get("value") or [])
-            link = page.get("nextLink")
+            body = await self._arm(get)
+            try:
+                values, link = await asyncio.to_thread(_decode_arm_page, body, convert)
+            except (ValueError, TypeError, AttributeError) as err:
+                raise map_error(ValueError(f"unreadable ARM page: {err}"), "Azure Resource Manager") from None
+            items.extend(values)
             if not link:
                 return items
             request = HttpRequest("GET", link, headers={"Accept": "application/json"})
@@ -231,8 +235,9 @@ class AzureBackend:
 
     async def list_resources(self, subscription_id: str) -> list[ArmResource]:
         sub = guid(subscription_id, "subscription id")
-        items = await self._arm_json_pages(f"/subscriptions/{sub}/resources", {"api-version": RESOURCES_API})
-        return [self._resource_json(r) for r in items]
+        return await self._arm_json_pages(
+            f"/subscriptions/{sub}/resources", {"api-version": RESOURCES_API}, self._resource_json
+        )
 
     @staticmethod
     def _resource_json(r: dict) -> ArmResource:
@@ -325,11 +330,11 @@ class AzureBackend:
 
     async def list_role_assignments(self, subscription_id: str) -> list[RoleAssignment]:
         sub = guid(subscription_id, "subscription id")
-        items = await self._arm_json_pages(
+        return await self._arm_json_pages(
             f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments",
             {"api-version": AUTHORIZATION_API},
+            self._assignment_json,
         )
-        return [self._assignment_json(ra) for ra in items]
 
     @staticmethod
     def _assignment_json(ra: dict) -> RoleAssignment:
@@ -343,7 +348,7 @@ class AzureBackend:
             principal_id=_s(props.get("principalId")),
             principal_type=_s(props.get("principalType") or "ServicePrincipal"),
             scope_level=scope_level(scope),
-            created_on=_iso(props.get("createdOn")),
+            created_on=_s(props.get("createdOn")) or None,  # as ARM sends it (ISO 8601)
         )
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]:

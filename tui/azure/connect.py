@@ -104,6 +104,9 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
     from tui.azure.credentials import caller_from_claims, decode_claims, make_credential
     from tui.services.audit import AuditLog
 
+    # The SDKs take about a second to import: in a worker thread, so that a UI already on screen keeps
+    # painting (on the event loop they froze the TUI for ~0.5 s at sign-in and again at the first Graph call).
+    await asyncio.to_thread(_import_sdks)
     ca_file = options.ca_file
     if ca_file and not os.path.isfile(ca_file):
         raise InvalidInput(f"No such CA file: {ca_file}", "--ca-file must name a PEM file")
@@ -113,8 +116,8 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
         cloud = await asyncio.to_thread(discover_cloud, options.arm_endpoint, ca_file)
     else:
         cloud = cloud_by_name(options.cloud)
-    with _environment(env):
-        inner = make_credential(options.credential, cloud, options.tenant, ca_file)
+    with _environment(env):  # (building a credential reads certificates and sets up its transport: ~0.4 s)
+        inner = await asyncio.to_thread(make_credential, options.credential, cloud, options.tenant, ca_file)
     credential = CachingCredential(inner)
     try:
         token = await credential.get_token(cloud.arm_scope)
@@ -131,6 +134,26 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
         credential, cloud, caller, tenant_id, ca_file=ca_file, read_only=options.read_only, **backend_kwargs
     )
     return Session(backend, read_only=options.read_only, demo=options.demo, audit=AuditLog(options.audit_log))
+
+
+def _import_sdks() -> None:
+    """Import what a session uses (the credential, the ARM clients, the Graph client and its HTTP stack)."""
+    import importlib
+
+    for name in (
+        "azure.identity.aio",
+        "azure.core.rest",
+        "azure.mgmt.resource.subscriptions.aio",
+        "azure.mgmt.resource.resources.aio",
+        "azure.mgmt.authorization.aio",
+        "msgraph",
+        "msgraph_core",
+        "kiota_authentication_azure.azure_identity_authentication_provider",
+        "tui.azure.backend",
+        "tui.azure.graph",
+    ):
+        with contextlib.suppress(ImportError):  # a missing piece shows up where it is used
+            importlib.import_module(name)
 
 
 def _sign_in_error(err: Exception, credential: str) -> MituiError:

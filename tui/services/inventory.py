@@ -175,8 +175,10 @@ async def load_inventory(
             lambda: backend.list_role_definitions(f"/subscriptions/{subs[0].id}", "BuiltInRole"),
             [],
         )
-    for rd in builtins:
-        definitions[rd.name.lower()] = replace(rd, privilege=classify_role(rd))
+    # classifying hundreds of built-in roles is pure CPU (~0.3 s the first time): off the event loop
+    classified = await asyncio.to_thread(lambda: [replace(rd, privilege=classify_role(rd)) for rd in builtins])
+    for rd in classified:
+        definitions[rd.name.lower()] = rd
     unresolved: dict[str, str] = {}  # subscription -> any
     for key, ra in raw_assignments.items():
         g = _definition_guid(ra.role_definition_id)
