@@ -70,7 +70,9 @@ class MituiApp(App[int]):
         for problem in self.config.problems:
             self.say(problem, "warning", timeout=12)
         self.push_screen(ConnectingScreen())
-        self.open_session(self.session_factory)
+        # paint the first frame before signing in: the session factory imports and starts a lot (the demo
+        # starts its sandbox tenant), which would otherwise hold the first frame back by ~0.4 s
+        self.call_after_refresh(self.open_session, self.session_factory)
 
     @work(exclusive=True, group="connect")
     async def open_session(self, factory: SessionFactory) -> None:
