@@ -562,9 +562,10 @@ class MainScreen(Screen[None]):
         elif change.outcome == "already-there":
             say(f"{title}: nothing to do — {change.message or 'already in place'}", title="No change")
         else:
-            self.app.show_error(  # type: ignore[attr-defined]
-                MituiError(f"{title} {change.outcome}", change.message or "Nothing was changed.")
-            )
+            error = getattr(change, "error", None)
+            if not isinstance(error, MituiError):
+                error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
+            self.app.show_error(error)  # type: ignore[attr-defined]
         self.load()
 
 

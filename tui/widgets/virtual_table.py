@@ -164,9 +164,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._rows = rows
         self._apply_filter(current)
 
-    def set_filter(
-        self, predicate: Callable[[Row], bool] | None, rank: Callable[[Row], Any] | None = None
-    ) -> None:
+    def set_filter(self, predicate: Callable[[Row], bool] | None, rank: Callable[[Row], Any] | None = None) -> None:
         """Show only the rows ``predicate`` keeps; ``rank`` (optional) orders them, best first (stable)."""
         current = self.current.key if self.current else None
         self._predicate = predicate

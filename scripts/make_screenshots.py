@@ -1,0 +1,188 @@
+"""Make the pictures in screenshots/: the real app on the demo tenant, driven with Textual's Pilot.
+
+    .venv/bin/python scripts/make_screenshots.py [--out screenshots] [--size 140x40]
+
+Writes SVG (Textual's own export) and, when cairosvg is installed (``pip install -e '.[shots]'``), PNG. For PNGs
+whose columns line up, install a monospace font that the SVG names, e.g. Debian's ``fonts-firacode``
+(``apt-get install fonts-firacode``); without it cairosvg falls back to another font and the PNG may drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tui.app import MituiApp  # noqa: E402
+from tui.config import Config  # noqa: E402
+
+
+def demo_factory(state_dir: Path) -> Any:
+    async def open_demo() -> Any:
+        from tui.azure.demo import connect_demo
+
+        return await connect_demo(audit_log=str(state_dir / "audit.jsonl"), state_dir=state_dir / "emulator")
+
+    return open_demo
+
+
+async def wait_idle(app: MituiApp) -> None:
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    workers = busy(app)
+    if not workers:  # (an empty list would mean "all workers" to wait_for_complete)
+        return
+    # a stale load cancelled by a newer one is fine; a failure shows in the UI
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+        await app.workers.wait_for_complete(workers)
+
+
+def busy(app: MituiApp) -> list[Any]:
+    return [w for w in app.workers if w.group != "flow" and not w.is_finished and not w.is_cancelled]
+
+
+async def settle(app: MituiApp, pilot: Any, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await wait_idle(app)
+        await pilot.pause()
+
+
+async def until_loaded(app: MituiApp, pilot: Any) -> Any:
+    from tui.screens.main import MainScreen
+
+    for _ in range(400):
+        await wait_idle(app)
+        await pilot.pause()
+        screen = app.screen
+        if isinstance(screen, MainScreen) and screen.inventory is not None and not screen.is_loading:
+            return screen
+    raise SystemExit(f"the demo never loaded (screen: {type(app.screen).__name__})")
+
+
+async def select(app: MituiApp, pilot: Any, name: str) -> None:
+    from tui.widgets.virtual_table import VirtualTable
+
+    table = app.screen.query_one("#identities", VirtualTable)
+    key = next(row.key for row in table.rows if row.data.identity.name == name)
+    table.move_to_key(key)
+    table.focus()
+    await pilot.pause()
+
+
+async def press_text(pilot: Any, text: str) -> None:
+    await pilot.press(*[("space" if c == " " else c) for c in text])
+
+
+async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") -> list[Path]:
+    made: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="mitui-shots-") as tmp:
+        app = MituiApp(demo_factory(Path(tmp)), config=Config(theme=theme))
+
+        def save(name: str) -> None:
+            filename = f"{name}{suffix}.svg"
+            app.save_screenshot(filename, str(out))
+            made.append(out / filename)
+
+        async with app.run_test(size=size) as pilot:
+            await until_loaded(app, pilot)
+            await select(app, pilot, "aa-ops-prod")
+            save("main")
+            if suffix:
+                return made
+            app.screen.query_one("#details-tabs").active = "tab-roles"
+            await settle(app, pilot)
+            save("main-roles")
+
+            await select(app, pilot, "id-orders-shared")
+            await pilot.press("a")
+            await settle(app, pilot)
+            await press_text(pilot, "key vault")
+            await pilot.pause()
+            save("role-picker")
+
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await pilot.press("a")
+            await settle(app, pilot)
+            await press_text(pilot, "Key Vault Secrets User")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            save("scope-picker")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            save("confirm")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await select(app, pilot, "id-dev-tests")
+            await pilot.press("a")
+            await settle(app, pilot)
+            await press_text(pilot, "Owner")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            save("confirm-critical")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await select(app, pilot, "id-hr-onboarding")
+            await pilot.press("g")
+            await settle(app, pilot)
+            await press_text(pilot, "mail")
+            await pilot.pause()
+            save("grant-app-role")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await pilot.press("p")
+            await settle(app, pilot)
+            save("app-roles")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await pilot.press("f1")
+            await pilot.pause()
+            save("help")
+    return made
+
+
+def to_png(svgs: list[Path]) -> list[Path]:
+    try:
+        import cairosvg
+    except ImportError:
+        print("cairosvg is not installed: SVG only (pip install -e '.[shots]')", file=sys.stderr)
+        return []
+    pngs = []
+    for svg in svgs:
+        png = svg.with_suffix(".png")
+        cairosvg.svg2png(url=str(svg), write_to=str(png), output_width=1600)
+        pngs.append(png)
+    return pngs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    parser.add_argument("--size", default="140x40", help="terminal size COLSxROWS (default %(default)s)")
+    args = parser.parse_args(argv)
+    cols, rows = (int(x) for x in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    svgs = asyncio.run(shoot(out, (cols, rows), "textual-dark"))
+    svgs += asyncio.run(shoot(out, (cols, rows), "textual-light", suffix="-light"))
+    svgs += asyncio.run(shoot(out, (80, 24), "textual-dark", suffix="-80x24"))
+    for path in svgs + to_png(svgs):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Pilot tests drive the real app on the real sandbox tenant (tui.azure.demo.connect_demo starts it in-process;
+the SDK clients talk to it over HTTPS). Nothing is faked: what a test checks afterwards is the emulator's own
+tenant state and request statistics."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tui.app import MituiApp
+from tui.config import Config
+
+
+class DemoTenant:
+    """A session factory for the sandbox tenant that remembers the emulator, so a test can read its truth."""
+
+    def __init__(self, read_only: bool = False, tenant: str | None = None, state_dir: Any = None) -> None:
+        self.read_only = read_only
+        self.tenant = tenant
+        self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="mitui-tui-"))
+        self.emulator: Any = None
+        self.session: Any = None
+
+    async def __call__(self) -> Any:
+        from tui.azure.demo import connect_demo
+
+        kwargs: dict[str, Any] = {"state_dir": self.state_dir / "emulator"}
+        if self.tenant is not None:
+            kwargs["tenant"] = self.tenant
+        session, emulator = await connect_demo(
+            read_only=self.read_only, audit_log=str(self.state_dir / "audit.jsonl"), **kwargs
+        )
+        self.session, self.emulator = session, emulator
+        return session, emulator
+
+    def writes(self) -> int:
+        """Write requests the emulator has served (PUT / POST / PATCH / DELETE, token requests excepted)."""
+        snapshot = self.emulator.stats.snapshot()["byRoute"]
+        return sum(
+            count
+            for route, count in snapshot.items()
+            if route.split(" ", 1)[0] in ("PUT", "PATCH", "DELETE", "POST")
+            and "token" not in route.lower()
+            and "getbyids" not in route.lower()
+            and "$batch" not in route.lower()
+        )
+
+
+def make_app(factory: Any, *, config: Config | None = None, redact: bool = False) -> MituiApp:
+    state_dir = getattr(factory, "state_dir", None)
+    demo = DemoTenant(state_dir=state_dir / "demo" if state_dir else None)
+    return MituiApp(factory, demo_factory=demo, config=config or Config(), redact=redact)
+
+
+async def wait_idle(app: MituiApp) -> None:
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    workers = busy(app)
+    if not workers:  # (an empty list would mean "all workers" to wait_for_complete)
+        return
+    # a stale load cancelled by a newer one is fine; a failure shows in the UI
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+        await app.workers.wait_for_complete(workers)
+
+
+def busy(app: MituiApp) -> list[Any]:
+    """Running workers, leaving out the write flows: those wait on a dialog (push_screen_wait) until the test
+    answers it, so waiting for them would never end."""
+    return [w for w in app.workers if w.group != "flow" and not w.is_finished and not w.is_cancelled]
+
+
+async def until_loaded(app: MituiApp, pilot: Any, rounds: int = 200) -> Any:
+    """Wait (without sleeps) until the main screen shows a loaded inventory; returns the main screen."""
+    from tui.screens.main import MainScreen
+
+    for _ in range(rounds):
+        await wait_idle(app)
+        await pilot.pause()
+        screen = app.screen
+        if isinstance(screen, MainScreen) and screen.inventory is not None and not screen.is_loading:
+            await pilot.pause()
+            return screen
+    raise AssertionError(f"the inventory never loaded; screen is {type(app.screen).__name__}")
+
+
+async def settle(app: MituiApp, pilot: Any) -> None:
+    for _ in range(3):
+        await wait_idle(app)
+        await pilot.pause()
