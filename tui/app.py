@@ -34,7 +34,7 @@ class MituiApp(App[int]):
 
     TITLE = "mitui"
     CSS_PATH = "mitui.tcss"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (130, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (150, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave mitui"),

@@ -496,3 +496,45 @@ async def test_redact_masks_names_and_ids(demo: DemoTenant) -> None:
             if sp.service_principal_type == "ManagedIdentity":
                 assert sp.id not in shown and sp.display_name not in shown
         assert tenant.tenant_id not in shown
+
+
+# --- app roles screen -----------------------------------------------------------------------------------------------
+async def test_app_roles_screen_shows_who_holds_each_role(demo: DemoTenant) -> None:
+    from tui.screens.app_roles import AppRolesScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_loaded(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, AppRolesScreen)
+        tenant = demo.emulator.tenant
+        graph = tenant.service_principal_by_app_id(GRAPH_APP_ID)
+        application_roles = [r for r in graph.app_roles if "Application" in r["allowedMemberTypes"]]
+        table = screen.query_one("#app-roles", VirtualTable)
+        assert table.row_count == len(application_roles)
+
+        def holders_of(role_id: str) -> set[str]:
+            return {
+                g.principal_id
+                for g in tenant.app_role_assignments.values()
+                if g.resource_id == graph.id and g.app_role_id == role_id
+            }
+
+        # the list is ordered by how many hold each role; check the first few against the tenant
+        for position in range(3):
+            table.cursor = position
+            await pilot.pause()
+            role_id = table.current.data.id
+            shown = {key.value for key in screen.query_one("#holders").rows}
+            assert {g.principal_id for g in screen.holders.get(role_id.lower(), [])} == holders_of(role_id)
+            assert len(shown) == len(holders_of(role_id))
+        # search narrows the list
+        await pilot.press("slash", *"RoleManagement")
+        await pilot.pause()
+        assert 0 < table.row_count < len(application_roles)
+        assert all("rolemanagement" in row.search for row in table.visible_rows)
+        await pilot.press("escape", "escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)

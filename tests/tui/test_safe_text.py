@@ -82,3 +82,9 @@ def test_redactor_masks_ids_and_names_stably() -> None:
     assert masked.startswith("/subscriptions/") and "/providers/Microsoft.Web/sites/" in masked
     assert "aa-ops-prod" not in redactor.name("aa-ops-prod")
     assert Redactor().id(scope) == scope and Redactor().name("x") == "x"
+
+
+def test_emoji_sequences_keep_their_joiners_but_lone_joiners_show() -> None:
+    assert safe_text("dev 👩\u200d💻").plain == "dev 👩\u200d💻"
+    assert safe_text("🏳️\u200d🌈").plain == "🏳️\u200d🌈"
+    assert safe_text("ad\u200dmin").plain == "ad<U+200D>min"

@@ -52,7 +52,7 @@ class AppRolesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SessionHeader()
-        yield Static(app_label(None, self.redactor), id="resource-app")
+        yield Static(app_label(None, self.redactor, "o: another app"), id="resource-app")
         with Horizontal(id="app-roles-body"):
             with Vertical(id="app-roles-pane", classes="pane"):
                 yield Input(placeholder="search app roles", id="app-roles-filter")
@@ -94,7 +94,7 @@ class AppRolesScreen(Screen[None]):
         self.holders = {}
         for grant in grants:
             self.holders.setdefault(grant.app_role_id.lower(), []).append(grant)
-        self.query_one("#resource-app", Static).update(app_label(app, self.redactor).copy())
+        self.query_one("#resource-app", Static).update(app_label(app, self.redactor, "o: another app"))
         rows = []
         for role in sorted(app.app_roles, key=lambda r: (-len(self.holders.get(r.id.lower(), [])), r.value.lower())):
             if not role.is_application_role:

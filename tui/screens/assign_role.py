@@ -19,6 +19,7 @@ from tui.screens.picker import PickerScreen
 from tui.services.errors import MituiError
 from tui.services.models import ManagedIdentity, RoleDefinition, ScopeLevel, Subscription
 from tui.widgets.badges import privilege_badge
+from tui.widgets.details import short_scope
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row
 
@@ -158,8 +159,8 @@ class ScopePickerScreen(ModalScreen[str | None]):
         options = []
         self.suggestions = []
         for scope, why in scopes:
-            prompt = safe_text(red.id(scope), 90)
-            prompt.append(f"  {why}", style="dim")
+            prompt = Text(f"{why:<24}", style="dim")
+            prompt.append_text(safe_text(red.id(short_scope(scope)), 70))
             self.suggestions.append(scope)
             options.append(Option(prompt, id=f"scope-{len(options)}"))
         return options

@@ -41,7 +41,7 @@ def app_role_rows(app: ResourceApp) -> list[Row]:
     ]
 
 
-def app_label(app: ResourceApp | None, redactor: Redactor) -> Text:
+def app_label(app: ResourceApp | None, redactor: Redactor, hint: str = "ctrl+o: another app") -> Text:
     label = Text("Resource app  ", style="bold")
     if app is None:
         label.append("loading…", style="dim")
@@ -49,7 +49,8 @@ def app_label(app: ResourceApp | None, redactor: Redactor) -> Text:
     label.append_text(safe_text(redactor.name(app.display_name), 50))
     label.append("  ")
     label.append_text(safe_text(redactor.id(app.app_id), 36, style="dim"))
-    label.append("   ctrl+o: another app", style="dim")
+    if hint:
+        label.append(f"   {hint}", style="dim")
     return label
 
 

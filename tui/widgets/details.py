@@ -25,8 +25,8 @@ TAB_FEDERATED = "tab-federated"
 TAB_SNIPPETS = "tab-snippets"
 
 
-def short_scope(scope: str, max_width: int = 60) -> str:
-    """``/subscriptions/…/resourceGroups/rg/providers/T/name`` → ``rg/name``-ish: the tail the admin reads."""
+def short_scope(scope: str) -> str:
+    """``/subscriptions/…/resourceGroups/rg/providers/NS/type/name`` → ``rg/type/name``: the tail the admin reads."""
     parts = [p for p in scope.split("/") if p]
     if not parts:
         return "/"
@@ -34,6 +34,8 @@ def short_scope(scope: str, max_width: int = 60) -> str:
         return f"subscription {parts[1]}"
     if len(parts) == 4 and parts[2].lower() == "resourcegroups":
         return f"rg {parts[3]}"
+    if len(parts) > 6 and parts[2].lower() == "resourcegroups":
+        return f"{parts[3]}/{parts[-2]}/{parts[-1]}"
     if len(parts) > 4 and parts[2].lower() == "resourcegroups":
         return f"{parts[3]}/{parts[-1]}"
     return parts[-1]

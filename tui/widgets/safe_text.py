@@ -82,6 +82,20 @@ _NEEDS_WORK = re.compile(
 )
 
 
+def _is_pictograph(ch: str) -> bool:
+    return ord(ch) >= 0x1F000 or 0x2600 <= ord(ch) <= 0x27BF
+
+
+def _joins_emoji(raw: str, index: int) -> bool:
+    """A zero-width joiner inside an emoji sequence (👩‍💻) is part of the picture, not a trick."""
+    if raw[index] != "\u200d" or index == 0 or index + 1 >= len(raw):
+        return False
+    before = raw[index - 1]
+    if before == "\ufe0f" and index >= 2:
+        before = raw[index - 2]
+    return _is_pictograph(before) and _is_pictograph(raw[index + 1])
+
+
 def clean(value: object) -> str:
     """``value`` as a plain one-line string with every control / invisible character replaced by a visible escape.
 
@@ -91,8 +105,8 @@ def clean(value: object) -> str:
     if not _NEEDS_WORK.search(text):
         return text
     out: list[str] = []
-    for ch in text:
-        stand_in = _escape_char(ch)
+    for index, ch in enumerate(text):
+        stand_in = None if _joins_emoji(text, index) else _escape_char(ch)
         out.append(ch if stand_in is None else stand_in)
     return "".join(out)
 
@@ -103,8 +117,8 @@ def safe_text(value: object, max_width: int | None = None, style: str | Style = 
     text = Text(style=style, no_wrap=max_width is not None, end="")
     if _NEEDS_WORK.search(raw):
         plain: list[str] = []
-        for ch in raw:
-            stand_in = _escape_char(ch)
+        for index, ch in enumerate(raw):
+            stand_in = None if _joins_emoji(raw, index) else _escape_char(ch)
             if stand_in is None:
                 plain.append(ch)
                 continue

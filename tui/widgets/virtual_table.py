@@ -272,9 +272,18 @@ class VirtualTable(ScrollView, can_focus=True):
             if not droppable:
                 break
             shown.remove(max(droppable, key=lambda c: c.drop))
-        spare = max(0, width - needed(shown))
-        flex_total = sum(c.flex for c in shown)
+        spare = width - needed(shown)
         widths: list[tuple[Column, int]] = []
+        if spare < 0:  # still too wide with nothing left to drop: flex columns give up cells (down to 6)
+            shrink = -spare
+            sized = []
+            for column in shown:
+                cut = min(shrink, max(0, column.width - 6)) if column.flex else 0
+                shrink -= cut
+                sized.append((column, column.width - cut))
+            self._columns_cache = (width, sized)
+            return sized
+        flex_total = sum(c.flex for c in shown)
         given = 0
         flex_seen = 0
         for column in shown:
@@ -295,15 +304,14 @@ class VirtualTable(ScrollView, can_focus=True):
             text = cell.copy()
             truncate(text, width)
             pad = width - text.cell_len
-            if pad > 0:
-                if column.align == "right":
-                    text = Text(" " * pad) + text
-                else:
-                    text.append(" " * pad)
-            if index < len(layout) - 1:
-                text.append(" ")
+            # padding is plain (unstyled) so a badge's background covers the badge, not the whole column
+            if pad > 0 and column.align == "right":
+                segments.append(Segment(" " * pad))
             rendered = text.render(console)  # Text.render leaves out the Text's own style: apply it here
             segments.extend(Segment.apply_style(rendered, console.get_style(text.style)) if text.style else rendered)
+            trailing = (pad if pad > 0 and column.align != "right" else 0) + (1 if index < len(layout) - 1 else 0)
+            if trailing:
+                segments.append(Segment(" " * trailing))
         strip = Strip(segments)
         return strip.apply_style(base)
 

@@ -1,0 +1,108 @@
+"""The hostile tenant (tests/fixtures/hostile-tenant.json): markup, ANSI / OSC escapes, control, bidi and
+zero-width characters, emoji and very long strings in every free-text field. The app must show them literally,
+act on none of them, and keep working."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tui_pilot import DemoTenant, make_app, settle, until_loaded
+
+from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.main import MainScreen
+from tui.widgets.details import TAB_ROLES, IdentityDetails
+from tui.widgets.virtual_table import VirtualTable
+
+HOSTILE = str(Path(__file__).resolve().parent.parent / "fixtures" / "hostile-tenant.json")
+CONTROL = {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)} | {"\u202e", "\u200b", "\ufeff"}
+
+
+def plain(widget: Any) -> str:
+    return widget.render().plain
+
+
+def _no_controls(text: str) -> bool:
+    """No control character other than the line breaks the app itself puts between lines."""
+    return not any(c in CONTROL for line in text.split("\n") for c in line)
+
+
+async def test_hostile_strings_are_shown_literally_and_trigger_nothing(tmp_path: Path) -> None:
+    demo = DemoTenant(tenant=HOSTILE, state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        screen = await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        header = plain(screen.query_one("#session-header"))
+        assert "Eve [@click=app.quit]x[/]" in header  # the signed-in admin's display name, literally
+
+        table = screen.query_one("#identities", VirtualTable)
+        assert table.row_count == len(screen.inventory.identities) > 0
+        for row in table.rows:
+            cells = table.cell_factory(row)
+            assert all(_no_controls(cell.plain) for cell in cells)
+        names = [row.data.identity.name for row in table.rows]
+        assert any("[@click=app.quit]" in n for n in names)
+
+        # click the cell that reads [@click=app.quit]x, twice (highlight, then select): nothing quits
+        clicky = next(i for i, row in enumerate(table.visible_rows) if "[@click=app.quit]" in row.data.identity.name)
+        table.cursor = 0
+        await pilot.pause()
+        for _ in range(2):
+            await pilot.click("#identities", offset=(3, 1 + clicky))
+            await pilot.pause()
+        assert app.is_running and app.return_code is None
+
+        # every tab of every identity renders without a control character reaching the screen
+        details = screen.query_one(IdentityDetails)
+        for position in range(table.row_count):
+            table.cursor = position
+            await pilot.pause()
+            for tab in ("tab-overview", "tab-roles", "tab-app-roles", "tab-federated", "tab-snippets"):
+                details.tabs.active = tab
+                await settle(app, pilot)
+        shown = app.export_screenshot()
+        assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+
+        # the custom role with markup in its name: listed literally, assigned through the dialog
+        custom = next(r for r in tenant.role_definitions.values() if r.role_type == "CustomRole")
+        holder = next(
+            row
+            for row in table.rows
+            if row.data.identity.principal_id in {a.principal_id.lower() for a in tenant.role_assignments.values()}
+        )
+        table.move_to_key(holder.key)
+        details.tabs.active = TAB_ROLES
+        await settle(app, pilot)
+        listed = [a.role_name for a in details.role_rows.values()]
+        assert any("[@click=app.quit]" in name for name in listed), listed
+
+        table.focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RolePickerScreen)
+        await pilot.press(*"Role [@click")
+        await pilot.pause()
+        assert app.screen.table.current.data.role_name == custom.role_name
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ScopePickerScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        summary = plain(dialog.query_one("#confirm-summary"))
+        assert "Role [@click=app.quit]x[/] \\x1b[31mred\\x1b[0m" in summary
+        assert _no_controls(summary) and _no_controls(plain(dialog.query_one("#confirm-commands")))
+        if dialog.needs_typing:
+            dialog.query_one("#confirm-typed").focus()
+            await pilot.press(*custom.role_name)
+            await pilot.press("enter")
+        else:
+            await pilot.press("tab", "enter")
+        await until_loaded(app, pilot)
+        assert isinstance(app.screen, MainScreen) and app.is_running
+        # the outcome notification carries the role's name: literally, with the escapes made visible
+        messages = [n.message for n in app._notifications]
+        assert any("[@click=app.quit]" in m and "\x1b" not in m for m in messages), messages
