@@ -66,6 +66,9 @@ class MituiApp(App[int]):
         else:
             self.say(f"Unknown theme {self.config.theme!r} in the config file; using {self.theme}.", "warning")
         if self.config.keymap:
+            unknown = sorted(set(self.config.keymap) - known_binding_ids())
+            if unknown:
+                self.say(f"Config [keymap]: unknown binding id(s) {', '.join(unknown)} (F1 lists them).", "warning")
             self.set_keymap(self.config.keymap)
         for problem in self.config.problems:
             self.say(problem, "warning", timeout=12)
@@ -180,6 +183,40 @@ class MituiApp(App[int]):
             key = self.get_key_display(binding) or binding_key
             yield SystemCommand(binding.description, f"{binding.tooltip or binding.description} (key: {key})", run)
         yield from super().get_system_commands(screen)
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id a user may remap in the config file's [keymap]."""
+    from tui.screens import (
+        app_roles,
+        assign_role,
+        confirm,
+        copy_id,
+        error,
+        grant_app_role,
+        help,
+        main,
+        no_credentials,
+        picker,
+        resource_app_search,
+    )
+
+    classes: list[Any] = [
+        MituiApp,
+        main.MainScreen,
+        app_roles.AppRolesScreen,
+        assign_role.RolePickerScreen,
+        assign_role.ScopePickerScreen,
+        grant_app_role.AppRolePickerScreen,
+        picker.PickerScreen,
+        confirm.ConfirmScreen,
+        copy_id.CopyIdScreen,
+        error.ErrorScreen,
+        help.HelpScreen,
+        no_credentials.NoCredentialsScreen,
+        resource_app_search.ResourceAppSearchScreen,
+    ]
+    return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
 
 def run(args: argparse.Namespace) -> int:
