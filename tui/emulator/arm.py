@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -673,8 +674,17 @@ class ArmApi:
     def resource_group(self, sub_id: str, name: str) -> ResourceGroup | None:
         return self.tenant.resource_groups.get(arm_key(f"/subscriptions/{sub_id}/resourceGroups/{name}"))
 
-    def page(self, call: ArmCall, items: list, page_size: int, *, top: bool = False) -> dict:
-        """One page of ``items`` with an absolute ``nextLink`` (``$skiptoken`` = offset) when more remain."""
+    def page(
+        self,
+        call: ArmCall,
+        items: list,
+        page_size: int,
+        *,
+        top: bool = False,
+        render: Callable[[Any], dict] | None = None,
+    ) -> dict:
+        """One page of ``items`` with an absolute ``nextLink`` (``$skiptoken`` = offset) when more remain.
+        ``render`` turns the page's items (only those) into JSON."""
         start = 0
         token = call.query.get("$skiptoken")
         if token:
@@ -690,7 +700,7 @@ class ArmApi:
                 )
             size = min(int(raw), page_size)
         chunk = items[start : start + size]
-        out: dict[str, Any] = {"value": chunk}
+        out: dict[str, Any] = {"value": [render(i) for i in chunk] if render is not None else chunk}
         if start + size < len(items):
             params = [(k, v) for k, v in call.request.query.items() if k.lower() != "$skiptoken"]
             params.append(("$skiptoken", str(start + size)))
@@ -1007,6 +1017,53 @@ def resource_predicate(node: Node | None, tenant: Tenant) -> Callable[[Resource]
     return compile_(node)
 
 
+_ResourceIndex = tuple[tuple[int, str | None], dict[str, list[str]]]
+_resource_indexes: weakref.WeakKeyDictionary[Tenant, _ResourceIndex] = weakref.WeakKeyDictionary()
+
+
+def resources_under(t: Tenant, prefix: str) -> list[Resource]:
+    """The resources whose key starts with ``prefix`` (``arm_key(scope) + "/"`` of a subscription or a group
+    below it), in the tenant's order, through an index by subscription: a listing per subscription then costs
+    that subscription's resources, not the tenant's. The index is rebuilt when the tenant's resources change
+    (their count or the last one added; every change goes through the builder, which adds at the end)."""
+    stamp = (len(t.resources), next(reversed(t.resources), None))
+    entry = _resource_indexes.get(t)
+    if entry is None or entry[0] != stamp:
+        by_sub: dict[str, list[str]] = {}
+        for key in t.resources:
+            parts = key.split("/", 3)
+            if len(parts) > 2 and parts[1] == "subscriptions":
+                by_sub.setdefault(parts[2], []).append(key)
+        entry = (stamp, by_sub)
+        _resource_indexes[t] = entry
+    parts = prefix.split("/", 3)
+    keys = entry[1].get(parts[2], []) if len(parts) > 2 and parts[1] == "subscriptions" else []
+    out = []
+    for key in keys:
+        if key.startswith(prefix):
+            res = t.resources.get(key)
+            if res is not None:
+                out.append(res)
+    return out
+
+
+def _readable(
+    api: ArmApi, call: ArmCall, scope: str, action_of: Callable[[Resource], str]
+) -> Callable[[Resource], bool]:
+    """Whether the caller may read a resource below ``scope``: an assignment at or above ``scope`` applies to
+    all of them, so that is checked once per action; each resource is checked on its own only when it is not."""
+    at_scope: dict[str, bool] = {}
+
+    def readable(res: Resource) -> bool:
+        action = action_of(res)
+        ok_ = at_scope.get(action)
+        if ok_ is None:
+            ok_ = at_scope[action] = api.can(call, action, scope)
+        return ok_ or api.can(call, action, res.id)
+
+    return readable
+
+
 async def list_resources(api: ArmApi, call: ArmCall) -> web.Response:
     assert call.caller is not None
     t = api.tenant
@@ -1033,14 +1090,12 @@ async def list_resources(api: ArmApi, call: ArmCall) -> web.Response:
             if api.resource_group(sub.subscription_id, rg_name) is None:
                 raise resource_group_not_found(rg_name)
             prefix = arm_key(scope) + "/"
-        items = []
+        readable = _readable(api, call, scope, lambda r: f"{r.type}/read")
         try:
-            for key, res in t.resources.items():
-                if key.startswith(prefix) and pred(res) and api.can(call, f"{res.type}/read", res.id):
-                    items.append(resource_json(res, t, expand))
+            items = [res for res in resources_under(t, prefix) if pred(res) and readable(res)]
         except FilterError as e:
             raise bad_request("InvalidFilter", str(e)) from e
-    return ok(api.page(call, items, RESOURCES_PAGE_SIZE, top=True))
+        return ok(api.page(call, items, RESOURCES_PAGE_SIZE, top=True, render=lambda r: resource_json(r, t, expand)))
 
 
 async def get_generic_resource(api: ArmApi, call: ArmCall) -> web.Response:
@@ -1076,14 +1131,9 @@ async def list_uamis(api: ArmApi, call: ArmCall) -> web.Response:
         if rg_name and api.resource_group(sub.subscription_id, rg_name) is None:
             raise resource_group_not_found(rg_name)
         prefix = arm_key(scope) + "/"
-        items = [
-            uami_json(r, t)
-            for k, r in t.resources.items()
-            if r.is_user_assigned_identity
-            and k.startswith(prefix)
-            and api.can(call, "Microsoft.ManagedIdentity/userAssignedIdentities/read", r.id)
-        ]
-    return ok(api.page(call, items, USER_ASSIGNED_IDENTITIES_PAGE_SIZE))
+        readable = _readable(api, call, scope, lambda r: "Microsoft.ManagedIdentity/userAssignedIdentities/read")
+        items = [r for r in resources_under(t, prefix) if r.is_user_assigned_identity and readable(r)]
+        return ok(api.page(call, items, USER_ASSIGNED_IDENTITIES_PAGE_SIZE, render=lambda r: uami_json(r, t)))
 
 
 def _uami_id(call: ArmCall) -> str:
@@ -1549,8 +1599,7 @@ async def list_role_assignments(api: ArmApi, call: ArmCall) -> web.Response:
         if principal is not None:
             want = principal.lower()
             found = [ra for ra in found if ra.principal_id.lower() == want]
-        items = [role_assignment_json(ra) for ra in found]
-    return ok(api.page(call, items, ROLE_ASSIGNMENTS_PAGE_SIZE))
+        return ok(api.page(call, found, ROLE_ASSIGNMENTS_PAGE_SIZE, render=role_assignment_json))
 
 
 def _ra_in_scope(t: Tenant, scope: str, name: str) -> RoleAssignment | None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -362,20 +363,23 @@ def _sp_from_params(call: GraphCall) -> ServicePrincipal:
     return _sp(call, call.params["sp_id"])
 
 
+_SP_GETTERS: dict[str, Callable[[Any], Any]] = {
+    "id": lambda sp: sp.id,
+    "appId": lambda sp: sp.app_id,
+    "displayName": lambda sp: sp.display_name,
+    "servicePrincipalType": lambda sp: sp.service_principal_type,
+    "accountEnabled": lambda sp: sp.account_enabled,
+    "appOwnerOrganizationId": lambda sp: sp.app_owner_organization_id,
+    "servicePrincipalNames": lambda sp: sp.service_principal_names,
+    "tags": lambda sp: sp.tags,
+    "alternativeNames": lambda sp: sp.alternative_names,
+    "appDisplayName": lambda sp: None if sp.service_principal_type == "ManagedIdentity" else sp.display_name,
+    "description": lambda sp: None,
+}
+
+
 def _sp_get(sp: Any, prop: str) -> Any:
-    return {
-        "id": lambda: sp.id,
-        "appId": lambda: sp.app_id,
-        "displayName": lambda: sp.display_name,
-        "servicePrincipalType": lambda: sp.service_principal_type,
-        "accountEnabled": lambda: sp.account_enabled,
-        "appOwnerOrganizationId": lambda: sp.app_owner_organization_id,
-        "servicePrincipalNames": lambda: sp.service_principal_names,
-        "tags": lambda: sp.tags,
-        "alternativeNames": lambda: sp.alternative_names,
-        "appDisplayName": lambda: None if sp.service_principal_type == "ManagedIdentity" else sp.display_name,
-        "description": lambda: None,
-    }[prop]()
+    return _SP_GETTERS[prop](sp)
 
 
 # --- collections and paging ---------------------------------------------------------------------------------------
@@ -417,7 +421,35 @@ def _count_flag(call: GraphCall) -> bool:
     return raw.strip().lower() == "true"
 
 
+# The matches of a listing's first page, for its next pages: a listing of N service principals in pages of P
+# would otherwise filter all N for each of its N/P pages. A next page (one with $skiptoken) pages through what
+# its first page matched, as Graph's cursors do, while the tenant's service principals stay the same (their
+# count and the last one added); a first page always filters afresh.
+_SPS_CACHE_SIZE = 16
+_SpsCache = dict[tuple, tuple[tuple[int, str | None], list[ServicePrincipal]]]
+_sps_caches: weakref.WeakKeyDictionary[Tenant, _SpsCache] = weakref.WeakKeyDictionary()
+
+
 def _query_sps(call: GraphCall) -> list[ServicePrincipal]:
+    sps = call.tenant.service_principals
+    stamp = (len(sps), next(reversed(sps), None))
+    cache = _sps_caches.setdefault(call.tenant, {})
+    key = (
+        call.eventual,
+        tuple(sorted((k, v) for k, v in call.query.items() if k != "$skiptoken")),
+    )
+    if "$skiptoken" in call.query:
+        hit = cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+    matches = _filter_sps(call)
+    if len(cache) >= _SPS_CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = (stamp, matches)
+    return matches
+
+
+def _filter_sps(call: GraphCall) -> list[ServicePrincipal]:
     count = _count_flag(call)
     flt = q.parse_filter(call.query.get("$filter", ""), SP_FILTER_PROPS, _sp_get, "ServicePrincipal")
     if flt.advanced and not (call.eventual and count):
