@@ -309,15 +309,18 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def token_for(self, principal: str | None = None, resource: str = "https://management.azure.com") -> str:
-        """A valid access token for ``principal`` (name or object id; default: the default caller), e.g. for
-        hand-written HTTP in tests. Never print it."""
+    def token_for(
+        self, principal: str | None = None, resource: str = "https://management.azure.com", issued_at: int | None = None
+    ) -> str:
+        """An access token for ``principal`` (name or object id; default: the default caller), e.g. for
+        hand-written HTTP in tests; ``issued_at`` (epoch seconds) more than an hour ago gives an expired one.
+        Never print it."""
         tenant = self.tenant
         who = principal_by_name(tenant, principal) if principal else tenant.principal(self.default_caller_id or "")
         if who is None:
             raise LookupError(f"no principal {principal!r} in the sandbox tenant")
         assert self._issuer is not None
-        return self._issuer.issue(who, resource)[0]
+        return self._issuer.issue(who, resource, issued_at)[0]
 
     # --- internals ------------------------------------------------------------------------------------------
     def _resolve_caller(self, tenant: Tenant) -> User | ServicePrincipal | None:
