@@ -143,6 +143,7 @@ class MainScreen(Screen[None]):
         self.identity_filter: Any = None
         self.is_loading = False
         self._selected_key: str | None = None
+        self._has_selection: bool | None = None  # whether the footer's identity keys were last shown enabled
         self._details_timer: Timer | None = None  # a details refresh put off while the filter is being typed
 
     @property
@@ -241,7 +242,8 @@ class MainScreen(Screen[None]):
         self.query_one("#progress", ProgressBar).display = False
 
     def _set_status(self, text: Text) -> None:
-        self.query_one("#status", Static).update(text)
+        # #status has a fixed size: no layout (a full reflow of the screen) for each keystroke's new count
+        self.query_one("#status", Static).update(text, layout=False)
 
     def _summary_status(self) -> None:
         inventory = self.inventory
@@ -298,7 +300,15 @@ class MainScreen(Screen[None]):
             else:
                 self._cancel_details_timer()
                 self._show_selected()
-        self.refresh_bindings()
+        self._refresh_bindings_if_needed()
+
+    def _refresh_bindings_if_needed(self) -> None:
+        """Recompose the footer only when the write / copy keys change state (with vs without a selection):
+        refresh_bindings rebuilds the footer's widgets and relayouts the screen, too much for every keystroke."""
+        has_selection = self.selected_identity() is not None
+        if has_selection != self._has_selection:
+            self._has_selection = has_selection
+            self.refresh_bindings()
 
     @on(VirtualTable.Selected, "#identities")
     def _identity_selected(self, event: VirtualTable.Selected) -> None:

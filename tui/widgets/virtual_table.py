@@ -21,7 +21,8 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -138,6 +139,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._predicate: Callable[[Row], bool] | None = None
         self._rank: Callable[[Row], Any] | None = None
         self._columns_cache: tuple[int, list[tuple[Column, int]]] | None = None
+        # drawn rows by (key, width, style): a filter keystroke repaints the whole page, mostly of rows drawn before
+        self._line_cache: LRUCache[tuple[str, int, Style], Strip] = LRUCache(1024)
+        # width, base, even row, cursor: worked out once per repaint instead of once per line
+        self._pass: tuple[int, Style, Style, Style] | None = None
 
     # --- data -------------------------------------------------------------------------------------------------
     @property
@@ -162,6 +167,7 @@ class VirtualTable(ScrollView, can_focus=True):
         """Replace every row (cheap: no per-row widget work). The cursor stays on the same key when it can."""
         current = self.current.key if keep_cursor and self.current else None
         self._rows = rows
+        self._line_cache.clear()
         self._apply_filter(current)
 
     def set_filter(self, predicate: Callable[[Row], bool] | None, rank: Callable[[Row], Any] | None = None) -> None:
@@ -187,7 +193,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if self._rank is not None:
             rank, rows = self._rank, self._rows
             self._view.sort(key=lambda i: rank(rows[i]))
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
+        self._set_virtual_size(Size(self.scrollable_content_region.width, len(self._view) + 1))
         position = 0
         if keep_key is not None:
             for pos, index in enumerate(self._view):
@@ -200,6 +206,20 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
         if old != self.cursor or keep_key is None or self.current is None or self.current.key != keep_key:
             self.post_message(self.Highlighted(self, self.current))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """A new row count without a relayout of the screen when the scrollbar stays as it is (shown or hidden):
+        a filter keystroke changes the count, and a layout per keystroke costs more than the filtering."""
+        old = self.virtual_size
+        if size == old:
+            return
+        height = self.container_size.height
+        if height and (old.height > height) == (size.height > height) and old.width == size.width:
+            self.set_reactive(VirtualTable.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+        else:
+            self.virtual_size = size
 
     # --- cursor -----------------------------------------------------------------------------------------------
     def validate_cursor(self, value: int) -> int:
@@ -254,6 +274,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._columns_cache = None
+        self._line_cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
         self._scroll_cursor_into_view()
 
@@ -315,10 +336,28 @@ class VirtualTable(ScrollView, can_focus=True):
         strip = Strip(segments)
         return strip.apply_style(base)
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        layout = self.column_layout(width)
+    def render_lines(self, crop: Region) -> list[Strip]:
         base = self.rich_style
+        even = base + self.get_component_rich_style("virtual-table--even-row")
+        cursor = self.get_component_rich_style("virtual-table--cursor")
+        self._pass = (self.scrollable_content_region.width, base, even, cursor)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    def render_line(self, y: int) -> Strip:
+        known = self._pass
+        if known is None:
+            base = self.rich_style
+            known = (
+                self.scrollable_content_region.width,
+                base,
+                base + self.get_component_rich_style("virtual-table--even-row"),
+                self.get_component_rich_style("virtual-table--cursor"),
+            )
+        width, base, even, cursor = known
+        layout = self.column_layout(width)
         if y == 0:
             header = self.get_component_rich_style("virtual-table--header")
             labels = [Text(column.label, style="bold") for column, _ in layout]
@@ -332,13 +371,16 @@ class VirtualTable(ScrollView, can_focus=True):
         if position >= len(self._view):
             return Strip.blank(width, base)
         row = self._rows[self._view[position]]
-        if not row.cells and self.cell_factory is not None:
-            row.cells = tuple(self.cell_factory(row))
-        shown_keys = {column.key for column, _ in layout}
-        cells = [cell for column, cell in zip(self.columns, row.cells, strict=False) if column.key in shown_keys]
-        style = base
-        if position % 2 == 1:
-            style = style + self.get_component_rich_style("virtual-table--even-row")
+        style = even if position % 2 == 1 else base
         if position == self.cursor:
-            style = style + self.get_component_rich_style("virtual-table--cursor")
-        return self._line(cells, layout, style).adjust_cell_length(width, style)
+            style = style + cursor
+        cache_key = (row.key, width, style)
+        strip = self._line_cache.get(cache_key)
+        if strip is None:
+            if not row.cells and self.cell_factory is not None:
+                row.cells = tuple(self.cell_factory(row))
+            shown_keys = {column.key for column, _ in layout}
+            cells = [cell for column, cell in zip(self.columns, row.cells, strict=False) if column.key in shown_keys]
+            strip = self._line(cells, layout, style).adjust_cell_length(width, style)
+            self._line_cache[cache_key] = strip
+        return strip
