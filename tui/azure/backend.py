@@ -38,6 +38,7 @@ GET_BY_IDS_MAX = 1000
 # for the bulk listings read as plain JSON below.
 RESOURCES_API = "2025-04-01"
 AUTHORIZATION_API = "2022-04-01"
+READ_ATTEMPTS = 4  # reading an ARM page's body (the pipeline retries everything before it)
 MI_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "alternativeNames"]
 APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 
@@ -49,7 +50,12 @@ def _s(value: Any) -> str:
 def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
     if not tags:
         return ()
-    return tuple(sorted((str(k), _s(v)) for k, v in dict(tags).items()))
+    return tuple(
+        sorted(
+            (k if type(k) is str else str(k), v if type(v) is str else _s(v))  # noqa: E721 - exact str: fast path
+            for k, v in (tags if isinstance(tags, dict) else dict(tags)).items()
+        )
+    )
 
 
 def _decode_arm_page(body: bytes, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
@@ -157,8 +163,10 @@ class AzureBackend:
         from azure.core.exceptions import (
             ClientAuthenticationError,
             HttpResponseError,
+            IncompleteReadError,
             ResourceExistsError,
             ResourceNotFoundError,
+            ServiceResponseError,
         )
         from azure.core.exceptions import map_error as sdk_map_error
         from azure.core.rest import HttpRequest
@@ -171,7 +179,20 @@ class AzureBackend:
         while True:
 
             async def get(request: Any = request) -> Any:
-                response = await client.send_request(request)
+                # stream=True: azure-core's ContentDecodePolicy would otherwise json-decode every page on the
+                # event loop, only for this method to decode it again (in a worker thread). The body is then read
+                # here, outside the pipeline's retries, so a connection lost while reading is retried here.
+                for attempt in range(READ_ATTEMPTS):
+                    response = await client.send_request(request, stream=True)
+                    try:
+                        await response.read()
+                        break
+                    except (IncompleteReadError, ServiceResponseError):
+                        if attempt == READ_ATTEMPTS - 1:
+                            raise
+                    finally:
+                        await response.close()
+                    await asyncio.sleep(0.5 * 2**attempt)
                 if response.status_code != 200:
                     sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
                     raise HttpResponseError(response=response, error_format=ARMErrorFormat)

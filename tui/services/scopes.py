@@ -7,11 +7,15 @@ from tui.services.models import ScopeLevel
 
 def scope_key(scope: str) -> str:
     """The case-insensitive key of an ARM id or scope ("/" for the root)."""
-    return "/" + "/".join(p for p in (scope or "").lower().split("/") if p)
+    low = (scope or "").lower()
+    if low[:1] == "/" and low[-1:] != "/" and "//" not in low:
+        return low  # already in key form (ids as ARM sends them): no split and join
+    return "/" + "/".join(p for p in low.split("/") if p)
 
 
 def scope_level(scope: str) -> ScopeLevel:
-    parts = [p for p in (scope or "").split("/") if p]
+    s = (scope or "").strip("/")
+    parts = s.split("/") if s and "//" not in s else [p for p in s.split("/") if p]
     if not parts:
         return ScopeLevel.ROOT
     head = parts[0].lower()
