@@ -86,6 +86,8 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
     data = json.loads(out.read_text())
     assert data["tenantId"] == conn.tenant_id and data["cloud"] == "MituiSandbox"
     assert len(data["subscriptions"]) == 3
+    # the wire value, not an SDK enum's str() ("SubscriptionState.ENABLED")
+    assert {s["state"] for s in data["subscriptions"]} == {"Enabled"}
     names = {i["name"]: i for i in data["identities"]}
     assert {"aa-ops-prod", "id-orders-shared", "id-finance-reporting"} <= set(names)
     shared = names["id-orders-shared"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 from tui.azure.arm import ArmClients
@@ -45,6 +46,12 @@ APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 
 def _s(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _enum_text(value: Any) -> str:
+    """An SDK enum's wire value (``"Enabled"``), not its ``str()`` (``"SubscriptionState.ENABLED"``); any other
+    value as text (the SDK keeps values it does not know as plain strings)."""
+    return _s(value.value if isinstance(value, Enum) else value)
 
 
 def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
@@ -246,7 +253,7 @@ class AzureBackend:
             Subscription(
                 id=_s(s.subscription_id),
                 display_name=_s(s.display_name),
-                state=_s(getattr(s, "state", None) or "Enabled"),
+                state=_enum_text(getattr(s, "state", None)) or "Enabled",
                 tenant_id=_s(getattr(s, "tenant_id", None)) or None,
             )
             for s in subs
