@@ -9,8 +9,6 @@ from tui.azure.demo import connect_emulator
 from tui.emulator.server import Emulator
 from tui.services.errors import InvalidInput, SignInRequired, Unreachable
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 def test_named_clouds_have_their_graph_and_scopes() -> None:
     assert cloud_by_name(None).graph_url == "https://graph.microsoft.com"
@@ -33,6 +31,7 @@ def test_custom_cloud_from_metadata(demo_emulator: Emulator) -> None:
         discover_cloud("ftp://example")
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_signed_in_principal_and_tenant(demo_emulator: Emulator, tmp_path) -> None:  # noqa: ANN001
     session = await connect_emulator(demo_emulator, audit_log=str(tmp_path / "a.jsonl"))
     try:
@@ -43,6 +42,7 @@ async def test_signed_in_principal_and_tenant(demo_emulator: Emulator, tmp_path)
         await session.close()
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_a_wrong_identity_header_is_a_sign_in_error(demo_emulator: Emulator, tmp_path) -> None:  # noqa: ANN001
     from tui.azure.connect import ConnectOptions, connect
 
