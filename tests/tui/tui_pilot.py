@@ -16,9 +16,16 @@ from tui.config import Config
 class DemoTenant:
     """A session factory for the sandbox tenant that remembers the emulator, so a test can read its truth."""
 
-    def __init__(self, read_only: bool = False, tenant: str | None = None, state_dir: Any = None) -> None:
+    def __init__(
+        self,
+        read_only: bool = False,
+        tenant: str | None = None,
+        state_dir: Any = None,
+        emulator_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.read_only = read_only
         self.tenant = tenant
+        self.emulator_kwargs = dict(emulator_kwargs or {})
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="mitui-tui-"))
         self.emulator: Any = None
         self.session: Any = None
@@ -26,7 +33,7 @@ class DemoTenant:
     async def __call__(self) -> Any:
         from tui.azure.demo import connect_demo
 
-        kwargs: dict[str, Any] = {"state_dir": self.state_dir / "emulator"}
+        kwargs: dict[str, Any] = {"state_dir": self.state_dir / "emulator", **self.emulator_kwargs}
         if self.tenant is not None:
             kwargs["tenant"] = self.tenant
         session, emulator = await connect_demo(

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 ALL_SUBSCRIPTIONS = "all"
 GRAPH_ONLY = "graph-only"
+PARTIAL_EVERY_S = 0.2  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
+PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
 
@@ -68,8 +70,9 @@ class IdentityRow:
     top: Privilege | None
 
 
-def identity_rows(inventory: Inventory) -> list[Row]:
-    """One table row per identity; the cells are made when a row is first drawn (see identity_cells)."""
+def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
+    """One table row per identity; the cells are made when a row is first drawn (see identity_cells).
+    ``privileges=False`` for a partial inventory (its assignments are not classified yet): no badge."""
     rows: list[Row] = []
     roles_by = inventory.role_assignments
     grants_by = inventory.app_role_assignments
@@ -77,7 +80,7 @@ def identity_rows(inventory: Inventory) -> list[Row]:
         key = identity.principal_id.lower()
         roles = roles_by.get(key, ())
         grants = grants_by.get(key, ())
-        top = highest([a.privilege for a in roles] + [g.privilege for g in grants])
+        top = highest([a.privilege for a in roles] + [g.privilege for g in grants]) if privileges else None
         # what the filter's free words match (IdentityFilter.matches), lowercased once instead of per keystroke
         search = " ".join(
             (
@@ -130,6 +133,14 @@ class MainScreen(Screen[None]):
             self.inventory = inventory
             self.rows = rows
 
+    class PartialShown(Message):
+        """The table shows what has arrived so far, before the load has finished."""
+
+        def __init__(self, rows: int, roles: int) -> None:
+            super().__init__()
+            self.rows = rows
+            self.roles = roles
+
     class LoadProgress(Message):
         def __init__(self, progress: Progress) -> None:
             super().__init__()
@@ -145,6 +156,11 @@ class MainScreen(Screen[None]):
         self._selected_key: str | None = None
         self._has_selection: bool | None = None  # whether the footer's identity keys were last shown enabled
         self._details_timer: Timer | None = None  # a details refresh put off while the filter is being typed
+        self._load_generation = 0
+        self._partial: Inventory | None = None  # the latest partial inventory not shown yet
+        self._partial_timer: Timer | None = None
+        self._subscriptions_of: Inventory | None = None  # what the subscriptions pane was last filled from
+        self.partials_shown: list[tuple[int, int]] = []  # (rows, role assignments) of each partial table shown
 
     @property
     def redactor(self) -> Redactor:
@@ -197,12 +213,23 @@ class MainScreen(Screen[None]):
         self._set_status(Text("Loading the inventory…"))
         self.query_one("#progress", ProgressBar).display = True
         self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self._load_generation += 1
+        generation = self._load_generation
 
         def progress(step: Progress) -> None:
             self.post_message(self.LoadProgress(step))
 
+        def partial(inventory: Inventory) -> None:
+            # called on the event loop, often: keep the latest, show it at most every PARTIAL_EVERY_S
+            self._partial = inventory
+            if self._partial_timer is None:
+                delay = PARTIAL_EVERY_S if self.query_one("#identities", VirtualTable).rows else PARTIAL_FIRST_S
+                self._partial_timer = self.set_timer(delay, lambda: self.show_partial(generation))
+
+        # a refresh keeps the complete table in view until the new one is ready (partial counts would drop)
+        on_partial = partial if self.inventory is None else None
         try:
-            inventory = await self.session.load_inventory(progress=progress)
+            inventory = await self.session.load_inventory(progress=progress, on_partial=on_partial)
         except MituiError as exc:
             self.is_loading = False
             self._finish_progress()
@@ -213,6 +240,22 @@ class MainScreen(Screen[None]):
             return
         rows = await asyncio.to_thread(identity_rows, inventory)
         self.post_message(self.Loaded(inventory, rows))
+
+    @work(exclusive=True, group="partial")
+    async def show_partial(self, generation: int) -> None:
+        self._partial_timer = None
+        inventory, self._partial = self._partial, None
+        if inventory is None or generation != self._load_generation or not self.is_loading:
+            return
+        rows = await asyncio.to_thread(identity_rows, inventory, False)
+        if generation != self._load_generation or not self.is_loading:
+            return  # the complete inventory arrived meanwhile
+        self._fill_subscriptions(inventory)
+        self.query_one("#identities", VirtualTable).set_rows(rows)
+        self._apply_filter()
+        roles = sum(row.data.roles for row in rows)
+        self.partials_shown.append((len(rows), roles))
+        self.post_message(self.PartialShown(len(rows), roles))
 
     def on_main_screen_load_progress(self, message: LoadProgress) -> None:
         step = message.progress
@@ -227,6 +270,10 @@ class MainScreen(Screen[None]):
 
     def on_main_screen_loaded(self, message: Loaded) -> None:
         self.is_loading = False
+        if self._partial_timer is not None:
+            self._partial_timer.stop()
+            self._partial_timer = None
+        self._partial = None
         self.inventory = message.inventory
         self._finish_progress()
         self._fill_subscriptions(message.inventory)
@@ -256,7 +303,20 @@ class MainScreen(Screen[None]):
             text.append_text(safe_text(self.redactor.text(inventory.problems[0]), 80, style="yellow"))
         self._set_status(text)
 
+    def _subscriptions_width(self) -> int:
+        return max(12, self.query_one("#subscriptions", OptionList).scrollable_content_region.width - 1)
+
+    def _refit_subscriptions(self, inventory: Inventory, width: int) -> None:
+        """Fill again when the pane's width was not settled yet at the last fill (its counts are right-aligned)."""
+        if inventory is self._subscriptions_of and self._subscriptions_width() != width:
+            self._fill_subscriptions(inventory)
+
+    def on_resize(self, event: Any) -> None:
+        if self._subscriptions_of is not None:
+            self.call_after_refresh(self._refit_subscriptions, self._subscriptions_of, -1)
+
     def _fill_subscriptions(self, inventory: Inventory) -> None:
+        self._subscriptions_of = inventory
         counts: dict[str, int] = {}
         known = {s.id.lower() for s in inventory.subscriptions}
         for identity in inventory.identities:
@@ -264,7 +324,7 @@ class MainScreen(Screen[None]):
             key = key if key in known else ""  # "": only Graph knows it (its subscription is not visible)
             counts[key] = counts.get(key, 0) + 1
         subscriptions = self.query_one("#subscriptions", OptionList)
-        width = max(12, subscriptions.scrollable_content_region.width - 1)
+        width = self._subscriptions_width()
         options = subscription_options(inventory.subscriptions, counts, len(inventory.identities), self.redactor, width)
         highlighted = self.subscription_id or ALL_SUBSCRIPTIONS
         subscriptions.clear_options()
@@ -273,6 +333,7 @@ class MainScreen(Screen[None]):
             subscriptions.highlighted = subscriptions.get_option_index(highlighted)
         except Exception:
             subscriptions.highlighted = 0
+        self.call_after_refresh(self._refit_subscriptions, inventory, width)
 
     # --- selection and filtering -----------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#subscriptions")
@@ -432,7 +493,7 @@ class MainScreen(Screen[None]):
         if action in WRITE_ACTIONS:
             if self.session.read_only:
                 return False  # hidden: read-only mode shows no write keys at all
-            if self.selected_identity() is None:
+            if self.selected_identity() is None or self.inventory is None:
                 return None  # shown, disabled
         if action == "copy_id" and self.selected_identity() is None:
             return None

@@ -56,6 +56,7 @@ UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 T = TypeVar("T")
 
 ProgressFn = Callable[[Progress], None]
+PartialFn = Callable[[Inventory], None]
 
 
 def _definition_guid(role_definition_id: str) -> str:
@@ -101,7 +102,12 @@ async def load_inventory(
     progress: ProgressFn | None = None,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    on_partial: PartialFn | None = None,
 ) -> Inventory:
+    """``on_partial`` (optional) is called on the event loop with what has arrived so far: once the tenant's
+    identities are known (joined with the resources read by then), and again as each later subscription's role
+    assignments arrive. It always gets the same Inventory object, grown in place (no copy per call); its role
+    assignments are not yet resolved (role names and privileges come with the final Inventory)."""
     ld = _Loader(backend, progress, concurrency)
     wanted = {guid(s, "subscription id") for s in subscription_ids} if subscription_ids else None
 
@@ -135,6 +141,41 @@ async def load_inventory(
     sub_of_assignment: dict[str, str] = {}
     done = 0
     readable_subs: set[str] = set()
+    partial: Inventory | None = None  # what on_partial is shown, once the identities are known
+
+    def add_partial(ras: list[RoleAssignment]) -> None:
+        if partial is None or on_partial is None:
+            return
+        roles, known = partial.role_assignments, partial_principals
+        for ra in ras:
+            pid = ra.principal_id.lower()
+            if pid in known:
+                roles.setdefault(pid, []).append(ra)
+        with contextlib.suppress(Exception):  # a broken display must not break the load
+            on_partial(partial)
+
+    partial_principals: set[str] = set()
+
+    async def show_partial_identities() -> None:
+        nonlocal partial, partial_principals
+        directory = await asyncio.shield(mis_task)  # (cancelling this task must not cancel the listing)
+        if directory is None:
+            return
+        try:
+            identities = await asyncio.to_thread(
+                _join_identities, directory, list(resources), wanted, set(readable_subs), subs
+            )
+        except Exception:  # only a preview: the final join reports what went wrong
+            return
+        partial_principals = {i.principal_id.lower() for i in identities}
+        partial = Inventory(
+            tenant_id=backend.tenant_id,
+            cloud=backend.cloud_name,
+            caller=backend.caller,
+            subscriptions=subs,
+            identities=identities,
+        )
+        add_partial(list(raw_assignments.values()))
 
     async def one_subscription(sub: Subscription) -> None:
         nonlocal done
@@ -154,17 +195,25 @@ async def load_inventory(
                 raise ras
             ld.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(ras)}")
         else:
+            fresh = []
             for ra in ras:
                 key = ra.id.lower()
                 if key not in raw_assignments:
                     raw_assignments[key] = ra
                     sub_of_assignment[key] = sub.id
+                    fresh.append(ra)
+            add_partial(fresh)
         if ok:
             readable_subs.add(sub.id.lower())
         done += 1
         ld.report("subscriptions read", done, len(subs), sub.display_name)
 
-    await asyncio.gather(*(one_subscription(s) for s in subs))
+    partial_task = asyncio.ensure_future(show_partial_identities()) if on_partial is not None else None
+    try:
+        await asyncio.gather(*(one_subscription(s) for s in subs))
+    finally:
+        if partial_task is not None and not partial_task.done():
+            partial_task.cancel()  # every subscription is read: the final join comes next anyway
 
     # --- role definitions: built-ins once, custom ones where referenced ---------------------------------------
     definitions: dict[str, RoleDefinition] = {}

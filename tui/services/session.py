@@ -129,8 +129,10 @@ class Session:
         self,
         subscription_ids: list[str] | None = None,
         progress: Callable[[Progress], None] | None = None,
+        on_partial: Callable[[Inventory], None] | None = None,
     ) -> Inventory:
-        return await _load_inventory(self._backend, subscription_ids, progress)
+        """``on_partial``: what has arrived so far, while loading (see tui.services.inventory.load_inventory)."""
+        return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
 
     async def role_definitions(self, scope: str) -> list[RoleDefinition]:
         scope = arm_id(scope)

@@ -1,0 +1,34 @@
+"""load_inventory(on_partial=...): what has arrived, while loading, grows towards the final inventory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.services.models import Inventory
+
+
+async def test_partial_inventories_grow_towards_the_final_one(emulator_factory: Any, session_for: Any) -> None:
+    # every request waits, so the tenant-wide identity listing is known before the subscriptions are all read
+    emulator = emulator_factory(latency_ms=150)
+    session = await session_for(emulator)
+    seen: list[tuple[int, Inventory, int]] = []  # (identities, the object, role assignments) per call
+
+    def on_partial(inventory: Inventory) -> None:
+        seen.append((len(inventory.identities), inventory, sum(len(v) for v in inventory.role_assignments.values())))
+
+    final = await session.load_inventory(on_partial=on_partial)
+    assert seen, "on_partial was never called"
+    assert len({id(inv) for _, inv, _ in seen}) == 1  # one object, grown in place: no copy per call
+    final_ids = {i.principal_id.lower() for i in final.identities}
+    partial = seen[-1][1]
+    assert {i.principal_id.lower() for i in partial.identities} <= final_ids
+    assert seen[0][0] > 0
+    counts = [roles for _, _, roles in seen]
+    assert counts == sorted(counts)
+    final_roles = {a.id.lower() for v in final.role_assignments.values() for a in v}
+    assert {a.id.lower() for v in partial.role_assignments.values() for a in v} <= final_roles
+
+    # and the same inventory as a load without it
+    plain = await session.load_inventory()
+    assert {i.principal_id for i in plain.identities} == {i.principal_id for i in final.identities}
+    assert plain.role_assignments.keys() == final.role_assignments.keys()

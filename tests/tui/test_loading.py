@@ -1,0 +1,33 @@
+"""Loading shows what has arrived: the identities fill the table before the load has finished, their counts fill in,
+and the complete inventory replaces them. The sandbox tenant answers every request after a delay, so that the
+listing of the tenant's identities arrives well before the rest (what the app records is checked, not the time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_pilot import DemoTenant, make_app, until_loaded
+
+from tui.widgets.virtual_table import VirtualTable
+
+
+async def test_identities_are_listed_before_the_load_finishes(tmp_path: Path) -> None:
+    demo = DemoTenant(state_dir=tmp_path, emulator_kwargs={"latency_ms": 200})
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        managed = [sp for sp in tenant.service_principals.values() if sp.service_principal_type == "ManagedIdentity"]
+        table = screen.query_one("#identities", VirtualTable)
+        assert table.row_count == len(managed)
+
+        # MainScreen.PartialShown: the table showed (rows, role assignments) while the load was still running
+        shown = screen.partials_shown
+        assert shown, "the table was only filled at the end of the load"
+        rows, _ = shown[0]
+        assert 0 < rows <= len(managed)
+        final_roles = sum(len(v) for v in screen.inventory.role_assignments.values())
+        counts = [roles for _, roles in shown]
+        assert counts == sorted(counts) and counts[-1] <= final_roles  # the counts only fill in
+        # the complete table has the privilege badges that the partial ones leave out
+        assert any(row.data.top is not None for row in table.rows)
