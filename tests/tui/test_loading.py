@@ -31,3 +31,33 @@ async def test_identities_are_listed_before_the_load_finishes(tmp_path: Path) ->
         assert counts == sorted(counts) and counts[-1] <= final_roles  # the counts only fill in
         # the complete table has the privilege badges that the partial ones leave out
         assert any(row.data.top is not None for row in table.rows)
+
+
+async def test_a_refresh_keeps_the_rows_and_the_selection_in_view(tmp_path: Path) -> None:
+    demo = DemoTenant(state_dir=tmp_path, emulator_kwargs={"latency_ms": 200})
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until_loaded(app, pilot)
+        table = screen.query_one("#identities", VirtualTable)
+        total = table.row_count
+        table.move_to_key(table.rows[total // 2].key)
+        await pilot.pause()
+        chosen = table.current.key
+        shown_before = len(screen.partials_shown)
+
+        await pilot.press("r")
+        for _ in range(200):
+            if screen.is_loading:
+                break
+            await pilot.pause()
+        samples: list[tuple[int, str | None]] = []  # (rows, selected key) while the reload runs
+        for _ in range(2000):
+            await pilot.pause()
+            if not screen.is_loading:
+                break
+            samples.append((table.row_count, table.current.key if table.current else None))
+        assert samples, "the reload ended before it could be watched"
+        assert all(sample == (total, chosen) for sample in samples), samples[:5]
+        assert len(screen.partials_shown) == shown_before  # no partial (emptier) table over the complete one
+        await until_loaded(app, pilot)
+        assert table.row_count == total and table.current.key == chosen
