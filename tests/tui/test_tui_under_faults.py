@@ -1,4 +1,5 @@
-"""Under throttling and network faults the TUI loads the same panes as without them (issue 6).
+"""Under throttling and network faults the TUI loads the same panes as without them, showing the retries
+(issue 6).
 
 The sandbox tenant answers a fifth of ARM and Graph requests with 429 (Retry-After), 500, 503 or a dropped
 connection; the app, through the real SDK clients, must end with exactly the rows and counts of a clean load.
@@ -37,23 +38,27 @@ def _what_the_table_shows(screen: Any) -> list[tuple[str, ...]]:
     return sorted(rows)
 
 
-async def _load(factory: DemoTenant) -> tuple[list[tuple[str, ...]], list[str]]:
+async def _load(factory: DemoTenant) -> tuple[list[tuple[str, ...]], list[str], list[str]]:
     app = make_app(factory)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await until_loaded(app, pilot)
         shown = _what_the_table_shows(screen)
         problems = list(screen.inventory.problems)
-    return shown, problems
+        retries = list(screen.retries_shown)
+    return shown, problems, retries
 
 
 @pytest.mark.parametrize("seed", [6, 14])
 async def test_the_same_panes_load_under_a_fifth_of_requests_failing(tmp_path: Path, seed: int) -> None:
-    clean, clean_problems = await _load(DemoTenant(state_dir=tmp_path / "clean"))
+    clean, clean_problems, clean_retries = await _load(DemoTenant(state_dir=tmp_path / "clean"))
     faulty = FaultyDemoTenant(tmp_path / "faulty", fault_rate=0.2, seed=seed)
-    shown, problems = await _load(faulty)
+    shown, problems, retries = await _load(faulty)
     injected = faulty.emulator.faults.injected_snapshot()
 
     assert clean and not clean_problems
     assert sum(injected.values()) > 0, "the emulator injected no fault: the test would prove nothing"
     assert problems == [], f"faults within the retry budget must not lose anything: {problems}"
     assert shown == clean
+    # the user saw the retries happen (a status line per retried request), and none on the clean load
+    assert clean_retries == []
+    assert retries, f"{sum(injected.values())} faults injected but no retry shown"

@@ -8,7 +8,7 @@ import contextlib
 from typing import Any
 
 from tui.azure.clouds import Cloud, ssl_context
-from tui.azure.policies import Gate, arm_policies
+from tui.azure.policies import Gate, arm_policies, arm_retry_observer
 
 
 class ArmClients:
@@ -40,6 +40,7 @@ class ArmClients:
             "credential_scopes": [self.cloud.arm_scope],
             "transport": self._transport,
             "per_call_policies": arm_policies(self.gate),
+            "per_retry_policies": arm_retry_observer(self.gate),
         }
 
     def _get(self, kind: str, sub: str, make: Any) -> Any:

@@ -115,6 +115,9 @@ class AzureBackend:
     def read_only(self, value: bool) -> None:
         self.gate.read_only = value
 
+    def set_retry_listener(self, listener: Callable[[str], None] | None) -> None:
+        self.gate.retry_listener = listener
+
     # --- plumbing -----------------------------------------------------------------------------------------------
     @property
     def graph(self) -> Any:
@@ -152,6 +155,7 @@ class AzureBackend:
                 )
                 if not retriable or attempt == attempts - 1:
                     raise mapped from None
+                self.gate.note_retry(f"Microsoft Graph: {mapped.title}")
                 await asyncio.sleep(min(0.5 * 2**attempt, 4.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -655,6 +659,7 @@ class AzureBackend:
                         if page.get("@odata.nextLink"):
                             next_links[key] = page["@odata.nextLink"]
                     elif status in (429, 503, 504) and attempt <= self._graph_max_retries:
+                        self.gate.note_retry(f"Microsoft Graph answered {status}")
                         retry.append(key)
                         wait = max(wait, _retry_after(headers, attempt))
                     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tui.services.errors import ReadOnlyRefused
@@ -55,13 +56,22 @@ def record_request_id(value: str | None) -> None:
 
 
 class Gate:
-    """Shared switch: read-only, and counters of what was sent (for tests and the status bar)."""
+    """Shared switch: read-only, and counters of what was sent and retried (for tests and the status bar)."""
 
     def __init__(self, read_only: bool) -> None:
         self.read_only = read_only
         self.sent = 0
         self.writes_sent = 0
+        self.retries = 0
+        self.retry_listener: Callable[[str], None] | None = None
         self.started = time.monotonic()
+
+    def note_retry(self, what: str) -> None:
+        """A request failed in a way that is retried (throttled, 5xx, a dropped connection): say so, so the user
+        sees retries rather than a stall."""
+        self.retries += 1
+        if self.retry_listener is not None:
+            self.retry_listener(what)
 
     def check(self, method: str, url: str, body: bytes | None = None) -> None:
         write = is_write(method, url, body)
@@ -85,6 +95,26 @@ def arm_policies(gate: Gate) -> list[Any]:
             record_request_id(response.http_response.headers.get("x-ms-request-id"))
 
     return [GatePolicy()]
+
+
+# What azure-core's retry policy answers with another attempt.
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def arm_retry_observer(gate: Gate) -> list[Any]:
+    """A per-retry policy: sees every attempt, so each one that will be retried is noted on the gate."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class RetryObserver(SansIOHTTPPolicy):  # type: ignore[misc]
+        def on_response(self, request: Any, response: Any) -> None:
+            status = response.http_response.status_code
+            if status in RETRIED_STATUSES:
+                gate.note_retry(f"Azure Resource Manager answered {status}")
+
+        def on_exception(self, request: Any) -> None:
+            gate.note_retry("a connection to Azure Resource Manager dropped")
+
+    return [RetryObserver()]
 
 
 def graph_event_hooks(gate: Gate) -> dict[str, list[Any]]:

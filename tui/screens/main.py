@@ -32,6 +32,7 @@ from tui.services.models import (
     Progress,
     Subscription,
 )
+from tui.services.session import RETRYING
 from tui.widgets.badges import highest, privilege_badge
 from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
 from tui.widgets.header import SessionHeader
@@ -161,6 +162,7 @@ class MainScreen(Screen[None]):
         self._partial_timer: Timer | None = None
         self._subscriptions_of: Inventory | None = None  # what the subscriptions pane was last filled from
         self.partials_shown: list[tuple[int, int]] = []  # (rows, role assignments) of each partial table shown
+        self.retries_shown: list[str] = []  # each retried request reported while loading
 
     @property
     def redactor(self) -> Redactor:
@@ -259,6 +261,12 @@ class MainScreen(Screen[None]):
 
     def on_main_screen_load_progress(self, message: LoadProgress) -> None:
         step = message.progress
+        if step.step == RETRYING:  # a request failed and is retried: say so, the load goes on
+            self.retries_shown.append(step.detail)
+            status = Text(f"Retrying ({step.done} so far): ", style="bold yellow")
+            status.append_text(safe_text(step.detail, 60))
+            self._set_status(status)
+            return
         bar = self.query_one("#progress", ProgressBar)
         if step.total:
             bar.update(total=step.total, progress=step.done)

@@ -5,6 +5,7 @@ tui/azure/backend.py implements it over the real SDKs. Every method raises only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -66,6 +67,10 @@ class Backend(Protocol):
     caller: Caller
     graph_url: str  # e.g. "https://graph.microsoft.com" (no /v1.0)
     arm_url: str
+
+    def set_retry_listener(self, listener: Callable[[str], None] | None) -> None:
+        """Call ``listener`` with a short description each time a request fails and is retried."""
+        ...
 
     # --- reads --------------------------------------------------------------------------------------------------
     async def list_subscriptions(self) -> list[Subscription]: ...

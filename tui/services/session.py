@@ -62,6 +62,9 @@ from tui.services.plans import (
 from tui.services.privilege import MICROSOFT_GRAPH_APP_ID, classify_app_role, classify_role, max_privilege
 from tui.services.scopes import scope_key
 
+# The progress step that reports a retried request while loading.
+RETRYING = "retrying"
+
 # A write whose response was lost: reconcile by reading back.
 _UNCERTAIN = (Unreachable, ServiceError, Throttled)
 
@@ -131,8 +134,23 @@ class Session:
         progress: Callable[[Progress], None] | None = None,
         on_partial: Callable[[Inventory], None] | None = None,
     ) -> Inventory:
-        """``on_partial``: what has arrived so far, while loading (see tui.services.inventory.load_inventory)."""
-        return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+        """``on_partial``: what has arrived so far, while loading (see tui.services.inventory.load_inventory).
+        Requests retried while loading (throttling, 5xx, dropped connections) are reported to ``progress`` as steps
+        named "retrying", so a slow load shows why."""
+        if progress is None:
+            return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+        retried = 0
+
+        def on_retry(what: str) -> None:
+            nonlocal retried
+            retried += 1
+            progress(Progress(RETRYING, retried, 0, what))
+
+        self._backend.set_retry_listener(on_retry)
+        try:
+            return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+        finally:
+            self._backend.set_retry_listener(None)
 
     async def role_definitions(self, scope: str) -> list[RoleDefinition]:
         scope = arm_id(scope)
