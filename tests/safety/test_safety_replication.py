@@ -129,7 +129,9 @@ async def test_fresh_identity_is_granted_after_retries(
     emu.set_replication_delay(0)
     granted = await asyncio.wait_for(task, 60)
     assert granted.outcome == "applied", granted.message
-    assert _grant_posts(emu) - before >= 3  # at least two answered 404, then the one that succeeded
+    # a second POST is only sent after the first was answered 404; the POST in flight when the directory
+    # catches up may be the one that succeeds, so two is the least that proves a retry
+    assert _grant_posts(emu) - before >= 2
     assert len(grants_of(emu, ident.principal_id, role.id)) == 1
     assert len(assignments_of(emu, ident.principal_id)) == 1
     outcomes = [e["result"] for e in session.audit.entries() if e["event"] == "outcome"]
