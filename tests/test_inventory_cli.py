@@ -6,57 +6,25 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mitui_processes import ROOT, clean_env, start_served, stop_served
 
 from tui.emulator.server import Connection
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _env(extra: dict[str, str] | None = None, state: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_", "IMDS_"))}
-    env.pop("SSL_CERT_FILE", None)
-    env.pop("REQUESTS_CA_BUNDLE", None)
-    if state is not None:
-        env["XDG_STATE_HOME"] = str(state / "xdg-state")
-        env["XDG_CACHE_HOME"] = str(state / "xdg-cache")
-    env.update(extra or {})
-    return env
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Connection, Path]]:
     state = tmp_path_factory.mktemp("mitui-emulator")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "emulator", "--state-dir", str(state)],
-        cwd=ROOT,
-        env=_env(state=state),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    conn_file = state / "connection.json"
-    deadline = time.monotonic() + 60
-    while not conn_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("mitui emulator did not start: " + (proc.stderr.read() or b"").decode()[-2000:])
-        time.sleep(0.1)
-    time.sleep(0.2)
+    proc, connection = start_served(state)
     try:
-        yield Connection.from_json(conn_file.read_text()), state
+        yield connection, state
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_served(proc)
 
 
 def _inventory(args: list[str], conn: Connection | None, state: Path) -> subprocess.CompletedProcess[str]:
@@ -66,7 +34,7 @@ def _inventory(args: list[str], conn: Connection | None, state: Path) -> subproc
     return subprocess.run(
         [sys.executable, "-m", "tui.cli", "inventory", *args],
         cwd=ROOT,
-        env=_env(extra, state),
+        env=clean_env(extra, state),
         capture_output=True,
         text=True,
         timeout=180,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import ssl
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from mitui_processes import clean_env, start_served, stop_served  # noqa: F401  (re-exported for the safety tests)
 
 from tui.emulator.server import Connection, Emulator
 from tui.emulator.tenant import arm_key
@@ -18,19 +18,6 @@ from tui.emulator.tenant import arm_key
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 READ_POSTS = ("/directoryObjects/getByIds", "/$batch", "/token", "/_emulator/stats/reset")
-
-
-def clean_env(extra: dict[str, str] | None = None, state: Path | None = None) -> dict[str, str]:
-    """The environment without any Azure credential or CA settings of the machine running the tests."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_", "IMDS_"))}
-    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR"):
-        env.pop(name, None)
-    if state is not None:
-        env["XDG_STATE_HOME"] = str(state / "xdg-state")
-        env["XDG_CACHE_HOME"] = str(state / "xdg-cache")
-        env["XDG_CONFIG_HOME"] = str(state / "xdg-config")
-    env.update(extra or {})
-    return env
 
 
 def connection_flags(conn: Connection) -> list[str]:
@@ -101,35 +88,6 @@ def single_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "Error:" not in lines[0].split("error:", 1)[0]
     return lines[0]
-
-
-def start_served(state: Path, *flags: str) -> tuple[subprocess.Popen[bytes], Connection]:
-    """Start `mitui emulator --state-dir STATE *flags` and wait for its connection.json."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "emulator", "--state-dir", str(state), *flags],
-        cwd=ROOT,
-        env=clean_env(state=state),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    conn_file = state / "connection.json"
-    deadline = time.monotonic() + 60
-    while not conn_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            err = proc.stderr.read() if proc.stderr else b""
-            raise RuntimeError("mitui emulator did not start: " + err.decode()[-2000:])
-        time.sleep(0.05)
-    return proc, Connection.from_json(conn_file.read_text())
-
-
-def stop_served(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 _PS_QUOTES = "'\u2018\u2019\u201a\u201b"  # PowerShell: any of these opens and closes a single-quoted string
