@@ -88,7 +88,8 @@ class Backend(Protocol):
         ...
 
     async def list_role_assignments(self, subscription_id: str) -> list[RoleAssignment]:
-        """All assignments that apply in the subscription (at, below and above it): one listing, every page."""
+        """All assignments that apply in the subscription (at, below and above it): one listing, every page.
+        Each comes with its ``scope_level`` filled in (the inventory relies on it)."""
         ...
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]: ...

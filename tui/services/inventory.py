@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity
@@ -46,7 +47,6 @@ from tui.services.scopes import (
     resource_group_of,
     resource_type_of,
     scope_key,
-    scope_level,
     subscription_of,
 )
 
@@ -59,8 +59,39 @@ ProgressFn = Callable[[Progress], None]
 PartialFn = Callable[[Inventory], None]
 
 
-def _definition_guid(role_definition_id: str) -> str:
+def definition_guid(role_definition_id: str) -> str:
+    """The role definition's GUID (lowercase) from its ARM id."""
     return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+GC_LOAD_THRESHOLD = 50_000
+
+
+class _GcWhileLoading:
+    depth = 0
+    saved: tuple[int, int, int] | None = None
+
+
+@contextlib.contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Collect reference cycles less often while an inventory loads.
+
+    A load allocates hundreds of thousands of small objects (decoded JSON, models) and keeps most of them: with
+    CPython's default thresholds the cyclic collector runs hundreds of times during one load, and its passes over
+    the older generations walk the whole heap — about a fifth of the load's CPU at 10 000 identities. The data
+    has no reference cycles (reference counting frees it), so the first generation's threshold is raised while
+    loading and restored after (nested loads restore it when the last one ends)."""
+    state = _GcWhileLoading
+    if state.depth == 0:
+        state.saved = gc.get_threshold()
+        gc.set_threshold(max(state.saved[0], GC_LOAD_THRESHOLD), state.saved[1], state.saved[2])
+    state.depth += 1
+    try:
+        yield
+    finally:
+        state.depth -= 1
+        if state.depth == 0 and state.saved is not None:
+            gc.set_threshold(*state.saved)
 
 
 def _describe(err: BaseException) -> str:
@@ -104,10 +135,24 @@ async def load_inventory(
     concurrency: int = DEFAULT_CONCURRENCY,
     on_partial: PartialFn | None = None,
 ) -> Inventory:
-    """``on_partial`` (optional) is called on the event loop with what has arrived so far: once the tenant's
-    identities are known (joined with the resources read by then), and again as each later subscription's role
-    assignments arrive. It always gets the same Inventory object, grown in place (no copy per call); its role
-    assignments are not yet resolved (role names and privileges come with the final Inventory)."""
+    """Every managed identity of the tenant (or of ``subscription_ids``) and what each may do.
+
+    ``progress`` (optional) is told each step. ``on_partial`` (optional) is called on the event loop with what
+    has arrived so far: once the tenant's identities are known (joined with the resources read by then), and again
+    as each later subscription's role assignments arrive. It always gets the same Inventory object, grown in place
+    (no copy per call); its role assignments are not yet resolved (role names and privileges come with the final
+    Inventory)."""
+    with relaxed_gc():
+        return await _load(backend, subscription_ids, progress, concurrency, on_partial)
+
+
+async def _load(
+    backend: Backend,
+    subscription_ids: list[str] | None,
+    progress: ProgressFn | None,
+    concurrency: int,
+    on_partial: PartialFn | None,
+) -> Inventory:
     ld = _Loader(backend, progress, concurrency)
     wanted = {guid(s, "subscription id") for s in subscription_ids} if subscription_ids else None
 
@@ -228,11 +273,9 @@ async def load_inventory(
     classified = await asyncio.to_thread(lambda: [replace(rd, privilege=classify_role(rd)) for rd in builtins])
     for rd in classified:
         definitions[rd.name.lower()] = rd
-    unresolved: dict[str, str] = {}  # subscription -> any
-    for key, ra in raw_assignments.items():
-        g = _definition_guid(ra.role_definition_id)
-        if g not in definitions:
-            unresolved.setdefault(sub_of_assignment[key], g)
+    unresolved = await asyncio.to_thread(
+        _subscriptions_needing_custom_roles, raw_assignments, sub_of_assignment, definitions
+    )
     if unresolved:
         ld.report("custom roles", 0, len(unresolved))
         results = await asyncio.gather(
@@ -261,18 +304,15 @@ async def load_inventory(
         # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
         identities = await _with_arm_user_identities(ld, identities, resources, subs)
     ld.report("identities", 1, 1, f"{len(identities)} identities")
-    by_principal = {i.principal_id.lower(): i for i in identities}
 
-    # --- role assignments per identity ------------------------------------------------------------------------
-    role_assignments = await asyncio.to_thread(_assignments_by_identity, raw_assignments, by_principal, definitions)
+    # --- role assignments per identity (and those of unknown principals), the apps' roles: in one pass --------
+    joined = await asyncio.to_thread(_join_assignments, raw_assignments, identities, definitions, await apps_task)
 
     # --- app role grants, by the cheaper side -----------------------------------------------------------------
-    apps: list[ResourceApp] = [classified_app(a) for a in await apps_task]
-    apps_by_id = {a.id.lower(): a for a in apps}
-    app_grants = await _app_role_grants(ld, identities, apps, apps_by_id, await early_grants_task)
+    app_grants = await _app_role_grants(ld, identities, joined.apps, joined.apps_by_id, await early_grants_task)
 
     # --- orphans ------------------------------------------------------------------------------------------------
-    orphans = await _orphans(ld, raw_assignments, by_principal, apps_by_id, definitions, directory is not None)
+    orphans = await _orphans(ld, joined.unknown_principals, definitions, directory is not None)
 
     ld.report("done", 1, 1)
     return Inventory(
@@ -281,7 +321,7 @@ async def load_inventory(
         caller=backend.caller,
         subscriptions=subs,
         identities=identities,
-        role_assignments=role_assignments,
+        role_assignments=joined.role_assignments,
         app_role_assignments=app_grants,
         orphaned_role_assignments=orphans,
         problems=ld.problems,
@@ -295,47 +335,110 @@ async def _quietly(aw: Awaitable[list[T]]) -> list[T]:
         return []
 
 
-def _assignments_by_identity(
+def _subscriptions_needing_custom_roles(
+    raw_assignments: dict[str, RoleAssignment], sub_of_assignment: dict[str, str], known: dict[str, RoleDefinition]
+) -> dict[str, str]:
+    """subscription -> a role definition GUID its assignments reference that is not known (a custom role)."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for key, ra in raw_assignments.items():
+        rdid = ra.role_definition_id
+        if rdid in seen:
+            continue
+        seen.add(rdid)
+        g = definition_guid(rdid)
+        if g not in known:
+            out.setdefault(sub_of_assignment[key], g)
+    return out
+
+
+@dataclass
+class _Joined:
+    role_assignments: dict[str, list[RoleAssignment]]  # principal id (lower) -> its assignments, resolved
+    # assignments to service principals that are neither identities nor resource apps: orphan candidates
+    unknown_principals: dict[str, list[RoleAssignment]]
+    apps: list[ResourceApp]
+    apps_by_id: dict[str, ResourceApp]
+
+
+def _join_assignments(
     raw_assignments: dict[str, RoleAssignment],
-    by_principal: dict[str, ManagedIdentity],
+    identities: list[ManagedIdentity],
     definitions: dict[str, RoleDefinition],
-) -> dict[str, list[RoleAssignment]]:
+    raw_apps: list[ResourceApp],
+) -> _Joined:
+    """Every assignment resolved (role name, privilege, inherited) and grouped by identity, in one pass."""
+    apps = [classified_app(a) for a in raw_apps]
+    apps_by_id = {a.id.lower(): a for a in apps}
+    by_principal = {i.principal_id.lower(): i for i in identities}
+    resolver = _Resolver(definitions)
     role_assignments: dict[str, list[RoleAssignment]] = {}
+    unknown: dict[str, list[RoleAssignment]] = {}
     resource_keys: dict[str, str] = {}  # principal -> scope_key of its resource, computed once per identity
     for ra in raw_assignments.values():
         pid = ra.principal_id.lower()
         ident = by_principal.get(pid)
         if ident is None:
+            if ra.principal_type == "ServicePrincipal" and pid not in apps_by_id:
+                unknown.setdefault(pid, []).append(ra)
             continue
         rkey = resource_keys.get(pid)
         if rkey is None:
             rkey = resource_keys[pid] = scope_key(ident.resource_id) if ident.resource_id else ""
-        role_assignments.setdefault(pid, []).append(_resolve(ra, definitions, ident.resource_id, rkey))
+        items = role_assignments.get(pid)
+        if items is None:
+            items = role_assignments[pid] = []
+        items.append(resolver.resolve(ra, rkey))
     for items in role_assignments.values():
-        items.sort(key=lambda a: (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope)))
-    return role_assignments
+        if len(items) > 1:
+            items.sort(key=_assignment_order)
+    return _Joined(role_assignments, unknown, apps, apps_by_id)
 
 
-def _resolve(
-    ra: RoleAssignment, definitions: dict[str, RoleDefinition], resource_id: str, resource_key: str | None = None
-) -> RoleAssignment:
-    rd = definitions.get(_definition_guid(ra.role_definition_id))
-    level = scope_level(ra.scope)
-    inherited = False
-    if resource_id:
-        # is_inherited(ra.scope, resource_id), with the resource's key computed once per identity
-        rkey = resource_key if resource_key is not None else scope_key(resource_id)
-        skey = scope_key(ra.scope)
-        inherited = skey != rkey and (
-            level in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP) or rkey.startswith(skey + "/")
+def _assignment_order(a: RoleAssignment) -> tuple[int, str, str]:
+    return (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope))
+
+
+_ABOVE_ANY_RESOURCE = (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
+
+
+class _Resolver:
+    """Fills in an assignment's role name, privilege and whether it is inherited, with each role definition id
+    looked up once (a tenant has tens of thousands of assignments and a few dozen distinct roles)."""
+
+    def __init__(self, definitions: dict[str, RoleDefinition]) -> None:
+        self.definitions = definitions
+        self._by_id: dict[str, RoleDefinition | None] = {}
+
+    def definition(self, role_definition_id: str) -> RoleDefinition | None:
+        try:
+            return self._by_id[role_definition_id]
+        except KeyError:
+            rd = self._by_id[role_definition_id] = self.definitions.get(definition_guid(role_definition_id))
+            return rd
+
+    def resolve(self, ra: RoleAssignment, resource_key: str) -> RoleAssignment:
+        """``resource_key``: the scope_key of the identity's own resource ("" when it has none)."""
+        rd = self.definition(ra.role_definition_id)
+        level = ra.scope_level  # (the Backend fills it in as it reads each assignment)
+        inherited = False
+        if resource_key:
+            skey = scope_key(ra.scope)
+            inherited = skey != resource_key and (level in _ABOVE_ANY_RESOURCE or resource_key.startswith(skey + "/"))
+        # built directly, not with dataclasses.replace (three times dearer, for each of tens of thousands)
+        return RoleAssignment(
+            ra.id,
+            ra.name,
+            ra.scope,
+            ra.role_definition_id,
+            ra.principal_id,
+            ra.principal_type,
+            rd.role_name if rd else ra.role_name,
+            level,
+            inherited,
+            rd.privilege if rd else ra.privilege,
+            ra.created_on,
         )
-    return replace(
-        ra,
-        role_name=rd.role_name if rd else ra.role_name,
-        privilege=rd.privilege if rd else ra.privilege,
-        scope_level=level,
-        inherited=inherited,
-    )
 
 
 def _join_identities(
@@ -457,7 +560,6 @@ async def _app_role_grants(
 ) -> dict[str, list[AppRoleAssignment]]:
     if not identities:
         return {}
-    principals = {i.principal_id.lower() for i in identities}
     resource_apps = _resource_apps(apps)
     identity_side = math.ceil(len(identities) / BATCH)
     resource_side = math.ceil(len(resource_apps) / BATCH)
@@ -478,6 +580,16 @@ async def _app_role_grants(
             {},
         )
         grants = [g for lst in per.values() for g in lst]
+    out, count = await asyncio.to_thread(_grants_by_identity, grants, identities, apps_by_id)
+    ld.report("app role grants", 1, 1, f"{count} grants")
+    return out
+
+
+def _grants_by_identity(
+    grants: list[AppRoleAssignment], identities: list[ManagedIdentity], apps_by_id: dict[str, ResourceApp]
+) -> tuple[dict[str, list[AppRoleAssignment]], int]:
+    """(each identity's grants, resolved and sorted; how many)."""
+    principals = {i.principal_id.lower() for i in identities}
     out: dict[str, list[AppRoleAssignment]] = {}
     seen: set[str] = set()
     for g in grants:
@@ -488,8 +600,7 @@ async def _app_role_grants(
         out.setdefault(pid, []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
     for items in out.values():
         items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
-    ld.report("app role grants", 1, 1, f"{len(seen)} grants")
-    return out
+    return out, len(seen)
 
 
 def classified_app(app: ResourceApp) -> ResourceApp:
@@ -518,21 +629,11 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
 
 async def _orphans(
     ld: _Loader,
-    raw: dict[str, RoleAssignment],
-    by_principal: dict[str, ManagedIdentity],
-    apps_by_id: dict[str, ResourceApp],
+    unknown_principals: dict[str, list[RoleAssignment]],
     definitions: dict[str, RoleDefinition],
     directory_complete: bool,
 ) -> list[RoleAssignment]:
-    candidates = sorted(
-        {
-            ra.principal_id.lower()
-            for ra in raw.values()
-            if ra.principal_type == "ServicePrincipal"
-            and ra.principal_id.lower() not in by_principal
-            and ra.principal_id.lower() not in apps_by_id
-        }
-    )
+    candidates = sorted(unknown_principals)
     if not candidates or not directory_complete:
         return []
     ld.report("orphaned assignments", 0, 1)
@@ -541,8 +642,8 @@ async def _orphans(
     )
     if existing is None:
         return []
-    gone = set(candidates) - existing
-    orphans = [_resolve(ra, definitions, "") for ra in raw.values() if ra.principal_id.lower() in gone]
+    resolver = _Resolver(definitions)
+    orphans = [resolver.resolve(ra, "") for pid in candidates if pid not in existing for ra in unknown_principals[pid]]
     orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
     ld.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
     return orphans

@@ -25,7 +25,10 @@ class Privilege(StrEnum):
 
     @property
     def rank(self) -> int:
-        return {"critical": 2, "high": 1, "normal": 0}[self.value]
+        return _PRIVILEGE_RANK[self.value]
+
+
+_PRIVILEGE_RANK = {"critical": 2, "high": 1, "normal": 0}  # (sort keys of tens of thousands of assignments use it)
 
 
 class ScopeLevel(StrEnum):

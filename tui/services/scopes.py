@@ -13,22 +13,36 @@ def scope_key(scope: str) -> str:
     return "/" + "/".join(p for p in low.split("/") if p)
 
 
+_ROOT, _MG, _SUB, _RG, _RES = (
+    ScopeLevel.ROOT,
+    ScopeLevel.MANAGEMENT_GROUP,
+    ScopeLevel.SUBSCRIPTION,
+    ScopeLevel.RESOURCE_GROUP,
+    ScopeLevel.RESOURCE,
+)
+
+
 def scope_level(scope: str) -> ScopeLevel:
     s = (scope or "").strip("/")
-    parts = s.split("/") if s and "//" not in s else [p for p in s.split("/") if p]
-    if not parts:
-        return ScopeLevel.ROOT
-    head = parts[0].lower()
-    if head == "providers":
-        if len(parts) >= 3 and parts[1].lower() == "microsoft.management" and parts[2].lower() == "managementgroups":
-            return ScopeLevel.MANAGEMENT_GROUP
-        return ScopeLevel.ROOT
+    if not s:
+        return _ROOT
+    if "//" in s:
+        s = "/".join(p for p in s.split("/") if p)
+    head = s[: s.find("/")] if "/" in s else s
+    head = head.lower()
     if head == "subscriptions":
-        if len(parts) <= 2:
-            return ScopeLevel.SUBSCRIPTION
-        if len(parts) <= 4 and parts[2].lower() == "resourcegroups":
-            return ScopeLevel.RESOURCE_GROUP
-    return ScopeLevel.RESOURCE
+        slashes = s.count("/")  # the number of segments, less one (no split: tens of thousands are asked per load)
+        if slashes <= 1:
+            return _SUB
+        if slashes <= 3 and s.split("/", 3)[2].lower() == "resourcegroups":
+            return _RG
+        return _RES
+    if head == "providers":
+        parts = s.split("/", 3)
+        if len(parts) >= 3 and parts[1].lower() == "microsoft.management" and parts[2].lower() == "managementgroups":
+            return _MG
+        return _ROOT
+    return _RES
 
 
 def contains(outer: str, inner: str) -> bool:

@@ -31,7 +31,7 @@ from tui.services.errors import (
     Throttled,
     Unreachable,
 )
-from tui.services.inventory import classified_app, resolve_grant
+from tui.services.inventory import classified_app, definition_guid, resolve_grant
 from tui.services.inventory import load_inventory as _load_inventory
 from tui.services.models import (
     AppRole,
@@ -67,10 +67,6 @@ RETRYING = "retrying"
 
 # A write whose response was lost: reconcile by reading back.
 _UNCERTAIN = (Unreachable, ServiceError, Throttled)
-
-
-def _definition_guid(role_definition_id: str) -> str:
-    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 @dataclass
@@ -223,11 +219,11 @@ class Session:
     async def _find_role_assignment(
         self, scope: str, principal_id: str, role_definition_id: str
     ) -> RoleAssignment | None:
-        want_scope, want_role = scope_key(scope), _definition_guid(role_definition_id)
+        want_scope, want_role = scope_key(scope), definition_guid(role_definition_id)
         for ra in await self._backend.list_role_assignments_for_principal(scope, principal_id):
             if (
                 scope_key(ra.scope) == want_scope
-                and _definition_guid(ra.role_definition_id) == want_role
+                and definition_guid(ra.role_definition_id) == want_role
                 and ra.principal_id.lower() == principal_id.lower()
             ):
                 return ra
