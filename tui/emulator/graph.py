@@ -198,53 +198,77 @@ SP_FILTER_PROPS: dict[str, tuple[str, bool]] = {
 }
 
 
+def _sign_in_audience(sp: ServicePrincipal, tenant: Tenant) -> str | None:
+    if sp.service_principal_type == "ManagedIdentity":
+        return None
+    return "AzureADMyOrg" if sp.app_owner_organization_id == tenant.tenant_id else "AzureADMultipleOrgs"
+
+
+def _none(sp: ServicePrincipal, tenant: Tenant) -> None:
+    return None
+
+
+def _empty(sp: ServicePrincipal, tenant: Tenant) -> list:
+    return []
+
+
+# A service principal's properties as Graph v1.0 returns them, in Graph's order: each one computed on its own, so
+# that a listing with $select computes only what it returns.
+_SP_JSON: dict[str, Callable[[ServicePrincipal, Tenant], Any]] = {
+    "id": lambda sp, t: sp.id,
+    "deletedDateTime": _none,
+    "accountEnabled": lambda sp, t: sp.account_enabled,
+    "alternativeNames": lambda sp, t: list(sp.alternative_names),
+    "appDisplayName": lambda sp, t: None if sp.service_principal_type == "ManagedIdentity" else sp.display_name,
+    "appDescription": _none,
+    "appId": lambda sp, t: sp.app_id,
+    "applicationTemplateId": _none,
+    "appOwnerOrganizationId": lambda sp, t: sp.app_owner_organization_id,
+    "appRoleAssignmentRequired": lambda sp, t: False,
+    "description": _none,
+    "disabledByMicrosoftStatus": _none,
+    "displayName": lambda sp, t: sp.display_name,
+    "homepage": _none,
+    "loginUrl": _none,
+    "logoutUrl": _none,
+    "notes": _none,
+    "notificationEmailAddresses": _empty,
+    "preferredSingleSignOnMode": _none,
+    "preferredTokenSigningKeyThumbprint": _none,
+    "replyUrls": _empty,
+    "servicePrincipalNames": lambda sp, t: list(sp.service_principal_names),
+    "servicePrincipalType": lambda sp, t: sp.service_principal_type,
+    "signInAudience": _sign_in_audience,
+    "tags": lambda sp, t: list(sp.tags),
+    "tokenEncryptionKeyId": _none,
+    "samlSingleSignOnSettings": _none,
+    "addIns": _empty,
+    "appRoles": lambda sp, t: [dict(r) for r in sp.app_roles],
+    "info": lambda sp, t: {
+        "logoUrl": None,
+        "marketingUrl": None,
+        "privacyStatementUrl": None,
+        "supportUrl": None,
+        "termsOfServiceUrl": None,
+    },
+    "keyCredentials": _empty,
+    "oauth2PermissionScopes": _empty,
+    "passwordCredentials": _empty,
+    "resourceSpecificApplicationPermissions": _empty,
+    "verifiedPublisher": lambda sp, t: {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
+}
+
+
 def sp_json(sp: ServicePrincipal, tenant: Tenant) -> dict[str, Any]:
     """A service principal as Graph v1.0 returns it (full property set, defaults where the tenant has none)."""
-    managed = sp.service_principal_type == "ManagedIdentity"
-    own_app = sp.app_owner_organization_id == tenant.tenant_id
-    return {
-        "id": sp.id,
-        "deletedDateTime": None,
-        "accountEnabled": sp.account_enabled,
-        "alternativeNames": list(sp.alternative_names),
-        "appDisplayName": None if managed else sp.display_name,
-        "appDescription": None,
-        "appId": sp.app_id,
-        "applicationTemplateId": None,
-        "appOwnerOrganizationId": sp.app_owner_organization_id,
-        "appRoleAssignmentRequired": False,
-        "description": None,
-        "disabledByMicrosoftStatus": None,
-        "displayName": sp.display_name,
-        "homepage": None,
-        "loginUrl": None,
-        "logoutUrl": None,
-        "notes": None,
-        "notificationEmailAddresses": [],
-        "preferredSingleSignOnMode": None,
-        "preferredTokenSigningKeyThumbprint": None,
-        "replyUrls": [],
-        "servicePrincipalNames": list(sp.service_principal_names),
-        "servicePrincipalType": sp.service_principal_type,
-        "signInAudience": None if managed else ("AzureADMyOrg" if own_app else "AzureADMultipleOrgs"),
-        "tags": list(sp.tags),
-        "tokenEncryptionKeyId": None,
-        "samlSingleSignOnSettings": None,
-        "addIns": [],
-        "appRoles": [dict(r) for r in sp.app_roles],
-        "info": {
-            "logoUrl": None,
-            "marketingUrl": None,
-            "privacyStatementUrl": None,
-            "supportUrl": None,
-            "termsOfServiceUrl": None,
-        },
-        "keyCredentials": [],
-        "oauth2PermissionScopes": [],
-        "passwordCredentials": [],
-        "resourceSpecificApplicationPermissions": [],
-        "verifiedPublisher": {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
-    }
+    return {name: get(sp, tenant) for name, get in _SP_JSON.items()}
+
+
+def sp_json_selected(sp: ServicePrincipal, tenant: Tenant, select: list[str] | None) -> dict[str, Any]:
+    """``_select(sp_json(sp, tenant), select)``, computing only the selected properties."""
+    if select is None:
+        return sp_json(sp, tenant)
+    return {name: _SP_JSON[name](sp, tenant) for name in select if name in _SP_JSON}
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -487,7 +511,8 @@ def list_service_principals(call: GraphCall) -> GraphResult:
     with call.tenant.lock:
         matches = _query_sps(call)
         context = "servicePrincipals" + (f"({','.join(select)})" if select else "")
-        return _page(call, matches, lambda sp: sp_json(sp, call.tenant), context, select, _count_flag(call))
+        t = call.tenant
+        return _page(call, matches, lambda sp: sp_json_selected(sp, t, select), context, None, _count_flag(call))
 
 
 def count_service_principals(call: GraphCall) -> GraphResult:
@@ -510,7 +535,7 @@ def get_service_principal(call: GraphCall) -> GraphResult:
         sp = _sp_from_params(call)
         context = "servicePrincipals" + (f"({','.join(select)})" if select else "") + "/$entity"
         return GraphResult(
-            200, {"@odata.context": _context(call, context), **_select(sp_json(sp, call.tenant), select)}
+            200, {"@odata.context": _context(call, context), **sp_json_selected(sp, call.tenant, select)}
         )
 
 
@@ -710,7 +735,7 @@ def get_by_ids(call: GraphCall) -> GraphResult:
                 value.append({"@odata.type": "#microsoft.graph.user", **_select(user_json(obj), select)})
             elif isinstance(obj, ServicePrincipal) and (wanted is None or "serviceprincipal" in wanted):
                 value.append(
-                    {"@odata.type": "#microsoft.graph.servicePrincipal", **_select(sp_json(obj, call.tenant), select)}
+                    {"@odata.type": "#microsoft.graph.servicePrincipal", **sp_json_selected(obj, call.tenant, select)}
                 )
     return GraphResult(200, {"@odata.context": _context(call, "directoryObjects"), "value": value})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -26,14 +27,26 @@ def utc_now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 10_000_000):07d}Z"
 
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every answer: ``json.dumps`` with these arguments would build a new one on each call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+dumps: Callable[[Any], str] = _ENCODER.encode
+"""Compact JSON text, non-ASCII kept as is (what every answer body is)."""
+
+encode_str: Callable[[str], str] = json.encoder.encode_basestring
+"""The JSON text of a string, exactly as :func:`dumps` writes it (the C implementation when available)."""
 
 
 def json_response(
     data: Any, status: int = 200, *, content_type: str = JSON, headers: dict | None = None
 ) -> web.Response:
-    resp = web.Response(text=dumps(data), status=status, headers=headers)
+    return json_text_response(dumps(data), status, content_type=content_type, headers=headers)
+
+
+def json_text_response(
+    text: str, status: int = 200, *, content_type: str = JSON, headers: dict | None = None
+) -> web.Response:
+    """An answer whose body is JSON text that is already encoded (see :func:`dumps`)."""
+    resp = web.Response(text=text, status=status, headers=headers)
     resp.content_type = content_type.split(";")[0]
     if ";" in content_type:
         resp.headers["Content-Type"] = content_type
