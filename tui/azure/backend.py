@@ -22,6 +22,7 @@ from tui.services.models import (
     AppRoleAssignment,
     Caller,
     FederatedCredential,
+    Privilege,
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
@@ -45,7 +46,7 @@ APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 
 
 def _s(value: Any) -> str:
-    return "" if value is None else str(value)
+    return value if type(value) is str else "" if value is None else str(value)  # noqa: E721 - exact str: fast path
 
 
 def _enum_text(value: Any) -> str:
@@ -74,6 +75,17 @@ def _decode_arm_page(body: bytes, convert: Callable[[dict], Any] | None) -> tupl
         raise ValueError("not a JSON object")
     values = [v for v in page.get("value") or [] if isinstance(v, dict)]
     return ([convert(v) for v in values] if convert else values), page.get("nextLink")
+
+
+def _decode_graph_page(body: bytes | None, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
+    """(the page's items, converted; its @odata.nextLink)."""
+    import json
+
+    page = json.loads(body or b"{}")
+    if not isinstance(page, dict):
+        raise ValueError("not a JSON object")
+    values = page.get("value") or []
+    return ([convert(v) for v in values if isinstance(v, dict)] if convert else values), page.get("@odata.nextLink")
 
 
 class AzureBackend:
@@ -125,9 +137,27 @@ class AzureBackend:
             from tui.azure.graph import make_graph_client
 
             self._graph, self._graph_http = make_graph_client(
-                self.credential, self.cloud, self.ca_file, self.gate, max_retries=self._graph_max_retries
+                self.credential,
+                self.cloud,
+                self.ca_file,
+                self.gate,
+                max_retries=self._graph_max_retries,
+                ssl=self.arm.ssl,
             )
         return self._graph
+
+    def prepare(self) -> None:
+        """Build what the first reads need — the TLS trust, the Graph client and the modules of the request
+        builders the inventory uses (~0.3 s of CPU, most of it imports) — so that it is not done on the event
+        loop in the middle of a load. Call it once, in a worker thread, before the backend is used."""
+        import msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body  # noqa: F401
+        import msgraph.generated.models.o_data_errors.o_data_error  # noqa: F401
+        import msgraph.generated.service_principals.service_principals_request_builder  # noqa: F401
+        from kiota_abstractions.base_request_configuration import RequestConfiguration  # noqa: F401
+        from kiota_abstractions.request_information import RequestInformation  # noqa: F401
+
+        _ = self.arm.ssl
+        _ = self.graph
 
     async def _arm(self, what: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
         try:
@@ -219,26 +249,24 @@ class AzureBackend:
                 return items
             request = HttpRequest("GET", link, headers={"Accept": "application/json"})
 
-    async def _graph_json_pages(self, info: Any) -> list[dict]:
-        """Every item of a Graph collection as plain JSON, through the SDK's request adapter (auth, retry,
-        redirects) but without kiota's model parsing, which costs ~13 ms per object (msgraph's Entity
-        deserializer map is rebuilt for each one) — far too slow for tens of thousands of identities."""
-        import json
-
+    async def _graph_json_pages(self, info: Any, convert: Callable[[dict], T] | None = None) -> list[Any]:
+        """Every item of a Graph collection as plain JSON (or ``convert``-ed), through the SDK's request adapter
+        (auth, retry, redirects) but without kiota's model parsing, which costs ~13 ms per object (msgraph's Entity
+        deserializer map is rebuilt for each one) — far too slow for tens of thousands of identities. Each page is
+        decoded and converted in a worker thread, as ARM's are."""
         from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
         adapter = self.graph.request_adapter
         error_map = {"XXX": ODataError}
         info.headers.try_add("Accept", "application/json")
-        items: list[dict] = []
+        items: list[Any] = []
         while True:
             raw = await self._graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
             try:
-                page = json.loads(raw or b"{}")
-                items.extend(page.get("value") or [])
-            except (ValueError, AttributeError) as err:
+                values, link = await asyncio.to_thread(_decode_graph_page, raw, convert)
+            except (ValueError, TypeError, AttributeError) as err:
                 raise map_error(ValueError(f"unreadable Graph page: {err}"), "Microsoft Graph") from None
-            link = page.get("@odata.nextLink")
+            items.extend(values)
             if not link:
                 return items
             from kiota_abstractions.request_information import RequestInformation
@@ -370,17 +398,22 @@ class AzureBackend:
 
     @staticmethod
     def _assignment_json(ra: dict) -> RoleAssignment:
-        props = ra.get("properties") or {}
-        scope = _s(props.get("scope"))
+        # (called for each of tens of thousands of assignments: positional arguments, one dict look-up each)
+        props = ra.get("properties")
+        get = props.get if isinstance(props, dict) else {}.get
+        scope = _s(get("scope"))
         return RoleAssignment(
-            id=_s(ra.get("id")),
-            name=_s(ra.get("name")),
-            scope=scope,
-            role_definition_id=_s(props.get("roleDefinitionId")),
-            principal_id=_s(props.get("principalId")),
-            principal_type=_s(props.get("principalType") or "ServicePrincipal"),
-            scope_level=scope_level(scope),
-            created_on=_s(props.get("createdOn")) or None,  # as ARM sends it (ISO 8601)
+            _s(ra.get("id")),
+            _s(ra.get("name")),
+            scope,
+            _s(get("roleDefinitionId")),
+            _s(get("principalId")),
+            _s(get("principalType") or "ServicePrincipal"),
+            "",
+            scope_level(scope),
+            False,
+            Privilege.NORMAL,
+            _s(get("createdOn")) or None,  # as ARM sends it (ISO 8601)
         )
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]:
@@ -513,21 +546,20 @@ class AzureBackend:
             filter="servicePrincipalType eq 'ManagedIdentity'", select=MI_SELECT, top=GRAPH_PAGE
         )
         info = self.graph.service_principals.to_get_request_information(RequestConfiguration(query_parameters=qp))
-        out = []
-        for sp in await self._graph_json_pages(info):
-            names = [str(n) for n in (sp.get("alternativeNames") or [])]
-            explicit = any(n.lower() == "isexplicit=true" for n in names)
-            resource_id = next((n for n in names if n.startswith("/")), "")
-            out.append(
-                DirectoryIdentity(
-                    principal_id=_s(sp.get("id")),
-                    client_id=_s(sp.get("appId")),
-                    display_name=_s(sp.get("displayName")),
-                    resource_id=resource_id,
-                    user_assigned=explicit,
-                )
-            )
-        return out
+        return await self._graph_json_pages(info, self._directory_identity_json)
+
+    @staticmethod
+    def _directory_identity_json(sp: dict) -> DirectoryIdentity:
+        names = [str(n) for n in (sp.get("alternativeNames") or [])]
+        explicit = any(n.lower() == "isexplicit=true" for n in names)
+        resource_id = next((n for n in names if n.startswith("/")), "")
+        return DirectoryIdentity(
+            principal_id=_s(sp.get("id")),
+            client_id=_s(sp.get("appId")),
+            display_name=_s(sp.get("displayName")),
+            resource_id=resource_id,
+            user_assigned=explicit,
+        )
 
     @staticmethod
     def _app_json(sp: dict) -> ResourceApp:

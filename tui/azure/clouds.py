@@ -86,6 +86,22 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return ctx
 
 
+def env_proxy_applies(url: str) -> bool:
+    """True when the environment names a proxy for ``url`` (``HTTPS_PROXY`` / ``ALL_PROXY``, less ``NO_PROXY``).
+
+    aiohttp with ``trust_env`` looks the proxy and ~/.netrc up again for every request, in a worker thread each
+    time (two thread hops per request, queued behind any page being decoded): it is only asked to when a proxy
+    is configured at all."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    proxies = urllib.request.getproxies_environment()
+    parts = urlsplit(url)
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies)
+
+
 def _validate_endpoint(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:

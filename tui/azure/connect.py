@@ -133,6 +133,11 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
     backend = AzureBackend(
         credential, cloud, caller, tenant_id, ca_file=ca_file, read_only=options.read_only, **backend_kwargs
     )
+    try:
+        await asyncio.to_thread(backend.prepare)  # the TLS trust and the Graph client, off the event loop
+    except MituiError:
+        await backend.close()
+        raise
     return Session(backend, read_only=options.read_only, demo=options.demo, audit=AuditLog(options.audit_log))
 
 

@@ -11,9 +11,17 @@ from tui.azure.policies import Gate, graph_event_hooks
 
 
 def make_graph_client(
-    credential: Any, cloud: Cloud, ca_file: str | None, gate: Gate, *, max_retries: int = 3, connections: int = 64
+    credential: Any,
+    cloud: Cloud,
+    ca_file: str | None,
+    gate: Gate,
+    *,
+    max_retries: int = 3,
+    connections: int = 64,
+    ssl: Any = None,
 ) -> tuple[Any, Any]:
-    """(GraphServiceClient, the underlying httpx.AsyncClient to close)."""
+    """(GraphServiceClient, the underlying httpx.AsyncClient to close). ``ssl``: a TLS context to share (else one
+    is built from ``ca_file``)."""
     import httpx
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
@@ -23,7 +31,7 @@ def make_graph_client(
     from msgraph_core import GraphClientFactory
 
     http = httpx.AsyncClient(
-        verify=ssl_context(ca_file),
+        verify=ssl if ssl is not None else ssl_context(ca_file),
         timeout=httpx.Timeout(60, connect=15),
         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         event_hooks=graph_event_hooks(gate),

@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+# The models a load builds by the ten thousand (identities, role assignments, app role grants) are plain dataclasses
+# hashable by value, not frozen ones: a frozen dataclass's __init__ sets each field through object.__setattr__, about
+# seven times dearer (≈0.3 s of CPU per load at 10 000 identities). They are immutable by convention all the same:
+# nothing assigns to their fields; derive a changed copy with dataclasses.replace.
+
 
 class IdentityKind(StrEnum):
     SYSTEM = "system-assigned"
@@ -61,7 +66,7 @@ class Caller:
     kind: str = "user"  # "user" | "servicePrincipal" | "managedIdentity"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
 class ManagedIdentity:
     principal_id: str  # Entra object id of its service principal
     client_id: str  # appId
@@ -96,7 +101,7 @@ class RoleDefinition:
     privilege: Privilege = Privilege.NORMAL
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
 class RoleAssignment:
     id: str  # full ARM id of the assignment
     name: str  # GUID
@@ -148,7 +153,7 @@ class ResourceApp:
         return by_id
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
 class AppRoleAssignment:
     id: str
     principal_id: str
