@@ -58,12 +58,11 @@ def _enum_text(value: Any) -> str:
 def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
     if not tags:
         return ()
-    return tuple(
-        sorted(
-            (k if type(k) is str else str(k), v if type(v) is str else _s(v))  # noqa: E721 - exact str: fast path
-            for k, v in (tags if isinstance(tags, dict) else dict(tags)).items()
-        )
-    )
+    items = tags.items() if isinstance(tags, dict) else dict(tags).items()
+    out = [(k if type(k) is str else str(k), v if type(v) is str else _s(v)) for k, v in items]  # noqa: E721
+    if len(out) > 1:
+        out.sort()
+    return tuple(out)
 
 
 def _decode_arm_page(body: bytes, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
@@ -150,11 +149,22 @@ class AzureBackend:
         """Build what the first reads need — the TLS trust, the Graph client and the modules of the request
         builders the inventory uses (~0.3 s of CPU, most of it imports) — so that it is not done on the event
         loop in the middle of a load. Call it once, in a worker thread, before the backend is used."""
-        import msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body  # noqa: F401
-        import msgraph.generated.models.o_data_errors.o_data_error  # noqa: F401
-        import msgraph.generated.service_principals.service_principals_request_builder  # noqa: F401
-        from kiota_abstractions.base_request_configuration import RequestConfiguration  # noqa: F401
-        from kiota_abstractions.request_information import RequestInformation  # noqa: F401
+        import importlib
+
+        for name in (
+            "anyio._backends._asyncio",  # httpx's async backend: imported at the first Graph request otherwise
+            "anyio.streams.tls",
+            "kiota_abstractions.base_request_configuration",
+            "kiota_abstractions.request_information",
+            "msgraph.generated.directory_objects.directory_objects_request_builder",
+            "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body",
+            "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_response",
+            "msgraph.generated.directory_objects.get_by_ids.get_by_ids_request_builder",
+            "msgraph.generated.models.directory_object",
+            "msgraph.generated.models.o_data_errors.o_data_error",
+            "msgraph.generated.service_principals.service_principals_request_builder",
+        ):
+            importlib.import_module(name)
 
         _ = self.arm.ssl
         _ = self.graph
