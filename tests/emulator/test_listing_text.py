@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tui.emulator.arm import resource_json, resource_text, role_assignment_json, role_assignment_text
 from tui.emulator.generated import build_generated_tenant
 from tui.emulator.graph import sp_json, sp_json_selected
-from tui.emulator.tenant import Resource, RoleAssignment, Tenant
+from tui.emulator.tenant import Resource, RoleAssignment, Tenant, arm_key
 from tui.emulator.wire import dumps
 
 text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
@@ -114,3 +114,9 @@ def test_selected_service_principal_properties_are_those_of_the_full_shape() -> 
             want = full if select is None else {k: full[k] for k in select if k in full}
             got = sp_json_selected(sp, tenant, select)
             assert list(got.items()) == list(want.items())
+
+
+@given(st.text(alphabet="/aB.-İ", max_size=14))
+@settings(max_examples=500, deadline=None)
+def test_arm_key_fast_path_is_the_general_rule(resource_id: str) -> None:
+    assert arm_key(resource_id) == "/" + "/".join(p for p in resource_id.lower().split("/") if p)

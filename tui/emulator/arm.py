@@ -37,6 +37,7 @@ from tui.emulator.tenant import (
     User,
     arm_key,
 )
+from tui.emulator.text_cache import TextCache, snapshot
 from tui.emulator.tokens import TokenError, TokenIssuer, is_arm_audience
 from tui.emulator.wire import (
     ArmError,
@@ -220,6 +221,26 @@ def _resource_text(res: Resource, tenant: Tenant, expand: frozenset[str]) -> str
         if "provisioningstate" in expand:
             out += ',"provisioningState":"Succeeded"'
     return out + "}"
+
+
+def _resource_key(res: Resource, tenant: Tenant) -> tuple:
+    """Everything :func:`resource_text` (without ``$expand``) reads, as a value to compare."""
+    uamis: tuple = ()
+    if res.user_assigned_identity_ids:
+        found = [(uid, tenant.resource(uid)) for uid in res.user_assigned_identity_ids]
+        uamis = tuple((uid, u.id, u.principal_id, u.client_id) if u else (uid,) for uid, u in found)
+    return (
+        tenant.tenant_id,
+        res.id,
+        res.name,
+        res.type,
+        res.location,
+        res.kind,
+        snapshot(res.sku),
+        snapshot(res.tags),
+        res.system_principal_id,
+        uamis,
+    )
 
 
 def generic_resource_json(res: Resource, tenant: Tenant) -> dict:
@@ -554,6 +575,23 @@ class ArmApi:
         self.faults = faults
         self._ratelimit_reads = 11999
         self._ratelimit_writes = 1199
+        # every field of a role assignment goes into its text, and all of them are strings (or None)
+        self.role_assignment_texts: TextCache[RoleAssignment] = TextCache(
+            role_assignment_text, lambda ra: tuple(vars(ra).values()), lambda: len(self.ctx.tenant.role_assignments)
+        )
+
+        # a resource's text also holds the tenant id and its user-assigned identities' principal and client ids
+        self.resource_texts: TextCache[Resource] = TextCache(
+            lambda res: resource_text(res, self.ctx.tenant),
+            lambda res: _resource_key(res, self.ctx.tenant),
+            lambda: len(self.ctx.tenant.resources),
+        )
+
+    def warm(self) -> None:
+        """Encode the tenant's role assignments and resources now, before the first listing asks for them."""
+        with self.tenant.lock:
+            self.role_assignment_texts.warm(list(self.tenant.role_assignments.values()))
+            self.resource_texts.warm(list(self.tenant.resources.values()))
 
     @property
     def tenant(self) -> Tenant:
@@ -1198,7 +1236,8 @@ async def list_resources(api: ArmApi, call: ArmCall) -> web.Response:
             items = [res for res in resources_under(t, prefix) if pred(res) and readable(res)]
         except FilterError as e:
             raise bad_request("InvalidFilter", str(e)) from e
-        text = api.page_text(call, items, RESOURCES_PAGE_SIZE, lambda r: resource_text(r, t, expand), top=True)
+        encode = (lambda r: resource_text(r, t, expand)) if expand else api.resource_texts.text
+        text = api.page_text(call, items, RESOURCES_PAGE_SIZE, encode, top=True)
         return json_text_response(text)
 
 
@@ -1703,7 +1742,8 @@ async def list_role_assignments(api: ArmApi, call: ArmCall) -> web.Response:
         if principal is not None:
             want = principal.lower()
             found = [ra for ra in found if ra.principal_id.lower() == want]
-        return json_text_response(api.page_text(call, found, ROLE_ASSIGNMENTS_PAGE_SIZE, role_assignment_text))
+        text = api.page_text(call, found, ROLE_ASSIGNMENTS_PAGE_SIZE, api.role_assignment_texts.text)
+        return json_text_response(text)
 
 
 def _ra_in_scope(t: Tenant, scope: str, name: str) -> RoleAssignment | None:

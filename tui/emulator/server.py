@@ -336,7 +336,9 @@ class Emulator:
 
     def _build_apps(self, ctx: EmulatorContext, issuer: TokenIssuer) -> dict[str, web.Application]:
         arm_app = web.Application(client_max_size=MAX_BODY_BYTES)
-        ArmApi(ctx, issuer, self.faults).install(arm_app)
+        arm = ArmApi(ctx, issuer, self.faults)
+        arm.warm()
+        arm.install(arm_app)
 
         graph_app = web.Application(
             client_max_size=MAX_BODY_BYTES, middlewares=[_graph_middleware(ctx, issuer, self.faults)]

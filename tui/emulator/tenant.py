@@ -23,6 +23,8 @@ MANAGED_IDENTITY_SPN_PREFIX = "https://identity.azure.net/"
 
 def arm_key(resource_id: str) -> str:
     """The case-insensitive key of an ARM id or scope (ARM compares ids without regard to case)."""
+    if resource_id[:1] == "/" and resource_id[-1:] != "/" and "//" not in resource_id:
+        return resource_id.lower()  # already in the key's form but for the case (the common case, and fast)
     return "/" + "/".join(p for p in resource_id.lower().split("/") if p)
 
 

@@ -1,0 +1,62 @@
+"""JSON text of listed items, encoded once and reused while the item stays the same.
+
+A large inventory lists tens of thousands of role assignments, and encoding them was most of the sandbox tenant's
+CPU: the CPU that the real Azure spends on its own machines, and the emulator on the admin's. The cache keeps each
+item's text next to a snapshot of what the text is made of (``key(item)``, e.g. all of a role assignment's fields);
+an item whose snapshot differs, or a new item, is encoded afresh. So a change is visible in the next listing
+however it was made (a route, the builder, a test that edits the tenant), and nothing needs to invalidate the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def snapshot(mapping: dict | None) -> Hashable:
+    """A copy of a flat ``mapping`` to keep in a key; for one that holds a container (which could change in place,
+    unseen by the copy), a key that equals nothing, so that the item is encoded afresh each time."""
+    if mapping is None:
+        return None
+    items = tuple(mapping.items())
+    if all(type(v) in _SCALARS for _, v in items):
+        return items
+    return object()
+
+
+class TextCache(Generic[T]):
+    """``encode(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
+
+    ``live()`` tells how many items exist; entries of items that are gone are dropped (the whole cache is cleared)
+    once the cache holds more than twice that many, plus some slack."""
+
+    def __init__(
+        self, encode: Callable[[T], str], key: Callable[[T], Hashable], live: Callable[[], int] = lambda: 0
+    ) -> None:
+        self._encode = encode
+        self._key = key
+        self._live = live
+        self._entries: dict[int, tuple[T, Hashable, str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def text(self, item: T) -> str:
+        key = self._key(item)
+        entry = self._entries.get(id(item))
+        if entry is not None and entry[0] is item and entry[1] == key:
+            return entry[2]
+        text = self._encode(item)
+        if entry is None and len(self._entries) > 2 * self._live() + 1000:
+            self._entries.clear()
+        self._entries[id(item)] = (item, key, text)  # the item is kept: its id cannot be reused while cached
+        return text
+
+    def warm(self, items: Iterable[T]) -> None:
+        """Encode ``items`` now (at start-up, so that the first listing does not pay for it)."""
+        for item in items:
+            self.text(item)
