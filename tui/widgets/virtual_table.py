@@ -12,10 +12,12 @@ highest ``drop`` rank disappear first, so the table works at 80 columns and show
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from math import ceil
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -26,9 +28,23 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from tui.widgets.safe_text import truncate
+
+
+def scrollbar_thumb(size: int, virtual_size: int, window_size: int, position: float) -> tuple[int, int] | None:
+    """Where Textual's vertical scrollbar draws its thumb, in eighths of a cell (``ScrollBarRender.render_bar``'s
+    arithmetic), or None for no thumb: two scrollbars with the same thumb look the same."""
+    window = window_size if window_size < virtual_size else 0
+    if not (window and size and virtual_size and size != virtual_size):
+        return None
+    eighths = len(ScrollBarRender.VERTICAL_BARS)
+    thumb = max(1, window / (virtual_size / size))
+    offset = (size - thumb) * (position / (virtual_size - window))
+    start = int(offset * eighths)
+    return start, start + ceil(thumb * eighths)
 
 
 @dataclass(frozen=True)
@@ -136,11 +152,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cell_factory = cell_factory
         self._rows: list[Row] = []
         self._view: list[int] = []  # indices into _rows that pass the filter, in order
+        self._index_of: dict[str, int] | None = None  # row key → index into _rows, made when first needed
         self._predicate: Callable[[Row], bool] | None = None
         self._rank: Callable[[Row], Any] | None = None
         self._columns_cache: tuple[int, list[tuple[Column, int]]] | None = None
-        # drawn rows by (key, width, style): a filter keystroke repaints the whole page, mostly of rows drawn before
-        self._line_cache: LRUCache[tuple[str, int, Style], Strip] = LRUCache(1024)
+        # drawn rows by (key, width), unstyled (each keeps its styled copies): a filter keystroke repaints the whole
+        # page, mostly of rows drawn before, now in other places (zebra stripes, cursor)
+        self._line_cache: LRUCache[tuple[str, int], Strip] = LRUCache(2048)
+        # filter results by the caller's key, until the rows change: typing narrows the last one, erasing finds it
+        self._views: LRUCache[Hashable, list[int]] = LRUCache(64)
         # width, base, even row, cursor: worked out once per repaint instead of once per line
         self._pass: tuple[int, Style, Style, Style] | None = None
 
@@ -167,39 +187,78 @@ class VirtualTable(ScrollView, can_focus=True):
         """Replace every row (cheap: no per-row widget work). The cursor stays on the same key when it can."""
         current = self.current.key if keep_cursor and self.current else None
         self._rows = rows
+        self._index_of = None
         self._line_cache.clear()
+        self._views.clear()
         self._apply_filter(current)
 
-    def set_filter(self, predicate: Callable[[Row], bool] | None, rank: Callable[[Row], Any] | None = None) -> None:
-        """Show only the rows ``predicate`` keeps; ``rank`` (optional) orders them, best first (stable)."""
+    def set_filter(
+        self,
+        predicate: Callable[[Row], bool] | None,
+        rank: Callable[[Row], Any] | None = None,
+        *,
+        key: Hashable | None = None,
+        within: Hashable | None = None,
+    ) -> None:
+        """Show only the rows ``predicate`` keeps; ``rank`` (optional) orders them, best first (stable).
+
+        ``key`` names this filter (predicate and rank) so that its result is kept until the rows change: set the
+        same key again (a backspace back to an earlier filter) and no row is tested. ``within`` names an earlier
+        filter whose rows are known to include every row this one keeps (a word typed further): only those rows
+        are tested, when that result is still kept."""
         current = self.current.key if self.current else None
         self._predicate = predicate
         self._rank = rank
-        self._apply_filter(current)
+        self._apply_filter(current, key, within)
 
     def move_to_key(self, key: str) -> bool:
-        for position, index in enumerate(self._view):
-            if self._rows[index].key == key:
-                self.cursor = position
-                return True
-        return False
+        position = self._position_of(key)
+        if position < 0:
+            return False
+        self.cursor = position
+        return True
 
-    def _apply_filter(self, keep_key: str | None) -> None:
-        predicate = self._predicate
+    def _position_of(self, key: str) -> int:
+        """Where the row with ``key`` is in the view, or -1."""
+        if self._index_of is None:
+            self._index_of = {row.key: index for index, row in enumerate(self._rows)}
+        index = self._index_of.get(key)
+        if index is None:
+            return -1
+        try:
+            return self._view.index(index)
+        except ValueError:
+            return -1
+
+    def _filtered(self, key: Hashable | None, within: Hashable | None) -> list[int]:
+        """Indices of the rows the current predicate keeps, in order (the rank's, else the rows'). Shared with
+        the cache: never modified in place."""
+        predicate, rank, rows = self._predicate, self._rank, self._rows
+        if predicate is None and rank is None:
+            return list(range(len(rows)))
+        if key is not None and (known := self._views.get(key)) is not None:
+            return known
+        candidates = self._views.get(within) if within is not None else None
         if predicate is None:
-            self._view = list(range(len(self._rows)))
+            view = list(range(len(rows)))
+        elif candidates is not None:
+            view = [i for i in candidates if predicate(rows[i])]
         else:
-            self._view = [i for i, row in enumerate(self._rows) if predicate(row)]
-        if self._rank is not None:
-            rank, rows = self._rank, self._rows
-            self._view.sort(key=lambda i: rank(rows[i]))
+            view = [i for i, row in enumerate(rows) if predicate(row)]
+        if rank is not None:
+            if candidates is not None:
+                view.sort()  # the rows' order first, so that ties rank as in a pass over every row
+            view.sort(key=lambda i: rank(rows[i]))
+        if key is not None:
+            self._views[key] = view
+        return view
+
+    def _apply_filter(self, keep_key: str | None, key: Hashable | None = None, within: Hashable | None = None) -> None:
+        self._view = self._filtered(key, within)
         self._set_virtual_size(Size(self.scrollable_content_region.width, len(self._view) + 1))
         position = 0
         if keep_key is not None:
-            for pos, index in enumerate(self._view):
-                if self._rows[index].key == keep_key:
-                    position = pos
-                    break
+            position = max(0, self._position_of(keep_key))
         old = self.cursor
         self.set_reactive(VirtualTable.cursor, min(position, max(0, len(self._view) - 1)))
         self._scroll_cursor_into_view()
@@ -216,10 +275,28 @@ class VirtualTable(ScrollView, can_focus=True):
         height = self.container_size.height
         if height and (old.height > height) == (size.height > height) and old.width == size.width:
             self.set_reactive(VirtualTable.virtual_size, size)
-            self._scroll_update(size)
+            self._update_scrollbar(size.height)
             self.refresh()
         else:
             self.virtual_size = size
+
+    def _update_scrollbar(self, virtual_height: int) -> None:
+        """Tell the vertical scrollbar the new row count; repaint it only when its thumb moves or changes size.
+        With thousands of rows the thumb is one cell at the top for most filters, and a scrollbar repaint costs
+        about as much as the table's (its segments carry mouse meta, so none of Textual's style caches apply)."""
+        if not self.show_vertical_scrollbar:
+            return
+        bar = self.vertical_scrollbar
+        window = self.container_size.height - self.scrollbar_size_horizontal
+        height = bar.size.height
+        before = scrollbar_thumb(height, bar.window_virtual_size, bar.window_size, bar.position)
+        after = scrollbar_thumb(height, virtual_height, window, bar.position)
+        if before == after and bar.window_size == window:
+            bar.set_reactive(ScrollBar.window_virtual_size, virtual_height)
+        else:
+            bar.window_virtual_size = virtual_height
+            bar.window_size = window
+            bar.refresh()
 
     # --- cursor -----------------------------------------------------------------------------------------------
     def validate_cursor(self, value: int) -> int:
@@ -317,24 +394,35 @@ class VirtualTable(ScrollView, can_focus=True):
         self._columns_cache = (width, widths)
         return widths
 
-    def _line(self, cells: Sequence[Text], layout: list[tuple[Column, int]], base: Style) -> Strip:
+    def _content(self, cells: Sequence[Text], layout: list[tuple[Column, int]], width: int) -> Strip:
+        """The cells laid out in exactly ``width`` cells, with no line style: the row's style (plain, zebra,
+        cursor) is applied per line by ``Strip.apply_style``, which keeps each styled copy. Adjacent segments of
+        the same style are merged, so the line costs Textual fewer segments to post-process on every repaint."""
         console = self.app.console
-        segments: list[Segment] = [Segment(" ", base)]
-        for index, (column, width) in enumerate(layout):
+        segments: list[Segment] = [Segment(" ")]
+        for index, (column, column_width) in enumerate(layout):
             cell = cells[index] if index < len(cells) else Text()
-            text = cell.copy()
-            truncate(text, width)
-            pad = width - text.cell_len
+            plain = cell.plain
+            width_of = cell_len(plain)
+            if not cell.spans and not cell.style and width_of <= column_width:
+                # most cells: plain text that fits, one segment (what Text.render would give, without the copy)
+                pad = column_width - width_of
+                rendered: Iterable[Segment] = (Segment(plain),)
+            else:
+                text = cell.copy()
+                truncate(text, column_width)
+                pad = column_width - text.cell_len
+                rendered = text.render(console)  # Text.render leaves out the Text's own style: apply it here
+                if text.style:
+                    rendered = Segment.apply_style(rendered, console.get_style(text.style))
             # padding is plain (unstyled) so a badge's background covers the badge, not the whole column
             if pad > 0 and column.align == "right":
                 segments.append(Segment(" " * pad))
-            rendered = text.render(console)  # Text.render leaves out the Text's own style: apply it here
-            segments.extend(Segment.apply_style(rendered, console.get_style(text.style)) if text.style else rendered)
+            segments.extend(rendered)
             trailing = (pad if pad > 0 and column.align != "right" else 0) + (1 if index < len(layout) - 1 else 0)
             if trailing:
                 segments.append(Segment(" " * trailing))
-        strip = Strip(segments)
-        return strip.apply_style(base)
+        return Strip(Segment.simplify(segments)).adjust_cell_length(width)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         base = self.rich_style
@@ -361,7 +449,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if y == 0:
             header = self.get_component_rich_style("virtual-table--header")
             labels = [Text(column.label, style="bold") for column, _ in layout]
-            return self._line(labels, layout, base + header).adjust_cell_length(width, base + header)
+            return self._content(labels, layout, width).apply_style(base + header)
         position = round(self.scroll_y) + y - 1
         if not self._view:
             if y == 1:
@@ -374,13 +462,13 @@ class VirtualTable(ScrollView, can_focus=True):
         style = even if position % 2 == 1 else base
         if position == self.cursor:
             style = style + cursor
-        cache_key = (row.key, width, style)
-        strip = self._line_cache.get(cache_key)
-        if strip is None:
+        cache_key = (row.key, width)
+        content = self._line_cache.get(cache_key)
+        if content is None:
             if not row.cells and self.cell_factory is not None:
                 row.cells = tuple(self.cell_factory(row))
             shown_keys = {column.key for column, _ in layout}
             cells = [cell for column, cell in zip(self.columns, row.cells, strict=False) if column.key in shown_keys]
-            strip = self._line(cells, layout, style).adjust_cell_length(width, style)
-            self._line_cache[cache_key] = strip
-        return strip
+            content = self._content(cells, layout, width)
+            self._line_cache[cache_key] = content
+        return content.apply_style(style)
