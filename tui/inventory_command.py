@@ -49,8 +49,13 @@ def run(args: argparse.Namespace) -> int:
         ca_file=getattr(args, "ca_file", None),
         read_only=True,  # the inventory never writes
     )
+    loaded: list[Inventory] = []
     try:
-        inventory = asyncio.run(_load(options, subs or None))
+        # (the inventory is handed back through a list, not as asyncio.run's result: Python 3.11's asyncio.run ends
+        # with signal.getsignal(SIGINT), which formats repr() of the main task, result included — seconds of CPU
+        # for a tenant with tens of thousands of assignments)
+        asyncio.run(_load(options, subs or None, loaded))
+        inventory = loaded[0]
     except MituiError as err:
         return _fail(
             err.one_line(), EXIT_USAGE if isinstance(err, InvalidInput) and "flag" in err.title else EXIT_FAILED
@@ -80,22 +85,42 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _load(options: Any, subscription_ids: list[str] | None) -> Inventory:
+async def _load(options: Any, subscription_ids: list[str] | None, into: list[Inventory]) -> None:
     from tui.azure.connect import connect
 
     session = await connect(options)
     try:
-        return await session.load_inventory(subscription_ids)
+        into.append(await session.load_inventory(subscription_ids))
     finally:
         await session.close()
 
 
 def render(inventory: Inventory, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(to_json(inventory), indent=2, ensure_ascii=True) + "\n"
+        return json_text(to_json(inventory))
     if fmt == "csv":
         return to_csv(inventory)
     return to_table(inventory)
+
+
+def json_text(doc: dict[str, Any]) -> str:
+    """``doc`` as JSON with each top-level list one item per line (readable, greppable, diffable) and each item
+    compact: written by json's C encoder, ~10x faster than ``indent=2`` (pure Python) for tens of thousands of
+    identities. ASCII only: no control or bidi character of an Azure string reaches a terminal raw."""
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    keys = list(doc)
+    lines = ["{"]
+    for n, key in enumerate(keys):
+        value, comma = doc[key], "," if n < len(keys) - 1 else ""
+        if isinstance(value, list) and value:
+            lines.append(f"  {encode(key)}: [")
+            last = len(value) - 1
+            lines.extend(f"    {encode(item)}{',' if j < last else ''}" for j, item in enumerate(value))
+            lines.append(f"  ]{comma}")
+        else:
+            lines.append(f"  {encode(key)}: {encode(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _role_json(a: RoleAssignment) -> dict[str, Any]:
