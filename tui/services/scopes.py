@@ -60,7 +60,12 @@ def is_inherited(scope: str, resource_id: str) -> bool:
 
 
 def subscription_of(scope: str) -> str | None:
-    parts = [p for p in (scope or "").split("/") if p]
+    s = scope or ""
+    if s[:15].lower() == "/subscriptions/" and "//" not in s:  # ids as ARM sends them: no split (asked per item)
+        end = s.find("/", 15)
+        sub = s[15:] if end < 0 else s[15:end]
+        return sub.lower() or None
+    parts = [p for p in s.split("/") if p]
     if len(parts) >= 2 and parts[0].lower() == "subscriptions":
         return parts[1].lower()
     return None
