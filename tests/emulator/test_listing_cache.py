@@ -100,13 +100,14 @@ async def test_resource_edits_show_in_the_next_listing(emulator_factory, small_t
     assert third["aa-core"]["identity"]["type"] == "UserAssigned"
 
 
-async def test_app_role_grants_show_in_the_next_listing(demo_emulator) -> None:
-    tenant = demo_emulator.tenant
+async def test_app_role_grants_show_in_the_next_listing(emulator_factory) -> None:
+    emu = emulator_factory("demo")  # its own: this test renames a principal
+    tenant = emu.tenant
     graph = tenant.service_principal_by_app_id(MICROSOFT_GRAPH_APP_ID)
     assert graph is not None
     identity = next(sp for sp in tenant.service_principals.values() if sp.display_name == "id-legacy-unused")
     role = next(r["id"] for r in graph.app_roles if r["value"] == "User.Read.All")
-    async with raw_client(demo_emulator) as client:
+    async with raw_client(emu) as client:
 
         async def granted() -> list[str]:
             ids, url = [], f"/servicePrincipals/{graph.id}/appRoleAssignedTo?$top=999"
@@ -124,6 +125,9 @@ async def test_app_role_grants_show_in_the_next_listing(demo_emulator) -> None:
         assert r.status_code == 201, r.text
         grant = r.json()["id"]
         assert await granted() == [grant]
+        identity.display_name = "id-renamed"  # the grant's text shows the principal's name: it follows
+        body = (await client.get(f"/servicePrincipals/{graph.id}/appRoleAssignedTo?$top=999")).json()
+        assert [g["principalDisplayName"] for g in body["value"] if g["id"] == grant] == ["id-renamed"]
         r = await client.delete(f"/servicePrincipals/{graph.id}/appRoleAssignedTo/{grant}")
         assert r.status_code == 204
         assert await granted() == []

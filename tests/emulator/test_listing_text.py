@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from tui.emulator.arm import resource_json, resource_text, role_assignment_json, role_assignment_text
 from tui.emulator.generated import build_generated_tenant
-from tui.emulator.graph import sp_json, sp_json_selected
-from tui.emulator.tenant import Resource, RoleAssignment, Tenant, arm_key
+from tui.emulator.graph import assignment_json, assignment_text, sp_json, sp_json_selected
+from tui.emulator.tenant import AppRoleAssignment, Resource, RoleAssignment, Tenant, arm_key
 from tui.emulator.wire import dumps
 
 text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
@@ -102,6 +102,23 @@ def test_every_item_of_a_generated_tenant() -> None:
         assert resource_text(res, tenant, frozenset({"createdtime"})) == dumps(
             resource_json(res, tenant, frozenset({"createdtime"}))
         )
+
+
+def test_grant_text_is_the_encoded_dict() -> None:
+    tenant = build_generated_tenant(2, 200, seed=2)
+    grants = list(tenant.app_role_assignments.values())
+    assert grants
+    for grant in grants:
+        assert assignment_text(grant, tenant) == dumps(assignment_json(grant, tenant))
+    grant = grants[0]
+    grant.created_date_time = ""  # written as null
+    tenant.service_principals[grant.resource_id].display_name = 'Graph "ü"'
+    orphan = AppRoleAssignment(id="x" * 43, principal_id="gone", resource_id="gone", app_role_id="r")
+    admin = tenant.principal(tenant.admin_user_id)
+    assert admin is not None
+    to_user = AppRoleAssignment(id="y" * 43, principal_id=admin.id, resource_id=grant.resource_id, app_role_id="r")
+    for g in (grant, orphan, to_user):
+        assert assignment_text(g, tenant) == dumps(assignment_json(g, tenant))
 
 
 def test_selected_service_principal_properties_are_those_of_the_full_shape() -> None:

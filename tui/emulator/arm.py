@@ -11,11 +11,12 @@ Page sizes (a listing longer than this answers with an absolute ``nextLink`` on 
 from __future__ import annotations
 
 import asyncio
+import operator
 import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -346,6 +347,7 @@ def role_assignment_json(ra: RoleAssignment) -> dict:
 # ``dumps(role_assignment_json(ra))`` and ``dumps(resource_json(res, tenant, expand))`` give (a test holds them to
 # it), at a fraction of the cost of building the dicts and encoding them.
 _RA_TYPE_TEXT = encode_str(RA_TYPE)
+_RA_FIELDS = operator.attrgetter(*(f.name for f in fields(RoleAssignment)))  # all strings or None
 
 
 def role_assignment_text(ra: RoleAssignment) -> str:
@@ -577,7 +579,7 @@ class ArmApi:
         self._ratelimit_writes = 1199
         # every field of a role assignment goes into its text, and all of them are strings (or None)
         self.role_assignment_texts: TextCache[RoleAssignment] = TextCache(
-            role_assignment_text, lambda ra: tuple(vars(ra).values()), lambda: len(self.ctx.tenant.role_assignments)
+            role_assignment_text, _RA_FIELDS, lambda: len(self.ctx.tenant.role_assignments)
         )
 
         # a resource's text also holds the tenant id and its user-assigned identities' principal and client ids
@@ -815,12 +817,12 @@ class ArmApi:
         return out
 
     def page_text(
-        self, call: ArmCall, items: list, page_size: int, encode: Callable[[Any], str], *, top: bool = False
+        self, call: ArmCall, items: list, page_size: int, encode: Callable[[list], list[str]], *, top: bool = False
     ) -> str:
-        """:meth:`page` as JSON text, ``encode`` giving each item's text: ``dumps(page(..., render=r))`` when
-        ``encode(i) == dumps(r(i))``."""
+        """:meth:`page` as JSON text, ``encode`` giving the texts of the page's items: ``dumps(page(..., render=r))``
+        when ``encode(chunk) == [dumps(r(i)) for i in chunk]``."""
         chunk, next_link = self._page_of(call, items, page_size, top)
-        value = ",".join([encode(i) for i in chunk])
+        value = ",".join(encode(chunk))
         if next_link is None:
             return f'{{"value":[{value}]}}'
         return f'{{"value":[{value}],"nextLink":{encode_str(next_link)}}}'
@@ -1236,7 +1238,7 @@ async def list_resources(api: ArmApi, call: ArmCall) -> web.Response:
             items = [res for res in resources_under(t, prefix) if pred(res) and readable(res)]
         except FilterError as e:
             raise bad_request("InvalidFilter", str(e)) from e
-        encode = (lambda r: resource_text(r, t, expand)) if expand else api.resource_texts.text
+        encode = (lambda chunk: [resource_text(r, t, expand) for r in chunk]) if expand else api.resource_texts.texts
         text = api.page_text(call, items, RESOURCES_PAGE_SIZE, encode, top=True)
         return json_text_response(text)
 
@@ -1742,7 +1744,7 @@ async def list_role_assignments(api: ArmApi, call: ArmCall) -> web.Response:
         if principal is not None:
             want = principal.lower()
             found = [ra for ra in found if ra.principal_id.lower() == want]
-        text = api.page_text(call, found, ROLE_ASSIGNMENTS_PAGE_SIZE, api.role_assignment_texts.text)
+        text = api.page_text(call, found, ROLE_ASSIGNMENTS_PAGE_SIZE, api.role_assignment_texts.texts)
         return json_text_response(text)
 
 

@@ -25,11 +25,12 @@ Anything else is 403 ``Authorization_RequestDenied`` "Insufficient privileges to
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -41,7 +42,8 @@ from tui.emulator.builder import app_role_assignment_id, format_time, is_guid, r
 from tui.emulator.catalog import MICROSOFT_SERVICES_TENANT_ID
 from tui.emulator.context import EmulatorContext
 from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, Tenant, User
-from tui.emulator.wire import GRAPH_JSON, MAX_BODY_BYTES, dumps, graph_error_body, new_request_id
+from tui.emulator.text_cache import TextCache
+from tui.emulator.wire import GRAPH_JSON, MAX_BODY_BYTES, JsonText, dumps, graph_error_body, new_request_id
 
 V1 = "/v1.0"
 MAX_BATCH_REQUESTS = 20
@@ -101,7 +103,7 @@ class GraphCall:
 @dataclass
 class GraphResult:
     status: int
-    body: Any = None  # dict (JSON), str (text/plain) or None (no content)
+    body: Any = None  # dict (JSON), JsonText (JSON encoded already), str (text/plain) or None (no content)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -304,6 +306,54 @@ def assignment_json(grant: AppRoleAssignment, tenant: Tenant) -> dict[str, Any]:
     }
 
 
+def assignment_text(grant: AppRoleAssignment, tenant: Tenant) -> str:
+    """``dumps(assignment_json(grant, tenant))``, written directly."""
+    return _assignment_text(grant, *_assignment_parties(grant, tenant))
+
+
+def _assignment_parties(grant: AppRoleAssignment, tenant: Tenant) -> tuple[str | None, str, str | None]:
+    """(principalDisplayName, principalType, resourceDisplayName): what a grant's text holds of other objects."""
+    principal = tenant.principal(grant.principal_id)
+    resource = tenant.service_principals.get(grant.resource_id)
+    return (
+        principal.display_name if principal else None,
+        "User" if isinstance(principal, User) else "ServicePrincipal",
+        resource.display_name if resource else None,
+    )
+
+
+def _assignment_text(
+    grant: AppRoleAssignment, principal_name: str | None, principal_type: str, resource_name: str | None
+) -> str:
+    j = dumps
+    return (
+        f'{{"id":{j(grant.id)},"deletedDateTime":null,"appRoleId":{j(grant.app_role_id)},'
+        f'"createdDateTime":{j(grant.created_date_time or None)},"principalDisplayName":{j(principal_name)},'
+        f'"principalId":{j(grant.principal_id)},"principalType":{j(principal_type)},'
+        f'"resourceDisplayName":{j(resource_name)},"resourceId":{j(grant.resource_id)}}}'
+    )
+
+
+def _assignment_key(grant: AppRoleAssignment, tenant: Tenant) -> tuple:
+    return (*_GRANT_FIELDS(grant), *_assignment_parties(grant, tenant))
+
+
+_GRANT_FIELDS = operator.attrgetter(*(f.name for f in fields(AppRoleAssignment)))  # all strings
+_grant_texts: weakref.WeakKeyDictionary[Tenant, TextCache[AppRoleAssignment]] = weakref.WeakKeyDictionary()
+
+
+def grant_texts(tenant: Tenant) -> TextCache[AppRoleAssignment]:
+    """The tenant's app role assignments as JSON text, kept while each one (and the names it shows) is unchanged."""
+    cache = _grant_texts.get(tenant)
+    if cache is None:
+        cache = _grant_texts[tenant] = TextCache(
+            lambda g: assignment_text(g, tenant),
+            lambda g: _assignment_key(g, tenant),
+            lambda: len(tenant.app_role_assignments),
+        )
+    return cache
+
+
 def _select(item: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
     if select is None:
         return item
@@ -417,7 +467,9 @@ def _page(
     context: str,
     select: list[str] | None,
     count: bool,
+    texts: Callable[[list[Any]], list[str]] | None = None,
 ) -> GraphResult:
+    """One page of ``items``, each item ``render``-ed, or (``texts``) with the JSON texts that give."""
     for key in call.query:
         if key.startswith("$") and key.lower() not in _KNOWN_OPTIONS:
             raise GraphError(400, "BadRequest", f"Query option '{key}' is not allowed.")
@@ -432,6 +484,8 @@ def _page(
         params.append(("$skiptoken", q.encode_skiptoken(offset + top, call.eventual)))
         query = "&".join(f"{quote(k, safe='$')}={quote(v, safe=',()$:')}" for k, v in params)
         body["@odata.nextLink"] = f"{call.ctx.graph_url}{call.path}?{query}"
+    if texts is not None and select is None:
+        return GraphResult(200, JsonText(f'{dumps(body)[:-1]},"value":[{",".join(texts(chunk))}]}}'))
     body["value"] = [_select(render(i), select) for i in chunk]
     return GraphResult(200, body)
 
@@ -602,7 +656,13 @@ def _list_assignments(call: GraphCall, side: str) -> GraphResult:
         sp = _sp_from_params(call)
         items = _assignments(call, sp, side)
         return _page(
-            call, items, lambda g: assignment_json(g, call.tenant), f"servicePrincipals('{sp.id}')/{side}", None, False
+            call,
+            items,
+            lambda g: assignment_json(g, call.tenant),
+            f"servicePrincipals('{sp.id}')/{side}",
+            None,
+            False,
+            grant_texts(call.tenant).texts,
         )
 
 
@@ -837,7 +897,19 @@ def batch(call: GraphCall) -> GraphResult:
         else:
             entry["headers"] = {}
         responses.append(entry)
+    if any(isinstance(entry.get("body"), JsonText) for entry in responses):
+        text = ",".join(_batch_entry_text(entry) for entry in responses)
+        return GraphResult(200, JsonText(f'{{"responses":[{text}]}}'), {"Content-Type": "application/json"})
     return GraphResult(200, {"responses": responses}, {"Content-Type": "application/json"})
+
+
+def _batch_entry_text(entry: dict[str, Any]) -> str:
+    """``dumps(entry)`` for an entry whose body (its last key) may be JSON text already."""
+    body = entry.get("body")
+    if not isinstance(body, JsonText):
+        return dumps(entry)
+    head = dumps({k: v for k, v in entry.items() if k != "body"})
+    return f'{head[:-1]},"body":{body.text}}}'
 
 
 def _run_inner(call: GraphCall, item: dict) -> GraphResult:
@@ -976,7 +1048,8 @@ def _to_response(result: GraphResult) -> web.Response:
     content_type = headers.pop("Content-Type", GRAPH_JSON)
     if result.body is None:
         return web.Response(status=result.status, headers=headers)
-    text = result.body if isinstance(result.body, str) else dumps(result.body)
+    body = result.body
+    text = body if isinstance(body, str) else body.text if isinstance(body, JsonText) else dumps(body)
     resp = web.Response(status=result.status, text=text, headers=headers)
     resp.headers["Content-Type"] = content_type if ";" in content_type else f"{content_type}; charset=utf-8"
     return resp
@@ -1038,6 +1111,8 @@ def _with_params(request: web.Request, params: dict[str, str]) -> web.Request:
 
 def add_graph_routes(app: web.Application, ctx: EmulatorContext) -> None:
     """Add Graph v1.0's routes (under ``/v1.0``) to the Graph application built by ``server.py``."""
+    with ctx.tenant.lock:  # encode the app role grants now, before the first listing asks for them
+        grant_texts(ctx.tenant).warm(list(ctx.tenant.app_role_assignments.values()))
     for route in ROUTES:
         app.router.add_route(route.method, V1 + route.template, _aiohttp_handler(ctx, route))
     app.router.add_route("*", V1 + "/{tail:.*}", _fallback(ctx))

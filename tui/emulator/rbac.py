@@ -167,13 +167,7 @@ def assignments_around(tenant: Tenant, scope: str, *, below: bool = True) -> lis
     """Role assignments at ``scope`` and above it, and (``below``) under it, as ARM lists them at a scope."""
     idx = index_of(tenant)
     target = arm_key(scope)
-    seen: set[int] = set()
-    out: list[RoleAssignment] = []
-    for anc in scope_ancestors(target):
-        for _, ra in idx.by_scope.get(anc, []):
-            if id(ra) not in seen:
-                seen.add(id(ra))
-                out.append(ra)
+    out = [ra for anc in scope_ancestors(target) for _, ra in idx.by_scope.get(anc, ())]
     if below:
         sub = subscription_of(scope)
         if sub is None:
@@ -182,8 +176,8 @@ def assignments_around(tenant: Tenant, scope: str, *, below: bool = True) -> lis
             pools = [idx.by_subscription.get(sub.lower(), [])]
         prefix = target.rstrip("/") + "/"
         for pool in pools:
-            for key, ra in pool:
-                if key.startswith(prefix) and id(ra) not in seen:
-                    seen.add(id(ra))
-                    out.append(ra)
+            out += [ra for key, ra in pool if key.startswith(prefix)]
+    if len(set(map(id, out))) != len(out):  # an assignment indexed twice: keep its first place only
+        seen: set[int] = set()
+        out = [ra for ra in out if not (id(ra) in seen or seen.add(id(ra)))]
     return out

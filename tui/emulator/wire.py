@@ -36,6 +36,15 @@ encode_str: Callable[[str], str] = json.encoder.encode_basestring
 """The JSON text of a string, exactly as :func:`dumps` writes it (the C implementation when available)."""
 
 
+class JsonText:
+    """A body that is JSON text already (see :func:`dumps`), to be sent as is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def json_response(
     data: Any, status: int = 200, *, content_type: str = JSON, headers: dict | None = None
 ) -> web.Response:
