@@ -224,22 +224,21 @@ def _resource_text(res: Resource, tenant: Tenant, expand: frozenset[str]) -> str
     return out + "}"
 
 
+_RESOURCE_FIELDS = operator.attrgetter("id", "name", "type", "location", "kind", "system_principal_id")
+
+
 def _resource_key(res: Resource, tenant: Tenant) -> tuple:
-    """Everything :func:`resource_text` (without ``$expand``) reads, as a value to compare."""
+    """Everything :func:`resource_text` (without ``$expand``) reads, as a value to compare (an empty sku or tags
+    as None: the text leaves either out)."""
     uamis: tuple = ()
     if res.user_assigned_identity_ids:
         found = [(uid, tenant.resource(uid)) for uid in res.user_assigned_identity_ids]
         uamis = tuple((uid, u.id, u.principal_id, u.client_id) if u else (uid,) for uid, u in found)
     return (
         tenant.tenant_id,
-        res.id,
-        res.name,
-        res.type,
-        res.location,
-        res.kind,
-        snapshot(res.sku),
-        snapshot(res.tags),
-        res.system_principal_id,
+        _RESOURCE_FIELDS(res),
+        snapshot(res.sku) if res.sku else None,
+        snapshot(res.tags) if res.tags else None,
         uamis,
     )
 
@@ -1195,14 +1194,13 @@ def _readable(
 ) -> Callable[[Resource], bool]:
     """Whether the caller may read a resource below ``scope``: an assignment at or above ``scope`` applies to
     all of them, so that is checked once per action; each resource is checked on its own only when it is not."""
-    at_scope: dict[str, bool] = {}
+    at_scope: dict[str, bool] = {}  # by resource type (the action follows from it)
 
     def readable(res: Resource) -> bool:
-        action = action_of(res)
-        ok_ = at_scope.get(action)
+        ok_ = at_scope.get(res.type)
         if ok_ is None:
-            ok_ = at_scope[action] = api.can(call, action, scope)
-        return ok_ or api.can(call, action, res.id)
+            ok_ = at_scope[res.type] = api.can(call, action_of(res), scope)
+        return ok_ or api.can(call, action_of(res), res.id)
 
     return readable
 
