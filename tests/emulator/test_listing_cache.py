@@ -155,3 +155,15 @@ def test_a_snapshot_of_a_nested_mapping_equals_nothing() -> None:
     nested = {"a": {"b": "c"}}
     assert snapshot(nested) != snapshot(nested)
     assert snapshot(None) is None
+
+
+def test_entries_of_items_that_are_gone_are_dropped() -> None:
+    items = [{"v": str(i)} for i in range(1100)]
+    live = {"n": 0}
+    cache: TextCache[dict] = TextCache(json.dumps, lambda d: d["v"], lambda: live["n"])
+    texts = [cache.text(d) for d in items]  # "none of them exists any more": cleared once past 1000
+    assert len(cache) < len(items)
+    assert texts == [json.dumps(d) for d in items] == [cache.text(d) for d in items]
+    keep: TextCache[dict] = TextCache(json.dumps, lambda d: d["v"])
+    keep.warm(items)
+    assert len(keep) == len(items)

@@ -32,10 +32,10 @@ class TextCache(Generic[T]):
     """``encode(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
 
     ``live()`` tells how many items exist; entries of items that are gone are dropped (the whole cache is cleared)
-    once the cache holds more than twice that many, plus some slack."""
+    once the cache holds more than twice that many, plus some slack (without ``live``, entries stay)."""
 
     def __init__(
-        self, encode: Callable[[T], str], key: Callable[[T], Hashable], live: Callable[[], int] = lambda: 0
+        self, encode: Callable[[T], str], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
     ) -> None:
         self._encode = encode
         self._key = key
@@ -51,7 +51,7 @@ class TextCache(Generic[T]):
         if entry is not None and entry[0] is item and entry[1] == key:
             return entry[2]
         text = self._encode(item)
-        if entry is None and len(self._entries) > 2 * self._live() + 1000:
+        if entry is None and self._live is not None and len(self._entries) > 2 * self._live() + 1000:
             self._entries.clear()
         self._entries[id(item)] = (item, key, text)  # the item is kept: its id cannot be reused while cached
         return text
