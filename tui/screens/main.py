@@ -7,6 +7,7 @@ remove) are linear flows in one worker each: picker → picker → Plan → conf
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -35,6 +36,7 @@ from tui.services.models import (
 from tui.services.session import RETRYING
 from tui.widgets.badges import highest, privilege_badge
 from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
+from tui.widgets.filter_input import FilterInput
 from tui.widgets.header import SessionHeader
 from tui.widgets.safe_text import Redactor, clean, safe_text, truncate
 from tui.widgets.virtual_table import Column, Row, VirtualTable
@@ -69,6 +71,15 @@ class IdentityRow:
     roles: int
     app_roles: int
     top: Privilege | None
+
+
+def keep_out_of_collections() -> None:
+    """Keep what is alive now out of Python's full garbage collections (``gc.freeze``). Each full collection
+    walks every tracked object; with the inventory and its rows (hundreds of thousands of objects at 10 000
+    identities) one took 250–400 ms, a visible stall, often in the middle of a keystroke. Frozen objects are still
+    freed by reference counting when dropped (a reload replaces the inventory); only reference cycles among them
+    wait for ``gc.unfreeze``, which the screen calls when it is unmounted."""
+    gc.freeze()
 
 
 def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
@@ -161,6 +172,8 @@ class MainScreen(Screen[None]):
         self._partial: Inventory | None = None  # the latest partial inventory not shown yet
         self._partial_timer: Timer | None = None
         self._subscriptions_of: Inventory | None = None  # what the subscriptions pane was last filled from
+        self._subscriptions_shown: tuple[tuple[str | None, str], ...] = ()  # (id, text) of each line shown
+        self._last_filter_key: tuple[Any, ...] | None = None  # (subscription, filter, inventory) last applied
         self.partials_shown: list[tuple[int, int]] = []  # (rows, role assignments) of each partial table shown
         self.retries_shown: list[str] = []  # each retried request reported while loading
 
@@ -170,6 +183,13 @@ class MainScreen(Screen[None]):
 
     # --- layout -----------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # the app's width class (-narrow / -wide) from the start: Textual sets it on the screen's first Resize,
+        # after the first layout, which then restyles, lays out and paints the whole screen a second time
+        breakpoints = self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or []
+        for minimum, name in sorted(breakpoints, reverse=True):
+            if self.app.size.width >= minimum:
+                self.add_class(name)
+                break
         yield SessionHeader(id="session-header")
         with Horizontal(id="body"):
             with Vertical(id="subscriptions-pane", classes="pane"):
@@ -177,8 +197,14 @@ class MainScreen(Screen[None]):
                 yield OptionList(id="subscriptions")
             with Container(id="work"):
                 with Vertical(id="identities-pane", classes="pane"):
-                    yield Input(placeholder="filter: words, kind:user, priv:critical, rg:, sub:", id="filter")
-                    yield Static("", id="filter-error")
+                    # hidden from the start (not in on_mount): the first layout is then the final one, instead of
+                    # a second layout and a repaint of everything below them when they disappear
+                    box = FilterInput(placeholder="filter: words, kind:user, priv:critical, rg:, sub:", id="filter")
+                    box.display = False
+                    yield box
+                    error = Static("", id="filter-error")
+                    error.display = False
+                    yield error
                     yield VirtualTable(
                         IDENTITY_COLUMNS,
                         empty_text="No identities (yet)",
@@ -203,10 +229,13 @@ class MainScreen(Screen[None]):
             read_only=bool(session.read_only),
             redactor=self.redactor,
         )
-        self.query_one("#filter", Input).display = False
-        self.query_one("#filter-error", Static).display = False
+        self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.query_one("#identities", VirtualTable).focus()
+        keep_out_of_collections()  # the modules and the app, before the load adds its garbage
         self.load()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # back to the collector when the screen goes (tests run many apps in one process)
 
     # --- loading ----------------------------------------------------------------------------------------------
     @work(exclusive=True, group="inventory")
@@ -255,6 +284,7 @@ class MainScreen(Screen[None]):
         self._fill_subscriptions(inventory)
         self.query_one("#identities", VirtualTable).set_rows(rows)
         self._apply_filter()
+        keep_out_of_collections()
         roles = sum(row.data.roles for row in rows)
         self.partials_shown.append((len(rows), roles))
         self.post_message(self.PartialShown(len(rows), roles))
@@ -292,6 +322,7 @@ class MainScreen(Screen[None]):
             table.move_to_key(self._selected_key)
         self._show_selected()
         self.refresh_bindings()
+        keep_out_of_collections()
 
     def _finish_progress(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
@@ -334,6 +365,13 @@ class MainScreen(Screen[None]):
         subscriptions = self.query_one("#subscriptions", OptionList)
         width = self._subscriptions_width()
         options = subscription_options(inventory.subscriptions, counts, len(inventory.identities), self.redactor, width)
+        # while loading, each partial inventory refills the pane, mostly with the same lines: a refill repaints
+        # every line of the list (a sizeable share of the frame), so only a change does it
+        shown = tuple((option.id, str(option.prompt)) for option in options)
+        if shown == self._subscriptions_shown:
+            self.call_after_refresh(self._refit_subscriptions, inventory, width)
+            return
+        self._subscriptions_shown = shown
         highlighted = self.subscription_id or ALL_SUBSCRIPTIONS
         subscriptions.clear_options()
         subscriptions.add_options(options)
@@ -429,13 +467,15 @@ class MainScreen(Screen[None]):
         count = len(credentials)
         details.show_federated(credentials, f"{count} federated credential(s)" if count else "None.")
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def _filter_changed(self, value: str) -> None:
+        """The filter box's value changed. Watched on the box rather than handled as its ``Changed`` message,
+        which arrives after the screen has already repainted the box alone: this way one repaint shows the new
+        text and the table filtered by it."""
         from tui.services.filtering import parse_filter
 
         error = self.query_one("#filter-error", Static)
         try:
-            parsed = parse_filter(event.value)
+            parsed = parse_filter(value)
         except InvalidInput as exc:
             error.update(safe_text(f"{exc.title}: {exc.hint}" if exc.hint else exc.title, style="bold red"))
             error.display = True
@@ -443,6 +483,9 @@ class MainScreen(Screen[None]):
         error.display = False
         self.identity_filter = None if parsed.is_empty else parsed
         self._apply_filter()
+        if self._details_timer is not None:
+            # the details wait for a pause in the typing, not for the highlight to stay put for a while
+            self._details_timer.reset()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -457,6 +500,11 @@ class MainScreen(Screen[None]):
         identity_filter = self.identity_filter
         inventory = self.inventory
         known = {s.id.lower() for s in inventory.subscriptions} if inventory else set()
+        # the table keeps each filter's rows by this key: a backspace finds them again, a letter typed further
+        # tests only the rows of the filter before it (see narrows)
+        key = (subscription, identity_filter, id(inventory))
+        last, self._last_filter_key = self._last_filter_key, key
+        within = last if last is not None and narrows(last, key) else None
         if subscription is None and identity_filter is None:
             table.set_filter(None)
         else:
@@ -474,6 +522,12 @@ class MainScreen(Screen[None]):
                     rest = None
             # free words only (the common case while typing): a substring test on the row's pre-lowered text
             words = tuple(w.lower() for w in rest.words) if rest is not None and not rest.qualifiers else None
+            if words is not None and subscription is None and not wanted_priv:
+                # the hot loop while typing: one short call per row
+                table.set_filter(words_match(words), key=key, within=within)
+                if not self.is_loading:
+                    self._summary_status()
+                return
 
             def keep(row: Row) -> bool:
                 item: IdentityRow = row.data
@@ -492,7 +546,7 @@ class MainScreen(Screen[None]):
                     return all(w in search for w in words)
                 return rest is None or rest.matches(identity, inventory)
 
-            table.set_filter(keep)
+            table.set_filter(keep, key=key, within=within)
         if not self.is_loading:
             self._summary_status()
 
@@ -646,6 +700,31 @@ class MainScreen(Screen[None]):
                 error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
             self.app.show_error(error)  # type: ignore[attr-defined]
         self.load()
+
+
+def words_match(words: tuple[str, ...]) -> Callable[[Row], bool]:
+    """A row filter: every (lowercase) word is in the row's search text."""
+    if len(words) == 1:
+        word = words[0]
+        return lambda row: word in row.search
+    return lambda row: all(w in row.search for w in words)
+
+
+def narrows(before: tuple[Any, ...], after: tuple[Any, ...]) -> bool:
+    """Whether every identity the filter ``after`` keeps is kept by ``before`` too (both are (subscription,
+    IdentityFilter or None, inventory id), as MainScreen applies them): the same qualifiers and inventory, the same
+    subscription or all of them before, and each word before inside a word after (words are substrings: a row
+    holding ``func`` holds ``fun``)."""
+    sub_before, filter_before, inventory_before = before
+    sub_after, filter_after, inventory_after = after
+    if inventory_before != inventory_after or sub_before not in (None, sub_after):
+        return False
+    if filter_before is None:
+        return True
+    if filter_after is None or sorted(filter_before.qualifiers) != sorted(filter_after.qualifiers):
+        return False
+    words_after = [w.lower() for w in filter_after.words]
+    return all(any(w.lower() in after for after in words_after) for w in filter_before.words)
 
 
 def subscription_options(

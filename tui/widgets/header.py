@@ -54,4 +54,4 @@ class SessionHeader(Static):
         if principal:
             line.append_text(separator)
             line.append_text(safe_text(redactor.name(principal), 40))
-        self.update(line)
+        self.update(line, layout=False)  # one docked line: its size never depends on the text

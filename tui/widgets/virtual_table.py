@@ -158,7 +158,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self._columns_cache: tuple[int, list[tuple[Column, int]]] | None = None
         # drawn rows by (key, width), unstyled (each keeps its styled copies): a filter keystroke repaints the whole
         # page, mostly of rows drawn before, now in other places (zebra stripes, cursor)
-        self._line_cache: LRUCache[tuple[str, int], Strip] = LRUCache(2048)
+        # (about 10 screens: a filter typed and erased again shows a few hundred rows; each Strip is ten objects the
+        # garbage collector walks, so a bigger cache costs every full collection)
+        self._line_cache: LRUCache[tuple[str, int], Strip] = LRUCache(512)
         # filter results by the caller's key, until the rows change: typing narrows the last one, erasing finds it
         self._views: LRUCache[Hashable, list[int]] = LRUCache(64)
         # width, base, even row, cursor: worked out once per repaint instead of once per line
