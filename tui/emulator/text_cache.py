@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def snapshot(mapping: dict | None) -> Hashable:
@@ -22,9 +22,8 @@ def snapshot(mapping: dict | None) -> Hashable:
     unseen by the copy), a key that equals nothing, so that the item is encoded afresh each time."""
     if mapping is None:
         return None
-    items = tuple(mapping.items())
-    if all(type(v) in _SCALARS for _, v in items):
-        return items
+    if _SCALARS.issuperset(map(type, mapping.values())):
+        return tuple(mapping.items())
     return object()
 
 
