@@ -320,7 +320,10 @@ class MainScreen(Screen[None]):
         self._apply_filter()
         if self._selected_key:
             table.move_to_key(self._selected_key)
+        # shown once here: the Highlighted message the new rows post for the same row must not draw them again
+        self._selected_key = table.current.key if table.current else None
         self._show_selected()
+        self._has_selection = self.selected_identity() is not None
         self.refresh_bindings()
         keep_out_of_collections()
 
@@ -342,8 +345,14 @@ class MainScreen(Screen[None]):
             text.append_text(safe_text(self.redactor.text(inventory.problems[0]), 80, style="yellow"))
         self._set_status(text)
 
-    def _subscriptions_width(self) -> int:
-        return max(12, self.query_one("#subscriptions", OptionList).scrollable_content_region.width - 1)
+    def _subscriptions_width(self, lines: int = 0) -> int:
+        """The width of the subscriptions pane's lines; with ``lines`` of them, leaving room for the scrollbar that
+        they will bring (else the pane is filled twice: once before the scrollbar shows, once after)."""
+        options = self.query_one("#subscriptions", OptionList)
+        width = options.scrollable_content_region.width
+        if lines > options.scrollable_content_region.height and not options.show_vertical_scrollbar:
+            width -= options.styles.scrollbar_size_vertical
+        return max(12, width - 1)
 
     def _refit_subscriptions(self, inventory: Inventory, width: int) -> None:
         """Fill again when the pane's width was not settled yet at the last fill (its counts are right-aligned)."""
@@ -363,7 +372,8 @@ class MainScreen(Screen[None]):
             key = key if key in known else ""  # "": only Graph knows it (its subscription is not visible)
             counts[key] = counts.get(key, 0) + 1
         subscriptions = self.query_one("#subscriptions", OptionList)
-        width = self._subscriptions_width()
+        # one line per subscription, "All subscriptions", and "Not visible in ARM" when some identity is
+        width = self._subscriptions_width(1 + len(inventory.subscriptions) + (1 if counts.get("") else 0))
         options = subscription_options(inventory.subscriptions, counts, len(inventory.identities), self.redactor, width)
         # while loading, each partial inventory refills the pane, mostly with the same lines: a refill repaints
         # every line of the list (a sizeable share of the frame), so only a change does it
