@@ -560,15 +560,15 @@ class AzureBackend:
 
     @staticmethod
     def _directory_identity_json(sp: dict) -> DirectoryIdentity:
-        names = [str(n) for n in (sp.get("alternativeNames") or [])]
-        explicit = any(n.lower() == "isexplicit=true" for n in names)
-        resource_id = next((n for n in names if n.startswith("/")), "")
+        explicit, resource_id = False, ""
+        for n in sp.get("alternativeNames") or ():
+            n = n if type(n) is str else str(n)  # noqa: E721 - exact str: fast path
+            if not resource_id and n[:1] == "/":
+                resource_id = n
+            elif not explicit and len(n) == 15 and n.lower() == "isexplicit=true":
+                explicit = True
         return DirectoryIdentity(
-            principal_id=_s(sp.get("id")),
-            client_id=_s(sp.get("appId")),
-            display_name=_s(sp.get("displayName")),
-            resource_id=resource_id,
-            user_assigned=explicit,
+            _s(sp.get("id")), _s(sp.get("appId")), _s(sp.get("displayName")), resource_id, explicit
         )
 
     @staticmethod
@@ -656,14 +656,19 @@ class AzureBackend:
 
     @staticmethod
     def _grant_json(g: dict) -> AppRoleAssignment:
+        get = g.get
         return AppRoleAssignment(
-            id=_s(g.get("id")),
-            principal_id=_s(g.get("principalId")),
-            resource_id=_s(g.get("resourceId")),
-            app_role_id=_s(g.get("appRoleId")),
-            principal_display_name=_s(g.get("principalDisplayName")),
-            resource_display_name=_s(g.get("resourceDisplayName")),
-            created=_s(g.get("createdDateTime")) or None,
+            _s(get("id")),
+            _s(get("principalId")),
+            _s(get("resourceId")),
+            _s(get("appRoleId")),
+            _s(get("principalDisplayName")),
+            _s(get("resourceDisplayName")),
+            "",
+            "",
+            "",
+            Privilege.NORMAL,
+            _s(get("createdDateTime")) or None,
         )
 
     @staticmethod

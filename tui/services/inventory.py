@@ -617,13 +617,18 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
     if app is None:
         return g
     role = app.role(g.app_role_id)
-    return replace(
-        g,
-        resource_display_name=g.resource_display_name or app.display_name,
-        resource_app_id=app.app_id,
-        app_role_value=role.value if role else g.app_role_value,
-        app_role_description=role.description if role else g.app_role_description,
-        privilege=role.privilege if role else classify_app_role(app.app_id, g.app_role_value),
+    return AppRoleAssignment(  # (built directly: dataclasses.replace is three times dearer, per grant)
+        g.id,
+        g.principal_id,
+        g.resource_id,
+        g.app_role_id,
+        g.principal_display_name,
+        g.resource_display_name or app.display_name,
+        app.app_id,
+        role.value if role else g.app_role_value,
+        role.description if role else g.app_role_description,
+        role.privilege if role else classify_app_role(app.app_id, g.app_role_value),
+        g.created,
     )
 
 
