@@ -17,6 +17,7 @@ from tui.screens.resource_app_search import ResourceAppSearchScreen
 from tui.services.errors import MituiError
 from tui.services.models import AppRoleAssignment, ResourceApp
 from tui.widgets.badges import privilege_badge
+from tui.widgets.filter_input import FilterInput
 from tui.widgets.header import SessionHeader
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row, VirtualTable
@@ -55,7 +56,7 @@ class AppRolesScreen(Screen[None]):
         yield Static(app_label(None, self.redactor, "o: another app"), id="resource-app")
         with Horizontal(id="app-roles-body"):
             with Vertical(id="app-roles-pane", classes="pane"):
-                yield Input(placeholder="search app roles", id="app-roles-filter")
+                yield FilterInput(placeholder="search app roles", id="app-roles-filter")
                 yield VirtualTable(COLUMNS, empty_text="Loading…", id="app-roles")
             with Vertical(id="holders-pane", classes="pane"):
                 yield Static(Text("Held by", style="bold"), id="holders-title", classes="pane-title")

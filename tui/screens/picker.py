@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
+from tui.widgets.filter_input import FilterInput
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
@@ -41,7 +42,7 @@ class PickerScreen(ModalScreen[T], Generic[T]):
         with Vertical(classes="dialog picker-dialog"):
             yield Static(self.title_text, classes="dialog-title", id="picker-title")
             yield from self.compose_top()
-            yield Input(placeholder=self.PLACEHOLDER, id="picker-search")
+            yield FilterInput(placeholder=self.PLACEHOLDER, id="picker-search")
             yield VirtualTable(self.COLUMNS, empty_text="Loading…", id="picker-table")
             yield Static("", id="picker-status")
         yield Footer(compact=True)
