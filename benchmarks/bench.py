@@ -461,6 +461,8 @@ class Figures:
     stall_ms: float = math.nan
     rss_mb: float = math.nan
     tui_requests: int = 0
+    main_screen_s: float = math.nan  # TUI: when the main screen was first composed
+    worst_stalls: list[tuple[float, float]] = field(default_factory=list)  # (s after start, ms)
     first_frame_s: float = math.nan
     checks: list[str] = field(default_factory=list)
     routes: dict[str, int] = field(default_factory=dict)
@@ -570,6 +572,8 @@ def measure_tui(
     fig.filter_max_ms = data["filter_max_ms"]
     fig.stall_ms = data["stall_ms"]
     fig.rss_mb = data["rss_mb"]
+    fig.main_screen_s = data.get("main_screen_s") or math.nan
+    fig.worst_stalls = [tuple(x) for x in data.get("worst_stalls", [])]
     fig.checks.extend(data.get("checks", []))
 
 
@@ -925,6 +929,10 @@ def report(figs: list[Figures], first_frame_s: float) -> str:
     lines.append("chains (requests in a row)".ljust(width))
     for key in dict.fromkeys(k for f in figs for k in f.plan_chains):
         lines.append(f"  {key}".ljust(width) + "".join(str(f.plan_chains.get(key, "-")).rjust(14) for f in figs))
+    lines.append("worst event-loop stalls of the TUI (seconds after start: ms), to know where to look")
+    for f in figs:
+        stalls = ", ".join(f"{t:.2f}s: {ms:.0f}" for t, ms in f.worst_stalls) or "-"
+        lines.append(f"  {f.size}: main screen at {fmt(f.main_screen_s)}s, loaded at {fmt(f.loaded_s)}s; {stalls}")
     lines.append("requests served, by route (service layer)")
     for f in figs:
         lines.append(f"  {f.size}: " + ", ".join(f"{r} ×{n}" for r, n in f.routes.items()))
