@@ -190,10 +190,7 @@ def _user_assigned_json(res: Resource, tenant: Tenant) -> dict[str, dict]:
 
 def resource_text(res: Resource, tenant: Tenant, expand: frozenset[str] = frozenset()) -> str:
     """``dumps(resource_json(res, tenant, expand))``."""
-    try:
-        return _resource_text(res, tenant, expand)
-    except TypeError:  # a field that is not a string (a fixture's None): the general encoder knows what to do
-        return dumps(resource_json(res, tenant, expand))
+    return _written_directly(_resource_text, resource_json, res, tenant, expand)
 
 
 def _resource_text(res: Resource, tenant: Tenant, expand: frozenset[str]) -> str:
@@ -351,10 +348,16 @@ _RA_FIELDS = operator.attrgetter(*(f.name for f in fields(RoleAssignment)))  # a
 
 def role_assignment_text(ra: RoleAssignment) -> str:
     """``dumps(role_assignment_json(ra))``."""
+    return _written_directly(_role_assignment_text, role_assignment_json, ra)
+
+
+def _written_directly(text: Callable[..., str], as_json: Callable[..., dict], *args: Any) -> str:
+    """``text(*args)``, the JSON written directly; ``dumps(as_json(*args))`` when a field is not a string (a
+    fixture's None): the general encoder knows what to do with it."""
     try:
-        return _role_assignment_text(ra)
-    except TypeError:  # a field that is not a string (a fixture's None): the general encoder knows what to do
-        return dumps(role_assignment_json(ra))
+        return text(*args)
+    except TypeError:
+        return dumps(as_json(*args))
 
 
 def _role_assignment_text(ra: RoleAssignment) -> str:
