@@ -10,7 +10,8 @@ Request pattern (counts grow with subscriptions and pages, never with identities
   known (once per subscription that needs it);
 * app role grants by the cheaper side: ``appRoleAssignedTo`` of each resource app, or ``appRoleAssignments``
   of each identity, 20 per Graph ``$batch``;
-* orphans: one ``getByIds`` per 1000 assigned service-principal ids that are neither identities nor apps.
+* orphans: one ``getByIds`` per 1000 assigned service-principal ids that are neither identities nor apps,
+  asked as soon as the identities are known, so that its round trip overlaps the joins.
 
 All joins are dictionary look-ups. What could not be read goes to ``Inventory.problems``.
 """
@@ -190,6 +191,7 @@ async def _load(
     # --- per subscription: resources and role assignments ---------------------------------------------------
     resources: list[ArmResource] = []
     raw_assignments: dict[str, RoleAssignment] = {}
+    assigned_service_principals: set[str] = set()  # (lowercase) orphan candidates, less identities and apps
     sub_of_assignment: dict[str, str] = {}
     done = 0
     readable_subs: set[str] = set()
@@ -254,6 +256,8 @@ async def _load(
                     raw_assignments[key] = ra
                     sub_of_assignment[key] = sub.id
                     fresh.append(ra)
+                    if ra.principal_type == "ServicePrincipal":
+                        assigned_service_principals.add(ra.principal_id.lower())
             add_partial(fresh)
         if ok:
             readable_subs.add(sub.id.lower())
@@ -312,14 +316,26 @@ async def _load(
         identities = await _with_arm_user_identities(ld, identities, resources, subs)
     ld.report("identities", 1, 1, f"{len(identities)} identities")
 
-    # --- role assignments per identity (and those of unknown principals), the apps' roles: in one pass --------
-    joined = await asyncio.to_thread(_join_assignments, raw_assignments, identities, definitions, await apps_task)
-
-    # --- app role grants, by the cheaper side -----------------------------------------------------------------
-    app_grants = await _app_role_grants(ld, identities, joined.apps, joined.apps_by_id, await early_grants_task)
-
-    # --- orphans ------------------------------------------------------------------------------------------------
-    orphans = await _orphans(ld, joined.unknown_principals, definitions, directory is not None)
+    # --- orphans: which assigned service principals still exist, asked now, answered while the joins run ----
+    raw_apps = await apps_task
+    known = {i.principal_id.lower() for i in identities} | {a.id.lower() for a in raw_apps}
+    candidates = sorted(assigned_service_principals - known)
+    existing_task = None
+    if candidates and directory is not None:  # (without Graph's listing, an identity could pass for an orphan)
+        ld.report("orphaned assignments", 0, 1)
+        existing_task = asyncio.ensure_future(
+            ld.attempt("Orphaned role assignments (getByIds)", lambda: backend.existing_object_ids(candidates), None)
+        )
+    try:
+        # --- role assignments per identity (and those of unknown principals), the apps' roles: one pass ----------
+        joined = await asyncio.to_thread(_join_assignments, raw_assignments, identities, definitions, raw_apps)
+        # --- app role grants, by the cheaper side -------------------------------------------------------------
+        app_grants = await _app_role_grants(ld, identities, joined.apps, joined.apps_by_id, await early_grants_task)
+        existing = await existing_task if existing_task is not None else None
+    finally:
+        if existing_task is not None and not existing_task.done():
+            existing_task.cancel()
+    orphans = _orphans(ld, joined.unknown_principals, definitions, existing)
 
     ld.report("done", 1, 1)
     return Inventory(
@@ -639,23 +655,23 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
     )
 
 
-async def _orphans(
+def _orphans(
     ld: _Loader,
     unknown_principals: dict[str, list[RoleAssignment]],
     definitions: dict[str, RoleDefinition],
-    directory_complete: bool,
+    existing: set[str] | None,
 ) -> list[RoleAssignment]:
-    candidates = sorted(unknown_principals)
-    if not candidates or not directory_complete:
-        return []
-    ld.report("orphaned assignments", 0, 1)
-    existing = await ld.attempt(
-        "Orphaned role assignments (getByIds)", lambda: ld.b.existing_object_ids(candidates), None
-    )
+    """The assignments of service principals that no longer exist (``existing``: which of them getByIds found;
+    None when it was not asked or could not be read: then nothing is called orphaned)."""
     if existing is None:
         return []
     resolver = _Resolver(definitions)
-    orphans = [resolver.resolve(ra, "") for pid in candidates if pid not in existing for ra in unknown_principals[pid]]
+    orphans = [
+        resolver.resolve(ra, "")
+        for pid in sorted(unknown_principals)
+        if pid not in existing
+        for ra in unknown_principals[pid]
+    ]
     orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
     ld.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
     return orphans
