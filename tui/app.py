@@ -80,6 +80,10 @@ class MituiApp(App[int]):
     @work(exclusive=True, group="connect")
     async def open_session(self, factory: SessionFactory) -> None:
         """Call the factory; on success show the main screen, on failure the no-credentials screen."""
+        # the screens to come and the domain modules they share with the factory: in a thread, so that the loop
+        # keeps drawing (imported on the loop they held it for 0.1-0.25 s); before the factory, which would
+        # otherwise import the shared ones on the loop (or wait there for the thread's import lock)
+        await asyncio.to_thread(import_screens)
         from tui.screens.main import MainScreen
         from tui.screens.no_credentials import NoCredentialsScreen
 
@@ -183,6 +187,12 @@ class MituiApp(App[int]):
             key = self.get_key_display(binding) or binding_key
             yield SystemCommand(binding.description, f"{binding.tooltip or binding.description} (key: {key})", run)
         yield from super().get_system_commands(screen)
+
+
+def import_screens() -> None:
+    """Import the main and no-credentials screens (and with them the service layer's modules)."""
+    import tui.screens.main
+    import tui.screens.no_credentials  # noqa: F401
 
 
 def known_binding_ids() -> set[str]:
