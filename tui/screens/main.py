@@ -50,6 +50,7 @@ GRAPH_ONLY = "graph-only"
 PARTIAL_EVERY_S = 0.2  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
 PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
+DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tabs are mounted
 WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
 
 IDENTITY_COLUMNS = (
@@ -233,6 +234,13 @@ class MainScreen(Screen[None]):
         self.query_one("#identities", VirtualTable).focus()
         keep_out_of_collections()  # the modules and the app, before the load adds its garbage
         self.load()
+
+    def on_screen_resume(self) -> None:
+        details = self.query_one(IdentityDetails)
+        if not details.built:
+            # Screen's own handler, which runs after this one, lays out and paints the screen without the details'
+            # tabs; they are mounted a moment later, in blocks of their own (see IdentityDetails.compose)
+            self.set_timer(DETAILS_BUILD_DELAY_S, details.build)
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # back to the collector when the screen goes (tests run many apps in one process)
@@ -429,7 +437,9 @@ class MainScreen(Screen[None]):
 
     @on(VirtualTable.Selected, "#identities")
     def _identity_selected(self, event: VirtualTable.Selected) -> None:
-        self.query_one(IdentityDetails).query_one("Tabs").focus()
+        details = self.query_one(IdentityDetails)
+        if details.built:
+            details.query_one("Tabs").focus()
 
     def _details_due(self) -> None:
         self._details_timer = None

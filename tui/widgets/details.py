@@ -57,6 +57,10 @@ class IdentityDetails(Vertical):
         self.redactor = Redactor()
         self.role_rows: dict[str, RoleAssignment] = {}
         self.app_role_rows: dict[str, AppRoleAssignment] = {}
+        self.built = False  # the tabs are mounted (see build)
+        self._building = False
+        self._pending: tuple[ManagedIdentity | None, Inventory | None, str, Redactor | None] | None = None
+        self._pending_federated: tuple[list[FederatedCredential] | None, str] | None = None
 
     @property
     def tabs(self) -> TabbedContent:
@@ -64,40 +68,63 @@ class IdentityDetails(Vertical):
 
     @property
     def active(self) -> str:
-        return self.tabs.active
+        return self.tabs.active if self.built else TAB_OVERVIEW
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial=TAB_OVERVIEW, id="details-tabs"):
-            yield from self._panes()
+        # empty at first: the screen calls build() after its first paint. The tabs are a third of the screen's
+        # widgets; in the first frame they made one block of styling, layout and painting of ~0.1-0.2 s
+        return iter(())
 
-    def _panes(self) -> ComposeResult:
-        with TabPane("Overview", id=TAB_OVERVIEW), VerticalScroll():
-            yield Static(Text("Select an identity.", style="dim"), id="overview")
-        with TabPane("Azure roles", id=TAB_ROLES):
-            table: DataTable[Text] = DataTable(id="roles-table", cursor_type="row", zebra_stripes=True)
-            table.add_column("Role", key="role")
-            table.add_column("Scope", key="scope")
-            table.add_column("Level", key="level")
-            table.add_column("Inherited", key="inherited")
-            table.add_column("Privilege", key="privilege")
-            yield table
-        with TabPane("App roles", id=TAB_APP_ROLES):
-            apps: DataTable[Text] = DataTable(id="app-roles-table", cursor_type="row", zebra_stripes=True)
-            apps.add_column("Resource app", key="app")
-            apps.add_column("Value", key="value")
-            apps.add_column("Privilege", key="privilege")
-            apps.add_column("Description", key="description")
-            yield apps
-        with TabPane("Federated", id=TAB_FEDERATED):
-            yield Static(Text("", style="dim"), id="federated-status")
-            fed: DataTable[Text] = DataTable(id="federated-table", cursor_type="row", zebra_stripes=True)
-            fed.add_column("Name", key="name")
-            fed.add_column("Issuer", key="issuer")
-            fed.add_column("Subject", key="subject")
-            fed.add_column("Audiences", key="audiences")
-            yield fed
-        with TabPane("Snippets", id=TAB_SNIPPETS), VerticalScroll():
-            yield Static(Text("Select an identity.", style="dim"), id="snippets")
+    async def build(self) -> None:
+        """Mount the tabs, then show what :meth:`show` was asked meanwhile."""
+        if self.built or self._building:
+            return
+        self._building = True
+        tabbed = TabbedContent(initial=TAB_OVERVIEW, id="details-tabs")
+        for pane in self._panes():
+            tabbed.compose_add_child(pane)
+        await self.mount(tabbed)
+        self.built = True
+        pending, self._pending = self._pending, None
+        federated, self._pending_federated = self._pending_federated, None
+        if pending is not None:
+            identity, inventory, cloud_name, redactor = pending
+            self.show(identity, inventory, cloud_name=cloud_name, redactor=redactor)
+        if federated is not None:
+            self.show_federated(*federated)
+
+    def _panes(self) -> list[TabPane]:
+        table: DataTable[Text] = DataTable(id="roles-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Role", key="role")
+        table.add_column("Scope", key="scope")
+        table.add_column("Level", key="level")
+        table.add_column("Inherited", key="inherited")
+        table.add_column("Privilege", key="privilege")
+        apps: DataTable[Text] = DataTable(id="app-roles-table", cursor_type="row", zebra_stripes=True)
+        apps.add_column("Resource app", key="app")
+        apps.add_column("Value", key="value")
+        apps.add_column("Privilege", key="privilege")
+        apps.add_column("Description", key="description")
+        fed: DataTable[Text] = DataTable(id="federated-table", cursor_type="row", zebra_stripes=True)
+        fed.add_column("Name", key="name")
+        fed.add_column("Issuer", key="issuer")
+        fed.add_column("Subject", key="subject")
+        fed.add_column("Audiences", key="audiences")
+        return [
+            TabPane(
+                "Overview",
+                VerticalScroll(Static(Text("Select an identity.", style="dim"), id="overview")),
+                id=TAB_OVERVIEW,
+            ),
+            TabPane("Azure roles", table, id=TAB_ROLES),
+            TabPane("App roles", apps, id=TAB_APP_ROLES),
+            TabPane("Federated", Static(Text("", style="dim"), id="federated-status"), fed, id=TAB_FEDERATED),
+            TabPane(
+                "Snippets",
+                VerticalScroll(Static(Text("Select an identity.", style="dim"), id="snippets")),
+                id=TAB_SNIPPETS,
+            ),
+        ]
 
     # --- filling ----------------------------------------------------------------------------------------------
     def show(
@@ -108,6 +135,11 @@ class IdentityDetails(Vertical):
         cloud_name: str = "AzureCloud",
         redactor: Redactor | None = None,
     ) -> None:
+        if not self.built:  # shown once the tabs are mounted
+            self.identity = identity
+            self._pending = (identity, inventory, cloud_name, redactor)
+            self._pending_federated = None  # (show clears the federated tab)
+            return
         self.redactor = redactor or Redactor()
         self.identity = identity
         overview = self.query_one("#overview", Static)
@@ -225,6 +257,9 @@ class IdentityDetails(Vertical):
         return text
 
     def show_federated(self, credentials: list[FederatedCredential] | None, status: str = "") -> None:
+        if not self.built:
+            self._pending_federated = (credentials, status)
+            return
         table = self.query_one("#federated-table", DataTable)
         table.clear()
         self.query_one("#federated-status", Static).update(safe_text(status, style="dim"))
@@ -239,6 +274,8 @@ class IdentityDetails(Vertical):
 
     # --- what is selected -------------------------------------------------------------------------------------
     def selected_role_assignment(self) -> RoleAssignment | None:
+        if not self.built:
+            return None
         table = self.query_one("#roles-table", DataTable)
         if not table.row_count:
             return None
@@ -246,6 +283,8 @@ class IdentityDetails(Vertical):
         return self.role_rows.get(key or "")
 
     def selected_app_role_assignment(self) -> AppRoleAssignment | None:
+        if not self.built:
+            return None
         table = self.query_one("#app-roles-table", DataTable)
         if not table.row_count:
             return None
