@@ -17,10 +17,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, ProgressBar, Static, TabbedContent
+from textual.widgets import Input, OptionList, ProgressBar, Static, TabbedContent
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -38,6 +39,7 @@ from tui.widgets.badges import highest, privilege_badge
 from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.header import SessionHeader
+from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.safe_text import Redactor, clean, safe_text, truncate
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
@@ -50,6 +52,7 @@ GRAPH_ONLY = "graph-only"
 PARTIAL_EVERY_S = 0.2  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
 PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
+PARTIAL_DETAILS_DELAY_S = 0.02  # while loading, a new selection's details are drawn this long after the table
 DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tabs are mounted
 WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
 
@@ -216,7 +219,7 @@ class MainScreen(Screen[None]):
                         yield Static("", id="status")
                         yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
                 yield IdentityDetails(id="details", classes="pane")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         session = self.session
@@ -330,6 +333,7 @@ class MainScreen(Screen[None]):
             table.move_to_key(self._selected_key)
         # shown once here: the Highlighted message the new rows post for the same row must not draw them again
         self._selected_key = table.current.key if table.current else None
+        self._cancel_details_timer()  # (a partial table's, not due yet)
         self._show_selected()
         self._has_selection = self.selected_identity() is not None
         self.refresh_bindings()
@@ -367,7 +371,10 @@ class MainScreen(Screen[None]):
         if inventory is self._subscriptions_of and self._subscriptions_width() != width:
             self._fill_subscriptions(inventory)
 
-    def on_resize(self, event: Any) -> None:
+    async def on_resize(self, event: Any) -> None:
+        # runs before Screen's own handler, which lays the screen out again: let the loop run in between (the
+        # first Resize arrives right after the first paint, in the same block of work otherwise)
+        await asyncio.sleep(0.001)
         if self._subscriptions_of is not None:
             self.call_after_refresh(self._refit_subscriptions, self._subscriptions_of, -1)
 
@@ -417,6 +424,13 @@ class MainScreen(Screen[None]):
         key = event.row.key if event.row else None
         if key != self._selected_key or event.row is None:
             self._selected_key = key
+            if self.is_loading:
+                # a partial table: its rows, the subscriptions and the status are drawn in this frame; the details
+                # and the footer's keys (a recompose) in one of their own, else one block of ~0.1-0.2 s paints
+                # the whole screen
+                self._cancel_details_timer()
+                self._details_timer = self.set_timer(PARTIAL_DETAILS_DELAY_S, self._details_due)
+                return
             if self.focused is self.query_one("#filter", Input):
                 # while typing, every key moves the highlight: redrawing the details (tables, snippets) for each
                 # would cost more than filtering the identities; show them once typing pauses
@@ -444,6 +458,7 @@ class MainScreen(Screen[None]):
     def _details_due(self) -> None:
         self._details_timer = None
         self._show_selected()
+        self._refresh_bindings_if_needed()
 
     def _cancel_details_timer(self) -> None:
         if self._details_timer is not None:
@@ -451,7 +466,11 @@ class MainScreen(Screen[None]):
             self._details_timer = None
 
     def selected_identity(self) -> ManagedIdentity | None:
-        row = self.query_one("#identities", VirtualTable).current
+        try:
+            table = self.query_one("#identities", VirtualTable)
+        except NoMatches:  # not mounted yet: the footer reads the keys' state (check_action) while the screen composes
+            return None
+        row = table.current
         return row.data.identity if row is not None else None
 
     def _show_selected(self) -> None:
