@@ -286,6 +286,11 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="partial")
     async def show_partial(self, generation: int) -> None:
         self._partial_timer = None
+        details = self.query_one(IdentityDetails)
+        if not details.painted.is_set():
+            # the details' tabs get their first layout and paint in a frame of their own: together with the first
+            # rows (the table, the subscriptions) one frame repainted most of the screen, a block of 0.1-0.2 s
+            await details.painted.wait()
         inventory, self._partial = self._partial, None
         if inventory is None or generation != self._load_generation or not self.is_loading:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -58,6 +60,7 @@ class IdentityDetails(Vertical):
         self.role_rows: dict[str, RoleAssignment] = {}
         self.app_role_rows: dict[str, AppRoleAssignment] = {}
         self.built = False  # the tabs are mounted (see build)
+        self.painted = asyncio.Event()  # ... and drawn once
         self._building = False
         self._pending: tuple[ManagedIdentity | None, Inventory | None, str, Redactor | None] | None = None
         self._pending_federated: tuple[list[FederatedCredential] | None, str] | None = None
@@ -85,6 +88,7 @@ class IdentityDetails(Vertical):
             tabbed.compose_add_child(pane)
         await self.mount(tabbed)
         self.built = True
+        self.call_after_refresh(self.painted.set)
         pending, self._pending = self._pending, None
         federated, self._pending_federated = self._pending_federated, None
         if pending is not None:
