@@ -130,6 +130,9 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
 
 
 class MainScreen(Screen[None]):
+    # the table has the focus from the first frame: Textual's default gave it to the subscriptions list, and the
+    # table's own focus() lands a while later, a restyle and repaint of both in the middle of loading
+    AUTO_FOCUS = "#identities"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter identities: words, kind:user, priv:critical"),
         Binding("a", "assign_role", "Assign role", id="assign-role", tooltip="Assign an Azure role to the identity"),
