@@ -348,10 +348,16 @@ class MainScreen(Screen[None]):
         # shown once here: the Highlighted message the new rows post for the same row must not draw them again
         self._selected_key = table.current.key if table.current else None
         self._cancel_details_timer()  # (a partial table's, not due yet)
+        # the details and the footer's keys (a recompose) in a frame of their own, as for a partial table: drawn in
+        # the same frame as the table, the subscriptions and the status, they made one block of ~0.1 s
+        self._details_timer = self.set_timer(PARTIAL_DETAILS_DELAY_S, self._loaded_details_due)
+        keep_out_of_collections()
+
+    def _loaded_details_due(self) -> None:
+        self._details_timer = None
         self._show_selected()
         self._has_selection = self.selected_identity() is not None
         self.refresh_bindings()
-        keep_out_of_collections()
 
     def _finish_progress(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
