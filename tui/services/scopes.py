@@ -72,7 +72,13 @@ def subscription_of(scope: str) -> str | None:
 
 
 def resource_group_of(scope: str) -> str | None:
-    parts = [p for p in (scope or "").split("/") if p]
+    s = scope or ""
+    if s[:15].lower() == "/subscriptions/" and "//" not in s:  # ids as ARM sends them: split only the head
+        parts = s[1:].split("/", 4)
+        if len(parts) >= 4 and parts[2].lower() == "resourcegroups" and parts[3]:
+            return parts[3]
+        return None
+    parts = [p for p in s.split("/") if p]
     if len(parts) >= 4 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups":
         return parts[3]
     return None
