@@ -134,11 +134,20 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
         credential, cloud, caller, tenant_id, ca_file=ca_file, read_only=options.read_only, **backend_kwargs
     )
     try:
-        await asyncio.to_thread(backend.prepare)  # the TLS trust and the Graph client, off the event loop
+        # the TLS trust and the Graph client, off the event loop; meanwhile the Graph token, which the first Graph
+        # request of a load would otherwise wait for (a round trip, and on the loop the token client's own TLS
+        # setup, at the head of the load's longest chain)
+        await asyncio.gather(asyncio.to_thread(backend.prepare), _graph_token_ahead(credential, cloud.graph_scope))
     except MituiError:
         await backend.close()
         raise
     return Session(backend, read_only=options.read_only, demo=options.demo, audit=AuditLog(options.audit_log))
+
+
+async def _graph_token_ahead(credential: CachingCredential, scope: str) -> None:
+    """Best effort: a principal that cannot get a Graph token still signs in (its Graph reads say why later)."""
+    with contextlib.suppress(Exception):
+        await credential.get_token(scope)
 
 
 def _import_sdks() -> None:
