@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from tui.app import MituiApp  # noqa: E402
 from tui.config import Config  # noqa: E402
+from tui.pilot import settle, until_loaded  # noqa: E402
 
 
 def demo_factory(state_dir: Path) -> Any:
@@ -31,39 +31,6 @@ def demo_factory(state_dir: Path) -> Any:
         return await connect_demo(audit_log=str(state_dir / "audit.jsonl"), state_dir=state_dir / "emulator")
 
     return open_demo
-
-
-async def wait_idle(app: MituiApp) -> None:
-    from textual.worker import WorkerCancelled, WorkerFailed
-
-    workers = busy(app)
-    if not workers:  # (an empty list would mean "all workers" to wait_for_complete)
-        return
-    # a stale load cancelled by a newer one is fine; a failure shows in the UI
-    with contextlib.suppress(WorkerCancelled, WorkerFailed):
-        await app.workers.wait_for_complete(workers)
-
-
-def busy(app: MituiApp) -> list[Any]:
-    return [w for w in app.workers if w.group != "flow" and not w.is_finished and not w.is_cancelled]
-
-
-async def settle(app: MituiApp, pilot: Any, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await wait_idle(app)
-        await pilot.pause()
-
-
-async def until_loaded(app: MituiApp, pilot: Any) -> Any:
-    from tui.screens.main import MainScreen
-
-    for _ in range(400):
-        await wait_idle(app)
-        await pilot.pause()
-        screen = app.screen
-        if isinstance(screen, MainScreen) and screen.inventory is not None and not screen.is_loading:
-            return screen
-    raise SystemExit(f"the demo never loaded (screen: {type(app.screen).__name__})")
 
 
 async def select(app: MituiApp, pilot: Any, name: str) -> None:
@@ -91,7 +58,7 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             made.append(out / filename)
 
         async with app.run_test(size=size) as pilot:
-            await until_loaded(app, pilot)
+            await until_loaded(app, pilot, rounds=400)
             await select(app, pilot, "aa-ops-prod")
             save("main")
             if suffix:

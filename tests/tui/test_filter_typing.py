@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import OptionList
-from tui_pilot import DemoTenant, make_app, until_loaded
+from tui_pilot import DemoTenant, make_app
 
+from tui.pilot import until_loaded
 from tui.screens.main import ALL_SUBSCRIPTIONS, narrows
 from tui.services.errors import InvalidInput
 from tui.services.filtering import IdentityFilter, parse_filter

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from rich.text import Text
-from tui_pilot import DemoTenant, make_app, settle, until_loaded
+from tui_pilot import DemoTenant, make_app
 
 from tui.config import Config
+from tui.pilot import settle, until_loaded
 from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.error import ErrorScreen

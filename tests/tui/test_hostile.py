@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tui_pilot import DemoTenant, make_app, settle, until_loaded
+from tui_pilot import DemoTenant, make_app
 
+from tui.pilot import settle, until_loaded
 from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.main import MainScreen

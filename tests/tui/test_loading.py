@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_pilot import DemoTenant, make_app, until_loaded
+from tui_pilot import DemoTenant, make_app
 
+from tui.pilot import until_loaded
 from tui.widgets.virtual_table import VirtualTable
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tui_pilot import DemoTenant, make_app, settle, until_loaded
+from tui_pilot import DemoTenant, make_app
 
+from tui.pilot import settle, until_loaded
 from tui.widgets.virtual_table import VirtualTable
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tui_pilot import DemoTenant, make_app, until_loaded
+from tui_pilot import DemoTenant, make_app
+
+from tui.pilot import until_loaded
 
 
 class FaultyDemoTenant(DemoTenant):

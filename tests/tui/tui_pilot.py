@@ -4,7 +4,6 @@ tenant state and request statistics."""
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -59,40 +58,3 @@ def make_app(factory: Any, *, config: Config | None = None, redact: bool = False
     state_dir = getattr(factory, "state_dir", None)
     demo = DemoTenant(state_dir=state_dir / "demo" if state_dir else None)
     return MituiApp(factory, demo_factory=demo, config=config or Config(), redact=redact)
-
-
-async def wait_idle(app: MituiApp) -> None:
-    from textual.worker import WorkerCancelled, WorkerFailed
-
-    workers = busy(app)
-    if not workers:  # (an empty list would mean "all workers" to wait_for_complete)
-        return
-    # a stale load cancelled by a newer one is fine; a failure shows in the UI
-    with contextlib.suppress(WorkerCancelled, WorkerFailed):
-        await app.workers.wait_for_complete(workers)
-
-
-def busy(app: MituiApp) -> list[Any]:
-    """Running workers, leaving out the write flows: those wait on a dialog (push_screen_wait) until the test
-    answers it, so waiting for them would never end."""
-    return [w for w in app.workers if w.group != "flow" and not w.is_finished and not w.is_cancelled]
-
-
-async def until_loaded(app: MituiApp, pilot: Any, rounds: int = 200) -> Any:
-    """Wait (without sleeps) until the main screen shows a loaded inventory; returns the main screen."""
-    from tui.screens.main import MainScreen
-
-    for _ in range(rounds):
-        await wait_idle(app)
-        await pilot.pause()
-        screen = app.screen
-        if isinstance(screen, MainScreen) and screen.inventory is not None and not screen.is_loading:
-            await pilot.pause()
-            return screen
-    raise AssertionError(f"the inventory never loaded; screen is {type(app.screen).__name__}")
-
-
-async def settle(app: MituiApp, pilot: Any) -> None:
-    for _ in range(3):
-        await wait_idle(app)
-        await pilot.pause()
