@@ -319,23 +319,28 @@ async def _load(
     # --- orphans: which assigned service principals still exist, asked now, answered while the joins run ----
     raw_apps = await apps_task
     known = {i.principal_id.lower() for i in identities} | {a.id.lower() for a in raw_apps}
-    candidates = sorted(assigned_service_principals - known)
+    # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
+    candidates = assigned_service_principals - known if directory is not None else set()
     existing_task = None
-    if candidates and directory is not None:  # (without Graph's listing, an identity could pass for an orphan)
+    if candidates:
         ld.report("orphaned assignments", 0, 1)
         existing_task = asyncio.ensure_future(
-            ld.attempt("Orphaned role assignments (getByIds)", lambda: backend.existing_object_ids(candidates), None)
+            ld.attempt(
+                "Orphaned role assignments (getByIds)", lambda: backend.existing_object_ids(sorted(candidates)), None
+            )
         )
     try:
         # --- role assignments per identity (and those of unknown principals), the apps' roles: one pass ----------
-        joined = await asyncio.to_thread(_join_assignments, raw_assignments, identities, definitions, raw_apps)
+        joined = await asyncio.to_thread(
+            _join_assignments, raw_assignments, identities, definitions, raw_apps, candidates
+        )
         # --- app role grants, by the cheaper side -------------------------------------------------------------
         app_grants = await _app_role_grants(ld, identities, joined.apps, joined.apps_by_id, await early_grants_task)
         existing = await existing_task if existing_task is not None else None
     finally:
         if existing_task is not None and not existing_task.done():
             existing_task.cancel()
-    orphans = _orphans(ld, joined.unknown_principals, definitions, existing)
+    orphans = _orphans(ld, joined.orphan_candidates, definitions, existing)
 
     ld.report("done", 1, 1)
     return Inventory(
@@ -378,8 +383,7 @@ def _subscriptions_needing_custom_roles(
 @dataclass
 class _Joined:
     role_assignments: dict[str, list[RoleAssignment]]  # principal id (lower) -> its assignments, resolved
-    # assignments to service principals that are neither identities nor resource apps: orphan candidates
-    unknown_principals: dict[str, list[RoleAssignment]]
+    orphan_candidates: dict[str, list[RoleAssignment]]  # candidate principal id -> its assignments, unresolved
     apps: list[ResourceApp]
     apps_by_id: dict[str, ResourceApp]
 
@@ -389,8 +393,10 @@ def _join_assignments(
     identities: list[ManagedIdentity],
     definitions: dict[str, RoleDefinition],
     raw_apps: list[ResourceApp],
+    candidates: set[str],
 ) -> _Joined:
-    """Every assignment resolved (role name, privilege, inherited) and grouped by identity, in one pass."""
+    """Every assignment resolved (role name, privilege, inherited) and grouped by identity, in one pass; those
+    of the orphan ``candidates`` (principal ids, lowercase) grouped apart."""
     apps = [classified_app(a) for a in raw_apps]
     apps_by_id = {a.id.lower(): a for a in apps}
     by_principal = {i.principal_id.lower(): i for i in identities}
@@ -402,7 +408,7 @@ def _join_assignments(
         pid = ra.principal_id.lower()
         ident = by_principal.get(pid)
         if ident is None:
-            if ra.principal_type == "ServicePrincipal" and pid not in apps_by_id:
+            if pid in candidates:
                 unknown.setdefault(pid, []).append(ra)
             continue
         rkey = resource_keys.get(pid)
@@ -657,7 +663,7 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
 
 def _orphans(
     ld: _Loader,
-    unknown_principals: dict[str, list[RoleAssignment]],
+    orphan_candidates: dict[str, list[RoleAssignment]],
     definitions: dict[str, RoleDefinition],
     existing: set[str] | None,
 ) -> list[RoleAssignment]:
@@ -668,9 +674,9 @@ def _orphans(
     resolver = _Resolver(definitions)
     orphans = [
         resolver.resolve(ra, "")
-        for pid in sorted(unknown_principals)
+        for pid in sorted(orphan_candidates)
         if pid not in existing
-        for ra in unknown_principals[pid]
+        for ra in orphan_candidates[pid]
     ]
     orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
     ld.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
