@@ -65,26 +65,17 @@ def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _decode_arm_page(body: bytes, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
-    """(the page's items, converted; its nextLink)."""
+def _decode_page(
+    body: bytes | None, convert: Callable[[dict], Any] | None, next_link: str
+) -> tuple[list[Any], str | None]:
+    """(the items of an ARM or Graph page, ``convert``-ed; the link to the next page, under ``next_link``)."""
     import json
 
     page = json.loads(body or b"{}")
     if not isinstance(page, dict):
         raise ValueError("not a JSON object")
     values = [v for v in page.get("value") or [] if isinstance(v, dict)]
-    return ([convert(v) for v in values] if convert else values), page.get("nextLink")
-
-
-def _decode_graph_page(body: bytes | None, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
-    """(the page's items, converted; its @odata.nextLink)."""
-    import json
-
-    page = json.loads(body or b"{}")
-    if not isinstance(page, dict):
-        raise ValueError("not a JSON object")
-    values = page.get("value") or []
-    return ([convert(v) for v in values if isinstance(v, dict)] if convert else values), page.get("@odata.nextLink")
+    return ([convert(v) for v in values] if convert else values), page.get(next_link)
 
 
 class AzureBackend:
@@ -146,26 +137,9 @@ class AzureBackend:
         return self._graph
 
     def prepare(self) -> None:
-        """Build what the first reads need — the TLS trust, the Graph client and the modules of the request
-        builders the inventory uses (~0.3 s of CPU, most of it imports) — so that it is not done on the event
-        loop in the middle of a load. Call it once, in a worker thread, before the backend is used."""
-        import importlib
-
-        for name in (
-            "anyio._backends._asyncio",  # httpx's async backend: imported at the first Graph request otherwise
-            "anyio.streams.tls",
-            "kiota_abstractions.base_request_configuration",
-            "kiota_abstractions.request_information",
-            "msgraph.generated.directory_objects.directory_objects_request_builder",
-            "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body",
-            "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_response",
-            "msgraph.generated.directory_objects.get_by_ids.get_by_ids_request_builder",
-            "msgraph.generated.models.directory_object",
-            "msgraph.generated.models.o_data_errors.o_data_error",
-            "msgraph.generated.service_principals.service_principals_request_builder",
-        ):
-            importlib.import_module(name)
-
+        """Build what the first reads need — the TLS trust and the Graph client (~0.2 s of CPU; the modules they
+        use are imported by tui.azure.connect beforehand) — so that it is not done on the event loop in the middle
+        of a load. Call it once, in a worker thread, before the backend is used."""
         _ = self.arm.ssl
         _ = self.graph
 
@@ -251,7 +225,7 @@ class AzureBackend:
 
             body = await self._arm(get)
             try:
-                values, link = await asyncio.to_thread(_decode_arm_page, body, convert)
+                values, link = await asyncio.to_thread(_decode_page, body, convert, "nextLink")
             except (ValueError, TypeError, AttributeError) as err:
                 raise map_error(ValueError(f"unreadable ARM page: {err}"), "Azure Resource Manager") from None
             items.extend(values)
@@ -273,7 +247,7 @@ class AzureBackend:
         while True:
             raw = await self._graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
             try:
-                values, link = await asyncio.to_thread(_decode_graph_page, raw, convert)
+                values, link = await asyncio.to_thread(_decode_page, raw, convert, "@odata.nextLink")
             except (ValueError, TypeError, AttributeError) as err:
                 raise map_error(ValueError(f"unreadable Graph page: {err}"), "Microsoft Graph") from None
             items.extend(values)
