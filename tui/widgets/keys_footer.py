@@ -49,8 +49,7 @@ class KeysFooter(Footer):
         # the keys from the start, in the screen's first frame (Textual's footer is empty until the first signal,
         # then recomposes, at a moment when its full-width line widens some other repaint to the whole screen)
         self._bindings_ready = True
-        if self._bindings_ready:
-            self._shown = self._keys()
+        self._shown = self._keys()
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen) -> None:
