@@ -30,6 +30,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import arm_id, eq, guid, is_guid, quote
+from tui.services.offload import off_loop
 from tui.services.scopes import resource_group_of, scope_level
 
 T = TypeVar("T")
@@ -225,7 +226,7 @@ class AzureBackend:
 
             body = await self._arm(get)
             try:
-                values, link = await asyncio.to_thread(_decode_page, body, convert, "nextLink")
+                values, link = await off_loop(_decode_page, body, convert, "nextLink")
             except (ValueError, TypeError, AttributeError) as err:
                 raise map_error(ValueError(f"unreadable ARM page: {err}"), "Azure Resource Manager") from None
             items.extend(values)
@@ -247,7 +248,7 @@ class AzureBackend:
         while True:
             raw = await self._graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
             try:
-                values, link = await asyncio.to_thread(_decode_page, raw, convert, "@odata.nextLink")
+                values, link = await off_loop(_decode_page, raw, convert, "@odata.nextLink")
             except (ValueError, TypeError, AttributeError) as err:
                 raise map_error(ValueError(f"unreadable Graph page: {err}"), "Microsoft Graph") from None
             items.extend(values)

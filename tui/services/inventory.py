@@ -42,6 +42,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import guid
+from tui.services.offload import off_loop
 from tui.services.privilege import classify_app_role, classify_role, max_privilege
 from tui.services.scopes import (
     last_segment,
@@ -216,9 +217,7 @@ async def _load(
         if directory is None:
             return
         try:
-            identities = await asyncio.to_thread(
-                _join_identities, directory, list(resources), wanted, set(readable_subs), subs
-            )
+            identities = await off_loop(_join_identities, directory, list(resources), wanted, set(readable_subs), subs)
         except Exception:  # only a preview: the final join reports what went wrong
             return
         partial_principals = {i.principal_id.lower() for i in identities}
@@ -281,12 +280,10 @@ async def _load(
             [],
         )
     # classifying hundreds of built-in roles is pure CPU (~0.3 s the first time): off the event loop
-    classified = await asyncio.to_thread(lambda: [replace(rd, privilege=classify_role(rd)) for rd in builtins])
+    classified = await off_loop(lambda: [replace(rd, privilege=classify_role(rd)) for rd in builtins])
     for rd in classified:
         definitions[rd.name.lower()] = rd
-    unresolved = await asyncio.to_thread(
-        _subscriptions_needing_custom_roles, raw_assignments, sub_of_assignment, definitions
-    )
+    unresolved = await off_loop(_subscriptions_needing_custom_roles, raw_assignments, sub_of_assignment, definitions)
     if unresolved:
         ld.report("custom roles", 0, len(unresolved))
         results = await asyncio.gather(
@@ -310,7 +307,7 @@ async def _load(
     directory: list[DirectoryIdentity] | None = await mis_task
     ld.report("identities", 0, 1)
     # the joins below are pure CPU (tens of thousands of items): off the event loop, so a UI stays responsive
-    identities = await asyncio.to_thread(_join_identities, directory, resources, wanted, readable_subs, subs)
+    identities = await off_loop(_join_identities, directory, resources, wanted, readable_subs, subs)
     if directory is None:
         # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
         identities = await _with_arm_user_identities(ld, identities, resources, subs)
@@ -331,9 +328,7 @@ async def _load(
         )
     try:
         # --- role assignments per identity (and those of unknown principals), the apps' roles: one pass ----------
-        joined = await asyncio.to_thread(
-            _join_assignments, raw_assignments, identities, definitions, raw_apps, candidates
-        )
+        joined = await off_loop(_join_assignments, raw_assignments, identities, definitions, raw_apps, candidates)
         # --- app role grants, by the cheaper side -------------------------------------------------------------
         app_grants = await _app_role_grants(ld, identities, joined.apps, joined.apps_by_id, await early_grants_task)
         existing = await existing_task if existing_task is not None else None
@@ -609,7 +604,7 @@ async def _app_role_grants(
             {},
         )
         grants = [g for lst in per.values() for g in lst]
-    out, count = await asyncio.to_thread(_grants_by_identity, grants, identities, apps_by_id)
+    out, count = await off_loop(_grants_by_identity, grants, identities, apps_by_id)
     ld.report("app role grants", 1, 1, f"{count} grants")
     return out
 
