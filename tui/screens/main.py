@@ -7,6 +7,7 @@ remove) are linear flows in one worker each: picker → picker → Plan → conf
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from tui.services.models import (
     Progress,
     Subscription,
 )
+from tui.services.offload import off_loop
 from tui.services.session import RETRYING
 from tui.widgets.badges import highest, privilege_badge
 from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
@@ -50,11 +52,12 @@ if TYPE_CHECKING:
 
 ALL_SUBSCRIPTIONS = "all"
 GRAPH_ONLY = "graph-only"
-PARTIAL_EVERY_S = 0.2  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
+PARTIAL_EVERY_S = 0.5  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
 PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 PARTIAL_DETAILS_DELAY_S = 0.02  # while loading, a new selection's details are drawn this long after the table
 DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tabs are mounted
+LOAD_START_WAIT_S = 0.5  # the load starts once the details are drawn, or after this long at most
 WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
 
 IDENTITY_COLUMNS = (
@@ -240,6 +243,15 @@ class MainScreen(Screen[None]):
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.query_one("#identities", VirtualTable).focus()
         keep_out_of_collections()  # the modules and the app, before the load adds its garbage
+        self.load_once_drawn()
+
+    @work(group="inventory-start")
+    async def load_once_drawn(self) -> None:
+        """Start the load once the screen is drawn, details pane included: started with it, the load's first
+        burst (a TLS handshake and a request per connection, the first answers) shared the CPU with the screen's
+        first layouts and paints, and the screen froze for a tenth of a second or more."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.query_one(IdentityDetails).painted.wait(), LOAD_START_WAIT_S)
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -288,7 +300,7 @@ class MainScreen(Screen[None]):
                 return
             if get_current_worker().is_cancelled:
                 return
-            rows = await asyncio.to_thread(identity_rows, inventory)
+            rows = await off_loop(identity_rows, inventory)
             keep_out_of_collections()
         self.post_message(self.Loaded(inventory, rows))
 
@@ -303,7 +315,7 @@ class MainScreen(Screen[None]):
         inventory, self._partial = self._partial, None
         if inventory is None or generation != self._load_generation or not self.is_loading:
             return
-        rows = await asyncio.to_thread(identity_rows, inventory, False)
+        rows = await off_loop(identity_rows, inventory, False)
         if generation != self._load_generation or not self.is_loading:
             return  # the complete inventory arrived meanwhile
         self._fill_subscriptions(inventory)
