@@ -190,9 +190,12 @@ class MituiApp(App[int]):
 
 
 def import_screens() -> None:
-    """Import the main and no-credentials screens (and with them the service layer's modules)."""
+    """Import the main and no-credentials screens (and with them the service layer's modules, also those that the
+    main screen imports when first used: on the event loop, a first filter or details pane would wait for them)."""
     import tui.screens.main
-    import tui.screens.no_credentials  # noqa: F401
+    import tui.screens.no_credentials
+    import tui.services.filtering
+    import tui.services.snippets  # noqa: F401
 
 
 def known_binding_ids() -> set[str]:

@@ -157,6 +157,9 @@ def _import_sdks() -> None:
     for name in (
         "azure.identity.aio",
         "azure.core.rest",
+        "azure.core.rest._aiohttp",  # (the ARM clients' transport: its first use would import it on the loop)
+        "azure.core.pipeline.transport._aiohttp",
+        "sniffio",
         "azure.mgmt.resource.subscriptions.aio",
         "azure.mgmt.resource.resources.aio",
         "azure.mgmt.authorization.aio",
