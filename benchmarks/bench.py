@@ -470,6 +470,12 @@ class Figures:
     plan_chains: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def cpu_floor_s(self) -> float:
+        """The least inventory_s that the CPU it took allows on this machine, however the work were overlapped: mitui
+        runs Python on one core at a time (the GIL), and the emulator shares the machine's cores with it."""
+        return max(self.client_cpu_s, (self.client_cpu_s + self.emulator_cpu_s) / (os.cpu_count() or 1))
+
 
 async def measure_service(emu: EmulatorProcess, fig: Figures, truth: dict[str, int], warm: bool) -> None:
     """``Session.load_inventory`` in this process, on a fresh session connected as ``mitui`` would connect."""
@@ -549,7 +555,13 @@ def measure_process(emu: EmulatorProcess, fig: Figures, truth: dict[str, int], h
 
 
 def measure_tui(
-    emu: EmulatorProcess, fig: Figures, expected: int, home: Path, timeout: float, profile_dir: str | None = None
+    emu: EmulatorProcess,
+    fig: Figures,
+    expected: int,
+    home: Path,
+    timeout: float,
+    profile_dir: str | None = None,
+    stall_dir: str | None = None,
 ) -> None:
     """The TUI in a child process (so that its peak memory is its own); see :func:`tui_child`."""
     conn_file = emu.state_dir / "connection.json"
@@ -557,6 +569,8 @@ def measure_tui(
     args += ["--tui-timeout", str(timeout)]
     if profile_dir:
         args += ["--profile-dir", str(Path(profile_dir) / fig.size.replace(":", "-"))]
+    if stall_dir:
+        args += ["--stall-stacks", str(Path(stall_dir) / fig.size.replace(":", "-"))]
     emu.reset_stats()
     proc = subprocess.run(
         args, capture_output=True, text=True, env=isolated_env(home, emu.env), timeout=timeout + 120, cwd=ROOT
@@ -661,6 +675,7 @@ class LagProbe:
     def __init__(self, interval: float = 0.005) -> None:
         self.interval = interval
         self.samples: list[tuple[float, float]] = []  # (wake-up time, lateness)
+        self.cpu: list[float] = []  # the process's CPU time at each wake-up
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -672,6 +687,7 @@ class LagProbe:
             await asyncio.sleep(self.interval)
             now = time.perf_counter()
             self.samples.append((now, now - before - self.interval))
+            self.cpu.append(time.process_time())
 
     def worst(self, start: float, end: float) -> float:
         return max((lag for t, lag in self.samples if start <= t <= end), default=0.0)
@@ -684,6 +700,79 @@ class LagProbe:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+
+class StallSampler:
+    """``--stall-stacks``: what the TUI's worst stalls were made of, to know where to look.
+
+    - a thread samples the event loop thread's stack while the probe is late (the loop blocked). It needs the GIL
+      itself: few samples in a long stall mean the loop thread was waiting for the GIL too (held by a worker thread,
+      or by a long call in C);
+    - the process's CPU in each stall (about the stall's length: busy; much less: the machine was busy elsewhere);
+    - the modules first imported on the loop's thread, and when;
+    - every paint while loading: when, how long, how many cells it repainted."""
+
+    def __init__(self, probe: LagProbe, every: float = 0.004, late: float = 0.02) -> None:
+        import threading
+
+        self.probe, self.every, self.late = probe, every, late
+        self.loop_thread = threading.get_ident()
+        self.samples: list[tuple[float, str]] = []  # (time, stack summary)
+        self.imports: list[tuple[float, str]] = []  # (time, module)
+        self.paints: list[tuple[float, float, int]] = []  # (start, end, cells repainted)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        import sys
+        import threading
+
+        sampler = self
+
+        class LoopImports:  # a finder that finds nothing: it only notes imports made on the loop's thread
+            def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+                if threading.get_ident() == sampler.loop_thread:
+                    sampler.imports.append((time.perf_counter(), name))
+
+        sys.meta_path.insert(0, LoopImports())  # type: ignore[arg-type]
+        self._thread.start()
+
+    def _run(self) -> None:
+        import sys
+        import traceback
+
+        late = self.probe.interval + self.late
+        while not self._stop.wait(self.every):
+            last = self.probe.samples[-1][0] if self.probe.samples else None
+            now = time.perf_counter()
+            frame = sys._current_frames().get(self.loop_thread)
+            if last is None or now - last < late or frame is None:
+                continue
+            stack = traceback.extract_stack(frame)[-14:]
+            self.samples.append((now, " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[::-1])))
+
+    def write(self, directory: str, start: float, load_end: float) -> None:
+        self._stop.set()
+        out = []
+        probe = self.probe
+        for t, ms in probe.top(start, time.perf_counter(), 8):
+            end = start + t
+            begin = end - ms / 1000 - probe.interval
+            i = min(range(len(probe.samples)), key=lambda k: abs(probe.samples[k][0] - end))
+            cpu = (probe.cpu[i] - probe.cpu[i - 1]) * 1000 if i > 0 else math.nan
+            out.append(f"=== stall of {ms:.0f} ms ending {t:.2f}s after start; process CPU in it {cpu:.0f} ms")
+            seen: dict[str, int] = {}
+            for when, stack in self.samples:
+                if begin <= when <= end:
+                    seen[stack] = seen.get(stack, 0) + 1
+            out += [f"  {n:3d} × {stack}" for stack, n in sorted(seen.items(), key=lambda kv: -kv[1])]
+        out.append("modules first imported on the event loop's thread:")
+        out += [f"  {t - start:.2f}s {name}" for t, name in self.imports]
+        paints = [(a - start, (b - a) * 1000, cells) for a, b, cells in self.paints if a <= load_end]
+        out.append(f"paints while loading: {len(paints)}, {sum(p[1] for p in paints):.0f} ms in all")
+        out += [f"  {t:.2f}s {ms:.0f} ms, {cells} cells" for t, ms, cells in paints]
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / "tui-stalls.txt").write_text("\n".join(out) + "\n")
 
 
 class PhaseProfiler:
@@ -710,7 +799,11 @@ class PhaseProfiler:
 
 
 async def tui_child(
-    conn_file: str, expected: int, timeout: float = 900.0, profile_dir: str | None = None
+    conn_file: str,
+    expected: int,
+    timeout: float = 900.0,
+    profile_dir: str | None = None,
+    stall_dir: str | None = None,
 ) -> dict[str, Any]:
     import resource
 
@@ -744,8 +837,12 @@ async def tui_child(
         refresh = screen._compositor_refresh
 
         def stamped_refresh() -> None:
+            before = time.perf_counter()
+            cells = sum(r.area for r in screen._compositor._dirty_regions)
             refresh()
             now = time.perf_counter()
+            if sampler is not None:
+                sampler.paints.append((before, now, cells))
             frames.append(now)
             if not loaded_at and table.row_count >= expected:
                 loaded_at.append(now)
@@ -763,6 +860,9 @@ async def tui_child(
 
     probe = LagProbe()
     probe.start()
+    sampler = StallSampler(probe) if stall_dir else None
+    if sampler is not None:
+        sampler.start()
     t0 = time.perf_counter()
     filter_times: list[float] = []
     load_profile = PhaseProfiler(profile_dir, "tui-load").__enter__()
@@ -810,6 +910,8 @@ async def tui_child(
                 await asyncio.sleep(0.03)
             filter_profile.__exit__()
     probe.stop()
+    if sampler is not None and stall_dir:
+        sampler.write(stall_dir, t0, loaded_at[0] + 0.3 if loaded_at else time.perf_counter())
     valid = [t for t in filter_times if not math.isnan(t)]
     return {
         "loaded_s": loaded_s,
@@ -847,7 +949,7 @@ def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures
             measure_process(emu, fig, plan.truth, home)
         if not ns.skip_tui:
             log(f"{fig.size}: inventory_proc_s={fig.inventory_proc_s:.2f}; measuring the TUI")
-            measure_tui(emu, fig, plan.truth["identities"], home, ns.tui_timeout, ns.profile_dir)
+            measure_tui(emu, fig, plan.truth["identities"], home, ns.tui_timeout, ns.profile_dir, ns.stall_stacks)
             log(f"{fig.size}: loaded_s={fig.loaded_s:.2f} filter_ms={fig.filter_ms:.1f} stall_ms={fig.stall_ms:.0f}")
     finally:
         emu.stop()
@@ -873,6 +975,7 @@ ROWS: tuple[tuple[str, str, int], ...] = (
     ("inventory_proc_s", "inventory_proc_s (`mitui inventory` process)", 2),
     ("client_cpu_s", "  CPU of mitui during inventory_s", 2),
     ("emulator_cpu_s", "  CPU of the emulator during inventory_s", 2),
+    ("cpu_floor_s", "  CPU floor (the least inventory_s that CPU allows)", 2),
     ("bound_s", "bound_s (critical path × latency)", 2),
     ("critical_path", "critical path (requests in a row)", 0),
     ("requests", "requests (ARM + Graph)", 0),
@@ -983,11 +1086,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-dir", metavar="DIR", help="write pyinstrument profiles of the TUI's load and filter phases to DIR"
     )
+    parser.add_argument(
+        "--stall-stacks", metavar="DIR", help="write what the TUI's event loop was doing in its worst stalls to DIR"
+    )
     parser.add_argument("--tui-child", nargs=2, metavar=("CONNECTION_JSON", "IDENTITIES"), help=argparse.SUPPRESS)
     ns = parser.parse_args(argv)
 
     if ns.tui_child:
-        result = asyncio.run(tui_child(ns.tui_child[0], int(ns.tui_child[1]), ns.tui_timeout, ns.profile_dir))
+        result = asyncio.run(
+            tui_child(ns.tui_child[0], int(ns.tui_child[1]), ns.tui_timeout, ns.profile_dir, ns.stall_stacks)
+        )
         print("BENCH-TUI " + json.dumps(result), flush=True)
         return 0
 
