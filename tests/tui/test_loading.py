@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tui_pilot import DemoTenant, make_app
 
 from tui.pilot import until_loaded
@@ -62,3 +63,13 @@ async def test_a_refresh_keeps_the_rows_and_the_selection_in_view(tmp_path: Path
         assert len(screen.partials_shown) == shown_before  # no partial (emptier) table over the complete one
         await until_loaded(app, pilot)
         assert table.row_count == total and table.current.key == chosen
+
+
+def test_partial_tables_come_less_often_when_they_cost_more() -> None:
+    from tui.screens.main import PARTIAL_EVERY_S, PARTIAL_FIRST_S, partial_delay
+
+    assert partial_delay(False, 5.0) == PARTIAL_FIRST_S  # the first one at once, whatever it cost
+    assert partial_delay(True, 0.0) == PARTIAL_EVERY_S
+    assert partial_delay(True, 0.1) == PARTIAL_EVERY_S  # cheap: the usual pace
+    # dear (40 000 rows take ~0.6 s): at most a third of the time goes to them, the rest to the load
+    assert partial_delay(True, 0.6) == pytest.approx(1.8)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 ALL_SUBSCRIPTIONS = "all"
 GRAPH_ONLY = "graph-only"
 PARTIAL_EVERY_S = 0.5  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
+PARTIAL_COST_FACTOR = 3  # ... and at most a third of the time goes to it (its rows share the CPU worker with the load)
 PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 PARTIAL_DETAILS_DELAY_S = 0.02  # while loading, a new selection's details are drawn this long after the table
@@ -182,6 +184,7 @@ class MainScreen(Screen[None]):
         self._load_generation = 0
         self._partial: Inventory | None = None  # the latest partial inventory not shown yet
         self._partial_timer: Timer | None = None
+        self._partial_cost_s = 0.0  # how long the last partial table's rows took to build
         self._subscriptions_of: Inventory | None = None  # what the subscriptions pane was last filled from
         self._subscriptions_shown: tuple[tuple[str | None, str], ...] = ()  # (id, text) of each line shown
         self._last_filter_key: tuple[Any, ...] | None = None  # (subscription, filter, inventory) last applied
@@ -278,10 +281,12 @@ class MainScreen(Screen[None]):
             self.post_message(self.LoadProgress(step))
 
         def partial(inventory: Inventory) -> None:
-            # called on the event loop, often: keep the latest, show it at most every PARTIAL_EVERY_S
+            # called on the event loop, often: keep the latest, show it at most every PARTIAL_EVERY_S (or three
+            # times as long as the last one took)
             self._partial = inventory
             if self._partial_timer is None:
-                delay = PARTIAL_EVERY_S if self.query_one("#identities", VirtualTable).rows else PARTIAL_FIRST_S
+                shown = bool(self.query_one("#identities", VirtualTable).rows)
+                delay = partial_delay(shown, self._partial_cost_s)
                 self._partial_timer = self.set_timer(delay, lambda: self.show_partial(generation))
 
         # a refresh keeps the complete table in view until the new one is ready (partial counts would drop)
@@ -315,7 +320,10 @@ class MainScreen(Screen[None]):
         inventory, self._partial = self._partial, None
         if inventory is None or generation != self._load_generation or not self.is_loading:
             return
+        started = time.perf_counter()
         rows = await off_loop(identity_rows, inventory, False)
+        # (40 000 rows take ~0.6 s: every 0.5 s they would keep the CPU worker from the pages the load waits for)
+        self._partial_cost_s = time.perf_counter() - started
         if generation != self._load_generation or not self.is_loading:
             return  # the complete inventory arrived meanwhile
         self._fill_subscriptions(inventory)
@@ -771,6 +779,14 @@ class MainScreen(Screen[None]):
                 error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
             self.app.show_error(error)  # type: ignore[attr-defined]
         self.load()
+
+
+def partial_delay(shown: bool, last_cost_s: float) -> float:
+    """How long to wait before showing the next partial table: at once the first time, then every
+    PARTIAL_EVERY_S, or less often when building the last one took more than a third of that."""
+    if not shown:
+        return PARTIAL_FIRST_S
+    return max(PARTIAL_EVERY_S, PARTIAL_COST_FACTOR * last_cost_s)
 
 
 def words_match(words: tuple[str, ...]) -> Callable[[Row], bool]:
