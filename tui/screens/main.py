@@ -374,10 +374,8 @@ class MainScreen(Screen[None]):
         keep_out_of_collections()
 
     def _loaded_details_due(self) -> None:
-        self._details_timer = None
-        self._show_selected()
-        self._has_selection = self.selected_identity() is not None
-        self.refresh_bindings()
+        self._has_selection = None  # the keys' state changes with the load's end too: the footer recomposes once
+        self._details_due()
 
     def _finish_progress(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
@@ -601,31 +599,29 @@ class MainScreen(Screen[None]):
                     rest = None
             # free words only (the common case while typing): a substring test on the row's pre-lowered text
             words = tuple(w.lower() for w in rest.words) if rest is not None and not rest.qualifiers else None
-            if words is not None and subscription is None and not wanted_priv:
+            matches_words = words_match(words) if words is not None else None
+            if matches_words is not None and subscription is None and not wanted_priv:
                 # the hot loop while typing: one short call per row
-                table.set_filter(words_match(words), key=key, within=within)
-                if not self.is_loading:
-                    self._summary_status()
-                return
+                table.set_filter(matches_words, key=key, within=within)
+            else:
 
-            def keep(row: Row) -> bool:
-                item: IdentityRow = row.data
-                identity = item.identity
-                if subscription is not None:
-                    own = (identity.subscription_id or "").lower()
-                    if subscription == GRAPH_ONLY:
-                        if own in known:
+                def keep(row: Row) -> bool:
+                    item: IdentityRow = row.data
+                    identity = item.identity
+                    if subscription is not None:
+                        own = (identity.subscription_id or "").lower()
+                        if subscription == GRAPH_ONLY:
+                            if own in known:
+                                return False
+                        elif own != subscription:
                             return False
-                    elif own != subscription:
+                    if wanted_priv and any((item.top or Privilege.NORMAL).value != p for p in wanted_priv):
                         return False
-                if wanted_priv and any((item.top or Privilege.NORMAL).value != p for p in wanted_priv):
-                    return False
-                if words is not None:
-                    search = row.search
-                    return all(w in search for w in words)
-                return rest is None or rest.matches(identity, inventory)
+                    if matches_words is not None:
+                        return matches_words(row)
+                    return rest is None or rest.matches(identity, inventory)
 
-            table.set_filter(keep, key=key, within=within)
+                table.set_filter(keep, key=key, within=within)
         if not self.is_loading:
             self._summary_status()
 
