@@ -9,14 +9,13 @@ import math
 import os
 import re
 import select
-import signal
 import ssl
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.processes import mitui_command
+from benchmarks.processes import mitui_command, stop
 
 TOKEN_ROUTE = re.compile(r"/(msi/token|metadata/identity|oauth2|[^ ]*/oauth2/)", re.I)
 
@@ -104,15 +103,10 @@ class EmulatorProcess:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc is not None and proc.stdout is not None:
-            proc.stdout.close()
+        if proc is not None:
+            stop(proc, timeout=15)
+            if proc.stdout is not None:
+                proc.stdout.close()
         with contextlib.suppress(Exception):
             self._stderr.close()
 

@@ -12,13 +12,12 @@ import math
 import os
 import re
 import select
-import signal
 import statistics
 import subprocess
 import time
 from pathlib import Path
 
-from benchmarks.processes import isolated_env, mitui_command
+from benchmarks.processes import isolated_env, mitui_command, stop
 
 
 def measure_first_frame(home: Path, runs: int, timeout: float = 60.0) -> tuple[float, list[str]]:
@@ -85,12 +84,6 @@ def _stop_tty_app(proc: subprocess.Popen[bytes], master: int) -> None:
         with contextlib.suppress(OSError):  # keep draining: a full pty would block the app's writes
             if select.select([master], [], [], 0.05)[0]:
                 os.read(master, 65536)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop(proc, timeout=5)
     with contextlib.suppress(OSError):
         os.close(master)

@@ -1,10 +1,13 @@
-"""Starting mitui's processes for a measurement: the installed entry point, and an environment of their own."""
+"""mitui's processes for a measurement: the installed entry point, an environment of their own, and stopping them."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,3 +28,14 @@ def isolated_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, s
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra or {})
     return env
+
+
+def stop(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGTERM to a process still running, and SIGKILL if it has not exited within ``timeout`` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -4,6 +4,7 @@ targets, and last the RESULT line."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from benchmarks.figures import RESULT_FIELDS, Figures
 
@@ -65,21 +66,25 @@ def targets(fig: Figures) -> list[tuple[str, str, bool]]:
 def report(figs: list[Figures], first_frame_s: float) -> str:
     lines: list[str] = []
     width = max(len(label) for _, label, _ in ROWS) + 2
-    header = "metric".ljust(width) + "".join(f.size.rjust(14) for f in figs)
+
+    def row(label: str, cells: Iterable[object] = ()) -> str:
+        return label.ljust(width) + "".join(str(cell).rjust(14) for cell in cells)
+
+    header = row("metric", (f.size for f in figs))
     lines += [f"latency {figs[0].latency_ms} ms per ARM/Graph request", header, "-" * len(header)]
     for attr, label, digits in ROWS:
-        lines.append(label.ljust(width) + "".join(fmt(getattr(f, attr), digits).rjust(14) for f in figs))
-    lines.append("first_frame_s (`mitui --demo`)".ljust(width) + fmt(first_frame_s).rjust(14))
+        lines.append(row(label, (fmt(getattr(f, attr), digits) for f in figs)))
+    lines.append(row("first_frame_s (`mitui --demo`)", [fmt(first_frame_s)]))
     lines.append("")
-    lines.append("tenant".ljust(width) + "".join(f.size.rjust(14) for f in figs))
+    lines.append(row("tenant", (f.size for f in figs)))
     for key in figs[0].counts:
-        lines.append(f"  {key}".ljust(width) + "".join(str(f.counts.get(key, "")).rjust(14) for f in figs))
-    lines.append("fewest requests, by step".ljust(width))
+        lines.append(row(f"  {key}", (f.counts.get(key, "") for f in figs)))
+    lines.append(row("fewest requests, by step"))
     for key in figs[0].plan_requests:
-        lines.append(f"  {key}".ljust(width) + "".join(str(f.plan_requests.get(key, "")).rjust(14) for f in figs))
-    lines.append("chains (requests in a row)".ljust(width))
+        lines.append(row(f"  {key}", (f.plan_requests.get(key, "") for f in figs)))
+    lines.append(row("chains (requests in a row)"))
     for key in dict.fromkeys(k for f in figs for k in f.plan_chains):
-        lines.append(f"  {key}".ljust(width) + "".join(str(f.plan_chains.get(key, "-")).rjust(14) for f in figs))
+        lines.append(row(f"  {key}", (f.plan_chains.get(key, "-") for f in figs)))
     lines.append("worst event-loop stalls of the TUI (seconds after start: ms), to know where to look")
     for f in figs:
         stalls = ", ".join(f"{t:.2f}s: {ms:.0f}" for t, ms in f.worst_stalls) or "-"
