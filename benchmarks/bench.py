@@ -27,6 +27,7 @@ stall_ms=... rss_mb=... first_frame_s=...`` for the middle size.
 
 Where each part lives (each module's docstring says how it measures):
 
+* ``benchmarks/processes.py``         the ``mitui`` command, an environment of its own, stopping a process;
 * ``benchmarks/emulator_process.py``  ``mitui emulator`` as a separate process, and the requests it served;
 * ``benchmarks/request_plan.py``      ``min_requests`` and the critical path behind ``bound_s``;
 * ``benchmarks/probes.py``            the inventory through the service layer and as ``mitui inventory``;
@@ -60,7 +61,7 @@ from benchmarks.probes import measure_process, measure_service
 from benchmarks.processes import isolated_env
 from benchmarks.report import report
 from benchmarks.request_plan import request_plan
-from benchmarks.tui_child import measure_tui, tui_child
+from benchmarks.tui_child import measure_tui, run_tui_child
 
 DEFAULT_SIZES = "10:2000,50:10000,200:40000"
 
@@ -131,10 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
 
     if ns.tui_child:
-        result = asyncio.run(
-            tui_child(ns.tui_child[0], int(ns.tui_child[1]), ns.tui_timeout, ns.profile_dir, ns.stall_stacks)
-        )
-        print("BENCH-TUI " + json.dumps(result), flush=True)
+        run_tui_child(ns.tui_child[0], int(ns.tui_child[1]), ns.tui_timeout, ns.profile_dir, ns.stall_stacks)
         return 0
 
     home = Path(tempfile.mkdtemp(prefix="mitui-bench-"))

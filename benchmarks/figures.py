@@ -6,6 +6,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
+# the RESULT line's figures, in order (tests/test_benchmark_smoke.py reads the line by them)
 RESULT_FIELDS = (
     "inventory_s",
     "bound_s",

@@ -35,6 +35,7 @@ from benchmarks.figures import Figures
 from benchmarks.processes import ROOT, isolated_env
 from benchmarks.stalls import LagProbe, StallSampler
 
+CHILD_RESULT = "BENCH-TUI "  # the child's last line of output starts with this, then its figures as JSON
 TUI_SIZE = (160, 48)
 FILTER_KEYS: tuple[tuple[str, str], ...] = (
     *((c, c) for c in "orders"),
@@ -66,11 +67,11 @@ def measure_tui(
         args, capture_output=True, text=True, env=isolated_env(home, emu.env), timeout=timeout + 120, cwd=ROOT
     )
     fig.tui_requests, _ = split_requests(emu.stats())
-    line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith("BENCH-TUI ")), None)
+    line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith(CHILD_RESULT)), None)
     if proc.returncode != 0 or line is None:
         fig.checks.append(f"TUI child exited {proc.returncode}: {(proc.stderr or proc.stdout)[-600:]}")
         return
-    data = json.loads(line.removeprefix("BENCH-TUI "))
+    data = json.loads(line.removeprefix(CHILD_RESULT))
     fig.loaded_s = data["loaded_s"]
     fig.filter_ms = data["filter_ms"]
     fig.filter_max_ms = data["filter_max_ms"]
@@ -102,6 +103,14 @@ class PhaseProfiler:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             show_all = os.environ.get("BENCH_PROFILE_ALL") == "1"  # Textual's and asyncio's frames too
             self.path.write_text(self.profiler.output_text(unicode=True, show_all=show_all))
+
+
+def run_tui_child(
+    conn_file: str, expected: int, timeout: float, profile_dir: str | None, stall_dir: str | None
+) -> None:
+    """``bench.py --tui-child``: measure, and print the figures for :func:`measure_tui` to read."""
+    result = asyncio.run(tui_child(conn_file, expected, timeout, profile_dir, stall_dir))
+    print(CHILD_RESULT + json.dumps(result), flush=True)
 
 
 async def tui_child(
