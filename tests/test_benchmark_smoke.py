@@ -11,18 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.figures import RESULT_FIELDS
+
 ROOT = Path(__file__).resolve().parent.parent
-FIELDS = (
-    "inventory_s",
-    "bound_s",
-    "requests",
-    "min_requests",
-    "loaded_s",
-    "filter_ms",
-    "stall_ms",
-    "rss_mb",
-    "first_frame_s",
-)
 NUMBER = r"\d+(?:\.\d+)?"
 
 
@@ -47,7 +38,7 @@ def test_benchmark_runs_on_a_tiny_tenant_and_prints_every_figure() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
     assert "CHECKS FAILED" not in proc.stdout, proc.stdout[-3000:]
-    pattern = "RESULT size=2:40 " + " ".join(f"{name}=(?P<{name}>{NUMBER})" for name in FIELDS)
+    pattern = "RESULT size=2:40 " + " ".join(f"{name}=(?P<{name}>{NUMBER})" for name in RESULT_FIELDS)
     match = re.fullmatch(pattern, lines[-1])
     assert match, f"not a well-formed RESULT line: {lines[-1]!r}"
     assert int(match["min_requests"]) > 0
