@@ -83,7 +83,7 @@ def test_lock_has_nothing_pyproject_dropped(lock: str) -> None:
 def test_parse_lock_reads_pip_compile_output() -> None:
     text = (
         "aiohttp==3.14.5 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n    # via\n    #   a\n    #   mitui "
-        "(pyproject.toml)\nsix==1.0 ; python_version < \"4\" \\\n    --hash=sha256:cc\n    # via mitui (pyproject.toml)\n"
+        '(pyproject.toml)\nsix==1.0 ; python_version < "4" \\\n    --hash=sha256:cc\n    # via mitui (pyproject.toml)\n'
     )
     pins = parse_lock(text)
     assert pins["aiohttp"] == {"version": "3.14.5", "hashes": 2, "via": {"a", "mitui (pyproject.toml)"}}
