@@ -174,7 +174,11 @@ _CONTROL_PROBES = (
 _KUBERNETES_PROBES = tuple(
     (prefix + suffix, why) for prefix in rules.KUBERNETES_DATA_PREFIXES for suffix, why in rules.KUBERNETES_CRITICAL
 )
-_DATA_PROBES = (_probe_table(rules.CRITICAL_DATA_ACTIONS + _KUBERNETES_PROBES, Privilege.CRITICAL),)
+_DATA_PROBES = (
+    _probe_table(rules.CRITICAL_DATA_ACTIONS + _KUBERNETES_PROBES, Privilege.CRITICAL),
+    _probe_table(rules.HIGH_DATA_ACTIONS, Privilege.HIGH),
+)
+_SENSITIVE_READS_DATA = tuple((prefix.lower(), verb, why) for prefix, verb, why in rules.SENSITIVE_READ_DATA)
 _EXCEPTIONS = tuple((prefix.lower(), Privilege(level), why, source) for prefix, level, why, source in rules.EXCEPTIONS)
 # a verb that ends in a secret's name: listKeys, getSecret, listCredentials, regenerateKey, listAccountSas, ...
 _SECRET_VERB = re.compile("(?:" + "|".join(rules.SECRET_WORDS) + ")s?$")
@@ -197,12 +201,15 @@ def _probe(
     return None
 
 
-def _exception(action: str) -> tuple[Privilege, str, str] | None:
-    low = action.lower()
-    for prefix, level, why, source in _EXCEPTIONS:
-        if low.startswith(prefix):
-            return level, why, source
-    return None
+def _exception(pattern: str) -> tuple[Privilege, str] | None:
+    """The level and reason of the reviewed exception ``pattern`` falls under, if any."""
+    low = pattern.lower()
+    return next(((level, why) for prefix, level, why, _source in _EXCEPTIONS if low.startswith(prefix)), None)
+
+
+def _excepted(pattern: str, exception: tuple[Privilege, str]) -> Verdict | None:
+    level, why = exception
+    return None if level is Privilege.NORMAL else Verdict(level, f"{pattern}: {why}")
 
 
 def _segments(action: str) -> tuple[str, str]:
@@ -216,35 +223,46 @@ def _control(pattern: str, nots: tuple[str, ...]) -> Verdict | None:
     """High for an operation that hands out secrets, or a wildcard broad enough to include one."""
     if any(_matches(n, pattern) for n in nots):
         return None  # taken back whole
+    if exception := _exception(pattern):
+        return _excepted(pattern, exception)
     rtype, verb = _segments(pattern)
     if _SECRET_VERB.search(verb):
         return Verdict(Privilege.HIGH, f"{pattern}: hands out secrets, keys or credentials")
-    if verb != "*":
-        return None  # one verb ("X/write", "X/*/read"): not one that hands out secrets
-    if rtype in rules.METADATA_TYPES or _exception(pattern):
-        return None
+    star = next(i for i, part in enumerate(pattern.split("/") + ["*"]) if "*" in part)
+    if verb != "*" or star > 2 or rtype in rules.METADATA_TYPES:
+        return None  # one verb ("X/write", "X/*/read"), or a wildcard below a resource type's children
     return Verdict(
         Privilege.HIGH,
         f"{pattern}: every operation it covers, listing keys, secrets and connection strings included",
     )
 
 
+def _data_kind(pattern: str, verb: str) -> str:
+    """ "write", "read" or "use" (an operation that neither changes nor reads stored data, e.g. "analyze")."""
+    low = pattern.lower()
+    if verb == "*" or low.endswith(("/write", "/delete")):
+        return "write"
+    if low.endswith("/read"):
+        return "read"
+    if any(word in verb for word in rules.WRITE_WORDS):
+        return "write"
+    return "read" if _READ_VERB.match(verb) else "use"
+
+
 def _data(pattern: str, nots: tuple[str, ...]) -> Verdict | None:
     """High for a data-plane write, or a read of a sensitive data plane; None when narrow and harmless."""
     if any(_matches(n, pattern) for n in nots):
         return None
-    exception = _exception(pattern)
-    if exception and exception[0] is Privilege.NORMAL:
-        return None
+    if exception := _exception(pattern):
+        return _excepted(pattern, exception)
     _, verb = _segments(pattern)
-    low = pattern.lower()
-    reads = verb != "*" and (bool(_READ_VERB.match(verb)) or low.endswith("/read"))
     if _SECRET_VERB.search(verb) and "metadata" not in verb:
         return Verdict(Privilege.HIGH, f"{pattern}: reads secrets, keys or credentials")
-    if not reads:
+    if _data_kind(pattern, verb) == "write":
         return Verdict(Privilege.HIGH, f"{pattern}: writes data others rely on")
-    for prefix, why in rules.SENSITIVE_READ_DATA:
-        if low.startswith(prefix.lower()):
+    low = pattern.lower()
+    for prefix, read_verb, why in _SENSITIVE_READS_DATA:
+        if low.startswith(prefix) and (not read_verb or read_verb == verb):
             return Verdict(Privilege.HIGH, f"{pattern}: {why}")
     return None
 
@@ -263,10 +281,12 @@ def role_permissions_verdict(
 def _role_verdict(
     actions: tuple[str, ...], not_actions: tuple[str, ...], data_actions: tuple[str, ...], not_data: tuple[str, ...]
 ) -> Verdict:
-    found = _probe(_CONTROL_PROBES[:1], actions, not_actions) or _probe(_DATA_PROBES, data_actions, not_data)
-    if found:
-        return found
-    found = _probe(_CONTROL_PROBES[1:], actions, not_actions)
+    found = (
+        _probe(_DATA_PROBES[:1], data_actions, not_data)
+        or _probe(_CONTROL_PROBES[:1], actions, not_actions)
+        or _probe(_CONTROL_PROBES[1:], actions, not_actions)
+        or _probe(_DATA_PROBES[1:], data_actions, not_data)
+    )
     if found:
         return found
     for action in data_actions:
@@ -284,11 +304,15 @@ def _normal(actions: tuple[str, ...], data_actions: tuple[str, ...]) -> Verdict:
     if data_actions:
         data = data_actions[0]
         exception = _exception(data)
-        what = exception[1] if exception else "reads data that is neither secret nor sensitive"
+        what = exception[1] if exception else "uses or reads data that is neither secret nor sensitive"
         return Verdict(Privilege.NORMAL, f"{data}: {what}")
     if not actions:
         return Verdict(Privilege.NORMAL, "grants no operation")
-    widest = next((a for a in actions if "*" in a), actions[0])
+    # name the widest change, preferring one that no reviewed exception explains away
+    changing = sorted(
+        (a for a in actions if not a.lower().endswith("/read")), key=lambda a: (bool(_exception(a)), "*" not in a)
+    )
+    widest = changing[0] if changing else next((a for a in actions if "*" in a), actions[0])
     if widest.lower().endswith("/read"):
         return Verdict(Privilege.NORMAL, f"{widest}: reads settings, not secrets or data")
     return Verdict(

@@ -6,8 +6,9 @@ follow are written in :mod:`tui.services.privilege`'s docstring. Sources the ent
 * MS-RBAC: Microsoft's built-in role and resource provider operation lists (learn.microsoft.com, "Azure
   built-in roles" and "Azure permissions"), and the built-in role definitions shipped in the emulator;
 * MS-PRIV: Microsoft's "privileged" built-in role category (the Privileged administrator roles tab);
-* AT: emiliensocchi/azure-tiering (GPL-3.0, read as a reference, nothing copied): attack-path tiers for Azure
-  roles and Microsoft Graph application permissions, with the shortest path of each;
+* AT: emiliensocchi/azure-tiering (https://github.com/emiliensocchi/azure-tiering, commit 5edc675, GPL-3.0;
+  read as a reference, nothing copied, see NOTICE): attack-path tiers for Azure roles and Microsoft Graph
+  application permissions, with the shortest path of each. ``scripts/compare_tiering.py`` measures agreement;
 * GRAPH-PL: Microsoft Graph's own ``privilegeLevel`` of each permission (tui/data/app-role-privilege.json);
 * ENTRAOPS: Cloud-Architekt/EntraOps' classification of app roles (tier 0 = control plane).
 """
@@ -142,10 +143,6 @@ CRITICAL_ACTIONS: tuple[tuple[str, str], ...] = (
         "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings/write",
         "binds Azure services the holder controls to the cluster's trusted-access roles",
     ),
-    (
-        "Microsoft.ContainerService/fleets/listCredentials/action",
-        "gets the fleet hub cluster's kubeconfig",
-    ),
     ("Microsoft.Batch/batchAccounts/pools/write", "defines Batch pools whose start tasks run as the pool's identity"),
     (
         "Microsoft.MachineLearningServices/workspaces/jobs/write",
@@ -271,24 +268,70 @@ KUBERNETES_CRITICAL: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io/rolebindings/write", "grants itself any role in a namespace"),
 )
 
-# Data planes whose content is sensitive: reading it is high (prefix, what a read lets the holder do).
-SENSITIVE_READ_DATA: tuple[tuple[str, str], ...] = (
+# Data actions that read secrets or sensitive content, probed first so that a wildcard (e.g. Key Vault
+# Administrator's "Microsoft.KeyVault/vaults/*") is named by what it reads.
+HIGH_DATA_ACTIONS: tuple[tuple[str, str], ...] = (
     ("Microsoft.KeyVault/vaults/secrets/getSecret/action", "reads Key Vault secrets"),
-    ("Microsoft.KeyVault/vaults/certificates/", "reads and manages certificates (their keys live as secrets)"),
-    ("Microsoft.Storage/storageAccounts/blobServices/", "reads blobs, which may hold any data"),
-    ("Microsoft.Storage/storageAccounts/fileServices/", "reads file shares, which may hold any data"),
-    ("Microsoft.Storage/storageAccounts/queueServices/", "reads queue messages"),
-    ("Microsoft.Storage/storageAccounts/tableServices/", "reads table data"),
-    ("Microsoft.DocumentDB/databaseAccounts/", "reads Cosmos DB data"),
-    ("Microsoft.ServiceBus/", "receives Service Bus messages"),
-    ("Microsoft.EventHub/", "receives Event Hubs events"),
-    ("Microsoft.Relay/", "listens on relays"),
-    ("Microsoft.AppConfiguration/", "reads configuration values, often connection strings"),
-    ("Microsoft.ContainerService/managedClusters/secrets/", "reads Kubernetes secrets"),
-    ("Microsoft.Kubernetes/connectedClusters/secrets/", "reads Kubernetes secrets"),
-    ("Microsoft.ContainerService/fleets/secrets/", "reads Kubernetes secrets"),
-    ("Microsoft.Synapse/", "reads Synapse data and secrets"),
-    ("Microsoft.Sql/", "reads SQL data"),
+    ("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read", "reads blobs, which may hold any data"),
+    ("Microsoft.Storage/storageAccounts/fileServices/fileshares/files/read", "reads file shares"),
+    ("Microsoft.ServiceBus/namespaces/messages/receive/action", "receives Service Bus messages"),
+    ("Microsoft.EventHub/namespaces/messages/receive/action", "receives Event Hubs events"),
+    ("Microsoft.ContainerService/managedClusters/secrets/read", "reads Kubernetes secrets"),
+    ("Microsoft.AppConfiguration/configurationStores/keyValues/read", "reads configuration values"),
+    (
+        "Microsoft.Dashboard/grafana/ActAsGrafanaAdmin/action",
+        "administers Grafana, whose data sources hold credentials to other services",
+    ),
+)
+
+# Data planes whose content is sensitive: reading it is high. (prefix, the verb that reads there, or "" for
+# any read; what a read lets the holder do)
+SENSITIVE_READ_DATA: tuple[tuple[str, str, str], ...] = (
+    ("Microsoft.KeyVault/vaults/secrets/", "getsecret", "reads Key Vault secrets"),
+    ("Microsoft.KeyVault/vaults/certificates/", "", "reads certificates (their keys live as secrets)"),
+    ("Microsoft.Storage/storageAccounts/blobServices/", "", "reads blobs, which may hold any data"),
+    ("Microsoft.Storage/storageAccounts/fileServices/", "", "reads file shares, which may hold any data"),
+    ("Microsoft.Storage/storageAccounts/queueServices/", "", "reads queue messages"),
+    ("Microsoft.Storage/storageAccounts/tableServices/", "", "reads table data"),
+    ("Microsoft.DocumentDB/", "", "reads Cosmos DB and Garnet cache data"),
+    ("Microsoft.ServiceBus/", "receive", "receives Service Bus messages"),
+    ("Microsoft.EventHub/", "receive", "receives Event Hubs events"),
+    ("Microsoft.Relay/", "listen", "listens on relays"),
+    ("Microsoft.AppConfiguration/", "", "reads configuration values, often connection strings"),
+    ("Microsoft.ContainerService/managedClusters/secrets/", "", "reads Kubernetes secrets"),
+    ("Microsoft.ContainerService/fleets/secrets/", "", "reads Kubernetes secrets"),
+    ("Microsoft.Kubernetes/connectedClusters/secrets/", "", "reads Kubernetes secrets"),
+)
+# A data action whose verb holds one of these words changes something (e.g. "send", "upload", "runAsSuperUser",
+# "setSecret"); a verb with none of them and no read word only uses the service (e.g. "analyze", "logstream").
+WRITE_WORDS: tuple[str, ...] = (
+    "write",
+    "delete",
+    "send",
+    "publish",
+    "upload",
+    "import",
+    "ingest",
+    "add",
+    "update",
+    "move",
+    "exec",
+    "run",
+    "set",
+    "take",
+    "modify",
+    "approve",
+    "issue",
+    "script",
+    "debug",
+    "manage",
+    "editor",
+    "stop",
+    "start",
+    "purge",
+    "restore",
+    "create",
+    "grant",
 )
 
 # --- the reviewed exceptions: what actions cannot tell ------------------------------------------------------
@@ -320,6 +363,12 @@ EXCEPTIONS: tuple[tuple[str, str, str, str], ...] = (
         "normal",
         "publishes or reads metrics, not data",
         "AT: Monitoring Metrics Publisher tier 3",
+    ),
+    (
+        "Microsoft.ContainerService/fleets/listCredentials/",
+        "normal",
+        "the fleet hub's kubeconfig holds no secret: sign-in goes through Entra ID and the hub's own RBAC",
+        "Microsoft's Azure Kubernetes Fleet Manager access docs (hub clusters are Entra-integrated)",
     ),
     (
         "Microsoft.Insights/Telemetry/",
