@@ -193,6 +193,16 @@ HIGH_ACTIONS: tuple[tuple[str, str], ...] = (
         "Microsoft.Solutions/applications/listTokens/action",
         "gets access tokens of managed applications' identities",
     ),
+    (
+        "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints/"
+        "provisionInstantItemRecovery/action",
+        "mounts backups of VMs and reads their files",
+    ),
+    (
+        "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints/"
+        "restore/action",
+        "restores backups where the holder can read them",
+    ),
     ("Microsoft.Compute/disks/beginGetAccess/action", "downloads managed disks and reads their files"),
     ("Microsoft.Compute/snapshots/beginGetAccess/action", "downloads disk snapshots and reads their files"),
     (
