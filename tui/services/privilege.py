@@ -45,8 +45,22 @@ Microsoft's privileged-role category and Graph privilegeLevel; EntraOps):
   where azure-tiering is lower (Data Factory Contributor, tier 2): the code runs as the identity.
 * Group-OnPremisesSyncBehavior.ReadWrite.All (needs an on-premises Domain Admin too) and
   Synchronization.ReadWrite.All (no proven path) stay high, though azure-tiering files them tier 0.
-* Roles that read what others may have stored insecurely (Reader, Logic App Operator's run history) are
-  normal: reading settings is not reading secrets.
+* Roles that read what others may have stored insecurely (Reader, Logic App Operator's run history, AKS RBAC
+  Reader) are normal: reading settings is not reading secrets (azure-tiering: tier 1).
+* ``roleAssignments/write`` is critical even where a built-in role narrows it with an ABAC condition (Key Vault
+  Data Access Administrator, the Defender storage scanner operators; azure-tiering: tier 1): the condition
+  is not among the actions mitui reads, and without it the action assigns any role.
+* Log Analytics Contributor is critical (azure-tiering: tier 1): it includes
+  ``Microsoft.Compute/virtualMachines/extensions/*``, and an extension runs code as the VM's identity.
+* Where no operation runs code as an identity, broad write stays high though azure-tiering says tier 0:
+  App Compliance Automation Administrator (its path is deleting resource groups: availability, not rights),
+  Cognitive Services Contributor and Cognitive Services OpenAI Contributor (keys and data, no code of the
+  holder's choosing run as the account's identity), and Desktop Virtualization Session Host Operator
+  (normal: its session host writes are the ones Power On Off Contributor, tier 3, holds too).
+* Managed Application Operator Role is high (azure-tiering: tier 3): ``Microsoft.Solutions/*/action``
+  includes ``applications/listTokens/action``, which hands out the managed application's tokens.
+* Conditional Access, authentication-method policy and account disable/delete permissions are critical:
+  each decides who may sign in at all.
 """
 
 from __future__ import annotations
@@ -287,17 +301,9 @@ def _role_verdict(
         or _probe(_CONTROL_PROBES[1:], actions, not_actions)
         or _probe(_DATA_PROBES[1:], data_actions, not_data)
     )
-    if found:
-        return found
-    for action in data_actions:
-        found = _data(action, not_data)
-        if found:
-            return found
-    for action in actions:
-        found = _control(action, not_actions)
-        if found:
-            return found
-    return _normal(actions, data_actions)
+    found = found or next(filter(None, (_data(a, not_data) for a in data_actions)), None)
+    found = found or next(filter(None, (_control(a, not_actions) for a in actions)), None)
+    return found or _normal(actions, data_actions)
 
 
 def _normal(actions: tuple[str, ...], data_actions: tuple[str, ...]) -> Verdict:
