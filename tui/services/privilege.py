@@ -178,6 +178,7 @@ def _probe_table(entries: Iterable[tuple[str, str]], level: Privilege) -> dict[s
     table: dict[str, list[tuple[str, str, Privilege]]] = {}
     for probe, why in entries:
         table.setdefault(probe.split("/", 1)[0].lower(), []).append((probe, why, level))
+    table["*"] = [entry for entries in list(table.values()) for entry in entries]  # for "*" and "*/read"
     return table
 
 
@@ -193,7 +194,10 @@ _DATA_PROBES = (
     _probe_table(rules.HIGH_DATA_ACTIONS, Privilege.HIGH),
 )
 _SENSITIVE_READS_DATA = tuple((prefix.lower(), verb, why) for prefix, verb, why in rules.SENSITIVE_READ_DATA)
-_EXCEPTIONS = tuple((prefix.lower(), Privilege(level), why, source) for prefix, level, why, source in rules.EXCEPTIONS)
+# the reviewed exceptions by provider namespace (lowercase): (prefix, level, reason)
+_EXCEPTIONS: dict[str, list[tuple[str, Privilege, str]]] = {}
+for _prefix, _level, _why, _source in rules.EXCEPTIONS:
+    _EXCEPTIONS.setdefault(_prefix.split("/", 1)[0].lower(), []).append((_prefix.lower(), Privilege(_level), _why))
 # a verb that ends in a secret's name: listKeys, getSecret, listCredentials, regenerateKey, listAccountSas, ...
 _SECRET_VERB = re.compile("(?:" + "|".join(rules.SECRET_WORDS) + ")s?$")
 _READ_VERB = re.compile(r"^(read|get|list|query|search|receive|listen|download|export|view)", re.IGNORECASE)
@@ -206,9 +210,7 @@ def _probe(
     for table in tables:  # ordered highest level first
         for pattern in patterns:
             provider = pattern.split("/", 1)[0].lower()
-            candidates = (
-                [e for entries in table.values() for e in entries] if "*" in provider else table.get(provider, ())
-            )
+            candidates = table["*"] if "*" in provider else table.get(provider, ())
             for probe, why, level in candidates:
                 if _matches(pattern, probe) and not any(_matches(n, probe) for n in nots):
                     return Verdict(level, _granted(pattern, probe, why))
@@ -218,7 +220,8 @@ def _probe(
 def _exception(pattern: str) -> tuple[Privilege, str] | None:
     """The level and reason of the reviewed exception ``pattern`` falls under, if any."""
     low = pattern.lower()
-    return next(((level, why) for prefix, level, why, _source in _EXCEPTIONS if low.startswith(prefix)), None)
+    entries = _EXCEPTIONS.get(low.split("/", 1)[0], ())
+    return next(((level, why) for prefix, level, why in entries if low.startswith(prefix)), None)
 
 
 def _excepted(pattern: str, exception: tuple[Privilege, str]) -> Verdict | None:
