@@ -61,6 +61,10 @@ Microsoft's privileged-role category and Graph privilegeLevel; EntraOps):
   includes ``applications/listTokens/action``, which hands out the managed application's tokens.
 * Conditional Access, authentication-method policy and account disable/delete permissions are critical:
   each decides who may sign in at all.
+* Graph reads of audit logs, security alerts, role assignments and policies are normal (azure-tiering: tier
+  1): they show who holds what, not content or credentials. Every Graph application write is high, also
+  the narrow ones azure-tiering files tier 2 (Group.Create, User.Invite.All, Chat.Create): an application
+  permission acts across the whole tenant. Microsoft's privilegeLevel 4 keeps a permission at least high.
 """
 
 from __future__ import annotations
