@@ -150,7 +150,7 @@ def test_azure_roles_are_classified_from_their_actions() -> None:
             "Microsoft.Authorization/elevateAccess/Action",
         ],
     )
-    assert classify_role(contributor) is Privilege.HIGH
+    assert classify_role(contributor) is Privilege.CRITICAL  # its "*" runs code as the VMs' identities
     assert classify_role(_rd(["*/read"])) is Privilege.NORMAL
     assert classify_role(_rd(["*/read", "Microsoft.Authorization/*"])) is Privilege.CRITICAL  # UAA
     assert classify_role(_rd(["Microsoft.Authorization/roleAssignments/write"])) is Privilege.CRITICAL
@@ -168,7 +168,7 @@ def test_azure_roles_are_classified_from_their_actions() -> None:
 def test_app_roles_are_classified() -> None:
     for v in ("RoleManagement.ReadWrite.Directory", "AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All"):
         assert classify_app_role(GRAPH, v) is Privilege.CRITICAL
-    assert classify_app_role(GRAPH, "Policy.ReadWrite.ConditionalAccess") is Privilege.HIGH
+    assert classify_app_role(GRAPH, "Policy.ReadWrite.ConditionalAccess") is Privilege.CRITICAL  # who signs in
     assert classify_app_role(GRAPH, "User.Read.All") is Privilege.NORMAL
     # the same value on another resource app is not Microsoft Graph's
     assert classify_app_role("11111111-0000-0000-0000-000000000000", "RoleManagement.ReadWrite.Directory") is (

@@ -1,29 +1,70 @@
-"""How much harm a right can do: every Azure role and every app role is classified critical / high / normal.
+"""How much harm a right can do: one rule set for Azure roles and app roles, each verdict with its reason.
 
-Azure roles are classified from what their actions allow, never from their names, so custom roles are
-classified as carefully as built-in ones:
+The levels, from principles (DESIGN.md, "The domain, as it grows"):
 
-* critical: can change who may do what (write or delete role assignments or definitions, elevate access),
-  or can take over a managed identity by name (attach a user-assigned identity to a resource the caller
-  controls, or add a federated credential to it) — i.e. every path to the rights of someone else.
-  Owner, User Access Administrator, Role Based Access Control Administrator, Managed Identity Operator and
-  Managed Identity Contributor are critical.
-* high: broad write (``*`` or a wildcard that covers writes, e.g. ``Microsoft.Compute/virtualMachines/*``),
-  reading secrets or keys (``listKeys``, Key Vault secrets), running code on machines, or any data action
-  (Key Vault, Storage and other data planes). Contributor is high: its ``*`` can attach identities too,
-  but Microsoft and every admin already treat it as a privileged broad-write role and it cannot change
-  access itself.
-* normal: the rest (read-only roles such as Reader).
+* critical: any path to rights beyond those granted: change who may do what (role assignments and
+  definitions, elevate access, policy definitions whose remediation runs as an identity); take over an
+  identity (attach a user-assigned identity, add a federated credential); run code or deploy as a managed
+  identity on compute in scope (VM run command and extensions, Automation runbooks and modules, App Service
+  and Functions deployment and settings, Logic Apps, Container Apps and Instances, AKS admin credentials and
+  cluster-admin Kubernetes RBAC, Batch pools, VM sign-in, ...); broad write that includes any of those (``*``,
+  ``Microsoft.Web/*``: Contributor and the "X Contributor" roles over compute); and for Microsoft Graph, a
+  path to Global Administrator.
+* high: lateral movement: operations that hand out secrets (``listKeys``, ``listSecrets``, connection strings,
+  credentials, ...), broad wildcards that include such operations, data-plane writes, reads of sensitive data
+  planes (blobs, files, queues, tables, Cosmos DB, messages, Key Vault secrets, Kubernetes secrets, ...),
+  starting code that already runs as an identity (Automation jobs, Logic App runs, policy remediation).
+* normal: the rest: control-plane reads, narrow non-sensitive data (Azure Maps, metrics, Key Vault key use),
+  cost, billing, monitoring, support.
 
-App roles (application permissions) are classified from:
+Azure roles are classified from their actions, notActions, dataActions and notDataActions, never from
+their names, so custom roles are classified as carefully as built-in ones. The operations that decide a
+level are probed against the role's patterns (wildcards included, minus notActions), so a notAction that
+takes the dangerous operation back lowers the level. Data actions are classified by what they do: writes
+are high, reads are high only on the sensitive data planes. What actions cannot tell is in one reviewed
+table, :data:`tui.services.privilege_rules.EXCEPTIONS`, each entry with its reason and source.
 
-1. a list of known escalation paths, always critical (a principal holding one can grant itself, or take
-   over, a more privileged identity): see :data:`ESCALATION_APP_ROLES` for the list and the reason of each;
-2. Microsoft's own ``privilegeLevel`` for Microsoft Graph permissions (4 and above: high);
-3. EntraOps' classification as a second opinion: a Control Plane (tier 0) permission is at least high.
+App roles: Microsoft Graph application permissions with a path to Global Administrator are critical
+(:data:`~tui.services.privilege_rules.ESCALATION_APP_ROLES`, each with its path); any other write
+(``ReadWrite``, ``Send``, ``Manage``, ``Create``, ...) is high, as is a read of mail, files, chats or
+recovery keys, and any permission Microsoft rates privilegeLevel 4 or above; EntraOps' control-plane
+(tier 0) app roles of other resource apps are high; the rest is normal.
 
-Policy.ReadWrite.ConditionalAccess is deliberately high, not critical: it can weaken sign-in policy (defence
-evasion) but grants no right by itself.
+Decisions, revisited against the references (emiliensocchi/azure-tiering, read as a reference, not copied;
+Microsoft's privileged-role category and Graph privilegeLevel; EntraOps):
+
+* Contributor is critical (was high): its ``*`` includes VM run command, so it holds the rights of every
+  managed identity on compute in scope. Microsoft lists it among the privileged roles; azure-tiering tier 0.
+* Policy.ReadWrite.ConditionalAccess is critical (was high): Conditional Access decides who may sign in at
+  all, so its holder can lock out every administrator or drop MFA for accounts it targets (azure-tiering
+  tier 0, Microsoft privilegeLevel 4).
+* Automation jobs, Logic App runs and policy remediation are high, not critical: they start code that
+  someone else wrote (azure-tiering puts Automation Job Operator in tier 3; we keep it high because the code
+  runs as the account's identity).
+* Starting code that the holder writes (runbooks, modules, workflows, pipelines, ML jobs) is critical, also
+  where azure-tiering is lower (Data Factory Contributor, tier 2): the code runs as the identity.
+* Group-OnPremisesSyncBehavior.ReadWrite.All (needs an on-premises Domain Admin too) and
+  Synchronization.ReadWrite.All (no proven path) stay high, though azure-tiering files them tier 0.
+* Roles that read what others may have stored insecurely (Reader, Logic App Operator's run history, AKS RBAC
+  Reader) are normal: reading settings is not reading secrets (azure-tiering: tier 1).
+* ``roleAssignments/write`` is critical even where a built-in role narrows it with an ABAC condition (Key Vault
+  Data Access Administrator, the Defender storage scanner operators; azure-tiering: tier 1): the condition
+  is not among the actions mitui reads, and without it the action assigns any role.
+* Log Analytics Contributor is critical (azure-tiering: tier 1): it includes
+  ``Microsoft.Compute/virtualMachines/extensions/*``, and an extension runs code as the VM's identity.
+* Where no operation runs code as an identity, broad write stays high though azure-tiering says tier 0:
+  App Compliance Automation Administrator (its path is deleting resource groups: availability, not rights),
+  Cognitive Services Contributor and Cognitive Services OpenAI Contributor (keys and data, no code of the
+  holder's choosing run as the account's identity), and Desktop Virtualization Session Host Operator
+  (normal: its session host writes are the ones Power On Off Contributor, tier 3, holds too).
+* Managed Application Operator Role is high (azure-tiering: tier 3): ``Microsoft.Solutions/*/action``
+  includes ``applications/listTokens/action``, which hands out the managed application's tokens.
+* Conditional Access, authentication-method policy and account disable/delete permissions are critical:
+  each decides who may sign in at all.
+* Graph reads of audit logs, security alerts, role assignments and policies are normal (azure-tiering: tier
+  1): they show who holds what, not content or credentials. Every Graph application write is high, also
+  the narrow ones azure-tiering files tier 2 (Group.Create, User.Invite.All, Chat.Create): an application
+  permission acts across the whole tenant. Microsoft's privilegeLevel 4 keeps a permission at least high.
 """
 
 from __future__ import annotations
@@ -31,37 +72,30 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from tui.services import privilege_rules as rules
 from tui.services.models import Privilege, RoleDefinition
+from tui.services.privilege_rules import ESCALATION_APP_ROLES
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
-# Microsoft Graph application permissions that lead to tenant takeover, with the path.
-ESCALATION_APP_ROLES: dict[str, str] = {
-    "RoleManagement.ReadWrite.Directory": "assign any directory role, Global Administrator included",
-    "AppRoleAssignment.ReadWrite.All": "grant any app role, this one's holder included",
-    "Application.ReadWrite.All": "add credentials to any application and act as it",
-    "Application.ReadWrite.OwnedBy": "add credentials to owned applications, often privileged ones",
-    "Directory.ReadWrite.All": "change most directory objects",
-    "ServicePrincipalEndpoint.ReadWrite.All": "redirect service principal endpoints",
-    "DelegatedPermissionGrant.ReadWrite.All": "consent any delegated permission for every user",
-    "Policy.ReadWrite.PermissionGrant": "allow consent to any permission",
-    "PrivilegedAccess.ReadWrite.AzureAD": "activate or assign privileged directory roles (PIM)",
-    "PrivilegedAccess.ReadWrite.AzureADGroup": "activate or assign privileged group membership (PIM)",
-    "PrivilegedAccess.ReadWrite.AzureResources": "activate or assign privileged Azure roles (PIM)",
-    "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup": "assign privileged group membership",
-    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup": "make anyone eligible for privileged groups",
-    "RoleAssignmentSchedule.ReadWrite.Directory": "assign any directory role through PIM",
-    "RoleEligibilitySchedule.ReadWrite.Directory": "make anyone eligible for any directory role",
-    "RoleManagementPolicy.ReadWrite.Directory": "remove approval and MFA from directory role activation",
-    "RoleManagementPolicy.ReadWrite.AzureADGroup": "remove approval and MFA from privileged group activation",
-    "UserAuthenticationMethod.ReadWrite.All": "add a sign-in method (e.g. a Temporary Access Pass) to any admin",
-    "Domain.ReadWrite.All": "federate a domain and forge sign-ins for its users",
-    "Domain-InternalFederation.ReadWrite.All": "change a domain's federation and forge sign-ins",
-}
-_ESCALATION_KEYS = {k.lower() for k in ESCALATION_APP_ROLES}
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A level and its reason: the action or permission that decided it and what it lets the holder do."""
+
+    level: Privilege
+    reason: str
+
+
+# --- app roles ----------------------------------------------------------------------------------------------
+
+_ESCALATIONS = {k.lower(): (k, why) for k, why in ESCALATION_APP_ROLES.items()}
+_SENSITIVE_READS = {f.lower() for f in rules.SENSITIVE_GRAPH_READS}
+_BASIC_ONLY = rules.BASIC_READS_WITHOUT_CONTENT
 
 
 @cache
@@ -73,19 +107,34 @@ def _app_role_data() -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     return graph, tiers
 
 
-def classify_app_role(resource_app_id: str, value: str) -> Privilege:
-    """The privilege of an app role, by the resource app's appId and the role's value."""
-    key = (value or "").lower()
+@cache
+def app_role_verdict(resource_app_id: str, value: str) -> Verdict:
+    """The privilege of an app role and why, by the resource app's appId and the role's value."""
+    value = value or ""
+    key = value.lower()
     app = (resource_app_id or "").lower()
     graph_levels, tiers = _app_role_data()
     if app == MICROSOFT_GRAPH_APP_ID:
-        if key in _ESCALATION_KEYS:
-            return Privilege.CRITICAL
-        if graph_levels.get(key, 0) >= 4:
-            return Privilege.HIGH
+        if key in _ESCALATIONS:
+            return Verdict(Privilege.CRITICAL, f"{value}: {_ESCALATIONS[key][1]}")
+        family, _, rest = value.partition(".")
+        verb = rest.partition(".")[0].lower()
+        if not verb.startswith("read") or verb.startswith("readwrite") or verb == "readupdate":
+            return Verdict(Privilege.HIGH, f"{value}: changes or acts on {family} across the tenant")
+        if family.lower() in _SENSITIVE_READS and not (verb == "readbasic" and family in _BASIC_ONLY):
+            return Verdict(Privilege.HIGH, f"{value}: reads {family} tenant-wide, content others may not see")
+        level = graph_levels.get(key)
+        if level is not None and level >= 4:
+            return Verdict(Privilege.HIGH, f"{value}: Microsoft rates it privilege level {level} of 5")
+        return Verdict(Privilege.NORMAL, f"{value}: reads {family}, with no path to other rights")
     if tiers.get(app, {}).get(key) == 0:
-        return Privilege.HIGH
-    return Privilege.NORMAL
+        return Verdict(Privilege.HIGH, f"{value}: control plane of its API (EntraOps tier 0)")
+    return Verdict(Privilege.NORMAL, f"{value}: no known path to other rights")
+
+
+def classify_app_role(resource_app_id: str, value: str) -> Privilege:
+    """The privilege of an app role, by the resource app's appId and the role's value."""
+    return app_role_verdict(resource_app_id, value).level
 
 
 def microsoft_privilege_level(value: str) -> int | None:
@@ -122,24 +171,167 @@ def _allows(patterns: Iterable[str], not_patterns: Iterable[str], probe: str) ->
     return next((p for p in patterns if _matches(p, probe)), None)
 
 
-_CRITICAL_PROBES = (
-    "Microsoft.Authorization/roleAssignments/write",
-    "Microsoft.Authorization/roleDefinitions/write",
-    "Microsoft.Authorization/elevateAccess/action",
+def _granted(pattern: str, probe: str, why: str) -> str:
+    if pattern.lower() == probe.lower():
+        return f"{probe}: {why}"
+    return f"{pattern} (includes {probe}): {why}"
+
+
+def _probe_table(entries: Iterable[tuple[str, str]], level: Privilege) -> dict[str, list[tuple[str, str, Privilege]]]:
+    """The probes by provider namespace (lowercase), so a pattern is only tried on its own provider's."""
+    table: dict[str, list[tuple[str, str, Privilege]]] = {}
+    for probe, why in entries:
+        table.setdefault(probe.split("/", 1)[0].lower(), []).append((probe, why, level))
+    table["*"] = [entry for entries in list(table.values()) for entry in entries]  # for "*" and "*/read"
+    return table
+
+
+_CONTROL_PROBES = (
+    _probe_table(rules.CRITICAL_ACTIONS, Privilege.CRITICAL),
+    _probe_table(rules.HIGH_ACTIONS, Privilege.HIGH),
 )
-# Taking over a managed identity. Critical when the role names Microsoft.ManagedIdentity itself; under a
-# bare "*" (Contributor) it counts as broad write (high), see the module docstring.
-_IDENTITY_TAKEOVER_PROBES = (
-    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+_KUBERNETES_PROBES = tuple(
+    (prefix + suffix, why) for prefix in rules.KUBERNETES_DATA_PREFIXES for suffix, why in rules.KUBERNETES_CRITICAL
 )
-_HIGH_PROBES = (
-    "Microsoft.Storage/storageAccounts/listKeys/action",
-    "Microsoft.Compute/virtualMachines/runCommand/action",
-    "Microsoft.Compute/virtualMachines/extensions/write",
-    "Microsoft.Web/sites/config/list/action",
-    "Microsoft.Automation/automationAccounts/runbooks/write",
+_DATA_PROBES = (
+    _probe_table(rules.CRITICAL_DATA_ACTIONS + _KUBERNETES_PROBES, Privilege.CRITICAL),
+    _probe_table(rules.HIGH_DATA_ACTIONS, Privilege.HIGH),
 )
+_SENSITIVE_READS_DATA = tuple((prefix.lower(), verb, why) for prefix, verb, why in rules.SENSITIVE_READ_DATA)
+# the reviewed exceptions by provider namespace (lowercase): (prefix, level, reason)
+_EXCEPTIONS: dict[str, list[tuple[str, Privilege, str]]] = {}
+for _prefix, _level, _why, _source in rules.EXCEPTIONS:
+    _EXCEPTIONS.setdefault(_prefix.split("/", 1)[0].lower(), []).append((_prefix.lower(), Privilege(_level), _why))
+# a verb that ends in a secret's name: listKeys, getSecret, listCredentials, regenerateKey, listAccountSas, ...
+_SECRET_VERB = re.compile("(?:" + "|".join(rules.SECRET_WORDS) + ")s?$")
+_READ_VERB = re.compile(r"^(read|get|list|query|search|receive|listen|download|export|view)", re.IGNORECASE)
+
+
+def _probe(
+    tables: tuple[dict[str, list[tuple[str, str, Privilege]]], ...], patterns: tuple[str, ...], nots: tuple[str, ...]
+) -> Verdict | None:
+    """The highest verdict of the probes some pattern grants (and no not-pattern takes back)."""
+    for table in tables:  # ordered highest level first
+        for pattern in patterns:
+            provider = pattern.split("/", 1)[0].lower()
+            candidates = table["*"] if "*" in provider else table.get(provider, ())
+            for probe, why, level in candidates:
+                if _matches(pattern, probe) and not any(_matches(n, probe) for n in nots):
+                    return Verdict(level, _granted(pattern, probe, why))
+    return None
+
+
+def _exception(pattern: str) -> tuple[Privilege, str] | None:
+    """The level and reason of the reviewed exception ``pattern`` falls under, if any."""
+    low = pattern.lower()
+    entries = _EXCEPTIONS.get(low.split("/", 1)[0], ())
+    return next(((level, why) for prefix, level, why in entries if low.startswith(prefix)), None)
+
+
+def _excepted(pattern: str, exception: tuple[Privilege, str]) -> Verdict | None:
+    level, why = exception
+    return None if level is Privilege.NORMAL else Verdict(level, f"{pattern}: {why}")
+
+
+def _segments(action: str) -> tuple[str, str]:
+    """(resource type, verb) of an operation: the type after the provider, the verb its last word."""
+    parts = action.split("/")
+    verb = parts[-2] if len(parts) > 2 and parts[-1].lower() == "action" else parts[-1]
+    return (parts[1].lower() if len(parts) > 1 else ""), verb.lower()
+
+
+def _control(pattern: str, nots: tuple[str, ...]) -> Verdict | None:
+    """High for an operation that hands out secrets, or a wildcard broad enough to include one."""
+    if any(_matches(n, pattern) for n in nots):
+        return None  # taken back whole
+    if exception := _exception(pattern):
+        return _excepted(pattern, exception)
+    rtype, verb = _segments(pattern)
+    if _SECRET_VERB.search(verb):
+        return Verdict(Privilege.HIGH, f"{pattern}: hands out secrets, keys or credentials")
+    star = next(i for i, part in enumerate(pattern.split("/") + ["*"]) if "*" in part)
+    if verb != "*" or star > 2 or rtype in rules.METADATA_TYPES:
+        return None  # one verb ("X/write", "X/*/read"), or a wildcard below a resource type's children
+    return Verdict(
+        Privilege.HIGH,
+        f"{pattern}: every operation it covers, listing keys, secrets and connection strings included",
+    )
+
+
+def _data_kind(pattern: str, verb: str) -> str:
+    """ "write", "read" or "use" (an operation that neither changes nor reads stored data, e.g. "analyze")."""
+    low = pattern.lower()
+    if verb == "*" or low.endswith(("/write", "/delete")):
+        return "write"
+    if low.endswith("/read"):
+        return "read"
+    if any(word in verb for word in rules.WRITE_WORDS):
+        return "write"
+    return "read" if _READ_VERB.match(verb) else "use"
+
+
+def _data(pattern: str, nots: tuple[str, ...]) -> Verdict | None:
+    """High for a data-plane write, or a read of a sensitive data plane; None when narrow and harmless."""
+    if any(_matches(n, pattern) for n in nots):
+        return None
+    if exception := _exception(pattern):
+        return _excepted(pattern, exception)
+    _, verb = _segments(pattern)
+    if _SECRET_VERB.search(verb) and "metadata" not in verb:
+        return Verdict(Privilege.HIGH, f"{pattern}: reads secrets, keys or credentials")
+    if _data_kind(pattern, verb) == "write":
+        return Verdict(Privilege.HIGH, f"{pattern}: writes data others rely on")
+    low = pattern.lower()
+    for prefix, read_verb, why in _SENSITIVE_READS_DATA:
+        if low.startswith(prefix) and (not read_verb or read_verb == verb):
+            return Verdict(Privilege.HIGH, f"{pattern}: {why}")
+    return None
+
+
+def role_permissions_verdict(
+    actions: Iterable[str],
+    not_actions: Iterable[str] = (),
+    data_actions: Iterable[str] = (),
+    not_data_actions: Iterable[str] = (),
+) -> Verdict:
+    """The privilege of a set of Azure role permissions and why (computed once per distinct set)."""
+    return _role_verdict(tuple(actions), tuple(not_actions), tuple(data_actions), tuple(not_data_actions))
+
+
+@cache
+def _role_verdict(
+    actions: tuple[str, ...], not_actions: tuple[str, ...], data_actions: tuple[str, ...], not_data: tuple[str, ...]
+) -> Verdict:
+    found = (
+        _probe(_DATA_PROBES[:1], data_actions, not_data)
+        or _probe(_CONTROL_PROBES[:1], actions, not_actions)
+        or _probe(_CONTROL_PROBES[1:], actions, not_actions)
+        or _probe(_DATA_PROBES[1:], data_actions, not_data)
+    )
+    found = found or next(filter(None, (_data(a, not_data) for a in data_actions)), None)
+    found = found or next(filter(None, (_control(a, not_actions) for a in actions)), None)
+    return found or _normal(actions, data_actions)
+
+
+def _normal(actions: tuple[str, ...], data_actions: tuple[str, ...]) -> Verdict:
+    if data_actions:
+        data = data_actions[0]
+        exception = _exception(data)
+        what = exception[1] if exception else "uses or reads data that is neither secret nor sensitive"
+        return Verdict(Privilege.NORMAL, f"{data}: {what}")
+    if not actions:
+        return Verdict(Privilege.NORMAL, "grants no operation")
+    # name the widest change, preferring one that no reviewed exception explains away
+    changing = sorted(
+        (a for a in actions if not a.lower().endswith("/read")), key=lambda a: (bool(_exception(a)), "*" not in a)
+    )
+    widest = changing[0] if changing else next((a for a in actions if "*" in a), actions[0])
+    if widest.lower().endswith("/read"):
+        return Verdict(Privilege.NORMAL, f"{widest}: reads settings, not secrets or data")
+    return Verdict(
+        Privilege.NORMAL,
+        f"{widest}: changes that reach neither access, identities, code, secrets nor data",
+    )
 
 
 def classify_role_permissions(
@@ -148,33 +340,16 @@ def classify_role_permissions(
     data_actions: Iterable[str] = (),
     not_data_actions: Iterable[str] = (),
 ) -> Privilege:
-    return _classify(tuple(actions), tuple(not_actions), tuple(data_actions))
+    return role_permissions_verdict(actions, not_actions, data_actions, not_data_actions).level
 
 
-@cache
-def _classify(actions: tuple[str, ...], not_actions: tuple[str, ...], data_actions: tuple[str, ...]) -> Privilege:
-    if any(_allows(actions, not_actions, probe) for probe in _CRITICAL_PROBES):
-        return Privilege.CRITICAL
-    for probe in _IDENTITY_TAKEOVER_PROBES:
-        granted_by = _allows(actions, not_actions, probe)
-        if granted_by and granted_by.lower().startswith("microsoft.managedidentity/"):
-            return Privilege.CRITICAL
-    if data_actions:
-        return Privilege.HIGH
-    if any(_allows(actions, not_actions, probe) for probe in _HIGH_PROBES):
-        return Privilege.HIGH
-    for action in actions:
-        low = action.lower()
-        if low.endswith("/listkeys/action") or low.endswith("/listsecrets/action"):
-            return Privilege.HIGH
-        # a wildcard that covers writes (not "*/read" or "Microsoft.Foo/*/read")
-        if "*" in low and not low.endswith("/read") and not low.startswith("microsoft.support/"):
-            return Privilege.HIGH
-    return Privilege.NORMAL
+def role_verdict(role: RoleDefinition) -> Verdict:
+    """The privilege of a role definition and why."""
+    return _role_verdict(role.actions, role.not_actions, role.data_actions, role.not_data_actions)
 
 
 def classify_role(role: RoleDefinition) -> Privilege:
-    return classify_role_permissions(role.actions, role.not_actions, role.data_actions, role.not_data_actions)
+    return role_verdict(role).level
 
 
 def max_privilege(levels: Iterable[Privilege]) -> Privilege:
