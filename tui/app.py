@@ -85,7 +85,7 @@ class MituiApp(App[int]):
         # keeps drawing (imported on the loop they held it for 0.1-0.25 s); before the factory, which would
         # otherwise import the shared ones on the loop (or wait there for the thread's import lock)
         await asyncio.to_thread(import_screens)
-        from tui.screens.main import MainScreen
+        from tui.screens.main.screen import MainScreen
         from tui.screens.no_credentials import NoCredentialsScreen
 
         try:
@@ -174,7 +174,7 @@ class MituiApp(App[int]):
 def import_screens() -> None:
     """Import the main and no-credentials screens (and with them the service layer's modules, also those that the
     main screen imports when first used: on the event loop, a first filter or details pane would wait for them)."""
-    import tui.screens.main
+    import tui.screens.main.screen
     import tui.screens.no_credentials
     import tui.services.filtering
     import tui.services.snippets  # noqa: F401

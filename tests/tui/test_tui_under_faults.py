@@ -31,7 +31,7 @@ class FaultyDemoTenant(DemoTenant):
 
 
 def _what_the_table_shows(screen: Any) -> list[tuple[str, ...]]:
-    from tui.screens.main import VirtualTable
+    from tui.widgets.virtual_table import VirtualTable
 
     table = screen.query_one("#identities", VirtualTable)
     rows = []
