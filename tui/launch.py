@@ -9,17 +9,14 @@ everything it opened (the demo's sandbox tenant too) in ``await session.close()`
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.config import Config, load_config
 
 if TYPE_CHECKING:
-    from tui.app import MituiApp
+    from tui.app import MituiApp, SessionFactory
     from tui.azure.connect import ConnectOptions
     from tui.services.session import Session
-
-SessionFactory = Callable[[], Awaitable["Session"]]
 
 
 def resolve_read_only(args: argparse.Namespace, config: Config) -> bool:

@@ -67,14 +67,20 @@ def test_connection_flags_keep_their_defaults_when_not_given() -> None:
         assert parse_args(argv).demo is False
 
 
-@pytest.mark.parametrize("argv", [["--demo", "inventory"], ["inventory", "--demo"], ["--demo"]])
-def test_demo_flag_picks_the_sandbox_tenant_for_every_command(argv: list[str]) -> None:
+@pytest.mark.parametrize("argv", [["--demo", "inventory"], ["inventory", "--demo"]])
+async def test_demo_flag_opens_the_sandbox_tenant_for_every_command(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):  # the sandbox tenant's files: here
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
     args = parse_args(argv)
-    assert args.demo is True
-    assert session_factory(args, read_only=True).__qualname__.startswith("demo_factory.")
-    assert session_factory(parse_args(argv[1:] if argv[0] == "--demo" else argv[:1]), True).__qualname__.startswith(
-        "azure_factory."
-    )
+    assert args.demo is True and args.command == "inventory"
+    session = await session_factory(args, read_only=True)()  # what `mitui inventory` is given
+    try:
+        assert session.demo and session.read_only and session.cloud_name == "MituiSandbox"
+    finally:
+        await session.close()
+    assert parse_args(["inventory"]).demo is False
 
 
 def test_cloud_and_endpoint_on_two_sides_are_refused_in_one_line() -> None:

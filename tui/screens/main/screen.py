@@ -24,7 +24,15 @@ from tui.screens.main import flows
 from tui.screens.main.loading import PARTIAL_DETAILS_DELAY_S, InventoryLoading, keep_out_of_collections
 from tui.screens.main.rows import ALL_SUBSCRIPTIONS, IDENTITY_COLUMNS, identity_cells, subscription_options
 from tui.services.errors import InvalidInput, MituiError
-from tui.services.filtering import GRAPH_ONLY, IdentityFilter, filter_key, narrows, row_filter, subscription_counts
+from tui.services.filtering import (
+    GRAPH_ONLY,
+    IdentityFilter,
+    filter_key,
+    narrows,
+    parse_filter,
+    row_filter,
+    subscription_counts,
+)
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity
 from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
 from tui.widgets.filter_input import FilterInput
@@ -293,8 +301,6 @@ class MainScreen(InventoryLoading, Screen[None]):
         """The filter box's value changed. Watched on the box rather than handled as its ``Changed`` message,
         which arrives after the screen has already repainted the box alone: this way one repaint shows the new
         text and the table filtered by it."""
-        from tui.services.filtering import parse_filter
-
         error = self.query_one("#filter-error", Static)
         try:
             parsed = parse_filter(value)
