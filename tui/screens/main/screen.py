@@ -153,6 +153,7 @@ class MainScreen(InventoryLoading, Screen[None]):
     def on_unmount(self) -> None:
         gc.unfreeze()  # back to the collector when the screen goes (tests run many apps in one process)
 
+    # --- the subscriptions pane ---------------------------------------------------------------------------------
     def _subscriptions_width(self, lines: int = 0) -> int:
         """The width of the subscriptions pane's lines; with ``lines`` of them, leaving room for the scrollbar that
         they will bring (else the pane is filled twice: once before the scrollbar shows, once after)."""
