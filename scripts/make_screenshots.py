@@ -21,16 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from tui.app import MituiApp  # noqa: E402
 from tui.config import Config  # noqa: E402
+from tui.launch import demo_factory  # noqa: E402
 from tui.pilot import settle, until_loaded  # noqa: E402
-
-
-def demo_factory(state_dir: Path) -> Any:
-    async def open_demo() -> Any:
-        from tui.azure.demo import connect_demo
-
-        return await connect_demo(audit_log=str(state_dir / "audit.jsonl"), state_dir=state_dir / "emulator")
-
-    return open_demo
 
 
 async def select(app: MituiApp, pilot: Any, name: str) -> None:
@@ -50,7 +42,9 @@ async def press_text(pilot: Any, text: str) -> None:
 async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") -> list[Path]:
     made: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="mitui-shots-") as tmp:
-        app = MituiApp(demo_factory(Path(tmp)), config=Config(theme=theme))
+        state_dir = Path(tmp)
+        factory = demo_factory(False, audit_log=str(state_dir / "audit.jsonl"), state_dir=state_dir / "emulator")
+        app = MituiApp(factory, config=Config(theme=theme))
 
         def save(name: str) -> None:
             filename = f"{name}{suffix}.svg"

@@ -1,5 +1,6 @@
 """`mitui inventory` end to end: a subprocess against `mitui emulator` (another subprocess), as a script would
-run it inside an Automation runbook (--arm-endpoint, --credential managed-identity)."""
+run it inside an Automation runbook (--arm-endpoint, --credential managed-identity), and on the built-in sandbox
+tenant (--demo), with the flags before or after the subcommand."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from mitui_processes import ROOT, clean_env, start_served, stop_served
 
-from tui.emulator.server import Connection
+from tui.emulator.server import Connection, Emulator
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +28,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Connectio
         stop_served(proc)
 
 
-def _inventory(args: list[str], conn: Connection | None, state: Path) -> subprocess.CompletedProcess[str]:
+def _inventory(
+    args: list[str], conn: Connection | None, state: Path, before: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`mitui [BEFORE] inventory ARGS`: flags written before the subcommand go in ``before``."""
     extra = {}
     if conn is not None:
         extra = {"IDENTITY_ENDPOINT": conn.identity_endpoint, "IDENTITY_HEADER": conn.identity_header}
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "inventory", *args],
+        [sys.executable, "-m", "tui.cli", *before, "inventory", *args],
         cwd=ROOT,
         env=clean_env(extra, state),
         capture_output=True,
@@ -126,3 +130,32 @@ def test_failed_sign_in_one_line(served: tuple[Connection, Path]) -> None:
     result = _inventory(_connection_flags(conn), None, state)  # no IDENTITY_ENDPOINT: no managed identity here
     assert result.returncode == 1, result.stdout
     assert len(result.stderr.strip().splitlines()) == 1 and "Sign-in failed" in result.stderr
+
+
+def test_connection_flags_before_the_subcommand(served: tuple[Connection, Path]) -> None:
+    conn, state = served
+    after = _inventory([*_connection_flags(conn), "--format", "json"], conn, state)
+    before = _inventory(["--format", "json"], conn, state, before=_connection_flags(conn))
+    assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    # written on both sides, the later one wins: a wrong endpoint before, the right one after
+    both = _inventory(
+        [*_connection_flags(conn), "--format", "json"], conn, state, before=["--arm-endpoint", "https://127.0.0.1:9"]
+    )
+    assert both.returncode == 0, both.stderr
+    assert json.loads(both.stdout)["tenantId"] == conn.tenant_id
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_demo_inventory_reads_the_sandbox_tenant(where: str, tmp_path: Path, demo_emulator: Emulator) -> None:
+    args, before = (["--format", "json"], ["--demo"]) if where == "before" else (["--demo", "--format", "json"], [])
+    result = _inventory(args, None, tmp_path, before=before)  # no account, no emulator of ours: the built-in one
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    managed = {
+        sp.id: sp.display_name
+        for sp in demo_emulator.tenant.service_principals.values()
+        if sp.service_principal_type == "ManagedIdentity"
+    }
+    assert {i["principalId"]: i["name"] for i in data["identities"]} == managed
+    assert data["cloud"] == "MituiSandbox"

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.inventory_command import json_text
+from tui.commands.inventory import json_text
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text())
 items = st.dictionaries(st.text(max_size=8), st.one_of(scalars, st.lists(scalars, max_size=3)), max_size=4)

@@ -1,7 +1,9 @@
-"""The arrows go one way: screens/widgets -> services -> azure -> SDKs; the emulator stands apart.
+"""The arrows go one way: cli -> launch -> app -> screens/widgets -> services -> azure -> SDKs; the emulator
+stands apart.
 
-Two independent checks: import-linter with pyproject's contracts, and an AST walk of tui/services that finds
-any import of textual, rich or an Azure / Graph SDK (also inside functions)."""
+Two independent checks: import-linter with pyproject's contracts (one per arrow), and AST walks (imports inside
+functions too) of tui/services, which imports no textual, rich or Azure / Graph SDK, and of everything below the
+entry points, which never imports tui.cli or tui.launch."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,9 +57,30 @@ def test_services_import_no_ui_and_no_sdk() -> None:
     assert offenders == []
 
 
+def test_the_entry_points_have_their_contracts() -> None:
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layers = [c["layers"] for c in contracts if c["type"] == "layers"]
+    assert ["tui.cli", "tui.launch", "tui.app | tui.commands", "tui.screens", "tui.widgets", "tui.services"] in layers
+    cli = [c for c in contracts if c["type"] == "forbidden" and c["source_modules"] == ["tui.cli"]]
+    assert cli and {"tui.app", "tui.screens", "tui.commands"} <= set(cli[0]["forbidden_modules"])
+
+
+def test_nothing_below_the_entry_points_imports_them() -> None:
+    """Only tui.cli may import tui.launch, and nothing imports tui.cli: the way in has no circle."""
+    offenders = []
+    for path in sorted((ROOT / "tui").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for name in _imports(path):
+            if name.startswith(("tui.cli", "tui.launch")) and not (module == "tui.cli" and name == "tui.launch"):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+            elif name == "tui" and module != "tui.cli":  # `from tui import launch`
+                offenders.append(f"{path.relative_to(ROOT)}: from tui import ...")
+    assert offenders == []
+
+
 def test_cli_imports_nothing_heavy() -> None:
     code = (
-        "import sys, tui.cli, tui.inventory_command; "
+        "import sys, tui.cli, tui.launch, tui.commands.inventory; "
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('azure', 'msgraph', 'kiota_abstractions', 'textual')]; "
         "print(','.join(heavy))"
     )

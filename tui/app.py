@@ -1,16 +1,18 @@
 """The Textual app: connects through a session factory, then shows the main screen.
 
-The app never imports an Azure SDK or tui.azure (import-linter forbids it): it receives an async *session
-factory* — a callable returning a :class:`~tui.services.session.Session` (or ``(Session, resource, ...)`` whose
-extra items are closed on exit, as ``connect_demo()`` returns) — and calls it in a worker. ``tui.launch`` builds
-the factories from the command line; tests pass ``lambda: connect_demo()``.
+The app never imports an Azure SDK, tui.azure or the entry points (import-linter forbids it): it receives an async
+*session factory* — a callable returning one :class:`~tui.services.session.Session`, which closes everything it
+opened in ``await session.close()`` — and calls it in a worker. ``tui.launch`` builds the factories from the
+command line; tests pass their own.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import contextlib
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,7 +28,7 @@ from tui.widgets.safe_text import Redactor, clean
 if TYPE_CHECKING:
     from tui.services.session import Session
 
-SessionFactory = Callable[[], Awaitable[Any]]
+SessionFactory = Callable[[], Awaitable["Session"]]
 
 
 class MituiApp(App[int]):
@@ -54,7 +56,6 @@ class MituiApp(App[int]):
         self.config = config or Config()
         self.redactor = Redactor(enabled=redact)
         self.session: Session | None = None
-        self._resources: list[Any] = []
         self.connect_error: MituiError | None = None
 
     # --- start and stop ---------------------------------------------------------------------------------------
@@ -84,11 +85,11 @@ class MituiApp(App[int]):
         # keeps drawing (imported on the loop they held it for 0.1-0.25 s); before the factory, which would
         # otherwise import the shared ones on the loop (or wait there for the thread's import lock)
         await asyncio.to_thread(import_screens)
-        from tui.screens.main import MainScreen
+        from tui.screens.main.screen import MainScreen
         from tui.screens.no_credentials import NoCredentialsScreen
 
         try:
-            result = await factory()
+            session = await factory()
         except MituiError as exc:
             self.connect_error = exc
             self.switch_screen(NoCredentialsScreen(exc, demo_available=self.demo_factory is not None))
@@ -99,11 +100,6 @@ class MituiApp(App[int]):
             self.switch_screen(NoCredentialsScreen(error, demo_available=self.demo_factory is not None))
             return
         await self._close_session()
-        if isinstance(result, tuple):
-            session, *resources = result
-            self._resources.extend(resources)
-        else:
-            session = result
         self.session = session
         self.switch_screen(MainScreen(session))
 
@@ -124,23 +120,9 @@ class MituiApp(App[int]):
 
     async def _close_session(self) -> None:
         session, self.session = self.session, None
-        resources, self._resources = self._resources, []
-        for closable in [session, *reversed(resources)]:
-            if closable is None:
-                continue
-            for name in ("close", "stop", "aclose"):
-                method = getattr(closable, name, None)
-                if callable(method):
-                    try:
-                        if inspect.iscoroutinefunction(method):
-                            await method()
-                        else:  # a blocking stop (the emulator joins its thread): keep it off the event loop
-                            outcome = await asyncio.to_thread(method)
-                            if inspect.isawaitable(outcome):
-                                await outcome
-                    except Exception:  # closing must not turn a clean exit into a traceback
-                        pass
-                    break
+        if session is not None:
+            with contextlib.suppress(Exception):  # closing must not turn a clean exit into a traceback
+                await session.close()
 
     async def on_unmount(self) -> None:
         await self._close_session()
@@ -192,51 +174,34 @@ class MituiApp(App[int]):
 def import_screens() -> None:
     """Import the main and no-credentials screens (and with them the service layer's modules, also those that the
     main screen imports when first used: on the event loop, a first filter or details pane would wait for them)."""
-    import tui.screens.main
+    import tui.screens.main.screen
     import tui.screens.no_credentials
     import tui.services.filtering
     import tui.services.snippets  # noqa: F401
 
 
 def known_binding_ids() -> set[str]:
-    """Every binding id a user may remap in the config file's [keymap]."""
-    from tui.screens import (
-        app_roles,
-        assign_role,
-        confirm,
-        copy_id,
-        error,
-        grant_app_role,
-        help,
-        main,
-        no_credentials,
-        picker,
-        resource_app_search,
-    )
+    """Every binding id a user may remap in the config file's [keymap]: the app's and those of every screen defined
+    in the tui.screens package."""
+    return binding_ids(MituiApp, *screen_classes("tui.screens"))
 
-    classes: list[Any] = [
-        MituiApp,
-        main.MainScreen,
-        app_roles.AppRolesScreen,
-        assign_role.RolePickerScreen,
-        assign_role.ScopePickerScreen,
-        grant_app_role.AppRolePickerScreen,
-        picker.PickerScreen,
-        confirm.ConfirmScreen,
-        copy_id.CopyIdScreen,
-        error.ErrorScreen,
-        help.HelpScreen,
-        no_credentials.NoCredentialsScreen,
-        resource_app_search.ResourceAppSearchScreen,
+
+def screen_classes(package: str) -> list[type[Screen[Any]]]:
+    """Every Screen (ModalScreen included) defined in the modules of ``package``, its subpackages' too."""
+    root = importlib.import_module(package)
+    modules = [root] + [
+        importlib.import_module(info.name) for info in pkgutil.walk_packages(root.__path__, f"{package}.")
     ]
+    return [
+        cls
+        for module in modules
+        for cls in vars(module).values()
+        if inspect.isclass(cls) and issubclass(cls, Screen) and cls.__module__ == module.__name__
+    ]
+
+
+def binding_ids(*classes: type[Any]) -> set[str]:
     return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point for ``mitui`` with no subcommand (called by tui.cli)."""
-    from tui.launch import run as launch
-
-    return launch(args)
-
-
-__all__ = ["MituiApp", "SessionFactory", "run", "SignInRequired"]
+__all__ = ["MituiApp", "SessionFactory", "SignInRequired"]

@@ -1,7 +1,8 @@
-"""The `mitui` command: the TUI (default), `mitui emulator` and `mitui inventory`.
+"""The `mitui` command: parses the flags and dispatches: the TUI (no subcommand) and the script subcommands go to
+tui.launch, `mitui emulator` to tui.emulator.cli.
 
-This module only parses flags and hands over; it imports nothing heavy at module level, so `mitui --help`
-and the first frame stay fast.
+This module imports nothing heavy at module level (nor the app: tui.launch composes it), so `mitui --help` and the
+first frame stay fast.
 """
 
 from __future__ import annotations
@@ -12,23 +13,44 @@ from collections.abc import Sequence
 
 CLOUDS = ("public", "usgov", "china")
 CREDENTIALS = ("default", "cli", "environment", "managed-identity", "device-code", "browser")
+FLAGS_EITHER_SIDE = (
+    "Connection flags (--demo, --cloud, --arm-endpoint, --credential, --tenant, --ca-file) may be written before or "
+    "after the subcommand; given in both places, the later one wins."
+)
 
 
-def add_connection_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by the TUI and `mitui inventory`: where Azure is and who signs in."""
+def add_connection_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """Flags shared by the TUI and the subcommands that talk to a tenant: where Azure is and who signs in.
+
+    ``defaults=False`` for a subcommand's copy: a flag it is not given is left out of its namespace, so that the
+    value written before the subcommand stays (argparse copies every attribute of the subcommand's namespace over
+    the main parser's, defaults included)."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
     group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        default=default(False),
+        help="the built-in sandbox tenant (no account needed)",
+    )
     where = group.add_mutually_exclusive_group()
-    where.add_argument("--cloud", choices=CLOUDS, default=None, help="a national cloud by name (default: public)")
+    where.add_argument(
+        "--cloud", choices=CLOUDS, default=default(None), help="a national cloud by name (default: public)"
+    )
     where.add_argument(
         "--arm-endpoint",
         metavar="URL",
+        default=default(None),
         help="a custom cloud (Azure Stack Hub, the sandbox tenant) found from its ARM /metadata/endpoints",
     )
     group.add_argument(
-        "--credential", choices=CREDENTIALS, default="default", help="how to sign in (default: %(default)s)"
+        "--credential", choices=CREDENTIALS, default=default("default"), help="how to sign in (default: default)"
     )
-    group.add_argument("--tenant", metavar="ID", help="the Entra tenant to sign in to")
-    group.add_argument("--ca-file", metavar="PEM", help="extra CA certificates to trust (PEM)")
+    group.add_argument("--tenant", metavar="ID", default=default(None), help="the Entra tenant to sign in to")
+    group.add_argument("--ca-file", metavar="PEM", default=default(None), help="extra CA certificates to trust (PEM)")
 
 
 def _one_line_error(parser: argparse.ArgumentParser):  # noqa: ANN202
@@ -42,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mitui",
         description="A keyboard-driven terminal UI for Azure managed identities.",
+        epilog=FLAGS_EITHER_SIDE,
     )
     add_connection_flags(parser)
-    parser.add_argument("--demo", action="store_true", help="open on the built-in sandbox tenant (no account needed)")
     parser.add_argument("--read-only", action="store_true", default=None, help="show, never change")
     parser.add_argument("--redact", action="store_true", help="mask ids and names on screen, for screen sharing")
     parser.add_argument("--config", metavar="TOML", help="the config file (default: in the XDG config dir)")
@@ -55,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_emulator_flags(emu)
 
-    inv = sub.add_parser("inventory", help="print every managed identity and what it may do")
-    add_connection_flags(inv)
+    inv = sub.add_parser("inventory", help="print every managed identity and what it may do", epilog=FLAGS_EITHER_SIDE)
+    add_connection_flags(inv, defaults=False)
     inv.add_argument("--format", choices=("json", "csv", "table"), default="table")
     inv.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
     inv.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -64,19 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line as one namespace, connection flags taken from either side of the subcommand."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "cloud", None) and getattr(args, "arm_endpoint", None):
+        # each side checks its own flags; written on both sides, --cloud and --arm-endpoint are checked here
+        _one_line_error(parser)("argument --arm-endpoint: not allowed with argument --cloud")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if args.command == "emulator":
         from tui.emulator.cli import run as run_emulator
 
         return run_emulator(args)
-    if args.command == "inventory":
-        from tui.inventory_command import run as run_inventory
+    from tui.launch import run_app, run_command
 
-        return run_inventory(args)
-    from tui.app import run as run_app
-
-    return run_app(args)
+    return run_app(args) if args.command is None else run_command(args)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,22 @@
-"""Composition root of the TUI: turns the command line and the config file into session factories and runs
-the app. The only UI-side module that reaches tui.azure (lazily, inside the factories), so tui.app, the screens
-and the widgets never import an Azure SDK."""
+"""Composition root: turns the parsed command line and the config file into a session factory, then runs the app
+or a script subcommand with it. The only UI-side module that reaches tui.azure (lazily, inside the factories), so
+tui.app, the screens, the widgets and the commands never import an Azure SDK.
+
+A session factory is an async callable returning one :class:`~tui.services.session.Session`, which closes
+everything it opened (the demo's sandbox tenant too) in ``await session.close()``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.config import Config, load_config
+
+if TYPE_CHECKING:
+    from tui.app import MituiApp, SessionFactory
+    from tui.azure.connect import ConnectOptions
+    from tui.services.session import Session
 
 
 def resolve_read_only(args: argparse.Namespace, config: Config) -> bool:
@@ -17,33 +25,50 @@ def resolve_read_only(args: argparse.Namespace, config: Config) -> bool:
     return bool(flag) if flag is not None else config.read_only
 
 
-def demo_factory(read_only: bool) -> Any:
-    async def open_demo() -> Any:
-        from tui.azure.demo import connect_demo
+async def open_demo(read_only: bool = False, **demo_kwargs: Any) -> Session:
+    """The sandbox tenant started in-process, and a session on it (closing it stops the tenant)."""
+    from tui.azure.demo import connect_demo
 
-        return await connect_demo(read_only=read_only)
+    session, _emulator = await connect_demo(read_only=read_only, **demo_kwargs)  # (the session stops it)
+    return session
 
-    return open_demo
+
+def demo_factory(read_only: bool, **demo_kwargs: Any) -> SessionFactory:
+    async def open_session() -> Session:
+        return await open_demo(read_only, **demo_kwargs)
+
+    return open_session
 
 
-def azure_factory(args: argparse.Namespace, read_only: bool) -> Any:
-    async def open_azure() -> Any:
-        from tui.azure.connect import ConnectOptions, connect
+def connect_options(args: argparse.Namespace, read_only: bool) -> ConnectOptions:
+    """Where Azure is and who signs in, from the connection flags (written before or after the subcommand)."""
+    from tui.azure.connect import ConnectOptions
 
-        options = ConnectOptions(
-            cloud=getattr(args, "cloud", None),
-            arm_endpoint=getattr(args, "arm_endpoint", None),
-            credential=getattr(args, "credential", "default") or "default",
-            tenant=getattr(args, "tenant", None),
-            ca_file=getattr(args, "ca_file", None),
-            read_only=read_only,
-        )
-        return await connect(options)
+    return ConnectOptions(
+        cloud=getattr(args, "cloud", None),
+        arm_endpoint=getattr(args, "arm_endpoint", None),
+        credential=getattr(args, "credential", "default") or "default",
+        tenant=getattr(args, "tenant", None),
+        ca_file=getattr(args, "ca_file", None),
+        read_only=read_only,
+    )
+
+
+def azure_factory(args: argparse.Namespace, read_only: bool) -> SessionFactory:
+    async def open_azure() -> Session:
+        from tui.azure.connect import connect
+
+        return await connect(connect_options(args, read_only))
 
     return open_azure
 
 
-def build_app(args: argparse.Namespace) -> Any:
+def session_factory(args: argparse.Namespace, read_only: bool) -> SessionFactory:
+    """The sandbox tenant with --demo, else Azure as the connection flags say."""
+    return demo_factory(read_only) if getattr(args, "demo", False) else azure_factory(args, read_only)
+
+
+def build_app(args: argparse.Namespace) -> MituiApp:
     from tui.app import MituiApp
 
     config = load_config(getattr(args, "config", None))
@@ -53,7 +78,8 @@ def build_app(args: argparse.Namespace) -> Any:
     return MituiApp(factory, demo_factory=demo, config=config, redact=bool(getattr(args, "redact", False)))
 
 
-def run(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace) -> int:
+    """``mitui`` with no subcommand: the TUI."""
     app = build_app(args)
     result = app.run()
     if app.return_code not in (None, 0):
@@ -61,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
     return int(result or 0) if isinstance(result, int) else 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    from tui.cli import build_parser
+def run_command(args: argparse.Namespace) -> int:
+    """A script subcommand (tui.commands), given the session factory for the tenant the flags name."""
+    if args.command == "inventory":
+        from tui.commands import inventory
 
-    sys.exit(run(build_parser().parse_args()))
+        return inventory.run(args, session_factory(args, read_only=True))  # the inventory never writes
+    raise ValueError(f"unknown command {args.command!r}")

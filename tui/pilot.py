@@ -33,7 +33,7 @@ async def settle(app: MituiApp, pilot: Any, rounds: int = 3) -> None:
 
 async def until_loaded(app: MituiApp, pilot: Any, rounds: int = 200) -> Any:
     """Wait until the main screen shows a loaded inventory; returns the main screen."""
-    from tui.screens.main import MainScreen
+    from tui.screens.main.screen import MainScreen
 
     for _ in range(rounds):
         await wait_idle(app)

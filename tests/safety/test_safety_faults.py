@@ -27,8 +27,8 @@ from safety_helpers import (
     stop_served,
 )
 
+from tui.commands.inventory import EXIT_PARTIAL, to_json
 from tui.emulator.server import Connection
-from tui.inventory_command import EXIT_PARTIAL, to_json
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 

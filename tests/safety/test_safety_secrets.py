@@ -13,7 +13,7 @@ import pytest
 from safety_helpers import connection_flags, identity_env, run_inventory
 
 from tui.azure.connect import ConnectOptions, connect
-from tui.inventory_command import render
+from tui.commands.inventory import render
 from tui.services.errors import MituiError
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from service_helpers import emulator_stats
 
+from tui.commands.inventory import to_json
 from tui.emulator.faults import FaultPlan
-from tui.inventory_command import to_json
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -1,5 +1,5 @@
 """Typing in the filter box, letter by letter and back: the table keeps each filter's rows and tests only the rows
-of the filter before it when a letter narrows it (see MainScreen._apply_filter and VirtualTable.set_filter). At
+of the filter before it when a letter narrows it (see tui.services.filtering.row_filter and VirtualTable.set_filter). At
 every keystroke the rows shown must be exactly what a fresh pass of the filter language over the whole inventory
 keeps (tui.services.filtering), in the table's order."""
 
@@ -11,9 +11,9 @@ from textual.widgets import OptionList
 from tui_pilot import DemoTenant, make_app
 
 from tui.pilot import until_loaded
-from tui.screens.main import ALL_SUBSCRIPTIONS, narrows
+from tui.screens.main.rows import ALL_SUBSCRIPTIONS, identity_rows
 from tui.services.errors import InvalidInput
-from tui.services.filtering import IdentityFilter, parse_filter
+from tui.services.filtering import GRAPH_ONLY, IdentityFilter, narrows, parse_filter, row_filter
 from tui.widgets.virtual_table import VirtualTable
 
 
@@ -105,3 +105,40 @@ def test_narrows() -> None:
     kind = (("kind", "user"),)
     assert narrows((None, words(("a",), kind), inv), (None, words(("ab",), kind), inv))
     assert not narrows((None, words(("a",)), inv), (None, words(("a",), kind), inv))  # qualifiers must match
+
+
+async def test_the_rows_answer_every_rule_as_a_full_pass_does(demo: DemoTenant) -> None:
+    """row_filter answers free words and priv: from what each row computed once; every filter and every choice of
+    the subscriptions pane must keep exactly what IdentityFilter.matches keeps over the whole inventory."""
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until_loaded(app, pilot)
+    inventory = screen.inventory
+    rows = identity_rows(inventory)
+    known = {s.id.lower() for s in inventory.subscriptions}
+    choices: list[str | None] = [None, GRAPH_ONLY, *sorted(known)]
+    assert any((i.subscription_id or "").lower() not in known for i in inventory.identities)  # GRAPH_ONLY is tried
+    texts = ["", "dev", "DEV aa", "priv:critical", "priv:high", "priv:normal", "kind:user", "kind:system dev"]
+    texts += ["rg:orders", "type:sites", "sub:prod", 'priv:critical "ops"', "e priv:normal kind:user"]
+    for text in texts:
+        parsed = parse_filter(text)
+        for subscription in choices:
+            keep = row_filter(None if parsed.is_empty else parsed, subscription, inventory)
+            got = {row.key for row in rows if keep is None or keep(row)}
+            want = {
+                i.principal_id.lower()
+                for i in inventory.identities
+                if parsed.matches(i, inventory)
+                and (
+                    subscription is None
+                    or (
+                        (i.subscription_id or "").lower() not in known
+                        if subscription == GRAPH_ONLY
+                        else (i.subscription_id or "").lower() == subscription
+                    )
+                )
+            }
+            assert got == want, (text, subscription)
+            if subscription is None and text.startswith("priv:") and " " not in text:
+                assert want, f"the demo tenant has no {text} identity to keep"
+        assert (row_filter(parsed, None, inventory) is None) == parsed.is_empty

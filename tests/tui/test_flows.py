@@ -19,7 +19,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.grant_app_role import AppRolePickerScreen
 from tui.screens.help import HelpScreen
-from tui.screens.main import MainScreen
+from tui.screens.main.screen import MainScreen
 from tui.services.errors import ReadOnlyRefused
 from tui.widgets.details import TAB_APP_ROLES, TAB_ROLES, IdentityDetails
 from tui.widgets.virtual_table import VirtualTable

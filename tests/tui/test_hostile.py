@@ -12,7 +12,7 @@ from tui_pilot import DemoTenant, make_app
 from tui.pilot import settle, until_loaded
 from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.main import MainScreen
+from tui.screens.main.screen import MainScreen
 from tui.widgets.details import TAB_ROLES, IdentityDetails
 from tui.widgets.virtual_table import VirtualTable
 

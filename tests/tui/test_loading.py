@@ -66,7 +66,7 @@ async def test_a_refresh_keeps_the_rows_and_the_selection_in_view(tmp_path: Path
 
 
 def test_partial_tables_come_less_often_when_they_cost_more() -> None:
-    from tui.screens.main import PARTIAL_EVERY_S, PARTIAL_FIRST_S, partial_delay
+    from tui.screens.main.loading import PARTIAL_EVERY_S, PARTIAL_FIRST_S, partial_delay
 
     assert partial_delay(False, 5.0) == PARTIAL_FIRST_S  # the first one at once, whatever it cost
     assert partial_delay(True, 0.0) == PARTIAL_EVERY_S

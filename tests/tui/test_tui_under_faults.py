@@ -14,6 +14,7 @@ import pytest
 from tui_pilot import DemoTenant, make_app
 
 from tui.pilot import until_loaded
+from tui.services.session import Session
 
 
 class FaultyDemoTenant(DemoTenant):
@@ -23,14 +24,14 @@ class FaultyDemoTenant(DemoTenant):
         super().__init__(state_dir=state_dir)
         self.fault_rate, self.seed = fault_rate, seed
 
-    async def __call__(self) -> Any:
-        session, emulator = await super().__call__()
-        emulator.set_faults(self.fault_rate, seed=self.seed)
-        return session, emulator
+    async def __call__(self) -> Session:
+        session = await super().__call__()
+        self.emulator.set_faults(self.fault_rate, seed=self.seed)
+        return session
 
 
 def _what_the_table_shows(screen: Any) -> list[tuple[str, ...]]:
-    from tui.screens.main import VirtualTable
+    from tui.widgets.virtual_table import VirtualTable
 
     table = screen.query_one("#identities", VirtualTable)
     rows = []

@@ -10,6 +10,7 @@ from typing import Any
 
 from tui.app import MituiApp
 from tui.config import Config
+from tui.services.session import Session
 
 
 class DemoTenant:
@@ -29,17 +30,19 @@ class DemoTenant:
         self.emulator: Any = None
         self.session: Any = None
 
-    async def __call__(self) -> Any:
+    async def __call__(self) -> Session:
         from tui.azure.demo import connect_demo
 
         kwargs: dict[str, Any] = {"state_dir": self.state_dir / "emulator", **self.emulator_kwargs}
         if self.tenant is not None:
             kwargs["tenant"] = self.tenant
+        # connect_demo gives the emulator too, for the tests to read its truth; the app gets the session alone
+        # (closing it stops the emulator)
         session, emulator = await connect_demo(
             read_only=self.read_only, audit_log=str(self.state_dir / "audit.jsonl"), **kwargs
         )
         self.session, self.emulator = session, emulator
-        return session, emulator
+        return session
 
     def writes(self) -> int:
         """Write requests the emulator has served (PUT / POST / PATCH / DELETE, token requests excepted)."""

@@ -5,11 +5,18 @@ resource group / kind); ``"two words"`` a quoted phrase; qualifiers ``kind:user|
 ``priv:critical|high|normal`` (the identity's highest privilege), ``sub:<id or name part>``,
 ``rg:<name part>``, ``type:<resource type part>``; a qualifier's value may be quoted (``rg:"my group"``).
 Inside quotes, ``\\"`` and ``\\\\`` escape. Anything else raises :class:`InvalidInput` with a clear message.
+
+Every filter rule lives here, also those the identity list answers from what it computed once per row (the
+lowercased text free words match, the highest privilege) and the subscriptions pane's choice: the screen only
+asks :func:`row_filter` for its predicate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
 
 from tui.services.errors import InvalidInput
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege
@@ -24,6 +31,7 @@ _KINDS = {
 }
 _PRIVS = {"critical": Privilege.CRITICAL, "high": Privilege.HIGH, "normal": Privilege.NORMAL}
 MAX_FILTER_LENGTH = 1000
+GRAPH_ONLY = "graph-only"  # the subscriptions pane's "Not visible in ARM": identities whose subscription ARM hides
 
 
 def _tokens(text: str) -> list[tuple[str | None, str]]:
@@ -116,18 +124,22 @@ class IdentityFilter:
 
     __str__ = to_text
 
-    def matches(self, identity: ManagedIdentity, inventory: Inventory | None = None) -> bool:
-        hay = " ".join(
-            x
-            for x in (
-                identity.name,
-                identity.principal_id,
-                identity.client_id,
-                identity.resource_group or "",
-                identity.kind.value,
-            )
-        ).lower()
-        if not all(w.lower() in hay for w in self.words):
+    @cached_property
+    def lowered_words(self) -> tuple[str, ...]:
+        return tuple(w.lower() for w in self.words)
+
+    def matches(
+        self,
+        identity: ManagedIdentity,
+        inventory: Inventory | None = None,
+        *,
+        search: str | None = None,
+        top: Privilege | None = None,
+    ) -> bool:
+        """Whether the filter keeps ``identity``. ``search`` (its :func:`search_text`) and ``top`` (its highest
+        privilege) when the caller has them already, else they are worked out here."""
+        text = search_text(identity) if search is None else search
+        if not all(w in text for w in self.lowered_words):
             return False
         for key, value in self.qualifiers:
             v = value.lower()
@@ -135,7 +147,7 @@ class IdentityFilter:
                 if _KINDS[v] is not identity.kind:
                     return False
             elif key == "priv":
-                if _highest(identity, inventory) is not _PRIVS[v]:
+                if (_highest(identity, inventory) if top is None else top) is not _PRIVS[v]:
                     return False
             elif key == "rg":
                 if v not in (identity.resource_group or "").lower():
@@ -154,6 +166,119 @@ def _highest(identity: ManagedIdentity, inventory: Inventory | None) -> Privileg
     return max_privilege(
         [a.privilege for a in inventory.roles_of(identity)] + [a.privilege for a in inventory.app_roles_of(identity)]
     )
+
+
+def search_text(identity: ManagedIdentity) -> str:
+    """What free words match (name, principal id, client id, resource group, kind), lowercased: a list makes it
+    once per identity rather than per keystroke."""
+    return " ".join(
+        (
+            identity.name,
+            identity.principal_id,
+            identity.client_id,
+            identity.resource_group or "",
+            identity.kind.value,
+        )
+    ).lower()
+
+
+class Listed(Protocol):
+    """What a list keeps of an identity: the identity and its highest privilege (None: not classified yet)."""
+
+    identity: ManagedIdentity
+    top: Privilege | None
+
+
+class ListedRow(Protocol):
+    """A line of the identity list: ``search`` is its :func:`search_text`, ``data`` what it shows."""
+
+    search: str
+    data: Any  # a Listed
+
+
+RowPredicate = Callable[[Any], bool]  # over ListedRow (Any: the hot loop calls it on each row, no checks)
+
+
+def words_match(words: tuple[str, ...]) -> RowPredicate:
+    """A row filter: every (lowercase) word is in the row's search text."""
+    if len(words) == 1:
+        word = words[0]
+        return lambda row: word in row.search
+    return lambda row: all(w in row.search for w in words)
+
+
+def row_filter(
+    identity_filter: IdentityFilter | None, subscription: str | None, inventory: Inventory | None
+) -> RowPredicate | None:
+    """The identity list's predicate over its rows (:class:`ListedRow`): ``identity_filter`` and the subscriptions
+    pane's choice (``subscription``: a lowercase id, :data:`GRAPH_ONLY`, or None for all); None keeps every row.
+    Rows answer the free words from their search text and ``priv:`` from their highest privilege (unclassified
+    counts as normal)."""
+    if identity_filter is not None and identity_filter.is_empty:
+        identity_filter = None
+    if subscription is None and identity_filter is None:
+        return None
+    words_only = None
+    if identity_filter is not None and not identity_filter.qualifiers:
+        words_only = words_match(identity_filter.lowered_words)
+        if subscription is None:
+            return words_only  # the hot loop while typing: one short call per row
+    known = {s.id.lower() for s in inventory.subscriptions} if inventory is not None else set()
+    normal = Privilege.NORMAL
+
+    def keep(row: ListedRow) -> bool:
+        listed = row.data
+        identity = listed.identity
+        if subscription is not None:
+            own = (identity.subscription_id or "").lower()
+            if subscription == GRAPH_ONLY:
+                if own in known:
+                    return False
+            elif own != subscription:
+                return False
+        if words_only is not None:
+            return words_only(row)
+        return identity_filter is None or identity_filter.matches(
+            identity, inventory, search=row.search, top=listed.top or normal
+        )
+
+    return keep
+
+
+def subscription_counts(identities: list[ManagedIdentity], subscriptions: list[Any]) -> dict[str, int]:
+    """Identities per subscription (lowercase id), as the subscriptions pane chooses them; those in no subscription
+    that ARM shows under :data:`GRAPH_ONLY`."""
+    counts: dict[str, int] = {}
+    known = {s.id.lower() for s in subscriptions}
+    for identity in identities:
+        key = (identity.subscription_id or "").lower()
+        key = key if key in known else GRAPH_ONLY
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+FilterKey = tuple[str | None, IdentityFilter | None, int]
+
+
+def filter_key(subscription: str | None, identity_filter: IdentityFilter | None, inventory: object) -> FilterKey:
+    """What names one filtering of one inventory's rows (a list keeps each one's result by it)."""
+    return (subscription, identity_filter, id(inventory))
+
+
+def narrows(before: FilterKey, after: FilterKey) -> bool:
+    """Whether every identity the filter ``after`` keeps is kept by ``before`` too (both from :func:`filter_key`):
+    the same qualifiers and inventory, the same subscription or all of them before, and each word before inside a
+    word after (words are substrings: a row holding ``func`` holds ``fun``)."""
+    sub_before, filter_before, inventory_before = before
+    sub_after, filter_after, inventory_after = after
+    if inventory_before != inventory_after or sub_before not in (None, sub_after):
+        return False
+    if filter_before is None:
+        return True
+    if filter_after is None or sorted(filter_before.qualifiers) != sorted(filter_after.qualifiers):
+        return False
+    words_after = filter_after.lowered_words
+    return all(any(w in after for after in words_after) for w in filter_before.lowered_words)
 
 
 def _sub_matches(identity: ManagedIdentity, inventory: Inventory | None, v: str) -> bool:

@@ -16,13 +16,17 @@ import json
 import logging
 import os
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import InvalidInput, MituiError
 from tui.services.inventory import highest_privilege
 from tui.services.models import Inventory, RoleAssignment
 from tui.services.odata import guid
 from tui.services.text import csv_cell, plain
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -32,29 +36,20 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
+    """Print the inventory of the tenant that ``open_session`` signs in to (read-only)."""
     logging.getLogger().addHandler(logging.NullHandler())  # SDK warnings must not reach stderr
     try:
         subs = [guid(s, "subscription id") for s in (getattr(args, "subscription", None) or [])]
     except InvalidInput as err:
         return _fail(err.one_line(), EXIT_USAGE)
     fmt = getattr(args, "format", None) or "table"
-    from tui.azure.connect import ConnectOptions
-
-    options = ConnectOptions(
-        cloud=getattr(args, "cloud", None),
-        arm_endpoint=getattr(args, "arm_endpoint", None),
-        credential=getattr(args, "credential", None) or "default",
-        tenant=getattr(args, "tenant", None),
-        ca_file=getattr(args, "ca_file", None),
-        read_only=True,  # the inventory never writes
-    )
     loaded: list[Inventory] = []
     try:
         # (the inventory is handed back through a list, not as asyncio.run's result: Python 3.11's asyncio.run ends
         # with signal.getsignal(SIGINT), which formats repr() of the main task, result included — seconds of CPU
         # for a tenant with tens of thousands of assignments)
-        asyncio.run(_load(options, subs or None, loaded))
+        asyncio.run(_load(open_session, subs or None, loaded))
         inventory = loaded[0]
     except MituiError as err:
         return _fail(
@@ -85,10 +80,10 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _load(options: Any, subscription_ids: list[str] | None, into: list[Inventory]) -> None:
-    from tui.azure.connect import connect
-
-    session = await connect(options)
+async def _load(
+    open_session: Callable[[], Awaitable[Session]], subscription_ids: list[str] | None, into: list[Inventory]
+) -> None:
+    session = await open_session()
     try:
         into.append(await session.load_inventory(subscription_ids))
     finally:

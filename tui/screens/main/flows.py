@@ -1,0 +1,86 @@
+"""The main screen's write flows, each linear: picker → picker → Plan → confirmation → apply → refresh. The screen
+runs each in a worker of the "flow" group (MainScreen.assign_role_flow, ...)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui.services.errors import MituiError
+from tui.services.models import Inventory, ManagedIdentity, Subscription
+
+if TYPE_CHECKING:
+    from tui.screens.main.screen import MainScreen
+    from tui.services.plans import Plan
+
+
+def subscription_for(inventory: Inventory | None, identity: ManagedIdentity, chosen: str | None) -> Subscription | None:
+    """Where to assign a role to ``identity``: its own subscription, else the one chosen in the pane, else the
+    first one."""
+    if inventory is None or not inventory.subscriptions:
+        return None
+    wanted = (identity.subscription_id or chosen or "").lower()
+    for subscription in inventory.subscriptions:
+        if subscription.id.lower() == wanted:
+            return subscription
+    return inventory.subscriptions[0]
+
+
+async def assign_role(screen: MainScreen, identity: ManagedIdentity) -> None:
+    from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
+
+    app, session = screen.app, screen.session
+    subscription = subscription_for(screen.inventory, identity, screen.subscription_id)
+    if subscription is None:
+        app.say("No subscription to assign a role in.", "warning")  # type: ignore[attr-defined]
+        return
+    role = await app.push_screen_wait(RolePickerScreen(session, identity, subscription))
+    if role is None:
+        return
+    scope = await app.push_screen_wait(ScopePickerScreen(session, identity, subscription, role))
+    if scope is None:
+        return
+    await confirm_and_apply(screen, session.plan_role_assignment(identity, role, scope))
+
+
+async def grant_app_role(screen: MainScreen, identity: ManagedIdentity) -> None:
+    from tui.screens.grant_app_role import AppRolePickerScreen
+
+    picked = await screen.app.push_screen_wait(AppRolePickerScreen(screen.session, identity))
+    if picked is None:
+        return
+    app, role = picked
+    await confirm_and_apply(screen, screen.session.plan_app_role_grant(identity, app, role))
+
+
+async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
+    """Show the Plan, apply it once confirmed, say what happened and load again."""
+    from tui.screens.confirm import ConfirmScreen, plan_title
+
+    app = screen.app
+    say = app.say  # type: ignore[attr-defined]
+    try:
+        plan: Plan = await planning
+    except MituiError as exc:
+        app.show_error(exc)  # type: ignore[attr-defined]
+        return
+    confirmed = await app.push_screen_wait(ConfirmScreen(plan, screen.redactor))
+    if not confirmed:
+        say("Cancelled: nothing was changed.", timeout=3)
+        return
+    try:
+        change = await screen.session.apply(plan)
+    except MituiError as exc:
+        app.show_error(exc)  # type: ignore[attr-defined]
+        screen.load()
+        return
+    title = plan_title(plan)
+    if change.outcome == "applied":
+        say(f"{title}: done — {plan.right_name}", title="Applied")
+    elif change.outcome == "already-there":
+        say(f"{title}: nothing to do — {change.message or 'already in place'}", title="No change")
+    else:
+        error = getattr(change, "error", None)
+        if not isinstance(error, MituiError):
+            error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
+        app.show_error(error)  # type: ignore[attr-defined]
+    screen.load()

@@ -1,0 +1,242 @@
+"""Loading the inventory on the main screen, and the partial tables shown while it arrives.
+
+The timings are deliberate (see the git log of tui/screens/main.py before the package): the load starts once the
+screen is drawn; partial tables come at most every PARTIAL_EVERY_S and take at most a third of the time; the
+details and the footer's keys are drawn in a frame after the table's; the collector stays relaxed until what the
+table keeps is frozen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import ProgressBar, Static
+from textual.worker import get_current_worker
+
+from tui.screens.main.rows import identity_rows
+from tui.services.errors import MituiError
+from tui.services.inventory import relaxed_gc
+from tui.services.models import Inventory, Progress
+from tui.services.offload import off_loop
+from tui.services.session import RETRYING
+from tui.widgets.details import IdentityDetails
+from tui.widgets.safe_text import Redactor, clean, safe_text
+from tui.widgets.virtual_table import Row, VirtualTable
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
+
+PARTIAL_EVERY_S = 0.5  # while loading, what has arrived is shown at most this often (each costs a pass over the rows)
+PARTIAL_COST_FACTOR = 3  # ... and at most a third of the time goes to it (its rows share the CPU worker with the load)
+PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
+PARTIAL_DETAILS_DELAY_S = 0.02  # while loading, a new selection's details are drawn this long after the table
+LOAD_START_WAIT_S = 0.5  # the load starts once the details are drawn, or after this long at most
+
+
+def keep_out_of_collections() -> None:
+    """Keep what is alive now out of Python's full garbage collections (``gc.freeze``). Each full collection
+    walks every tracked object; with the inventory and its rows (hundreds of thousands of objects at 10 000
+    identities) one took 250–400 ms, a visible stall, often in the middle of a keystroke. Frozen objects are still
+    freed by reference counting when dropped (a reload replaces the inventory); only reference cycles among them
+    wait for ``gc.unfreeze``, which the screen calls when it is unmounted."""
+    gc.freeze()
+
+
+def partial_delay(shown: bool, last_cost_s: float) -> float:
+    """How long to wait before showing the next partial table: at once the first time, then every
+    PARTIAL_EVERY_S, or less often when building the last one took more than a third of that."""
+    if not shown:
+        return PARTIAL_FIRST_S
+    return max(PARTIAL_EVERY_S, PARTIAL_COST_FACTOR * last_cost_s)
+
+
+class InventoryLoading:
+    """The main screen's loading: a mixin of MainScreen (tui.screens.main.screen), which provides the panes it
+    fills (the table, the subscriptions, the details) and the filter it applies."""
+
+    session: Session
+    inventory: Inventory | None
+    is_loading: bool
+    redactor: Redactor
+    _load_generation: int
+    _partial: Inventory | None
+    _partial_timer: Timer | None
+    _partial_cost_s: float
+    _selected_key: str | None
+    _details_timer: Timer | None
+    _has_selection: bool | None
+    partials_shown: list[tuple[int, int]]
+    retries_shown: list[str]
+    # MainScreen's (and Screen's)
+    _fill_subscriptions: Callable[[Inventory], None]
+    _apply_filter: Callable[[], None]
+    _details_due: Callable[[], None]
+    _cancel_details_timer: Callable[[], None]
+    query_one: Any
+    post_message: Any
+    set_timer: Any
+    app: Any
+
+    class Loaded(Message, namespace="main_screen"):
+        def __init__(self, inventory: Inventory, rows: list[Row]) -> None:
+            super().__init__()
+            self.inventory = inventory
+            self.rows = rows
+
+    class PartialShown(Message, namespace="main_screen"):
+        """The table shows what has arrived so far, before the load has finished."""
+
+        def __init__(self, rows: int, roles: int) -> None:
+            super().__init__()
+            self.rows = rows
+            self.roles = roles
+
+    class LoadProgress(Message, namespace="main_screen"):
+        def __init__(self, progress: Progress) -> None:
+            super().__init__()
+            self.progress = progress
+
+    @work(group="inventory-start")
+    async def load_once_drawn(self) -> None:
+        """Start the load once the screen is drawn, details pane included: started with it, the load's first
+        burst (a TLS handshake and a request per connection, the first answers) shared the CPU with the screen's
+        first layouts and paints, and the screen froze for a tenth of a second or more."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.query_one(IdentityDetails).painted.wait(), LOAD_START_WAIT_S)
+        self.load()
+
+    @work(exclusive=True, group="inventory")
+    async def load(self) -> None:
+        self.is_loading = True
+        self._set_status(Text("Loading the inventory…"))
+        self.query_one("#progress", ProgressBar).display = True
+        self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self._load_generation += 1
+        generation = self._load_generation
+
+        def progress(step: Progress) -> None:
+            self.post_message(self.LoadProgress(step))
+
+        def partial(inventory: Inventory) -> None:
+            # called on the event loop, often: keep the latest, show it at most every PARTIAL_EVERY_S (or three
+            # times as long as the last one took)
+            self._partial = inventory
+            if self._partial_timer is None:
+                shown = bool(self.query_one("#identities", VirtualTable).rows)
+                delay = partial_delay(shown, self._partial_cost_s)
+                self._partial_timer = self.set_timer(delay, lambda: self.show_partial(generation))
+
+        # a refresh keeps the complete table in view until the new one is ready (partial counts would drop)
+        on_partial = partial if self.inventory is None else None
+        # The collector stays relaxed (as during the load itself) until what the table keeps is frozen: restored
+        # at the end of the load, its first pass over the older generation walked everything the load had made
+        # (0.3 s at 40 000 identities, while the rows were being built).
+        with relaxed_gc():
+            try:
+                inventory = await self.session.load_inventory(progress=progress, on_partial=on_partial)
+            except MituiError as exc:
+                self.is_loading = False
+                self._finish_progress()
+                self._set_status(Text("Could not load the inventory. Press r to retry.", style="bold red"))
+                self.app.show_error(exc)  # type: ignore[attr-defined]
+                return
+            if get_current_worker().is_cancelled:
+                return
+            rows = await off_loop(identity_rows, inventory)
+            keep_out_of_collections()
+        self.post_message(self.Loaded(inventory, rows))
+
+    @work(exclusive=True, group="partial")
+    async def show_partial(self, generation: int) -> None:
+        self._partial_timer = None
+        details = self.query_one(IdentityDetails)
+        if not details.painted.is_set():
+            # the details' tabs get their first layout and paint in a frame of their own: together with the first
+            # rows (the table, the subscriptions) one frame repainted most of the screen, a block of 0.1-0.2 s
+            await details.painted.wait()
+        inventory, self._partial = self._partial, None
+        if inventory is None or generation != self._load_generation or not self.is_loading:
+            return
+        started = time.perf_counter()
+        rows = await off_loop(identity_rows, inventory, False)
+        # (40 000 rows take ~0.6 s: every 0.5 s they would keep the CPU worker from the pages the load waits for)
+        self._partial_cost_s = time.perf_counter() - started
+        if generation != self._load_generation or not self.is_loading:
+            return  # the complete inventory arrived meanwhile
+        self._fill_subscriptions(inventory)
+        self.query_one("#identities", VirtualTable).set_rows(rows)
+        self._apply_filter()
+        keep_out_of_collections()
+        roles = sum(row.data.roles for row in rows)
+        self.partials_shown.append((len(rows), roles))
+        self.post_message(self.PartialShown(len(rows), roles))
+
+    def on_main_screen_load_progress(self, message: LoadProgress) -> None:
+        step = message.progress
+        if step.step == RETRYING:  # a request failed and is retried: say so, the load goes on
+            self.retries_shown.append(step.detail)
+            status = Text(f"Retrying ({step.done} so far): ", style="bold yellow")
+            status.append_text(safe_text(step.detail, 60))
+            self._set_status(status)
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        if step.total:
+            bar.update(total=step.total, progress=step.done)
+        status = Text(f"Loading {clean(step.step)} {step.done}/{step.total}" if step.total else f"Loading {step.step}")
+        if step.detail:
+            status.append(" · ")
+            status.append_text(safe_text(self.redactor.text(step.detail), 40))
+        self._set_status(status)
+
+    def on_main_screen_loaded(self, message: Loaded) -> None:
+        self.is_loading = False
+        if self._partial_timer is not None:
+            self._partial_timer.stop()
+            self._partial_timer = None
+        self._partial = None
+        self.inventory = message.inventory
+        self._finish_progress()
+        self._fill_subscriptions(message.inventory)
+        table = self.query_one("#identities", VirtualTable)
+        table.set_rows(message.rows)
+        self._apply_filter()
+        if self._selected_key:
+            table.move_to_key(self._selected_key)
+        # shown once here: the Highlighted message the new rows post for the same row must not draw them again
+        self._selected_key = table.current.key if table.current else None
+        self._cancel_details_timer()  # (a partial table's, not due yet)
+        # the details and the footer's keys (a recompose) in a frame of their own, as for a partial table: drawn in
+        # the same frame as the table, the subscriptions and the status, they made one block of ~0.1 s
+        self._details_timer = self.set_timer(PARTIAL_DETAILS_DELAY_S, self._loaded_details_due)
+        keep_out_of_collections()
+
+    def _loaded_details_due(self) -> None:
+        self._has_selection = None  # the keys' state changes with the load's end too: the footer recomposes once
+        self._details_due()
+
+    def _finish_progress(self) -> None:
+        self.query_one("#progress", ProgressBar).display = False
+
+    def _set_status(self, text: Text) -> None:
+        # #status has a fixed size: no layout (a full reflow of the screen) for each keystroke's new count
+        self.query_one("#status", Static).update(text, layout=False)
+
+    def _summary_status(self) -> None:
+        inventory = self.inventory
+        if inventory is None:
+            return
+        table = self.query_one("#identities", VirtualTable)
+        text = Text(f"{table.row_count} of {len(inventory.identities)} identities")
+        if inventory.problems:
+            text.append(f" · {len(inventory.problems)} problem(s): ", style="bold yellow")
+            text.append_text(safe_text(self.redactor.text(inventory.problems[0]), 80, style="yellow"))
+        self._set_status(text)

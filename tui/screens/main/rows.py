@@ -1,0 +1,103 @@
+"""The identity table's rows and the subscriptions pane's lines: what the main screen lists, built once per load
+(in the CPU worker), their cells made when a row is first drawn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets.option_list import Option
+
+from tui.services.filtering import GRAPH_ONLY, search_text
+from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, Subscription
+from tui.widgets.badges import highest, privilege_badge
+from tui.widgets.safe_text import Redactor, safe_text, truncate
+from tui.widgets.virtual_table import Column, Row
+
+ALL_SUBSCRIPTIONS = "all"
+
+LOAD_START_WAIT_S = 0.5  # the load starts once the details are drawn, or after this long at most
+WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
+
+IDENTITY_COLUMNS = (
+    Column("name", "Name", 16, flex=1),
+    Column("kind", "Kind", 6),
+    Column("group", "Resource group", 14, flex=1, drop=3),
+    Column("principal", "Principal ID", 36, drop=4),
+    Column("roles", "Roles", 5, align="right"),
+    Column("app_roles", "App", 4, align="right", drop=1),
+    Column("privilege", "Privilege", 10),
+)
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """What one line of the identity table needs, computed once per load."""
+
+    identity: ManagedIdentity
+    roles: int
+    app_roles: int
+    top: Privilege | None
+
+
+def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
+    """One table row per identity; the cells are made when a row is first drawn (see identity_cells).
+    ``privileges=False`` for a partial inventory (its assignments are not classified yet): no badge."""
+    rows: list[Row] = []
+    roles_by = inventory.role_assignments
+    grants_by = inventory.app_role_assignments
+    for identity in inventory.identities:
+        key = identity.principal_id.lower()
+        roles = roles_by.get(key, ())
+        grants = grants_by.get(key, ())
+        top = highest([a.privilege for a in roles] + [g.privilege for g in grants]) if privileges else None
+        # what the filter's free words match, lowercased once instead of per keystroke
+        rows.append(
+            Row(key=key, search=search_text(identity), data=IdentityRow(identity, len(roles), len(grants), top))
+        )
+    rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
+    return rows
+
+
+def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
+    def cells(row: Row) -> tuple[Text, ...]:
+        item: IdentityRow = row.data
+        identity = item.identity
+        return (
+            safe_text(redactor.name(identity.name)),
+            Text("user" if identity.kind is IdentityKind.USER else "system"),
+            safe_text(redactor.name(identity.resource_group or "")),
+            safe_text(redactor.id(identity.principal_id)),
+            Text(str(item.roles)),
+            Text(str(item.app_roles)),
+            privilege_badge(item.top) if item.top else Text(""),
+        )
+
+    return cells
+
+
+def subscription_options(
+    subscriptions: list[Subscription], counts: dict[str, int], total: int, redactor: Redactor, width: int = 22
+) -> list[Option]:
+    """One line each: the name cut to fit, the identity count right-aligned."""
+
+    def line(name: Text, count: int) -> Text:
+        number = f" {count}"
+        truncate(name, max(4, width - len(number)))
+        name.append(" " * max(0, width - len(number) - name.cell_len))
+        name.append(number, style="dim")
+        return name
+
+    options = [Option(line(Text("All subscriptions", style="bold"), total), id=ALL_SUBSCRIPTIONS)]
+    for subscription in sorted(subscriptions, key=lambda s: s.display_name.lower()):
+        name = safe_text(redactor.name(subscription.display_name) or redactor.id(subscription.id))
+        if subscription.state and subscription.state != "Enabled":
+            name.append(" (")
+            name.append_text(safe_text(subscription.state, 12, style="italic"))
+            name.append(")")
+        options.append(Option(line(name, counts.get(subscription.id.lower(), 0)), id=subscription.id.lower()))
+    unplaced = counts.get(GRAPH_ONLY, 0)
+    if unplaced:
+        options.append(Option(line(Text("Not visible in ARM", style="italic"), unplaced), id=GRAPH_ONLY))
+    return options
