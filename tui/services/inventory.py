@@ -33,7 +33,6 @@ from tui.services.models import (
     IdentityKind,
     Inventory,
     ManagedIdentity,
-    Privilege,
     Progress,
     ResourceApp,
     RoleAssignment,
@@ -43,7 +42,7 @@ from tui.services.models import (
 )
 from tui.services.odata import guid
 from tui.services.offload import off_loop
-from tui.services.privilege import classify_app_role, classify_role, max_privilege
+from tui.services.privilege import classify_app_role, classify_role, highest
 from tui.services.scopes import (
     last_segment,
     resource_group_of,
@@ -630,7 +629,7 @@ def _grants_by_identity(
 def classified_app(app: ResourceApp) -> ResourceApp:
     """The app with each app role's privilege classified."""
     roles = tuple(
-        replace(r, privilege=max_privilege([r.privilege, classify_app_role(app.app_id, r.value)]))
+        replace(r, privilege=highest([r.privilege, classify_app_role(app.app_id, r.value)]))
         for r in app.app_roles
     )
     return replace(app, app_roles=roles)
@@ -676,10 +675,3 @@ def _orphans(
     orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
     ld.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
     return orphans
-
-
-def highest_privilege(inventory: Inventory, identity: ManagedIdentity) -> Privilege:
-    levels = [a.privilege for a in inventory.roles_of(identity)] + [
-        a.privilege for a in inventory.app_roles_of(identity)
-    ]
-    return max(levels, key=lambda p: p.rank, default=Privilege.NORMAL)
