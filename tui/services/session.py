@@ -412,6 +412,11 @@ class Session:
         return _Attempt("applied", assignment_id, "App role revoked.")
 
     # --- lifetime -----------------------------------------------------------------------------------------------
+    def on_close(self, cleanup: Callable[[], Awaitable[None] | None]) -> None:
+        """Call ``cleanup`` (awaited if it returns an awaitable) when the session closes, after its backend: e.g.
+        stopping the sandbox tenant it talks to. Cleanups run in the order added."""
+        self._on_close.append(cleanup)
+
     async def close(self) -> None:
         if self._closed:
             return
