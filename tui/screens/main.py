@@ -27,8 +27,8 @@ from textual.widgets import Input, OptionList, ProgressBar, Static, TabbedConten
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from tui.runtime import relaxed_gc
 from tui.services.errors import InvalidInput, MituiError
-from tui.services.inventory import relaxed_gc
 from tui.services.models import (
     IdentityKind,
     Inventory,

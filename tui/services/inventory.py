@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import math
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from tui.services import tuning
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity
 from tui.services.errors import MituiError
 from tui.services.models import (
@@ -67,39 +67,6 @@ PartialFn = Callable[[Inventory], None]
 def definition_guid(role_definition_id: str) -> str:
     """The role definition's GUID (lowercase) from its ARM id."""
     return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
-
-
-GC_LOAD_THRESHOLD = 50_000  # allocations between two collections of the youngest generation, while loading
-GC_LOAD_OLDER = 1_000  # collections of the youngest between two of the middle one, while loading
-
-
-class _GcWhileLoading:
-    depth = 0
-    saved: tuple[int, int, int] | None = None
-
-
-@contextlib.contextmanager
-def relaxed_gc() -> Iterator[None]:
-    """Collect reference cycles less often while an inventory loads.
-
-    A load allocates hundreds of thousands of small objects (decoded JSON, models) and keeps most of them: with
-    CPython's default thresholds (700, 10, 10) the cyclic collector runs hundreds of times during one load, and
-    its passes over the older generations walk the whole growing heap — about a fifth of the load's CPU at 10 000
-    identities, in pauses of 50–140 ms (a TUI's event loop stalls for each). The data has no reference cycles
-    (reference counting frees it), so while loading the youngest generation is collected every 50 000
-    allocations (a few milliseconds each) and the older ones not at all; the thresholds are restored after
-    (nested loads restore them when the last one ends). A TUI then freezes what it keeps (gc.freeze)."""
-    state = _GcWhileLoading
-    if state.depth == 0:
-        state.saved = gc.get_threshold()
-        gc.set_threshold(max(state.saved[0], GC_LOAD_THRESHOLD), max(state.saved[1], GC_LOAD_OLDER), state.saved[2])
-    state.depth += 1
-    try:
-        yield
-    finally:
-        state.depth -= 1
-        if state.depth == 0 and state.saved is not None:
-            gc.set_threshold(*state.saved)
 
 
 def _describe(err: BaseException) -> str:
@@ -150,7 +117,7 @@ async def load_inventory(
     as each later subscription's role assignments arrive. It always gets the same Inventory object, grown in place
     (no copy per call); its role assignments are not yet resolved (role names and privileges come with the final
     Inventory)."""
-    with relaxed_gc():
+    with tuning.around_load():
         return await _load(backend, subscription_ids, progress, concurrency, on_partial)
 
 
@@ -629,8 +596,7 @@ def _grants_by_identity(
 def classified_app(app: ResourceApp) -> ResourceApp:
     """The app with each app role's privilege classified."""
     roles = tuple(
-        replace(r, privilege=highest([r.privilege, classify_app_role(app.app_id, r.value)]))
-        for r in app.app_roles
+        replace(r, privilege=highest([r.privilege, classify_app_role(app.app_id, r.value)])) for r in app.app_roles
     )
     return replace(app, app_roles=roles)
 
