@@ -14,8 +14,6 @@ from tui.emulator.server import Emulator
 from tui.services import tuning
 from tui.services.offload import off_loop
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 @pytest.fixture
 def installed() -> Iterator[None]:
@@ -34,6 +32,7 @@ def test_install_plugs_the_tuning_into_the_service_layer(installed: None) -> Non
     assert tuning.around_cpu_work is runtime.fair_switch_interval
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_thresholds_are_raised_inside_nested_loads_and_restored_after(
     installed: None, demo_emulator: Emulator, session_for
 ) -> None:  # noqa: ANN001
@@ -54,6 +53,7 @@ async def test_thresholds_are_raised_inside_nested_loads_and_restored_after(
     assert gc.get_threshold() == before
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_the_switch_interval_is_short_only_while_a_piece_runs(installed: None) -> None:
     before = sys.getswitchinterval()
     assert before > runtime.SWITCH_INTERVAL_S  # (CPython's default is 5 ms: the test would prove nothing otherwise)
@@ -62,6 +62,7 @@ async def test_the_switch_interval_is_short_only_while_a_piece_runs(installed: N
     assert sys.getswitchinterval() == pytest.approx(before)
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_an_error_in_a_piece_restores_the_switch_interval(installed: None) -> None:
     before = sys.getswitchinterval()
 
@@ -83,6 +84,7 @@ def test_freeze_kept_keeps_what_is_alive_out_of_collections_until_unfrozen() -> 
     assert gc.get_freeze_count() == 0
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_warm_imports_imports_what_it_can() -> None:
     sys.modules.pop("colorsys", None)
     await runtime.warm_imports(["colorsys", "tui.no_such_module"])

@@ -31,8 +31,8 @@ from tui.services.errors import (
     Throttled,
     Unreachable,
 )
-from tui.services.inventory import classified_app, definition_guid, resolve_grant
 from tui.services.inventory import load_inventory as _load_inventory
+from tui.services.joins import classified_app, definition_guid, resolve_grant
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
