@@ -32,6 +32,16 @@ def decode_page(
     return ([convert(v) for v in values] if convert else values), page.get(next_link)
 
 
+async def _decoded(
+    body: bytes | None, convert: Callable[[dict], Any] | None, next_link: str, api: str, service: str
+) -> tuple[list[Any], str | None]:
+    """:func:`decode_page` in the CPU worker thread; an unreadable page is the ``service``'s error."""
+    try:
+        return await off_loop(decode_page, body, convert, next_link)
+    except (ValueError, TypeError, AttributeError) as err:
+        raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
+
+
 async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None) -> list:
     """Every item of an ARM collection as plain JSON (or ``convert``-ed)."""
     from azure.core.exceptions import (
@@ -73,10 +83,7 @@ async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Cal
             return response.body()
 
         body = await calls.arm_call(get)
-        try:
-            values, link = await off_loop(decode_page, body, convert, "nextLink")
-        except (ValueError, TypeError, AttributeError) as err:
-            raise map_error(ValueError(f"unreadable ARM page: {err}"), "Azure Resource Manager") from None
+        values, link = await _decoded(body, convert, "nextLink", "ARM", "Azure Resource Manager")
         items.extend(values)
         if not link:
             return items
@@ -110,10 +117,7 @@ async def graph_pages(calls: Calls, info: Any, convert: Callable[[dict], T] | No
     items: list[Any] = []
     while True:
         raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
-        try:
-            values, link = await off_loop(decode_page, raw, convert, "@odata.nextLink")
-        except (ValueError, TypeError, AttributeError) as err:
-            raise map_error(ValueError(f"unreadable Graph page: {err}"), "Microsoft Graph") from None
+        values, link = await _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
         items.extend(values)
         if not link:
             return items
