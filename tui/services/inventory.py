@@ -102,7 +102,7 @@ class InventoryLoader:
         self.sem = asyncio.Semaphore(concurrency)
         self.wanted = {guid(s, "subscription id") for s in subscription_ids} if subscription_ids else None
         self.problems: list[str] = []  # what could not be read
-        # the tenant-wide reads, started first (see start_tenant_reads)
+        # the tenant-wide reads, started first (see read_subscriptions)
         self.directory_task: asyncio.Future[list[DirectoryIdentity] | None]
         self.apps_task: asyncio.Future[list[ResourceApp]]
         self.builtin_task: asyncio.Future[list[RoleDefinition]]
@@ -112,7 +112,7 @@ class InventoryLoader:
         self.resources: list[ArmResource] = []
         self.raw_assignments: dict[str, RoleAssignment] = {}  # assignment id (lower) ->
         self.sub_of_assignment: dict[str, str] = {}  # assignment id (lower) -> subscription id
-        self.assigned_service_principals: set[str] = set()  # (lowercase) orphan candidates, less identities and apps
+        self.assigned_service_principals: set[str] = set()  # (lowercase) the orphan candidates among them
         self.readable_subs: set[str] = set()
         self.subscriptions_read = 0
         # what on_partial is shown, once the identities are known
@@ -121,6 +121,7 @@ class InventoryLoader:
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
+        """Run the phases; the tenant-wide reads and the orphans' getByIds overlap the rest."""
         self.report("subscriptions", 0, 1)
         await self.read_subscriptions()
         await self.read_each_subscription()
