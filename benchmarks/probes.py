@@ -16,8 +16,10 @@ from benchmarks.processes import isolated_env, mitui_command
 
 async def measure_service(emu: EmulatorProcess, fig: Figures, truth: dict[str, int], warm: bool) -> None:
     """``Session.load_inventory`` in this process, on a fresh session connected as ``mitui`` would connect."""
+    from tui import runtime
     from tui.azure.connect import ConnectOptions, connect
 
+    runtime.install()  # tuned as `mitui` tunes itself (tui.launch)
     options = ConnectOptions(
         arm_endpoint=emu.conn["arm"], credential="managed-identity", ca_file=emu.conn["ca_file"], read_only=True
     )

@@ -124,9 +124,12 @@ async def tui_child(
 
     from textual import events
 
+    from tui import runtime
     from tui.app import MituiApp
     from tui.config import Config
     from tui.launch import azure_factory
+
+    runtime.install()  # tuned as `mitui` tunes itself (tui.launch.run_app)
 
     conn = json.loads(Path(conn_file).read_text())
     os.environ["IDENTITY_ENDPOINT"] = conn["identity_endpoint"]

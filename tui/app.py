@@ -8,7 +8,6 @@ command line; tests pass their own.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import inspect
@@ -21,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui import runtime
 from tui.config import Config
 from tui.services.errors import MituiError, SignInRequired
 from tui.widgets.safe_text import Redactor, clean
@@ -84,7 +84,7 @@ class MituiApp(App[int]):
         # the screens to come and the domain modules they share with the factory: in a thread, so that the loop
         # keeps drawing (imported on the loop they held it for 0.1-0.25 s); before the factory, which would
         # otherwise import the shared ones on the loop (or wait there for the thread's import lock)
-        await asyncio.to_thread(import_screens)
+        await runtime.warm_imports(SCREENS_AHEAD)
         from tui.screens.main.screen import MainScreen
         from tui.screens.no_credentials import NoCredentialsScreen
 
@@ -171,13 +171,14 @@ class MituiApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
-def import_screens() -> None:
-    """Import the main and no-credentials screens (and with them the service layer's modules, also those that the
-    main screen imports when first used: on the event loop, a first filter or details pane would wait for them)."""
-    import tui.screens.main.screen
-    import tui.screens.no_credentials
-    import tui.services.filtering
-    import tui.services.snippets  # noqa: F401
+# the screens to come and the service modules the main screen uses when first used: imported on the event loop, a
+# first filter or details pane would wait for them
+SCREENS_AHEAD = (
+    "tui.screens.main.screen",
+    "tui.screens.no_credentials",
+    "tui.services.filtering",
+    "tui.services.snippets",
+)
 
 
 def known_binding_ids() -> set[str]:

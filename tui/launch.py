@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from tui import runtime
 from tui.config import Config, load_config
 
 if TYPE_CHECKING:
@@ -29,8 +30,7 @@ async def open_demo(read_only: bool = False, **demo_kwargs: Any) -> Session:
     """The sandbox tenant started in-process, and a session on it (closing it stops the tenant)."""
     from tui.azure.demo import connect_demo
 
-    session, _emulator = await connect_demo(read_only=read_only, **demo_kwargs)  # (the session stops it)
-    return session
+    return await connect_demo(read_only=read_only, **demo_kwargs)
 
 
 def demo_factory(read_only: bool, **demo_kwargs: Any) -> SessionFactory:
@@ -73,13 +73,17 @@ def build_app(args: argparse.Namespace) -> MituiApp:
 
     config = load_config(getattr(args, "config", None))
     read_only = resolve_read_only(args, config)
-    demo = demo_factory(read_only)
-    factory = demo if getattr(args, "demo", False) else azure_factory(args, read_only)
-    return MituiApp(factory, demo_factory=demo, config=config, redact=bool(getattr(args, "redact", False)))
+    return MituiApp(
+        session_factory(args, read_only),
+        demo_factory=demo_factory(read_only),
+        config=config,
+        redact=bool(getattr(args, "redact", False)),
+    )
 
 
 def run_app(args: argparse.Namespace) -> int:
     """``mitui`` with no subcommand: the TUI."""
+    runtime.install()
     app = build_app(args)
     result = app.run()
     if app.return_code not in (None, 0):
@@ -89,6 +93,7 @@ def run_app(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """A script subcommand (tui.commands), given the session factory for the tenant the flags name."""
+    runtime.install()
     if args.command == "inventory":
         from tui.commands import inventory
 

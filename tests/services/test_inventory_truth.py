@@ -145,17 +145,3 @@ async def test_progress_is_reported(demo_session: Session) -> None:
     await demo_session.load_inventory(progress=seen.append)
     steps = {p.step for p in seen}
     assert {"subscriptions", "subscriptions read", "identities", "app role grants", "done"} <= steps
-
-
-async def test_loading_collects_cycles_less_often_and_restores_the_thresholds(demo_session: Session) -> None:
-    import gc
-
-    from tui.services.inventory import GC_LOAD_OLDER, GC_LOAD_THRESHOLD
-
-    before = gc.get_threshold()
-    assert before[0] < GC_LOAD_THRESHOLD  # (CPython's default is 700: the test would prove nothing otherwise)
-    during: list[tuple[int, int, int]] = []
-    inv = await demo_session.load_inventory(progress=lambda _step: during.append(gc.get_threshold()))
-    assert inv.identities and during
-    assert all(t == (GC_LOAD_THRESHOLD, GC_LOAD_OLDER, before[2]) for t in during)
-    assert gc.get_threshold() == before

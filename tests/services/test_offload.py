@@ -1,16 +1,18 @@
-"""CPU work off the event loop: one worker thread, pieces one at a time, the switch interval short only while it
-works (tui.services.offload)."""
+"""CPU work off the event loop: one worker thread, pieces one at a time, each inside the service layer's CPU-work
+hook (tui.services.offload; what tui.runtime plugs into it is tested in tests/test_runtime.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from tui.services.offload import SWITCH_INTERVAL_S, off_loop
+from tui.services import tuning
+from tui.services.offload import off_loop
 
 
 async def test_work_runs_in_the_one_cpu_thread_and_returns_its_result() -> None:
@@ -43,21 +45,27 @@ async def test_pieces_run_one_at_a_time_in_the_order_given() -> None:
     assert order == list(range(6))
 
 
-async def test_the_switch_interval_is_short_only_while_a_piece_runs() -> None:
-    before = sys.getswitchinterval()
-    assert before > SWITCH_INTERVAL_S  # (CPython's default is 5 ms: the test would prove nothing otherwise)
-    during = await off_loop(sys.getswitchinterval)
-    assert during == pytest.approx(SWITCH_INTERVAL_S)
-    assert sys.getswitchinterval() == pytest.approx(before)
+async def test_each_piece_runs_inside_the_cpu_work_hook() -> None:
+    entered: list[str] = []
+
+    @contextlib.contextmanager
+    def around() -> Iterator[None]:
+        entered.append(threading.current_thread().name)
+        yield
+
+    saved = tuning.around_cpu_work
+    tuning.install(around_cpu_work=around)
+    try:
+        assert await asyncio.gather(*(off_loop(lambda i=i: i * 2) for i in range(3))) == [0, 2, 4]
+    finally:
+        tuning.install(around_cpu_work=saved)
+    assert len(entered) == 3 and all(n.startswith("mitui-cpu") for n in entered)
 
 
-async def test_an_error_in_a_piece_reaches_the_caller_and_restores_the_interval() -> None:
-    before = sys.getswitchinterval()
-
+async def test_an_error_in_a_piece_reaches_the_caller() -> None:
     def broken() -> None:
         raise ValueError("bad page")
 
     with pytest.raises(ValueError, match="bad page"):
         await off_loop(broken)
-    assert sys.getswitchinterval() == pytest.approx(before)
     assert await off_loop(lambda: 42) == 42  # the worker survives

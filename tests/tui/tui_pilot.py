@@ -32,17 +32,16 @@ class DemoTenant:
 
     async def __call__(self) -> Session:
         from tui.azure.demo import connect_demo
+        from tui.emulator.server import Emulator
 
         kwargs: dict[str, Any] = {"state_dir": self.state_dir / "emulator", **self.emulator_kwargs}
         if self.tenant is not None:
             kwargs["tenant"] = self.tenant
-        # connect_demo gives the emulator too, for the tests to read its truth; the app gets the session alone
-        # (closing it stops the emulator)
-        session, emulator = await connect_demo(
-            read_only=self.read_only, audit_log=str(self.state_dir / "audit.jsonl"), **kwargs
+        self.emulator = Emulator(**kwargs)
+        self.session = await connect_demo(
+            read_only=self.read_only, audit_log=str(self.state_dir / "audit.jsonl"), emulator=self.emulator
         )
-        self.session, self.emulator = session, emulator
-        return session
+        return self.session
 
     def writes(self) -> int:
         """Write requests the emulator has served (PUT / POST / PATCH / DELETE, token requests excepted)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from tui.runtime import warm_imports
 from tui.services.errors import InvalidInput, MituiError, SignInRequired
 from tui.services.session import Session
 
@@ -106,7 +107,7 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
 
     # The SDKs take about a second to import: in a worker thread, so that a UI already on screen keeps
     # painting (on the event loop they froze the TUI for ~0.5 s at sign-in and again at the first Graph call).
-    await asyncio.to_thread(_import_sdks)
+    await warm_imports(SDK_MODULES)
     ca_file = options.ca_file
     if ca_file and not os.path.isfile(ca_file):
         raise InvalidInput(f"No such CA file: {ca_file}", "--ca-file must name a PEM file")
@@ -150,40 +151,36 @@ async def _graph_token_ahead(credential: CachingCredential, scope: str) -> None:
         await credential.get_token(scope)
 
 
-def _import_sdks() -> None:
-    """Import what a session uses (the credential, the ARM clients, the Graph client and its HTTP stack)."""
-    import importlib
-
-    for name in (
-        "azure.identity.aio",
-        "azure.core.rest",
-        "azure.core.rest._aiohttp",  # (the ARM clients' transport: its first use would import it on the loop)
-        "azure.core.pipeline.transport._aiohttp",
-        "sniffio",
-        "azure.mgmt.resource.subscriptions.aio",
-        "azure.mgmt.resource.resources.aio",
-        "azure.mgmt.authorization.aio",
-        "msgraph",
-        "msgraph_core",
-        "kiota_authentication_azure.azure_identity_authentication_provider",
-        # what the first Graph requests of a load would otherwise import on the event loop: httpx's async backend,
-        # the request builders and models the inventory uses
-        "anyio._backends._asyncio",
-        "anyio.streams.tls",
-        "kiota_abstractions.base_request_configuration",
-        "kiota_abstractions.request_information",
-        "msgraph.generated.directory_objects.directory_objects_request_builder",
-        "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body",
-        "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_response",
-        "msgraph.generated.directory_objects.get_by_ids.get_by_ids_request_builder",
-        "msgraph.generated.models.directory_object",
-        "msgraph.generated.models.o_data_errors.o_data_error",
-        "msgraph.generated.service_principals.service_principals_request_builder",
-        "tui.azure.backend",
-        "tui.azure.graph",
-    ):
-        with contextlib.suppress(ImportError):  # a missing piece shows up where it is used
-            importlib.import_module(name)
+# What a session uses (the credential, the ARM clients, the Graph client and its HTTP stack): the SDKs take about a
+# second to import, so they are imported in a worker thread before signing in.
+SDK_MODULES = (
+    "azure.identity.aio",
+    "azure.core.rest",
+    "azure.core.rest._aiohttp",  # (the ARM clients' transport: its first use would import it on the loop)
+    "azure.core.pipeline.transport._aiohttp",
+    "sniffio",
+    "azure.mgmt.resource.subscriptions.aio",
+    "azure.mgmt.resource.resources.aio",
+    "azure.mgmt.authorization.aio",
+    "msgraph",
+    "msgraph_core",
+    "kiota_authentication_azure.azure_identity_authentication_provider",
+    # what the first Graph requests of a load would otherwise import on the event loop: httpx's async backend,
+    # the request builders and models the inventory uses
+    "anyio._backends._asyncio",
+    "anyio.streams.tls",
+    "kiota_abstractions.base_request_configuration",
+    "kiota_abstractions.request_information",
+    "msgraph.generated.directory_objects.directory_objects_request_builder",
+    "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body",
+    "msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_response",
+    "msgraph.generated.directory_objects.get_by_ids.get_by_ids_request_builder",
+    "msgraph.generated.models.directory_object",
+    "msgraph.generated.models.o_data_errors.o_data_error",
+    "msgraph.generated.service_principals.service_principals_request_builder",
+    "tui.azure.backend",
+    "tui.azure.graph",
+)
 
 
 def _sign_in_error(err: Exception, credential: str) -> MituiError:

@@ -10,22 +10,26 @@ from tui.services.session import Session
 
 
 async def connect_demo(
-    read_only: bool = False, *, audit_log: str | None = None, **emulator_kwargs: Any
-) -> tuple[Session, Any]:
+    read_only: bool = False, *, audit_log: str | None = None, emulator: Any = None, **emulator_kwargs: Any
+) -> Session:
     """Start the sandbox tenant (tui.emulator.server.Emulator) and connect to it: arm_endpoint = its ARM URL,
     managed-identity credential through its IDENTITY_ENDPOINT / IDENTITY_HEADER, its CA trusted.
-    Closing the session stops the emulator."""
-    from tui.emulator.server import Emulator
+    Closing the session stops the emulator.
 
-    emulator = Emulator(**emulator_kwargs)
+    ``emulator``: one built by the caller and not yet started (to look at its stats or tenant while the session
+    runs); it is then started and stopped here all the same. Otherwise one is built from ``emulator_kwargs``."""
+    if emulator is None:
+        from tui.emulator.server import Emulator
+
+        emulator = Emulator(**emulator_kwargs)
     await asyncio.to_thread(emulator.start)
     try:
         session = await connect_emulator(emulator, read_only=read_only, demo=True, audit_log=audit_log)
     except BaseException:
         await asyncio.to_thread(emulator.stop)
         raise
-    session._on_close.append(lambda: asyncio.to_thread(emulator.stop))
-    return session, emulator
+    session.on_close(lambda: asyncio.to_thread(emulator.stop))
+    return session
 
 
 async def connect_emulator(

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import InvalidInput, MituiError
-from tui.services.inventory import highest_privilege
 from tui.services.models import Inventory, RoleAssignment
 from tui.services.odata import guid
 from tui.services.text import csv_cell, plain
@@ -245,7 +244,7 @@ def to_table(inv: Inventory) -> str:
         "",
     ]
     for i in inv.identities:
-        priv = highest_privilege(inv, i).value
+        priv = inv.highest_privilege(i).value
         seen = "" if i.visible_in_arm else "  [not visible in ARM]"
         lines.append(
             f"{plain(i.name, 60)}  ({i.kind.value}, {priv})  principal {plain(i.principal_id)}  client "

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from tui.services.errors import InvalidInput
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege
-from tui.services.privilege import max_privilege
 
 QUALIFIERS = ("kind", "priv", "sub", "rg", "type")
 _KINDS = {
@@ -163,9 +162,7 @@ class IdentityFilter:
 def _highest(identity: ManagedIdentity, inventory: Inventory | None) -> Privilege:
     if inventory is None:
         return Privilege.NORMAL
-    return max_privilege(
-        [a.privilege for a in inventory.roles_of(identity)] + [a.privilege for a in inventory.app_roles_of(identity)]
-    )
+    return inventory.highest_privilege(identity)
 
 
 def search_text(identity: ManagedIdentity) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from itertools import chain
 
 # The models a load builds by the ten thousand (identities, role assignments, app role grants) are plain dataclasses
 # hashable by value, not frozen ones: a frozen dataclass's __init__ sets each field through object.__setattr__, about
@@ -206,3 +207,12 @@ class Inventory:
 
     def app_roles_of(self, identity: ManagedIdentity) -> list[AppRoleAssignment]:
         return self.app_role_assignments.get(identity.principal_id.lower(), [])
+
+    def highest_privilege(self, identity: ManagedIdentity) -> Privilege:
+        """The highest privilege over the identity's role assignments and app role grants (NORMAL when none)."""
+        from tui.services.privilege import highest  # (tui.services.privilege imports this module)
+
+        key = identity.principal_id.lower()
+        roles = self.role_assignments.get(key, ())
+        grants = self.app_role_assignments.get(key, ())
+        return highest(chain((a.privilege for a in roles), (g.privilege for g in grants)))

@@ -1,14 +1,8 @@
 """CPU-bound work (decoding pages, joining the inventory, building rows) off the event loop, one piece at a time.
 
-Python runs one thread at a time (the GIL). A thread that waits for it asks the one holding it to let go after
-the switch interval (5 ms by default), and the event loop waits so again each time it comes back from a system
-call: with CPU work in other threads, a frame that needs 20 ms of CPU took 100 ms or more. So:
-
-- one worker thread does all such work (several only queued the loop behind more of them, and cannot run in
-  parallel anyway);
-- while it works, the switch interval is 1 ms, so that the loop gets its turn five times sooner (measured on a
-  2-core machine: the loop's worst lateness behind a busy worker falls from ~11 ms to ~4 ms, at no cost in
-  throughput).
+Python runs one thread at a time (the GIL): one worker thread does all such work (several only queued the loop
+behind more of them, and cannot run in parallel anyway). Each piece runs inside ``tuning.around_cpu_work()``
+(tui.runtime installs a short GIL switch interval there, so that the loop gets its turn sooner while it works).
 
 Blocking I/O (a credential's token request) still goes to ``asyncio.to_thread``.
 """
@@ -16,16 +10,15 @@ Blocking I/O (a credential's token request) still goes to ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from tui.services import tuning
+
 P = ParamSpec("P")
 T = TypeVar("T")
-
-SWITCH_INTERVAL_S = 0.001  # while the worker works; restored after each piece
 
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
@@ -39,16 +32,12 @@ def _cpu_executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def _fairly(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    saved = sys.getswitchinterval()
-    sys.setswitchinterval(min(saved, SWITCH_INTERVAL_S))
-    try:
+def _piece(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    with tuning.around_cpu_work():
         return fn(*args, **kwargs)
-    finally:
-        sys.setswitchinterval(saved)
 
 
 async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)`` in the CPU worker thread, awaited."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_cpu_executor(), lambda: _fairly(fn, *args, **kwargs))
+    return await loop.run_in_executor(_cpu_executor(), lambda: _piece(fn, *args, **kwargs))

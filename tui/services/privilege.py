@@ -352,8 +352,13 @@ def classify_role(role: RoleDefinition) -> Privilege:
     return role_verdict(role).level
 
 
-def max_privilege(levels: Iterable[Privilege]) -> Privilege:
-    return max(levels, key=lambda p: p.rank, default=Privilege.NORMAL)
+def highest(levels: Iterable[Privilege]) -> Privilege:
+    """The highest of these privileges (by rank); NORMAL when there is none."""
+    return max(levels, key=_rank, default=Privilege.NORMAL)
+
+
+def _rank(level: Privilege) -> int:
+    return level.rank
 
 
 # Which built-in roles grant a right, for the hint of a 403 ("you need ... at that scope").

@@ -31,8 +31,8 @@ from tui.services.errors import (
     Throttled,
     Unreachable,
 )
-from tui.services.inventory import classified_app, definition_guid, resolve_grant
 from tui.services.inventory import load_inventory as _load_inventory
+from tui.services.joins import classified_app, definition_guid, resolve_grant
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
@@ -59,7 +59,7 @@ from tui.services.plans import (
     role_assignment_plan,
     role_removal_plan,
 )
-from tui.services.privilege import MICROSOFT_GRAPH_APP_ID, classify_app_role, classify_role, max_privilege
+from tui.services.privilege import MICROSOFT_GRAPH_APP_ID, classify_app_role, classify_role, highest
 from tui.services.scopes import scope_key
 
 # The progress step that reports a retried request while loading.
@@ -193,7 +193,7 @@ class Session:
         scope = arm_id(scope)
         principal_id = guid(identity.principal_id, "principal id")
         role_definition_id(role.id)  # validated before anything is sent (it goes into the request and the commands)
-        role = replace(role, privilege=max_privilege([role.privilege, classify_role(role)]))
+        role = replace(role, privilege=highest([role.privilege, classify_role(role)]))
         existing = await self._find_role_assignment(scope, principal_id, role.id)
         return role_assignment_plan(identity, role, scope, existing)
 
@@ -206,7 +206,7 @@ class Session:
         principal_id = guid(identity.principal_id, "principal id")
         guid(app.id, "resource app id")
         guid(role.id, "app role id")
-        role = replace(role, privilege=max_privilege([role.privilege, classify_app_role(app.app_id, role.value)]))
+        role = replace(role, privilege=highest([role.privilege, classify_app_role(app.app_id, role.value)]))
         existing = await self._find_grant(principal_id, app.id, role.id)
         return app_role_grant_plan(identity, app, role, existing, self.graph_url)
 
@@ -412,6 +412,11 @@ class Session:
         return _Attempt("applied", assignment_id, "App role revoked.")
 
     # --- lifetime -----------------------------------------------------------------------------------------------
+    def on_close(self, cleanup: Callable[[], Awaitable[None] | None]) -> None:
+        """Call ``cleanup`` (awaited if it returns an awaitable) when the session closes, after its backend: e.g.
+        stopping the sandbox tenant it talks to. Cleanups run in the order added."""
+        self._on_close.append(cleanup)
+
     async def close(self) -> None:
         if self._closed:
             return

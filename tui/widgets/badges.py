@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich.text import Text
 
 from tui.services.models import Privilege
@@ -27,14 +25,6 @@ def privilege_badge(privilege: Privilege | str | None, short: bool = False) -> T
     if value is Privilege.NORMAL:
         return Text(label, style=_PRIVILEGE_STYLE[value])
     return Text(f" {label} ", style=_PRIVILEGE_STYLE[value])
-
-
-def highest(privileges: Iterable[Privilege]) -> Privilege | None:
-    best: Privilege | None = None
-    for privilege in privileges:
-        if best is None or privilege.rank > best.rank:
-            best = privilege
-    return best
 
 
 def yes_no(value: bool) -> Text:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,9 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
+from tui import runtime
 from tui.screens.main.rows import identity_rows
 from tui.services.errors import MituiError
-from tui.services.inventory import relaxed_gc
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop
 from tui.services.session import RETRYING
@@ -40,15 +39,6 @@ PARTIAL_COST_FACTOR = 3  # ... and at most a third of the time goes to it (its r
 PARTIAL_FIRST_S = 0.01  # the first time (the identities are known): at once
 PARTIAL_DETAILS_DELAY_S = 0.02  # while loading, a new selection's details are drawn this long after the table
 LOAD_START_WAIT_S = 0.5  # the load starts once the details are drawn, or after this long at most
-
-
-def keep_out_of_collections() -> None:
-    """Keep what is alive now out of Python's full garbage collections (``gc.freeze``). Each full collection
-    walks every tracked object; with the inventory and its rows (hundreds of thousands of objects at 10 000
-    identities) one took 250–400 ms, a visible stall, often in the middle of a keystroke. Frozen objects are still
-    freed by reference counting when dropped (a reload replaces the inventory); only reference cycles among them
-    wait for ``gc.unfreeze``, which the screen calls when it is unmounted."""
-    gc.freeze()
 
 
 def partial_delay(shown: bool, last_cost_s: float) -> float:
@@ -140,7 +130,7 @@ class InventoryLoading:
         # The collector stays relaxed (as during the load itself) until what the table keeps is frozen: restored
         # at the end of the load, its first pass over the older generation walked everything the load had made
         # (0.3 s at 40 000 identities, while the rows were being built).
-        with relaxed_gc():
+        with runtime.relaxed_gc():
             try:
                 inventory = await self.session.load_inventory(progress=progress, on_partial=on_partial)
             except MituiError as exc:
@@ -152,7 +142,8 @@ class InventoryLoading:
             if get_current_worker().is_cancelled:
                 return
             rows = await off_loop(identity_rows, inventory)
-            keep_out_of_collections()
+            # out of full collections: one walked the inventory and its rows (250-400 ms at 10 000 identities)
+            runtime.freeze_kept()
         self.post_message(self.Loaded(inventory, rows))
 
     @work(exclusive=True, group="partial")
@@ -175,7 +166,7 @@ class InventoryLoading:
         self._fill_subscriptions(inventory)
         self.query_one("#identities", VirtualTable).set_rows(rows)
         self._apply_filter()
-        keep_out_of_collections()
+        runtime.freeze_kept()
         roles = sum(row.data.roles for row in rows)
         self.partials_shown.append((len(rows), roles))
         self.post_message(self.PartialShown(len(rows), roles))
@@ -217,7 +208,7 @@ class InventoryLoading:
         # the details and the footer's keys (a recompose) in a frame of their own, as for a partial table: drawn in
         # the same frame as the table, the subscriptions and the status, they made one block of ~0.1 s
         self._details_timer = self.set_timer(PARTIAL_DETAILS_DELAY_S, self._loaded_details_due)
-        keep_out_of_collections()
+        runtime.freeze_kept()
 
     def _loaded_details_due(self) -> None:
         self._has_selection = None  # the keys' state changes with the load's end too: the footer recomposes once

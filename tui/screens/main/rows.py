@@ -11,7 +11,8 @@ from textual.widgets.option_list import Option
 
 from tui.services.filtering import GRAPH_ONLY, search_text
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, Subscription
-from tui.widgets.badges import highest, privilege_badge
+from tui.services.privilege import highest
+from tui.widgets.badges import privilege_badge
 from tui.widgets.safe_text import Redactor, safe_text, truncate
 from tui.widgets.virtual_table import Column, Row
 
@@ -51,7 +52,12 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
         key = identity.principal_id.lower()
         roles = roles_by.get(key, ())
         grants = grants_by.get(key, ())
-        top = highest([a.privilege for a in roles] + [g.privilege for g in grants]) if privileges else None
+        # no badge for an identity without rights, nor for a partial inventory's
+        top = (
+            highest([a.privilege for a in roles] + [g.privilege for g in grants])
+            if privileges and (roles or grants)
+            else None
+        )
         # what the filter's free words match, lowercased once instead of per keystroke
         rows.append(
             Row(key=key, search=search_text(identity), data=IdentityRow(identity, len(roles), len(grants), top))

@@ -8,7 +8,6 @@ the table shows is asked of tui.services.filtering.
 from __future__ import annotations
 
 import asyncio
-import gc
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -20,8 +19,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, ProgressBar, Static, TabbedContent
 
+from tui import runtime
 from tui.screens.main import flows
-from tui.screens.main.loading import PARTIAL_DETAILS_DELAY_S, InventoryLoading, keep_out_of_collections
+from tui.screens.main.loading import PARTIAL_DETAILS_DELAY_S, InventoryLoading
 from tui.screens.main.rows import ALL_SUBSCRIPTIONS, IDENTITY_COLUMNS, identity_cells, subscription_options
 from tui.services.errors import InvalidInput, MituiError
 from tui.services.filtering import (
@@ -140,7 +140,7 @@ class MainScreen(InventoryLoading, Screen[None]):
         )
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.query_one("#identities", VirtualTable).focus()
-        keep_out_of_collections()  # the modules and the app, before the load adds its garbage
+        runtime.freeze_kept()  # the modules and the app, before the load adds its garbage
         self.load_once_drawn()
 
     def on_screen_resume(self) -> None:
@@ -151,7 +151,7 @@ class MainScreen(InventoryLoading, Screen[None]):
             self.set_timer(DETAILS_BUILD_DELAY_S, details.build)
 
     def on_unmount(self) -> None:
-        gc.unfreeze()  # back to the collector when the screen goes (tests run many apps in one process)
+        runtime.unfreeze()  # back to the collector when the screen goes (tests run many apps in one process)
 
     # --- the subscriptions pane ---------------------------------------------------------------------------------
     def _subscriptions_width(self, lines: int = 0) -> int:

@@ -1,0 +1,186 @@
+"""The inventory's pure joins (tui.services.joins) and the one "highest privilege", on data built by hand."""
+
+from __future__ import annotations
+
+from tui.services.backend import ArmResource, DirectoryIdentity
+from tui.services.joins import (
+    custom_role_subscriptions,
+    grants_by_identity,
+    join_assignments,
+    join_identities,
+    orphan_candidates,
+    orphaned_assignments,
+    resolve_grant,
+)
+from tui.services.models import (
+    AppRole,
+    AppRoleAssignment,
+    IdentityKind,
+    Inventory,
+    ManagedIdentity,
+    Privilege,
+    ResourceApp,
+    RoleAssignment,
+    RoleDefinition,
+    ScopeLevel,
+    Subscription,
+)
+from tui.services.privilege import highest
+
+SUB = "11111111-1111-1111-1111-111111111111"
+OTHER_SUB = "22222222-2222-2222-2222-222222222222"
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-web"
+SITE = f"{RG}/providers/Microsoft.Web/sites/func-orders"
+UAMI = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared"
+SYSTEM_PID, USER_PID, GHOST_PID = "aaaaaaaa-0000-0000-0000-000000000001", "aaaaaaaa-0000-0000-0000-000000000002", "g"
+OWNER = RoleDefinition(
+    id=f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/owner-guid",
+    name="owner-guid",
+    role_name="Owner",
+    privilege=Privilege.CRITICAL,
+)
+READER = RoleDefinition(
+    id="/providers/Microsoft.Authorization/roleDefinitions/reader-guid", name="reader-guid", role_name="Reader"
+)
+SUBS = [Subscription(id=SUB, display_name="Production")]
+
+
+def _resources() -> list[ArmResource]:
+    site = ArmResource(
+        id=SITE, name="func-orders", type="Microsoft.Web/sites", system_principal_id=SYSTEM_PID,
+        user_assigned={UAMI: (USER_PID, "client-2")},
+    )  # fmt: skip
+    uami = ArmResource(
+        id=UAMI, name="id-shared", type="Microsoft.ManagedIdentity/userAssignedIdentities", principal_id=USER_PID,
+        client_id="client-2",
+    )  # fmt: skip
+    return [site, uami]
+
+
+def _directory() -> list[DirectoryIdentity]:
+    return [
+        DirectoryIdentity(principal_id=SYSTEM_PID, client_id="client-1", display_name="func-orders", resource_id=SITE,
+                          user_assigned=False),
+        DirectoryIdentity(principal_id=USER_PID, client_id="client-2", display_name="id-shared", resource_id=UAMI,
+                          user_assigned=True),
+        DirectoryIdentity(principal_id="elsewhere", client_id="c", display_name="vm-other",
+                          resource_id=f"/subscriptions/{OTHER_SUB}/resourceGroups/r/providers/X/y/vm-other",
+                          user_assigned=False),
+    ]  # fmt: skip
+
+
+def _assignment(name: str, scope: str, role: RoleDefinition, principal_id: str) -> RoleAssignment:
+    return RoleAssignment(
+        id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        name=name,
+        scope=scope,
+        role_definition_id=role.id,
+        principal_id=principal_id,
+        scope_level=ScopeLevel.SUBSCRIPTION if scope.count("/") == 2 else ScopeLevel.RESOURCE,
+    )
+
+
+def test_identities_join_graph_and_arm_and_keep_the_wanted_subscriptions() -> None:
+    identities = join_identities(_directory(), _resources(), {SUB}, {SUB}, SUBS)
+    by_pid = {i.principal_id: i for i in identities}
+    assert set(by_pid) == {SYSTEM_PID, USER_PID}  # the identity of the other subscription is not wanted
+    system, user = by_pid[SYSTEM_PID], by_pid[USER_PID]
+    assert (system.kind, system.resource_type, system.used_by) == (IdentityKind.SYSTEM, "Microsoft.Web/sites", (SITE,))
+    assert (user.kind, user.used_by, user.resource_group) == (IdentityKind.USER, (SITE,), "rg-web")
+    assert [i.name for i in identities] == sorted(i.name for i in identities)
+    everything = join_identities(_directory(), _resources(), None, {SUB}, SUBS)
+    assert {i.principal_id for i in everything} == {SYSTEM_PID, USER_PID, "elsewhere"}
+    assert not {i.principal_id: i for i in everything}["elsewhere"].visible_in_arm
+
+
+def test_without_graph_the_identities_come_from_arm_alone() -> None:
+    identities = join_identities(None, _resources(), None, {SUB}, SUBS)
+    assert {(i.principal_id, i.kind) for i in identities} == {
+        (SYSTEM_PID, IdentityKind.SYSTEM),
+        (USER_PID, IdentityKind.USER),
+    }
+
+
+def test_assignments_are_resolved_grouped_by_identity_and_sorted_by_privilege() -> None:
+    identities = join_identities(_directory(), _resources(), None, {SUB}, SUBS)
+    raw = {
+        "1": _assignment("1", f"/subscriptions/{SUB}", READER, SYSTEM_PID),
+        "2": _assignment("2", f"/subscriptions/{SUB}", OWNER, SYSTEM_PID),
+        "3": _assignment("3", SITE, READER, SYSTEM_PID),
+        "4": _assignment("4", f"/subscriptions/{SUB}", OWNER, GHOST_PID),
+        "5": _assignment("5", f"/subscriptions/{SUB}", READER, "someone-else"),
+    }
+    definitions = {"owner-guid": OWNER, "reader-guid": READER}
+    joined = join_assignments(raw, identities, definitions, [], {GHOST_PID})
+    mine = joined.role_assignments[SYSTEM_PID]
+    assert [(a.role_name, a.privilege, a.inherited) for a in mine] == [
+        ("Owner", Privilege.CRITICAL, True),
+        ("Reader", Privilege.NORMAL, True),
+        ("Reader", Privilege.NORMAL, False),  # at the identity's own resource (then by scope)
+    ]
+    assert list(joined.orphan_candidates) == [GHOST_PID]  # (someone-else is no candidate: not listed)
+    assert joined.orphan_candidates[GHOST_PID][0].role_name == ""  # unresolved until it is known to be orphaned
+    assert orphaned_assignments(joined.orphan_candidates, definitions, None) == []  # not asked: nothing orphaned
+    assert orphaned_assignments(joined.orphan_candidates, definitions, {GHOST_PID}) == []  # it still exists
+    (orphan,) = orphaned_assignments(joined.orphan_candidates, definitions, set())
+    assert (orphan.principal_id, orphan.role_name, orphan.privilege) == (GHOST_PID, "Owner", Privilege.CRITICAL)
+
+
+def test_orphan_candidates_are_assigned_principals_neither_identities_nor_apps() -> None:
+    identities = join_identities(_directory(), _resources(), None, {SUB}, SUBS)
+    app = ResourceApp(id="APP-SP", app_id="app", display_name="Some API")
+    assert orphan_candidates({SYSTEM_PID, "app-sp", "ghost"}, identities, [app]) == {"ghost"}
+
+
+def test_custom_roles_are_read_only_where_an_unknown_definition_is_referenced() -> None:
+    raw = {
+        "a": _assignment("a", f"/subscriptions/{SUB}", READER, SYSTEM_PID),
+        "b": _assignment("b", f"/subscriptions/{OTHER_SUB}", OWNER, SYSTEM_PID),
+    }
+    subs = {"a": SUB, "b": OTHER_SUB}
+    assert custom_role_subscriptions(raw, subs, {"reader-guid": READER}) == {OTHER_SUB: "owner-guid"}
+    assert custom_role_subscriptions(raw, subs, {"reader-guid": READER, "owner-guid": OWNER}) == {}
+
+
+def test_grants_are_resolved_deduplicated_and_kept_for_known_identities_only() -> None:
+    graph = ResourceApp(
+        id="graph-sp",
+        app_id="00000003-0000-0000-c000-000000000000",
+        display_name="Microsoft Graph",
+        app_roles=(
+            AppRole(id="r1", value="User.Read.All", privilege=Privilege.HIGH),
+            AppRole(id="r2", value="RoleManagement.ReadWrite.Directory", privilege=Privilege.CRITICAL),
+        ),
+    )
+    identity = ManagedIdentity(
+        principal_id=SYSTEM_PID, client_id="c", name="n", kind=IdentityKind.SYSTEM, resource_id=SITE
+    )
+
+    def grant(gid: str, role: str, principal: str = SYSTEM_PID) -> AppRoleAssignment:
+        return AppRoleAssignment(id=gid, principal_id=principal, resource_id="GRAPH-SP", app_role_id=role)
+
+    grants = [grant("g1", "r1"), grant("g2", "r2"), grant("g1", "r1"), grant("g3", "r1", "stranger")]
+    out, count = grants_by_identity(grants, [identity], {"graph-sp": graph})
+    assert count == 2
+    assert [(g.id, g.app_role_value, g.privilege) for g in out[SYSTEM_PID]] == [
+        ("g2", "RoleManagement.ReadWrite.Directory", Privilege.CRITICAL),
+        ("g1", "User.Read.All", Privilege.HIGH),
+    ]
+    assert out[SYSTEM_PID][0].resource_display_name == "Microsoft Graph"
+    assert resolve_grant(grants[0], None) is grants[0]  # an unknown app: left as it came
+
+
+def test_the_highest_privilege_of_an_identity_is_over_its_assignments_and_grants() -> None:
+    assert highest([]) is Privilege.NORMAL
+    assert highest([Privilege.NORMAL, Privilege.CRITICAL, Privilege.HIGH]) is Privilege.CRITICAL
+    identity = ManagedIdentity(
+        principal_id=SYSTEM_PID.upper(), client_id="c", name="n", kind=IdentityKind.SYSTEM, resource_id=SITE
+    )
+    inv = Inventory(tenant_id="t", cloud="public", identities=[identity])
+    assert inv.highest_privilege(identity) is Privilege.NORMAL
+    inv.role_assignments[SYSTEM_PID] = [_assignment("1", f"/subscriptions/{SUB}", READER, SYSTEM_PID)]
+    assert inv.highest_privilege(identity) is Privilege.NORMAL
+    inv.app_role_assignments[SYSTEM_PID] = [
+        AppRoleAssignment(id="g", principal_id=SYSTEM_PID, resource_id="r", app_role_id="a", privilege=Privilege.HIGH)
+    ]
+    assert inv.highest_privilege(identity) is Privilege.HIGH

@@ -1,0 +1,224 @@
+"""Reading collections to the end: ARM and Graph pages as plain JSON, and Graph ``$batch``.
+
+Pages go through the SDK clients' pipelines (auth, retries, the read-only gate) but skip the SDKs' model
+deserialization (azure-mgmt ~0.4 ms per role assignment, kiota ~13 ms per object: seconds for a tenant with tens of
+thousands of them). Each page is decoded and converted (by a tui.azure.wire converter) in the CPU worker thread, so
+that the event loop (a UI's) is never held for more than a moment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tui.azure.calls import GRAPH_BATCH, Calls
+from tui.azure.errors import map_error
+from tui.azure.policies import gather_limited
+from tui.services.offload import off_loop
+
+T = TypeVar("T")
+READ_ATTEMPTS = 4  # reading an ARM page's body (the pipeline retries everything before it)
+
+
+def decode_page(
+    body: bytes | None, convert: Callable[[dict], Any] | None, next_link: str
+) -> tuple[list[Any], str | None]:
+    """(the items of an ARM or Graph page, ``convert``-ed; the link to the next page, under ``next_link``)."""
+    page = json.loads(body or b"{}")
+    if not isinstance(page, dict):
+        raise ValueError("not a JSON object")
+    values = [v for v in page.get("value") or [] if isinstance(v, dict)]
+    return ([convert(v) for v in values] if convert else values), page.get(next_link)
+
+
+async def _decoded(
+    body: bytes | None, convert: Callable[[dict], Any] | None, next_link: str, api: str, service: str
+) -> tuple[list[Any], str | None]:
+    """:func:`decode_page` in the CPU worker thread; an unreadable page is the ``service``'s error."""
+    try:
+        return await off_loop(decode_page, body, convert, next_link)
+    except (ValueError, TypeError, AttributeError) as err:
+        raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
+
+
+async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None) -> list:
+    """Every item of an ARM collection as plain JSON (or ``convert``-ed)."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        IncompleteReadError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ServiceResponseError,
+    )
+    from azure.core.exceptions import map_error as sdk_map_error
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    client = calls.arm.subscriptions()  # any ARM client's pipeline will do: the URL carries everything
+    error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+    request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
+    items: list[Any] = []
+    while True:
+
+        async def get(request: Any = request) -> Any:
+            # stream=True: azure-core's ContentDecodePolicy would otherwise json-decode every page on the event
+            # loop, only for this function to decode it again (in a worker thread). The body is then read here,
+            # outside the pipeline's retries, so a connection lost while reading is retried here.
+            for attempt in range(READ_ATTEMPTS):
+                response = await client.send_request(request, stream=True)
+                try:
+                    await response.read()
+                    break
+                except (IncompleteReadError, ServiceResponseError):
+                    if attempt == READ_ATTEMPTS - 1:
+                        raise
+                finally:
+                    await response.close()
+                await asyncio.sleep(0.5 * 2**attempt)
+            if response.status_code != 200:
+                sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            return response.body()
+
+        body = await calls.arm_call(get)
+        values, link = await _decoded(body, convert, "nextLink", "ARM", "Azure Resource Manager")
+        items.extend(values)
+        if not link:
+            return items
+        request = HttpRequest("GET", link, headers={"Accept": "application/json"})
+
+
+async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
+    """One Graph request's answer as plain JSON (None when it has no body)."""
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    adapter = calls.graph.request_adapter
+    info.headers.try_add("Accept", "application/json")
+    error_map = {"XXX": ODataError}
+    raw = await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", error_map), write=write)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as err:
+        raise map_error(ValueError(f"unreadable Graph answer: {err}"), "Microsoft Graph") from None
+
+
+async def graph_pages(calls: Calls, info: Any, convert: Callable[[dict], T] | None = None) -> list:
+    """Every item of a Graph collection as plain JSON (or ``convert``-ed)."""
+    from kiota_abstractions.request_information import RequestInformation
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    adapter = calls.graph.request_adapter
+    error_map = {"XXX": ODataError}
+    info.headers.try_add("Accept", "application/json")
+    items: list[Any] = []
+    while True:
+        raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
+        values, link = await _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
+        items.extend(values)
+        if not link:
+            return items
+        nxt = RequestInformation()
+        nxt.http_method = info.http_method
+        nxt.url = link
+        nxt.headers.try_add("Accept", "application/json")
+        info = nxt
+
+
+async def batched_collections(calls: Calls, urls: dict[str, str]) -> dict[str, list[dict]]:
+    """GET each relative URL (by key) through Graph ``$batch``, 20 per request, then follow each nextLink.
+
+    Items answered 429 / 503 / 504 inside a batch are sent again (after their Retry-After), a bounded number of
+    times; any other failed item fails the whole read."""
+    keys = list(urls)
+    results: dict[str, list[Any]] = {}
+    next_links: dict[str, str] = {}
+    max_retries = calls.graph_max_retries
+
+    async def one_batch(chunk: list[str]) -> None:
+        pending = list(chunk)
+        for attempt in range(max_retries + 2):
+            answers = await post_batch(calls, [urls[k] for k in pending])
+            retry: list[str] = []
+            wait = 0.0
+            for key, (status, headers, body) in zip(pending, answers, strict=True):
+                if status == 200:
+                    page = body if isinstance(body, dict) else {}
+                    results[key] = list(page.get("value") or [])
+                    if page.get("@odata.nextLink"):
+                        next_links[key] = page["@odata.nextLink"]
+                elif status in (429, 503, 504) and attempt <= max_retries:
+                    calls.gate.note_retry(f"Microsoft Graph answered {status}")
+                    retry.append(key)
+                    wait = max(wait, retry_after(headers, attempt))
+                else:
+                    raise map_error(_BatchItemError(status, body), "Microsoft Graph")
+            if not retry:
+                return
+            pending = retry
+            await asyncio.sleep(wait)
+
+    chunks = [keys[i : i + GRAPH_BATCH] for i in range(0, len(keys), GRAPH_BATCH)]
+    await gather_limited([one_batch(c) for c in chunks], calls.concurrency)
+
+    async def follow(key: str, link: str) -> None:
+        from kiota_abstractions.method import Method
+        from kiota_abstractions.request_information import RequestInformation
+
+        info = RequestInformation()
+        info.http_method = Method.GET
+        info.url = link
+        results[key].extend(await graph_pages(calls, info))
+
+    await gather_limited([follow(k, v) for k, v in next_links.items()], calls.concurrency)
+    return results
+
+
+async def post_batch(calls: Calls, relative_urls: list[str]) -> list[tuple[int, dict, Any]]:
+    """One ``POST /$batch`` of GETs; the (status, headers, body) of each, in order."""
+    from kiota_abstractions.method import Method
+    from kiota_abstractions.request_information import RequestInformation
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    adapter = calls.graph.request_adapter
+    info = RequestInformation()
+    info.http_method = Method.POST
+    info.url = adapter.base_url.rstrip("/") + "/$batch"
+    info.headers.try_add("Accept", "application/json")
+    payload = {"requests": [{"id": str(i), "method": "GET", "url": u} for i, u in enumerate(relative_urls)]}
+    info.set_stream_content(json.dumps(payload).encode(), "application/json")
+    error_map = {"XXX": ODataError}
+    raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
+    try:
+        data = json.loads(raw or b"{}")
+        by_id = {str(r.get("id")): r for r in data.get("responses", [])}
+    except (ValueError, AttributeError) as err:
+        raise map_error(ValueError(f"unreadable $batch answer: {err}"), "Microsoft Graph") from None
+    out = []
+    for i in range(len(relative_urls)):
+        r = by_id.get(str(i)) or {"status": 0, "body": {"error": {"code": "MissingResponse"}}}
+        out.append((int(r.get("status") or 0), dict(r.get("headers") or {}), r.get("body")))
+    return out
+
+
+def retry_after(headers: dict, attempt: int) -> float:
+    for k, v in headers.items():
+        if k.lower() == "retry-after":
+            try:
+                return min(float(v), 60.0)
+            except (TypeError, ValueError):
+                break
+    return min(0.5 * 2**attempt, 8.0)
+
+
+class _BatchItemError(Exception):
+    """A failed request inside a Graph $batch, shaped like an ODataError for map_error."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        self.response_status_code = status
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+        self.error = type("E", (), {"code": err.get("code"), "message": err.get("message"), "inner_error": None})()
+        super().__init__(f"{status} {err.get('code')}")

@@ -1,0 +1,181 @@
+"""Wire JSON -> domain models: one converter per model, for ARM's and Graph's JSON as they send it.
+
+The listings convert tens of thousands of items per load (in the CPU worker thread, page by page): each converter
+reads each field once, with no SDK model in between. Whatever a field holds, the models get text (untrusted: the
+UI renders it as plain text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.services.backend import ArmResource, DirectoryIdentity
+from tui.services.models import (
+    AppRole,
+    AppRoleAssignment,
+    FederatedCredential,
+    ResourceApp,
+    RoleAssignment,
+    RoleDefinition,
+    Subscription,
+)
+from tui.services.scopes import scope_level
+
+
+def _s(value: Any) -> str:
+    return value if type(value) is str else "" if value is None else str(value)  # noqa: E721 - exact str: fast path
+
+
+def _tags(tags: Any) -> tuple[tuple[str, str], ...]:
+    if not tags:
+        return ()
+    items = tags.items() if isinstance(tags, dict) else dict(tags).items()
+    out = [(k if type(k) is str else str(k), v if type(v) is str else _s(v)) for k, v in items]  # noqa: E721
+    if len(out) > 1:
+        out.sort()
+    return tuple(out)
+
+
+def _properties(item: dict) -> dict:
+    props = item.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+# --- ARM ---------------------------------------------------------------------------------------------------------
+
+
+def subscription(s: dict) -> Subscription:
+    return Subscription(
+        id=_s(s.get("subscriptionId")),
+        display_name=_s(s.get("displayName")),
+        state=_s(s.get("state")) or "Enabled",
+        tenant_id=_s(s.get("tenantId")) or None,
+    )
+
+
+def resource(r: dict) -> ArmResource:
+    """A resource, with its identity block; a user-assigned identity also with its own principal and client id."""
+    ident = r.get("identity")
+    system_pid = None
+    users: dict[str, tuple[str | None, str | None]] = {}
+    if isinstance(ident, dict):
+        kind = _s(ident.get("type")).lower().replace(" ", "")
+        if "systemassigned" in kind or ident.get("principalId"):
+            system_pid = _s(ident.get("principalId")) or None
+        for uid, v in (ident.get("userAssignedIdentities") or {}).items():
+            v = v if isinstance(v, dict) else {}
+            users[str(uid)] = (_s(v.get("principalId")) or None, _s(v.get("clientId")) or None)
+    props = r.get("properties")
+    pid = cid = None
+    if isinstance(props, dict):
+        pid, cid = props.get("principalId"), props.get("clientId")
+    return ArmResource(
+        id=_s(r.get("id")),
+        name=_s(r.get("name")),
+        type=_s(r.get("type")),
+        location=_s(r.get("location")) or None,
+        tags=_tags(r.get("tags")),
+        system_principal_id=system_pid,
+        user_assigned=users,
+        principal_id=pid,
+        client_id=cid,
+    )
+
+
+def role_assignment(ra: dict) -> RoleAssignment:
+    """An assignment as ARM sends it: its role name and privilege come later (from the definitions)."""
+    props = ra.get("properties")
+    get = props.get if isinstance(props, dict) else {}.get
+    scope = _s(get("scope"))
+    return RoleAssignment(
+        id=_s(ra.get("id")),
+        name=_s(ra.get("name")),
+        scope=scope,
+        role_definition_id=_s(get("roleDefinitionId")),
+        principal_id=_s(get("principalId")),
+        principal_type=_s(get("principalType") or "ServicePrincipal"),
+        scope_level=scope_level(scope),
+        created_on=_s(get("createdOn")) or None,  # as ARM sends it (ISO 8601)
+    )
+
+
+def role_definition(rd: dict) -> RoleDefinition:
+    """A role definition, its permissions flattened (its privilege is classified by the service layer)."""
+    props = _properties(rd)
+    perms = [p for p in props.get("permissions") or [] if isinstance(p, dict)]
+    return RoleDefinition(
+        id=_s(rd.get("id")),
+        name=_s(rd.get("name")),
+        role_name=_s(props.get("roleName")),
+        description=_s(props.get("description")),
+        role_type=_s(props.get("type")) or "BuiltInRole",
+        actions=tuple(a for p in perms for a in (p.get("actions") or [])),
+        not_actions=tuple(a for p in perms for a in (p.get("notActions") or [])),
+        data_actions=tuple(a for p in perms for a in (p.get("dataActions") or [])),
+        not_data_actions=tuple(a for p in perms for a in (p.get("notDataActions") or [])),
+        assignable_scopes=tuple(props.get("assignableScopes") or ()),
+    )
+
+
+def federated_credential(f: dict) -> FederatedCredential:
+    props = _properties(f)
+    return FederatedCredential(
+        name=_s(f.get("name")),
+        issuer=_s(props.get("issuer")),
+        subject=_s(props.get("subject")),
+        audiences=tuple(_s(a) for a in props.get("audiences") or ()),
+    )
+
+
+# --- Graph -------------------------------------------------------------------------------------------------------
+
+
+def directory_identity(sp: dict) -> DirectoryIdentity:
+    """A managed identity's service principal: ``alternativeNames`` carry its ARM id and ``isExplicit=True``
+    (user-assigned)."""
+    explicit, resource_id = False, ""
+    for n in sp.get("alternativeNames") or ():
+        n = n if type(n) is str else str(n)  # noqa: E721 - exact str: fast path
+        if not resource_id and n[:1] == "/":
+            resource_id = n
+        elif not explicit and len(n) == 15 and n.lower() == "isexplicit=true":
+            explicit = True
+    return DirectoryIdentity(
+        principal_id=_s(sp.get("id")),
+        client_id=_s(sp.get("appId")),
+        display_name=_s(sp.get("displayName")),
+        resource_id=resource_id,
+        user_assigned=explicit,
+    )
+
+
+def resource_app(sp: dict) -> ResourceApp:
+    """A service principal with the app roles it exposes (their privilege is classified by the service layer)."""
+    roles = tuple(
+        AppRole(
+            id=_s(r.get("id")),
+            value=_s(r.get("value")),
+            display_name=_s(r.get("displayName")),
+            description=_s(r.get("description")),
+            allowed_member_types=tuple(str(t) for t in (r.get("allowedMemberTypes") or ())),
+            is_enabled=r.get("isEnabled") is not False,
+        )
+        for r in (sp.get("appRoles") or [])
+        if isinstance(r, dict)
+    )
+    return ResourceApp(
+        id=_s(sp.get("id")), app_id=_s(sp.get("appId")), display_name=_s(sp.get("displayName")), app_roles=roles
+    )
+
+
+def app_role_grant(g: dict) -> AppRoleAssignment:
+    """An app role assignment as Graph sends it: the role's value and privilege come later (from the app)."""
+    get = g.get
+    return AppRoleAssignment(
+        id=_s(get("id")),
+        principal_id=_s(get("principalId")),
+        resource_id=_s(get("resourceId")),
+        app_role_id=_s(get("appRoleId")),
+        principal_display_name=_s(get("principalDisplayName")),
+        resource_display_name=_s(get("resourceDisplayName")),
+        created=_s(get("createdDateTime")) or None,
+    )

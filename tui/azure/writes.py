@@ -1,0 +1,87 @@
+"""The four writes, each sent once and never retried by mitui (tui.services.session reconciles a lost answer
+by reading back), each returning the request ids of its answers (for the audit log)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from tui.azure import wire
+from tui.azure.calls import Calls, answer_json
+from tui.azure.paging import graph_json
+from tui.azure.policies import request_ids
+from tui.services.backend import Written
+from tui.services.errors import InvalidInput
+from tui.services.odata import arm_id, guid
+
+
+@contextlib.contextmanager
+def recorded_request_ids() -> Iterator[list[str]]:
+    """The request ids of every answer received inside the block (tui.azure.policies records them)."""
+    ids: list[str] = []
+    token = request_ids.set(ids)
+    try:
+        yield ids
+    finally:
+        request_ids.reset(token)
+
+
+async def create_role_assignment(
+    calls: Calls, scope: str, name: str, role_definition_id: str, principal_id: str
+) -> Written:
+    from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+
+    scope, name, pid = arm_id(scope), guid(name, "assignment name"), guid(principal_id, "principal id")
+    rd_id = arm_id(role_definition_id, "role definition id")
+    client = calls.arm.authorization()
+    params = RoleAssignmentCreateParameters(
+        role_definition_id=rd_id, principal_id=pid, principal_type="ServicePrincipal"
+    )
+    # A write whose answer was lost is not sent again by the SDK (azure-core counts a server disconnect after the
+    # request as a connection error, and a retried DELETE answers 204: the removal just made would be logged as
+    # "already gone"); Session.apply reads back and decides.
+    with recorded_request_ids() as ids:
+        ra = await calls.arm_call(
+            lambda: client.role_assignments.create(scope, name, params, retry_read=0, retry_connect=0, cls=answer_json),
+            write=True,
+        )
+    return Written(wire.role_assignment(ra) if ra is not None else None, tuple(ids))
+
+
+async def delete_role_assignment(calls: Calls, assignment_id: str) -> Written:
+    rid = arm_id(assignment_id, "role assignment id")
+    client = calls.arm.authorization()
+    with recorded_request_ids() as ids:
+        ra = await calls.arm_call(
+            lambda: client.role_assignments.delete_by_id(rid, retry_read=0, retry_connect=0, cls=answer_json),
+            write=True,
+        )
+    return Written(wire.role_assignment(ra) if ra is not None else None, tuple(ids))
+
+
+async def create_app_role_assignment(calls: Calls, principal_id: str, resource_id: str, app_role_id: str) -> Written:
+    import uuid
+
+    from msgraph.generated.models.app_role_assignment import AppRoleAssignment as GraphGrant
+
+    pid = guid(principal_id, "principal id")
+    body = GraphGrant(
+        principal_id=uuid.UUID(pid),
+        resource_id=uuid.UUID(guid(resource_id, "resource app id")),
+        app_role_id=uuid.UUID(guid(app_role_id, "app role id")),
+    )
+    builder = calls.graph.service_principals.by_service_principal_id(pid).app_role_assignments
+    with recorded_request_ids() as ids:
+        g = await graph_json(calls, builder.to_post_request_information(body), write=True)
+    return Written(wire.app_role_grant(g) if isinstance(g, dict) else None, tuple(ids))
+
+
+async def delete_app_role_assignment(calls: Calls, principal_id: str, assignment_id: str) -> Written:
+    pid = guid(principal_id, "principal id")
+    aid = (assignment_id or "").strip()
+    if not aid or not all(c.isalnum() or c in "-_" for c in aid) or len(aid) > 100:
+        raise InvalidInput("Not a valid app role assignment id", aid[:60])
+    builder = calls.graph.service_principals.by_service_principal_id(pid).app_role_assignments
+    with recorded_request_ids() as ids:
+        await calls.graph_call(lambda: builder.by_app_role_assignment_id(aid).delete(), write=True)
+    return Written(None, tuple(ids))

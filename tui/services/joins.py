@@ -1,0 +1,293 @@
+"""The inventory's joins: pure functions of the data read (no I/O, no clock), each run in the CPU worker thread.
+
+Every join is dictionary look-ups over tens of thousands of items: models are built directly (never with
+``dataclasses.replace``, three times dearer, per item), each role definition id is looked up once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tui.services.backend import ArmResource, DirectoryIdentity
+from tui.services.models import (
+    AppRoleAssignment,
+    IdentityKind,
+    ManagedIdentity,
+    ResourceApp,
+    RoleAssignment,
+    RoleDefinition,
+    ScopeLevel,
+    Subscription,
+)
+from tui.services.privilege import classify_app_role, highest
+from tui.services.scopes import last_segment, resource_group_of, resource_type_of, scope_key, subscription_of
+
+UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+_ABOVE_ANY_RESOURCE = (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
+
+
+def definition_guid(role_definition_id: str) -> str:
+    """The role definition's GUID (lowercase) from its ARM id."""
+    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+# --- identities ----------------------------------------------------------------------------------------------------
+
+
+def join_identities(
+    directory: list[DirectoryIdentity] | None,
+    resources: list[ArmResource],
+    wanted: set[str] | None,
+    readable_subs: set[str],
+    subs: list[Subscription],
+) -> list[ManagedIdentity]:
+    """Graph's managed identities (``directory``; None when it could not be read) joined with the ARM resources
+    that own or use them, plus those ARM shows and Graph did not list; only those of the ``wanted`` subscriptions
+    (None: all). Sorted by name."""
+    by_key = {scope_key(r.id): r for r in resources}
+    users_of: dict[str, list[str]] = {}  # uami key -> resources using it
+    system_owner: dict[str, ArmResource] = {}  # principal id -> owning resource
+    for r in resources:
+        if r.system_principal_id:
+            system_owner[r.system_principal_id.lower()] = r
+        for uami_id in r.user_assigned:
+            users_of.setdefault(scope_key(uami_id), []).append(r.id)
+    identities: list[ManagedIdentity] = []
+    seen: set[str] = set()
+
+    def make(
+        principal_id: str, client_id: str, name: str, kind: IdentityKind, resource_id: str, res: ArmResource | None
+    ) -> ManagedIdentity:
+        sub = subscription_of(resource_id)
+        used_by: tuple[str, ...]
+        if kind is IdentityKind.USER:
+            used_by = tuple(sorted(users_of.get(scope_key(resource_id), []), key=str.lower))
+            rtype = UAMI_TYPE
+        else:
+            used_by = (res.id if res else resource_id,) if resource_id else ()
+            rtype = (res.type if res else None) or resource_type_of(resource_id)
+        return ManagedIdentity(
+            principal_id=principal_id,
+            client_id=client_id,
+            name=(res.name if res else "") or name or last_segment(resource_id),
+            kind=kind,
+            resource_id=res.id if res else resource_id,
+            subscription_id=sub,
+            resource_group=resource_group_of(resource_id),
+            location=res.location if res else None,
+            used_by=used_by,
+            resource_type=rtype,
+            visible_in_arm=res is not None,
+            tags=res.tags if res else (),
+        )
+
+    if directory is not None:
+        for d in directory:
+            pid = d.principal_id.lower()
+            if pid in seen:
+                continue
+            sub = subscription_of(d.resource_id)
+            if wanted is not None and (sub is None or sub not in wanted):
+                continue
+            kind = IdentityKind.USER if d.user_assigned else IdentityKind.SYSTEM
+            res = by_key.get(scope_key(d.resource_id)) if d.resource_id else None
+            if res is None and kind is IdentityKind.SYSTEM:
+                res = system_owner.get(pid)
+            seen.add(pid)
+            identities.append(make(d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res))
+    # identities ARM shows but Graph did not list (Graph unreadable, or replication lag)
+    for r in resources:
+        if r.system_principal_id and r.system_principal_id.lower() not in seen:
+            seen.add(r.system_principal_id.lower())
+            identities.append(make(r.system_principal_id, "", r.name, IdentityKind.SYSTEM, r.id, r))
+        if r.is_user_assigned_identity and r.principal_id and r.principal_id.lower() not in seen:
+            seen.add(r.principal_id.lower())
+            identities.append(make(r.principal_id, r.client_id or "", r.name, IdentityKind.USER, r.id, r))
+        for uami_id, (pid, cid) in r.user_assigned.items():
+            if pid and pid.lower() not in seen and scope_key(uami_id) not in by_key:
+                # attached from a subscription we cannot read
+                seen.add(pid.lower())
+                identities.append(make(pid, cid or "", last_segment(uami_id), IdentityKind.USER, uami_id, None))
+    identities.sort(key=lambda i: (i.name.lower(), i.principal_id))
+    return identities
+
+
+# --- role assignments ----------------------------------------------------------------------------------------------
+
+
+def custom_role_subscriptions(
+    raw_assignments: dict[str, RoleAssignment], sub_of_assignment: dict[str, str], known: dict[str, RoleDefinition]
+) -> dict[str, str]:
+    """subscription -> a role definition GUID its assignments reference that is not ``known`` (a custom role)."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for key, ra in raw_assignments.items():
+        rdid = ra.role_definition_id
+        if rdid in seen:
+            continue
+        seen.add(rdid)
+        g = definition_guid(rdid)
+        if g not in known:
+            out.setdefault(sub_of_assignment[key], g)
+    return out
+
+
+class Resolver:
+    """Fills in an assignment's role name, privilege and whether it is inherited, with each role definition id
+    looked up once (a tenant has tens of thousands of assignments and a few dozen distinct roles)."""
+
+    def __init__(self, definitions: dict[str, RoleDefinition]) -> None:
+        self.definitions = definitions
+        self._by_id: dict[str, RoleDefinition | None] = {}
+
+    def definition(self, role_definition_id: str) -> RoleDefinition | None:
+        try:
+            return self._by_id[role_definition_id]
+        except KeyError:
+            rd = self._by_id[role_definition_id] = self.definitions.get(definition_guid(role_definition_id))
+            return rd
+
+    def resolve(self, ra: RoleAssignment, resource_key: str) -> RoleAssignment:
+        """``resource_key``: the scope_key of the identity's own resource ("" when it has none)."""
+        rd = self.definition(ra.role_definition_id)
+        level = ra.scope_level  # (the Backend fills it in as it reads each assignment)
+        inherited = False
+        if resource_key:
+            skey = scope_key(ra.scope)
+            inherited = skey != resource_key and (level in _ABOVE_ANY_RESOURCE or resource_key.startswith(skey + "/"))
+        return RoleAssignment(
+            id=ra.id,
+            name=ra.name,
+            scope=ra.scope,
+            role_definition_id=ra.role_definition_id,
+            principal_id=ra.principal_id,
+            principal_type=ra.principal_type,
+            role_name=rd.role_name if rd else ra.role_name,
+            scope_level=level,
+            inherited=inherited,
+            privilege=rd.privilege if rd else ra.privilege,
+            created_on=ra.created_on,
+        )
+
+
+@dataclass
+class Joined:
+    role_assignments: dict[str, list[RoleAssignment]]  # principal id (lower) -> its assignments, resolved
+    orphan_candidates: dict[str, list[RoleAssignment]]  # candidate principal id -> its assignments, unresolved
+    apps: list[ResourceApp]  # their app roles classified
+    apps_by_id: dict[str, ResourceApp]  # service principal id (lower) ->
+
+
+def join_assignments(
+    raw_assignments: dict[str, RoleAssignment],
+    identities: list[ManagedIdentity],
+    definitions: dict[str, RoleDefinition],
+    raw_apps: list[ResourceApp],
+    candidates: set[str],
+) -> Joined:
+    """Every assignment resolved (role name, privilege, inherited) and grouped by identity, in one pass; those
+    of the orphan ``candidates`` (principal ids, lowercase) grouped apart. The apps' roles classified."""
+    apps = [classified_app(a) for a in raw_apps]
+    apps_by_id = {a.id.lower(): a for a in apps}
+    by_principal = {i.principal_id.lower(): i for i in identities}
+    resolver = Resolver(definitions)
+    role_assignments: dict[str, list[RoleAssignment]] = {}
+    unknown: dict[str, list[RoleAssignment]] = {}
+    resource_keys: dict[str, str] = {}  # principal -> scope_key of its resource, computed once per identity
+    for ra in raw_assignments.values():
+        pid = ra.principal_id.lower()
+        ident = by_principal.get(pid)
+        if ident is None:
+            if pid in candidates:
+                unknown.setdefault(pid, []).append(ra)
+            continue
+        rkey = resource_keys.get(pid)
+        if rkey is None:
+            rkey = resource_keys[pid] = scope_key(ident.resource_id) if ident.resource_id else ""
+        items = role_assignments.get(pid)
+        if items is None:
+            items = role_assignments[pid] = []
+        items.append(resolver.resolve(ra, rkey))
+    for items in role_assignments.values():
+        if len(items) > 1:
+            items.sort(key=_assignment_order)
+    return Joined(role_assignments, unknown, apps, apps_by_id)
+
+
+def _assignment_order(a: RoleAssignment) -> tuple[int, str, str]:
+    return (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope))
+
+
+def orphan_candidates(
+    assigned_service_principals: set[str], identities: list[ManagedIdentity], apps: list[ResourceApp]
+) -> set[str]:
+    """The assigned service principals (lowercase ids) that are neither identities nor resource apps."""
+    known = {i.principal_id.lower() for i in identities} | {a.id.lower() for a in apps}
+    return assigned_service_principals - known
+
+
+def orphaned_assignments(
+    candidates: dict[str, list[RoleAssignment]], definitions: dict[str, RoleDefinition], existing: set[str] | None
+) -> list[RoleAssignment]:
+    """The assignments of service principals that no longer exist (``existing``: which of the ``candidates``
+    getByIds found; None when it was not asked or could not be read: then nothing is called orphaned)."""
+    if existing is None:
+        return []
+    resolver = Resolver(definitions)
+    orphans = [resolver.resolve(ra, "") for pid in sorted(candidates) if pid not in existing for ra in candidates[pid]]
+    orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
+    return orphans
+
+
+# --- app roles -----------------------------------------------------------------------------------------------------
+
+
+def resource_apps(apps: list[ResourceApp]) -> list[ResourceApp]:
+    """The apps that expose app roles to applications (the resource side of grants)."""
+    return [a for a in apps if any(r.is_application_role for r in a.app_roles)]
+
+
+def classified_app(app: ResourceApp) -> ResourceApp:
+    """The app with each app role's privilege classified."""
+    roles = tuple(
+        replace(r, privilege=highest([r.privilege, classify_app_role(app.app_id, r.value)])) for r in app.app_roles
+    )
+    return replace(app, app_roles=roles)
+
+
+def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssignment:
+    """Fill in the app role's value, description and privilege from the resource app."""
+    if app is None:
+        return g
+    role = app.role(g.app_role_id)
+    return AppRoleAssignment(
+        id=g.id,
+        principal_id=g.principal_id,
+        resource_id=g.resource_id,
+        app_role_id=g.app_role_id,
+        principal_display_name=g.principal_display_name,
+        resource_display_name=g.resource_display_name or app.display_name,
+        resource_app_id=app.app_id,
+        app_role_value=role.value if role else g.app_role_value,
+        app_role_description=role.description if role else g.app_role_description,
+        privilege=role.privilege if role else classify_app_role(app.app_id, g.app_role_value),
+        created=g.created,
+    )
+
+
+def grants_by_identity(
+    grants: list[AppRoleAssignment], identities: list[ManagedIdentity], apps_by_id: dict[str, ResourceApp]
+) -> tuple[dict[str, list[AppRoleAssignment]], int]:
+    """(each identity's grants, resolved and sorted, by principal id (lower); how many)."""
+    principals = {i.principal_id.lower() for i in identities}
+    out: dict[str, list[AppRoleAssignment]] = {}
+    seen: set[str] = set()
+    for g in grants:
+        pid = g.principal_id.lower()
+        if pid not in principals or g.id in seen:
+            continue
+        seen.add(g.id)
+        out.setdefault(pid, []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
+    for items in out.values():
+        items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
+    return out, len(seen)
