@@ -73,9 +73,10 @@ def build_app(args: argparse.Namespace) -> MituiApp:
 
     config = load_config(getattr(args, "config", None))
     read_only = resolve_read_only(args, config)
+    demo = demo_factory(read_only)  # also offered on the no-credentials screen
     return MituiApp(
-        session_factory(args, read_only),
-        demo_factory=demo_factory(read_only),
+        demo if getattr(args, "demo", False) else azure_factory(args, read_only),
+        demo_factory=demo,
         config=config,
         redact=bool(getattr(args, "redact", False)),
     )
