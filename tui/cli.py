@@ -11,6 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tui import version
+
 CLOUDS = ("public", "usgov", "china")
 CREDENTIALS = ("default", "cli", "environment", "managed-identity", "device-code", "browser")
 FLAGS_EITHER_SIDE = (
@@ -64,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mitui",
         description="A keyboard-driven terminal UI for Azure managed identities.",
-        epilog=FLAGS_EITHER_SIDE,
+        epilog=f"{FLAGS_EITHER_SIDE} This is mitui {version()}.",
     )
+    parser.add_argument("--version", action="version", version=f"mitui {version()}")
     add_connection_flags(parser)
     parser.add_argument("--read-only", action="store_true", default=None, help="show, never change")
     parser.add_argument("--redact", action="store_true", help="mask ids and names on screen, for screen sharing")

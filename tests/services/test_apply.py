@@ -9,6 +9,7 @@ import stat
 import pytest
 from service_helpers import emulator_stats, writes_in
 
+import tui
 from tui.emulator.tenant import arm_key
 from tui.services.errors import PermissionDenied, ReadOnlyRefused
 from tui.services.models import Inventory, ManagedIdentity
@@ -87,6 +88,7 @@ async def test_assign_then_again_then_remove(emulator_factory, session_for) -> N
     entries = session.audit.entries()
     assert [e["event"] for e in entries].count("intent") == [e["event"] for e in entries].count("outcome") == 5
     assert {e.get("result") for e in entries if e["event"] == "outcome"} == {"applied", "already-there"}
+    assert {e["mitui"] for e in entries} == {tui.version()}  # each line says which mitui wrote it
 
 
 async def test_grant_then_again_then_revoke(emulator_factory, session_for) -> None:  # noqa: ANN001

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.widgets import Static
 from tui_pilot import DemoTenant, make_app
 
+import tui
 from tui.config import Config
 from tui.pilot import settle, until_loaded
 from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
@@ -439,6 +441,8 @@ async def test_help_lists_keys_and_a_remapped_key_works(demo: DemoTenant) -> Non
         assert rows["assign-role"] == "^a"
         for binding_id in ("filter", "grant-app-role", "remove", "copy-id", "app-roles", "refresh", "help", "quit"):
             assert binding_id in rows
+        title = app.screen.query_one(".dialog-title", Static).render()
+        assert f"mitui {tui.version()}" in str(title)  # which mitui this is, for a bug report
         await pilot.press("escape")
         await pilot.press("a")  # the old key no longer assigns
         await settle(app, pilot)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import tui
 from tui.app import binding_ids, known_binding_ids, screen_classes
 from tui.cli import parse_args
 from tui.launch import build_app, connect_options, resolve_read_only, session_factory
@@ -183,3 +184,15 @@ def test_a_new_screen_brings_its_binding_ids(tmp_path: Path, monkeypatch: pytest
     classes = screen_classes("more_screens")
     assert {cls.__name__ for cls in classes} == {"ReportScreen", "AskScreen"}
     assert binding_ids(*classes) == {"export-report", "ask-yes"}
+
+
+def test_version_is_printed_and_in_the_help() -> None:
+    def run(*argv: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "tui.cli", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return " ".join(result.stdout.split())
+
+    assert run("--version") == f"mitui {tui.version()}"
+    assert f"This is mitui {tui.version()}." in run("--help")

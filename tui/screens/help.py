@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from tui import version
 from tui.widgets.safe_text import safe_text
 
 
@@ -50,7 +51,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
-            yield Static(Text(f"Keys — {self.screen_title}", style="bold"), classes="dialog-title")
+            title = Text(f"Keys — {self.screen_title}", style="bold")
+            title.append(f"   mitui {version()}", style="dim")  # for bug reports: which mitui this is
+            yield Static(title, classes="dialog-title")
             table: DataTable[Text] = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             inner = min(110, int(self.app.size.width * 0.9)) - 14  # borders, padding, cell padding, scrollbar
             table.add_column("Key", key="key", width=14)

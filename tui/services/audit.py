@@ -1,8 +1,8 @@
 """The audit log: one JSON object per line, append-only, in the user's state directory (mode 0600).
 
-Every write is logged twice: its intent (before anything is sent) and its outcome (after, also on failure
-or refusal). Entries say who, what, where, the result and the request ids; never a token: values that look
-like a bearer token or a JWT are masked before they are written.
+Each line says which mitui wrote it (``"mitui": "<version>"``). Every write is logged twice: its intent (before
+anything is sent) and its outcome (after, also on failure or refusal). Entries say who, what, where, the result and
+the request ids; never a token: values that look like a bearer token or a JWT are masked before they are written.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui import version
 from tui.services.models import Caller
 from tui.services.plans import Change, Plan
 
@@ -50,7 +51,7 @@ class AuditLog:
         self._lock = threading.Lock()
 
     def append(self, entry: dict[str, Any]) -> None:
-        entry = _scrub_value(entry)
+        entry = {"mitui": version(), **_scrub_value(entry)}  # which mitui wrote the line
         line = json.dumps(entry, ensure_ascii=True, sort_keys=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
