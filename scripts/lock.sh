@@ -23,4 +23,11 @@ LOCK_FLAGS=("$@")
 compile requirements/run.txt
 compile requirements/test.txt test
 compile requirements/dev.txt test shots bench
-echo "locks written: requirements/run.txt requirements/test.txt requirements/dev.txt"
+# the same pins without hashes, for tools that take a constraints file (pipx --pip-args, uv tool --constraints)
+{
+    echo "# The pins of requirements/run.txt without their hashes (written by scripts/lock.sh), for"
+    echo "#   pipx install --pip-args='-c requirements/constraints.txt' .   or"
+    echo "#   uv tool install --constraints requirements/constraints.txt ."
+    grep -E '^[A-Za-z0-9][A-Za-z0-9_.-]*==' requirements/run.txt | sed -E 's/ *\\$//'
+} > requirements/constraints.txt
+echo "locks written: requirements/run.txt requirements/test.txt requirements/dev.txt requirements/constraints.txt"

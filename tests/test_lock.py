@@ -101,3 +101,10 @@ def test_readme_commands_install_the_locked_versions() -> None:
     assert "--require-hashes -r requirements/test.txt" in _readme_command("test-command")
     for marker in ("demo-command", "test-command"):
         assert "--no-deps -e ." in _readme_command(marker), "the project itself goes in without re-resolving"
+
+
+def test_constraints_are_the_run_lock_without_hashes() -> None:
+    run = {name: pin["version"] for name, pin in parse_lock((ROOT / "requirements" / "run.txt").read_text()).items()}
+    lines = (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+    pins = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
+    assert {canonicalize_name(k): v for k, v in pins.items()} == run, "bash scripts/lock.sh"
