@@ -77,10 +77,23 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
         "appRoleAssignments",
     }
     ops = names["aa-ops-prod"]
-    assert {g["appRoleValue"]: g["privilege"] for g in ops["appRoleAssignments"]}[
-        "RoleManagement.ReadWrite.Directory"
-    ] == "critical"
-    assert set(ops["roleAssignments"][0]) == {"id", "roleName", "roleDefinitionId", "scope", "privilege"}
+    grants = {g["appRoleValue"]: g for g in ops["appRoleAssignments"]}
+    escalation = grants["RoleManagement.ReadWrite.Directory"]
+    assert escalation["privilege"] == "critical"
+    assert escalation["privilegeReason"].startswith("RoleManagement.ReadWrite.Directory: ")  # it names the permission
+    assert set(ops["roleAssignments"][0]) == {
+        "id",
+        "roleName",
+        "roleDefinitionId",
+        "scope",
+        "privilege",
+        "privilegeReason",
+    }
+    # every right says why it has its level
+    rights = [r for i in data["identities"] for r in i["roleAssignments"] + i["appRoleAssignments"]]
+    assert rights and all(r["privilegeReason"] for r in rights)
+    owner = next(r for r in rights if r.get("roleName") == "Owner")
+    assert owner["privilege"] == "critical" and "roleAssignments/write" in owner["privilegeReason"]
     assert len(data["orphanedRoleAssignments"]) == 2
 
 
@@ -93,6 +106,7 @@ def test_csv_and_table(served: tuple[Connection, Path]) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and all(r["subscriptionId"] in (sub, "") for r in rows)
     assert {r["rightType"] for r in rows} <= {"role", "appRole", "none"}
+    assert all(r["privilegeReason"] for r in rows if r["rightType"] in ("role", "appRole"))
     table = _inventory(_connection_flags(conn), conn, state)
     assert table.returncode == 0 and "managed identities" in table.stdout
     assert "\x1b" not in table.stdout

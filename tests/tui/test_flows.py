@@ -188,6 +188,41 @@ async def test_filter_kind_priv_and_a_malformed_filter(demo: DemoTenant) -> None
 
 
 # --- assign ---------------------------------------------------------------------------------------------------------
+async def test_every_right_says_why(demo: DemoTenant) -> None:
+    """The details name each right's reason, and the identity's highest right with its reason; the role picker
+    says why the highlighted role has its level, and so does the confirmation."""
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        await select_identity(app, pilot, "aa-ops-prod")
+        details = screen.query_one(IdentityDetails)
+        rights = [*details.role_rows.values(), *details.app_role_rows.values()]
+        assert rights and all(r.privilege_reason for r in rights)
+        roles = details.query_one("#roles-table")
+        for row_key in roles.rows:
+            cell = roles.get_cell(row_key, "why").plain.rstrip("…")  # (a long reason is cut to the column)
+            assert cell and details.role_rows[row_key.value].privilege_reason.startswith(cell)
+        top = max(rights, key=lambda r: r.privilege.rank)
+        overview = plain(details.query_one("#overview"))
+        assert "Highest right" in overview and top.privilege_reason[:40] in " ".join(overview.split())
+
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RolePickerScreen)
+        await type_text(pilot, "Owner")
+        await pilot.pause()
+        assert app.screen.table.current.data.role_name == "Owner"
+        why = plain(app.screen.query_one("#picker-why"))
+        assert "CRITICAL" in why and "Microsoft.Authorization/roleAssignments/write" in why
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("enter")  # the first suggested scope
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        summary = " ".join(plain(app.screen.query_one("#confirm-summary")).split())
+        assert "Why" in summary and "Microsoft.Authorization/roleAssignments/write" in summary
+
+
 async def _assign(app: Any, pilot: Any, identity: str, role: str) -> ConfirmScreen:
     """Drive a, the role search, enter, the scope picker's first suggestion; stop at the confirmation dialog."""
     await select_identity(app, pilot, identity)

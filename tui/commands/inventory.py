@@ -124,6 +124,7 @@ def _role_json(a: RoleAssignment) -> dict[str, Any]:
         "roleDefinitionId": a.role_definition_id,
         "scope": a.scope,
         "privilege": a.privilege.value,
+        "privilegeReason": a.privilege_reason,
     }
 
 
@@ -151,6 +152,7 @@ def to_json(inv: Inventory) -> dict[str, Any]:
                         "appRoleId": g.app_role_id,
                         "appRoleValue": g.app_role_value,
                         "privilege": g.privilege.value,
+                        "privilegeReason": g.privilege_reason,
                     }
                     for g in inv.app_roles_of(i)
                 ],
@@ -179,6 +181,7 @@ CSV_COLUMNS = [
     "scopeOrResourceApp",
     "privilege",
     "assignmentId",
+    "privilegeReason",
 ]
 
 
@@ -197,7 +200,8 @@ def to_csv(inv: Inventory) -> str:
             i.resource_id,
         ]
         rows = [
-            ["role", a.role_name, a.role_definition_id, a.scope, a.privilege.value, a.id] for a in inv.roles_of(i)
+            ["role", a.role_name, a.role_definition_id, a.scope, a.privilege.value, a.id, a.privilege_reason]
+            for a in inv.roles_of(i)
         ] + [
             [
                 "appRole",
@@ -206,13 +210,14 @@ def to_csv(inv: Inventory) -> str:
                 g.resource_display_name,
                 g.privilege.value,
                 g.id,
+                g.privilege_reason,
             ]
             for g in inv.app_roles_of(i)
         ]
-        for r in rows or [["none", "", "", "", "", ""]]:
+        for r in rows or [["none", "", "", "", "", "", ""]]:
             w.writerow([csv_cell(x) for x in base + r])
     for problem in inv.problems:
-        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *[""] * 4]])
+        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *[""] * 5]])
     for a in inv.orphaned_role_assignments:
         w.writerow(
             [
@@ -231,6 +236,7 @@ def to_csv(inv: Inventory) -> str:
                     a.scope,
                     a.privilege.value,
                     a.id,
+                    a.privilege_reason,
                 ]
             ]
         )
@@ -257,11 +263,13 @@ def to_table(inv: Inventory) -> str:
                 f"    role     {plain(a.role_name or a.role_definition_id, 60)} [{a.privilege.value}] at "
                 f"{a.scope_level.value} {plain(a.scope)}{inh}"
             )
+            lines.append(f"             why {plain(a.privilege_reason, 200)}")
         for g in inv.app_roles_of(i):
             lines.append(
                 f"    app role {plain(g.app_role_value or g.app_role_id, 60)} [{g.privilege.value}] on "
                 f"{plain(g.resource_display_name, 60)}"
             )
+            lines.append(f"             why {plain(g.privilege_reason, 200)}")
     if inv.orphaned_role_assignments:
         lines += ["", "Orphaned role assignments (principal no longer exists):"]
         for a in inv.orphaned_role_assignments:

@@ -18,7 +18,7 @@ from textual.widgets.tree import TreeNode
 from tui.screens.picker import PickerScreen
 from tui.services.errors import MituiError
 from tui.services.models import ManagedIdentity, RoleDefinition, ScopeLevel, Subscription
-from tui.widgets.badges import privilege_badge
+from tui.widgets.badges import privilege_badge, privilege_why
 from tui.widgets.details import short_scope
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row
@@ -72,6 +72,9 @@ class RolePickerScreen(PickerScreen[RoleDefinition]):
         self.session = session
         self.identity = identity
         self.subscription = subscription
+
+    def why(self, item: RoleDefinition) -> Text:
+        return privilege_why(item.privilege, item.privilege_reason)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -14,7 +14,7 @@ from tui.screens.picker import PickerScreen
 from tui.screens.resource_app_search import ResourceAppSearchScreen
 from tui.services.errors import MituiError
 from tui.services.models import AppRole, ManagedIdentity, ResourceApp
-from tui.widgets.badges import privilege_badge
+from tui.widgets.badges import privilege_badge, privilege_why
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row
 
@@ -104,6 +104,9 @@ class AppRolePickerScreen(PickerScreen[tuple[ResourceApp, AppRole]]):
                     self.load(app.app_id)
 
         self.app.push_screen(ResourceAppSearchScreen(self.session, self.redactor), picked)
+
+    def why(self, item: AppRole) -> Text:
+        return privilege_why(item.privilege, item.privilege_reason)
 
     def chosen(self, item: Any) -> None:
         if self.resource is not None:

@@ -44,6 +44,7 @@ class PickerScreen(ModalScreen[T], Generic[T]):
             yield from self.compose_top()
             yield FilterInput(placeholder=self.PLACEHOLDER, id="picker-search")
             yield VirtualTable(self.COLUMNS, empty_text="Loading…", id="picker-table")
+            yield Static("", id="picker-why")
             yield Static("", id="picker-status")
         yield Footer(compact=True)
 
@@ -91,6 +92,17 @@ class PickerScreen(ModalScreen[T], Generic[T]):
         shown, total = self.table.row_count, len(self.table.rows)
         if total:
             self.set_status(f"{shown} of {total}")
+
+    def why(self, item: Any) -> Text | None:
+        """A line about the highlighted item under the list (None: nothing to say)."""
+        return None
+
+    @on(VirtualTable.Highlighted, "#picker-table")
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        line = self.why(event.row.data) if event.row is not None else None
+        box = self.query_one("#picker-why", Static)
+        box.display = line is not None
+        box.update(line or "")
 
     @on(Input.Submitted, "#picker-search")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -22,13 +22,13 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from tui.services import tuning
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity
 from tui.services.errors import MituiError
 from tui.services.joins import (
+    classified_role,
     custom_role_subscriptions,
     grants_by_identity,
     join_assignments,
@@ -49,7 +49,6 @@ from tui.services.models import (
 )
 from tui.services.odata import guid
 from tui.services.offload import off_loop
-from tui.services.privilege import classify_role
 
 # Requests in flight at once. The load is CPU-bound (decoding and joining, ~2 s at 10 000 identities), not
 # latency-bound: more in flight does not shorten it, it only makes larger bursts of answers that the event loop
@@ -288,7 +287,7 @@ class InventoryLoader:
                 [],
             )
         # classifying hundreds of built-in roles is pure CPU (~0.3 s the first time): off the event loop
-        classified = await off_loop(lambda: [replace(rd, privilege=classify_role(rd)) for rd in builtins])
+        classified = await off_loop(lambda: [classified_role(rd) for rd in builtins])
         definitions = self.definitions
         for rd in classified:
             definitions[rd.name.lower()] = rd
@@ -312,7 +311,7 @@ class InventoryLoader:
         )
         for rds in results:
             for rd in rds:
-                definitions.setdefault(rd.name.lower(), replace(rd, privilege=classify_role(rd)))
+                definitions.setdefault(rd.name.lower(), classified_role(rd))
         self.report("custom roles", len(unresolved), len(unresolved))
 
     async def read_identities(self) -> tuple[list[DirectoryIdentity] | None, list[ManagedIdentity]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.models import (
+    AppRole,
     AppRoleAssignment,
     IdentityKind,
     ManagedIdentity,
@@ -19,7 +20,7 @@ from tui.services.models import (
     ScopeLevel,
     Subscription,
 )
-from tui.services.privilege import classify_app_role, highest
+from tui.services.privilege import Verdict, app_role_verdict, role_verdict
 from tui.services.scopes import last_segment, resource_group_of, resource_type_of, scope_key, subscription_of
 
 UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -167,6 +168,7 @@ class Resolver:
             inherited=inherited,
             privilege=rd.privilege if rd else ra.privilege,
             created_on=ra.created_on,
+            privilege_reason=rd.privilege_reason if rd else ra.privilege_reason,
         )
 
 
@@ -247,12 +249,25 @@ def resource_apps(apps: list[ResourceApp]) -> list[ResourceApp]:
     return [a for a in apps if any(r.is_application_role for r in a.app_roles)]
 
 
+def classified_role(role: RoleDefinition) -> RoleDefinition:
+    """The role definition with its privilege and the reason (a level it already carries is never lowered)."""
+    verdict = role_verdict(role)
+    if role.privilege.rank > verdict.level.rank:
+        return role
+    return replace(role, privilege=verdict.level, privilege_reason=verdict.reason)
+
+
+def classified_app_role(app_id: str, role: AppRole) -> AppRole:
+    """The app role with its privilege and the reason (a level it already carries is never lowered)."""
+    verdict = app_role_verdict(app_id, role.value)
+    if role.privilege.rank > verdict.level.rank:
+        return role
+    return replace(role, privilege=verdict.level, privilege_reason=verdict.reason)
+
+
 def classified_app(app: ResourceApp) -> ResourceApp:
     """The app with each app role's privilege classified."""
-    roles = tuple(
-        replace(r, privilege=highest([r.privilege, classify_app_role(app.app_id, r.value)])) for r in app.app_roles
-    )
-    return replace(app, app_roles=roles)
+    return replace(app, app_roles=tuple(classified_app_role(app.app_id, r) for r in app.app_roles))
 
 
 def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssignment:
@@ -260,6 +275,7 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
     if app is None:
         return g
     role = app.role(g.app_role_id)
+    verdict = Verdict(role.privilege, role.privilege_reason) if role else app_role_verdict(app.app_id, g.app_role_value)
     return AppRoleAssignment(
         id=g.id,
         principal_id=g.principal_id,
@@ -270,8 +286,9 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
         resource_app_id=app.app_id,
         app_role_value=role.value if role else g.app_role_value,
         app_role_description=role.description if role else g.app_role_description,
-        privilege=role.privilege if role else classify_app_role(app.app_id, g.app_role_value),
+        privilege=verdict.level,
         created=g.created,
+        privilege_reason=verdict.reason,
     )
 
 

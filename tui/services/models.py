@@ -100,6 +100,7 @@ class RoleDefinition:
     not_data_actions: tuple[str, ...] = ()
     assignable_scopes: tuple[str, ...] = ("/",)
     privilege: Privilege = Privilege.NORMAL
+    privilege_reason: str = ""  # the action that decided the privilege, and what it lets the holder do
 
 
 @dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
@@ -116,6 +117,7 @@ class RoleAssignment:
     inherited: bool = False
     privilege: Privilege = Privilege.NORMAL
     created_on: str | None = None
+    privilege_reason: str = ""  # its role's (see RoleDefinition)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class AppRole:
     allowed_member_types: tuple[str, ...] = ("Application",)
     is_enabled: bool = True
     privilege: Privilege = Privilege.NORMAL
+    privilege_reason: str = ""  # the permission that decided the privilege, and what it lets the holder do
 
     @property
     def is_application_role(self) -> bool:
@@ -167,6 +170,7 @@ class AppRoleAssignment:
     app_role_description: str = ""
     privilege: Privilege = Privilege.NORMAL
     created: str | None = None
+    privilege_reason: str = ""  # its app role's (see AppRole)
 
 
 @dataclass(frozen=True)
@@ -216,3 +220,9 @@ class Inventory:
         roles = self.role_assignments.get(key, ())
         grants = self.app_role_assignments.get(key, ())
         return highest(chain((a.privilege for a in roles), (g.privilege for g in grants)))
+
+    def highest_right(self, identity: ManagedIdentity) -> RoleAssignment | AppRoleAssignment | None:
+        """The identity's most privileged right (its role assignments first on a tie), or None when it has none."""
+        key = identity.principal_id.lower()
+        rights = chain(self.role_assignments.get(key, ()), self.app_role_assignments.get(key, ()))
+        return max(rights, key=lambda r: r.privilege.rank, default=None)

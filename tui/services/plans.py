@@ -64,6 +64,7 @@ class Plan:
     powershell_command: str
     resource_app_id: str = ""  # app roles: the resource app's appId
     right_description: str = ""
+    privilege_reason: str = ""  # why the right has its privilege
 
     @property
     def is_role(self) -> bool:
@@ -96,6 +97,8 @@ class Plan:
             if self.right_description:
                 rows.append(("Description", self.right_description))
         rows.append(("Privilege", self.privilege.value))
+        if self.privilege_reason:
+            rows.append(("Why", self.privilege_reason))
         if self.action.adds:
             rows.append(("Status", "already assigned — nothing to do" if self.already_exists else "new"))
         else:
@@ -212,6 +215,7 @@ def role_assignment_plan(
         target_id=scope,
         scope_level=scope_level(scope),
         privilege=role.privilege,
+        privilege_reason=role.privilege_reason,
         already_exists=existing is not None,
         existing_id=existing.id if existing else None,
         az_command=az_role_assign(identity.principal_id, role.id, scope),
@@ -230,6 +234,7 @@ def role_removal_plan(identity: ManagedIdentity, assignment: RoleAssignment, sti
         target_id=assignment.scope,
         scope_level=scope_level(assignment.scope),
         privilege=assignment.privilege,
+        privilege_reason=assignment.privilege_reason,
         already_exists=still_exists,
         existing_id=assignment.id,
         az_command=az_role_remove(assignment.id),
@@ -253,6 +258,7 @@ def app_role_grant_plan(
         target_id=app.id,
         scope_level=None,
         privilege=role.privilege,
+        privilege_reason=role.privilege_reason,
         already_exists=existing is not None,
         existing_id=existing.id if existing else None,
         az_command=az_app_role_grant(graph_url, identity.principal_id, app.id, role.id),
@@ -277,6 +283,7 @@ def app_role_revoke_plan(
         target_id=assignment.resource_id,
         scope_level=None,
         privilege=assignment.privilege,
+        privilege_reason=assignment.privilege_reason,
         already_exists=still_exists,
         existing_id=assignment.id,
         az_command=az_app_role_revoke(graph_url, identity.principal_id, assignment.id),

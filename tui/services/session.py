@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tui.services.audit import AuditLog
 from tui.services.backend import Backend
@@ -32,7 +32,7 @@ from tui.services.errors import (
     Unreachable,
 )
 from tui.services.inventory import load_inventory as _load_inventory
-from tui.services.joins import classified_app, definition_guid, resolve_grant
+from tui.services.joins import classified_app, classified_app_role, classified_role, definition_guid, resolve_grant
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
@@ -59,7 +59,7 @@ from tui.services.plans import (
     role_assignment_plan,
     role_removal_plan,
 )
-from tui.services.privilege import MICROSOFT_GRAPH_APP_ID, classify_app_role, classify_role, highest
+from tui.services.privilege import MICROSOFT_GRAPH_APP_ID
 from tui.services.scopes import scope_key
 
 # The progress step that reports a retried request while loading.
@@ -153,7 +153,7 @@ class Session:
         key = scope_key(scope)
         if key not in self._definitions:
             rds = await self._backend.list_role_definitions(scope)
-            rds = [replace(rd, privilege=classify_role(rd)) for rd in rds]
+            rds = [classified_role(rd) for rd in rds]
             rds.sort(key=lambda r: (r.role_name.lower(), r.name))
             self._definitions[key] = rds
         return list(self._definitions[key])
@@ -193,7 +193,7 @@ class Session:
         scope = arm_id(scope)
         principal_id = guid(identity.principal_id, "principal id")
         role_definition_id(role.id)  # validated before anything is sent (it goes into the request and the commands)
-        role = replace(role, privilege=highest([role.privilege, classify_role(role)]))
+        role = classified_role(role)
         existing = await self._find_role_assignment(scope, principal_id, role.id)
         return role_assignment_plan(identity, role, scope, existing)
 
@@ -206,7 +206,7 @@ class Session:
         principal_id = guid(identity.principal_id, "principal id")
         guid(app.id, "resource app id")
         guid(role.id, "app role id")
-        role = replace(role, privilege=highest([role.privilege, classify_app_role(app.app_id, role.value)]))
+        role = classified_app_role(app.app_id, role)
         existing = await self._find_grant(principal_id, app.id, role.id)
         return app_role_grant_plan(identity, app, role, existing, self.graph_url)
 

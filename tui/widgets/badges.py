@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tui.services.models import Privilege
+from tui.widgets.safe_text import safe_text
 
 _PRIVILEGE_STYLE = {
     Privilege.CRITICAL: "bold white on red",
@@ -25,6 +26,16 @@ def privilege_badge(privilege: Privilege | str | None, short: bool = False) -> T
     if value is Privilege.NORMAL:
         return Text(label, style=_PRIVILEGE_STYLE[value])
     return Text(f" {label} ", style=_PRIVILEGE_STYLE[value])
+
+
+def privilege_why(value: Privilege, reason: str) -> Text:
+    """The badge and why the right has it (the reason comes from our own rules, but it names actions and
+    permissions read from Azure: shown literally)."""
+    out = Text()
+    out.append_text(privilege_badge(value))  # (the badge's style is its own, not the reason's)
+    out.append(" ")
+    out.append_text(safe_text(reason or "no reason recorded", style="dim"))
+    return out
 
 
 def yes_no(value: bool) -> Text:

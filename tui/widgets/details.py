@@ -104,10 +104,12 @@ class IdentityDetails(Vertical):
         table.add_column("Level", key="level")
         table.add_column("Inherited", key="inherited")
         table.add_column("Privilege", key="privilege")
+        table.add_column("Why", key="why")
         apps: DataTable[Text] = DataTable(id="app-roles-table", cursor_type="row", zebra_stripes=True)
         apps.add_column("Resource app", key="app")
         apps.add_column("Value", key="value")
         apps.add_column("Privilege", key="privilege")
+        apps.add_column("Why", key="why")
         apps.add_column("Description", key="description")
         fed: DataTable[Text] = DataTable(id="federated-table", cursor_type="row", zebra_stripes=True)
         fed.add_column("Name", key="name")
@@ -168,6 +170,7 @@ class IdentityDetails(Vertical):
                 Text(assignment.scope_level.value),
                 yes_no(assignment.inherited),
                 privilege_badge(assignment.privilege),
+                safe_text(assignment.privilege_reason, 90, style="dim"),
                 key=assignment.id,
             )
         for grant in sorted(inventory.app_roles_of(identity), key=lambda a: (-a.privilege.rank, a.app_role_value)):
@@ -176,6 +179,7 @@ class IdentityDetails(Vertical):
                 safe_text(grant.resource_display_name or red.id(grant.resource_id), 28),
                 safe_text(grant.app_role_value or red.id(grant.app_role_id), 40),
                 privilege_badge(grant.privilege),
+                safe_text(grant.privilege_reason, 90, style="dim"),
                 safe_text(grant.app_role_description, 60),
                 key=grant.id,
             )
@@ -213,12 +217,16 @@ class IdentityDetails(Vertical):
             line("Type", identity.resource_type)
         if identity.location:
             line("Location", identity.location)
-        roles = inventory.roles_of(identity)
-        grants = inventory.app_roles_of(identity)
-        privileges = [a.privilege for a in roles] + [g.privilege for g in grants]
-        if privileges:
-            top = max(privileges, key=lambda p: p.rank)
-            line("Highest right", privilege_badge(top))
+        top = inventory.highest_right(identity)
+        if top is not None:
+            badge = Text()
+            badge.append_text(privilege_badge(top.privilege))
+            badge.append(" ")
+            name = top.role_name if isinstance(top, RoleAssignment) else top.app_role_value
+            badge.append_text(safe_text(name or "(unknown)", 40))
+            line("Highest right", badge)
+            if top.privilege_reason:
+                line("", safe_text(top.privilege_reason, style="dim"))
         label = "Used by" if identity.kind is IdentityKind.USER else "Owner"
         if identity.used_by:
             for index, resource in enumerate(identity.used_by):
