@@ -10,7 +10,6 @@ Page sizes (a listing longer than this answers with an absolute ``nextLink`` on 
 
 from __future__ import annotations
 
-import asyncio
 import operator
 import re
 import time
@@ -26,6 +25,7 @@ from tui.emulator import rbac
 from tui.emulator.arm_filters import And, Call, Compare, FilterError, Node, conjuncts, parse_filter
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
+from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
 from tui.emulator.tenant import (
     FederatedCredential,
     Resource,
@@ -39,9 +39,9 @@ from tui.emulator.tenant import (
     arm_key,
 )
 from tui.emulator.text_cache import TextCache, snapshot
-from tui.emulator.tokens import TokenError, TokenIssuer, is_arm_audience
+from tui.emulator.tokens import TokenIssuer, is_arm_audience
 from tui.emulator.wire import (
-    ArmError,
+    ApiError,
     arm_error_response,
     dumps,
     encode_str,
@@ -392,9 +392,9 @@ def _caller_label(caller: User | ServicePrincipal | None, claims: dict) -> tuple
     return str(claims.get("appid") or claims.get("upn") or ""), str(claims.get("oid", ""))
 
 
-def authorization_failed(call: ArmCall, action: str, scope: str) -> ArmError:
+def authorization_failed(call: ArmCall, action: str, scope: str) -> ApiError:
     who, oid = _caller_label(call.caller, call.claims)
-    return ArmError(
+    return ApiError(
         403,
         "AuthorizationFailed",
         f"The client '{who}' with object id '{oid}' does not have authorization to perform action '{action}' "
@@ -403,16 +403,16 @@ def authorization_failed(call: ArmCall, action: str, scope: str) -> ArmError:
     )
 
 
-def subscription_not_found(sub_id: str) -> ArmError:
-    return ArmError(404, "SubscriptionNotFound", f"The subscription '{sub_id}' could not be found.")
+def subscription_not_found(sub_id: str) -> ApiError:
+    return ApiError(404, "SubscriptionNotFound", f"The subscription '{sub_id}' could not be found.")
 
 
-def resource_group_not_found(name: str) -> ArmError:
-    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+def resource_group_not_found(name: str) -> ApiError:
+    return ApiError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
 
 
-def resource_not_found(type_: str, name: str, group: str) -> ArmError:
-    return ArmError(
+def resource_not_found(type_: str, name: str, group: str) -> ApiError:
+    return ApiError(
         404,
         "ResourceNotFound",
         f"The Resource '{type_}/{name}' under resource group '{group}' was not found. For more details please "
@@ -420,8 +420,8 @@ def resource_not_found(type_: str, name: str, group: str) -> ArmError:
     )
 
 
-def bad_request(code: str, message: str) -> ArmError:
-    return ArmError(400, code, message)
+def bad_request(code: str, message: str) -> ApiError:
+    return ApiError(400, code, message)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -572,11 +572,12 @@ _GENERIC: dict[str, Handler] = {}
 # ----------------------------------------------------------------------------------------------------------
 # the API
 # ----------------------------------------------------------------------------------------------------------
-class ArmApi:
+class ArmApi(ApiFamily):
     def __init__(self, ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPlan):
         self.ctx = ctx
         self.issuer = issuer
         self.faults = faults
+        self.pipeline = Pipeline(ctx, issuer, faults, self)
         self._ratelimit_reads = 11999
         self._ratelimit_writes = 1199
         # every field of a role assignment goes into its text, and all of them are strings (or None)
@@ -602,78 +603,108 @@ class ArmApi:
         return self.ctx.tenant
 
     def install(self, app: web.Application) -> None:
-        app.router.add_route("*", "/{tail:.*}", self.dispatch)
+        app.router.add_route("*", "/{tail:.*}", self.serve)
 
-    # --- the pipeline ----------------------------------------------------------------------------------
-    async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        request_id = new_request_id()
-        request["request_id"] = request_id
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        """The emulator's own control routes (no auth, no faults, not counted), else the pipeline."""
+        first = next((s for s in request.path.split("/") if s), "")
+        if first.lower() == "_emulator":
+            return self._emulator_route(request)
+        return await self.pipeline(request)
+
+    # --- what ARM brings to the pipeline ---------------------------------------------------------------------
+    def template(self, request: web.Request) -> str | None:
         segs = [s for s in request.path.split("/") if s]
-        low = [s.lower() for s in segs]
-        headers = {
+        route = match_route(segs)
+        request["arm_route"] = (segs, route)
+        return route.template if route else None
+
+    def response_headers(self, request: web.Request, request_id: str) -> dict[str, str]:
+        return {
             "x-ms-request-id": request_id,
             "x-ms-correlation-request-id": request.headers.get("x-ms-correlation-request-id") or request_id,
             "x-ms-routing-request-id": f"LOCAL:{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}:{request_id}",
             "Cache-Control": "no-cache",
         }
-        # the emulator's own control routes: no auth, no faults, not counted
-        if low[:1] == ["_emulator"]:
-            return self._emulator_route(request, low, headers)
-        route = match_route(segs)
-        template = route.template if route else "<unmatched>"
-        self.ctx.stats.count(request.method, template, request.raw_path)
-        is_write = request.method in WRITE_METHODS
+
+    def throttle_headers(self, is_write: bool) -> dict[str, str]:
         if is_write:
             self._ratelimit_writes = max(self._ratelimit_writes - 1, 0) or 1199
-            headers["x-ms-ratelimit-remaining-subscription-writes"] = str(self._ratelimit_writes)
-        else:
-            self._ratelimit_reads = max(self._ratelimit_reads - 1, 0) or 11999
-            headers["x-ms-ratelimit-remaining-subscription-reads"] = str(self._ratelimit_reads)
+            return {"x-ms-ratelimit-remaining-subscription-writes": str(self._ratelimit_writes)}
+        self._ratelimit_reads = max(self._ratelimit_reads - 1, 0) or 11999
+        return {"x-ms-ratelimit-remaining-subscription-reads": str(self._ratelimit_reads)}
 
-        fault = self.faults.next_fault(is_write, f"{request.method} {template}") if self.faults.rate > 0 else None
-        if self.ctx.latency_ms > 0:
-            await asyncio.sleep(self.ctx.latency_ms / 1000)
-        if fault in ("429", "500", "503"):
-            return self._fault_response(fault, headers)
-        if fault == "drop":
-            return await _drop(request)
-        try:
-            resp = await self._handle(request, segs, route)
-        except ArmError as e:
-            resp = arm_error_response(e)
-        except web.HTTPRequestEntityTooLarge:
-            resp = arm_error_response(ArmError(413, "RequestEntityTooLarge", "The request body is too large."))
-        for k, v in headers.items():
-            resp.headers.setdefault(k, v)
-        if fault == "drop-after-commit" and resp.status < 400:
-            return await _drop(request)
-        return resp
-
-    def _fault_response(self, fault: str, headers: dict) -> web.Response:
-        if fault == "429":
-            err = ArmError(
+    def fault(self, kind: str) -> ApiError:
+        if kind == "429":
+            return ApiError(
                 429,
                 "TooManyRequests",
                 "The request is being throttled as the limit has been reached for operation type - "
                 "Read_ObservationWindow_00:05:00. For more information, see - https://aka.ms/srpthrottlinglimits",
                 headers={"Retry-After": "1"},
             )
-        elif fault == "503":
-            err = ArmError(
+        if kind == "503":
+            return ApiError(
                 503, "ServiceUnavailable", "The service is temporarily unavailable.", headers={"Retry-After": "1"}
             )
-        else:
-            err = ArmError(
-                500,
-                "InternalServerError",
-                f"Encountered internal server error. Diagnostic information: timestamp '{utc_now_iso()}'.",
-            )
-        resp = arm_error_response(err)
-        for k, v in headers.items():
-            resp.headers.setdefault(k, v)
-        return resp
+        return ApiError(
+            500,
+            "InternalServerError",
+            f"Encountered internal server error. Diagnostic information: timestamp '{utc_now_iso()}'.",
+        )
 
-    def _emulator_route(self, request: web.Request, low: list[str], headers: dict) -> web.Response:
+    def auth_error(self, failure: AuthFailure) -> ApiError:
+        challenge = {
+            "WWW-Authenticate": f'Bearer authorization_uri="{self.ctx.login_url}/{self.tenant.tenant_id}", '
+            'error="invalid_token", error_description="The authentication failed because of missing '
+            "'Authorization' header.\""
+        }
+        reason = failure.reason
+        if reason == "missing":
+            return ApiError(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+                headers=challenge,
+            )
+        if reason in ("empty", "scheme"):
+            return ApiError(
+                401,
+                "AuthenticationFailedInvalidHeader",
+                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+                headers=challenge,
+            )
+        if reason == "token" and failure.error is not None:
+            return ApiError(401, failure.error.code, failure.error.message, headers=challenge)
+        if reason == "tenant":
+            return ApiError(401, "InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.")
+        if reason == "audience":
+            return ApiError(
+                401,
+                "InvalidAuthenticationTokenAudience",
+                f"The access token has been obtained for wrong audience or resource '{failure.claims.get('aud')}'. "
+                f"It should exactly match with one of the allowed audiences '{self.ctx.arm_url}/',"
+                "'https://management.core.windows.net/','https://management.azure.com/'.",
+            )
+        return ApiError(
+            401,
+            "InvalidAuthenticationToken",
+            "The access token is invalid: its principal does not exist in the directory.",
+        )
+
+    def audience_ok(self, audience: str) -> bool:
+        return is_arm_audience(audience, self.ctx.arm_url)
+
+    def too_large(self) -> ApiError:
+        return ApiError(413, "RequestEntityTooLarge", "The request body is too large.")
+
+    def error_response(self, err: ApiError, request_id: str) -> web.Response:
+        return arm_error_response(err)
+
+    def _emulator_route(self, request: web.Request) -> web.Response:
+        low = [s.lower() for s in request.path.split("/") if s]
+        request_id = new_request_id()
+        request["request_id"] = request_id
         if low == ["_emulator", "stats"] and request.method == "GET":
             resp = json_response({**self.ctx.stats.snapshot(), "faults": self.faults.injected_snapshot()})
         elif low == ["_emulator", "stats", "reset"] and request.method == "POST":
@@ -681,11 +712,12 @@ class ArmApi:
             self.faults.reset_injected()
             resp = json_response({**self.ctx.stats.snapshot(), "faults": self.faults.injected_snapshot()})
         else:
-            resp = arm_error_response(ArmError(404, "NotFound", "The sandbox tenant serves only /_emulator/stats."))
-        resp.headers.update(headers)
+            resp = arm_error_response(ApiError(404, "NotFound", "The sandbox tenant serves only /_emulator/stats."))
+        resp.headers.update(self.response_headers(request, request_id))
         return resp
 
-    async def _handle(self, request: web.Request, segs: list[str], route: Route | None) -> web.Response:
+    async def handle(self, request: web.Request, pipeline: Pipeline) -> web.Response:
+        segs, route = request["arm_route"]
         query = {k.lower(): v for k, v in request.query.items()}
         if route is None:
             raise self._unknown_route(segs)
@@ -693,7 +725,7 @@ class ArmApi:
             route.handlers.get("GET") if request.method == "HEAD" else None
         )
         if handler is None:
-            raise ArmError(
+            raise ApiError(
                 405,
                 "MethodNotAllowed",
                 f"The requested resource does not support http method '{request.method}'.",
@@ -701,13 +733,13 @@ class ArmApi:
         if route.handlers is not _METADATA:
             version = query.get("api-version", "").strip()
             if not version:
-                raise ArmError(
+                raise ApiError(
                     400,
                     "MissingApiVersionParameter",
                     "The api-version query parameter (?api-version=) is required for all requests.",
                 )
             if not API_VERSION_RE.match(version):
-                raise ArmError(
+                raise ApiError(
                     400,
                     "InvalidApiVersionParameter",
                     f"The api-version '{version}' is invalid. The supported versions are "
@@ -715,70 +747,24 @@ class ArmApi:
                 )
         call = ArmCall(request=request, segs=segs, params=dict(route.params), query=query)
         if route.handlers is not _METADATA:
-            self._authenticate(call)
+            call.caller, call.claims = pipeline.authenticate(request)
         return await handler(self, call)
 
-    def _unknown_route(self, segs: list[str]) -> ArmError:
+    def _unknown_route(self, segs: list[str]) -> ApiError:
         low = [s.lower() for s in segs]
         if "providers" in low:
             i = len(low) - 1 - low[::-1].index("providers")
             if i + 2 < len(low) + 1 and i + 1 < len(low):
                 ns = segs[i + 1]
                 typ = segs[i + 2] if i + 2 < len(segs) else ""
-                return ArmError(
+                return ApiError(
                     404,
                     "InvalidResourceType",
                     f"The resource type '{typ}' could not be found in the namespace '{ns}'.",
                 )
-        return ArmError(
+        return ApiError(
             404, "NotFound", f"No HTTP resource was found that matches the request URI '/{'/'.join(segs)}'."
         )
-
-    def _authenticate(self, call: ArmCall) -> None:
-        header = call.request.headers.get("Authorization", "")
-        challenge = {
-            "WWW-Authenticate": f'Bearer authorization_uri="{self.ctx.login_url}/{self.tenant.tenant_id}", '
-            'error="invalid_token", error_description="The authentication failed because of missing '
-            "'Authorization' header.\""
-        }
-        if not header:
-            raise ArmError(
-                401,
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-                headers=challenge,
-            )
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ArmError(
-                401,
-                "AuthenticationFailedInvalidHeader",
-                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
-                headers=challenge,
-            )
-        try:
-            claims = self.issuer.verify(token.strip())
-        except TokenError as e:
-            raise ArmError(401, e.code, e.message, headers=challenge) from e
-        if str(claims.get("tid", "")).lower() != self.tenant.tenant_id.lower():
-            raise ArmError(401, "InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.")
-        if not is_arm_audience(str(claims.get("aud", "")), self.ctx.arm_url):
-            raise ArmError(
-                401,
-                "InvalidAuthenticationTokenAudience",
-                f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. It should "
-                f"exactly match with one of the allowed audiences '{self.ctx.arm_url}/',"
-                "'https://management.core.windows.net/','https://management.azure.com/'.",
-            )
-        caller = self.tenant.principal(str(claims.get("oid", "")))
-        if caller is None:
-            raise ArmError(
-                401,
-                "InvalidAuthenticationToken",
-                "The access token is invalid: its principal does not exist in the directory.",
-            )
-        call.caller, call.claims = caller, claims
-        call.request["caller"], call.request["claims"] = caller, claims
 
     # --- helpers --------------------------------------------------------------------------------------------
     def can(self, call: ArmCall, action: str, scope: str) -> bool:
@@ -867,7 +853,7 @@ class ArmApi:
         low = [p.lower() for p in parts]
         if low[0] != "subscriptions" or len(parts) < 2:
             if low[:2] == ["providers", "microsoft.management"]:
-                raise ArmError(
+                raise ApiError(
                     404,
                     "ManagementGroupNotFound",
                     "The sandbox tenant has no management groups.",
@@ -903,14 +889,6 @@ class ArmApi:
 
     async def body(self, call: ArmCall) -> dict:
         return await read_json_object(call.request)
-
-
-async def _drop(request: web.Request) -> web.StreamResponse:
-    """Close the connection without an answer (the client sees the server disconnect)."""
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-    raise asyncio.CancelledError
 
 
 def ok(data: Any, status: int = 200) -> web.Response:
@@ -1423,7 +1401,7 @@ def _fic_key(uami: Resource, name: str) -> str:
     return arm_key(f"{uami.id}/federatedIdentityCredentials/{name}")
 
 
-def _fic_not_found(call: ArmCall) -> ArmError:
+def _fic_not_found(call: ArmCall) -> ApiError:
     return resource_not_found(
         FIC_TYPE,
         f"{call.params['resourceName']}/{call.params['federatedIdentityCredentialResourceName']}",
@@ -1533,7 +1511,7 @@ async def get_system_identity(api: ArmApi, call: ArmCall) -> web.Response:
         api.check_scope_exists(scope)
         res = t.resource(scope)
         if res is None or not res.system_principal_id:
-            raise ArmError(
+            raise ApiError(
                 404,
                 "NotFound",
                 f"The system-assigned identity of '{scope}' was not found: the resource has no system-assigned "
@@ -1587,8 +1565,8 @@ async def list_role_definitions(api: ArmApi, call: ArmCall) -> web.Response:
     return ok(api.page(call, items, ROLE_DEFINITIONS_PAGE_SIZE))
 
 
-def _role_definition_not_found(rd_id: str) -> ArmError:
-    return ArmError(
+def _role_definition_not_found(rd_id: str) -> ApiError:
+    return ApiError(
         404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{rd_id}' does not exist."
     )
 
@@ -1656,14 +1634,14 @@ async def put_role_definition(api: ArmApi, call: ArmCall) -> web.Response:
             api.check_scope_exists(s)
         existing = t.role_definitions.get(name.lower())
         if existing is not None and existing.role_type == "BuiltInRole":
-            raise ArmError(
+            raise ApiError(
                 403,
                 "AuthorizationFailed",
                 f"The built-in role definition '{existing.role_name}' cannot be updated.",
             )
         for rd in t.role_definitions.values():
             if rd.role_name.lower() == role_name.lower() and rd.name != name.lower():
-                raise ArmError(
+                raise ApiError(
                     409,
                     "RoleDefinitionWithSameNameExists",
                     f"A custom role with the same name '{role_name}' already exists in this directory. Use a "
@@ -1693,13 +1671,13 @@ async def delete_role_definition(api: ArmApi, call: ArmCall) -> web.Response:
             api.require(call, "Microsoft.Authorization/roleDefinitions/delete", scope)
             return web.Response(status=204)
         if rd.role_type == "BuiltInRole":
-            raise ArmError(
+            raise ApiError(
                 403, "AuthorizationFailed", f"The built-in role definition '{rd.role_name}' cannot be deleted."
             )
         for s in rd.assignable_scopes:
             api.require(call, "Microsoft.Authorization/roleDefinitions/delete", s)
         if any(ra.role_definition_name == rd.name for ra in t.role_assignments.values()):
-            raise ArmError(
+            raise ApiError(
                 409,
                 "RoleDefinitionHasAssignments",
                 "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).",
@@ -1768,7 +1746,7 @@ async def get_role_assignment(api: ArmApi, call: ArmCall) -> web.Response:
         ra = _ra_in_scope(t, scope, name)
         if ra is None:
             api.check_scope_exists(scope)
-            raise ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
+            raise ApiError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
         return ok(role_assignment_json(ra))
 
 
@@ -1854,7 +1832,7 @@ async def put_role_assignment(api: ArmApi, call: ArmCall) -> web.Response:
                 and existing.role_definition_name == rd.name
             )
             if not same:
-                raise ArmError(
+                raise ApiError(
                     409,
                     "RoleAssignmentUpdateNotPermitted",
                     "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
@@ -1870,7 +1848,7 @@ async def put_role_assignment(api: ArmApi, call: ArmCall) -> web.Response:
         pid_low = pid.lower()
         for _key, other in rbac.index_of(t).by_scope.get(target, []):
             if other.principal_id.lower() == pid_low and other.role_definition_name == rd.name:
-                raise ArmError(
+                raise ApiError(
                     409,
                     "RoleAssignmentExists",
                     "The role assignment already exists.\nThe ID of the existing role assignment is "

@@ -41,9 +41,21 @@ from tui.emulator import graph_query as q
 from tui.emulator.builder import app_role_assignment_id, format_time, is_guid, remove_service_principal
 from tui.emulator.catalog import MICROSOFT_SERVICES_TENANT_ID
 from tui.emulator.context import EmulatorContext
-from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, Tenant, User
+from tui.emulator.faults import FaultPlan
+from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline, route_template
+from tui.emulator.tenant import MICROSOFT_GRAPH_APP_ID, AppRoleAssignment, ServicePrincipal, Tenant, User
 from tui.emulator.text_cache import TextCache
-from tui.emulator.wire import GRAPH_JSON, MAX_BODY_BYTES, JsonText, dumps, graph_error_body, new_request_id
+from tui.emulator.tokens import TokenIssuer, is_graph_audience
+from tui.emulator.wire import (
+    GRAPH_JSON,
+    MAX_BODY_BYTES,
+    ApiError,
+    JsonText,
+    dumps,
+    graph_error_body,
+    graph_error_response,
+    new_request_id,
+)
 
 V1 = "/v1.0"
 MAX_BATCH_REQUESTS = 20
@@ -61,15 +73,6 @@ GRANT_ANY_DIRECTORY_ROLES = frozenset({"Global Administrator", "Privileged Role 
 GRANT_OWN_APPS_DIRECTORY_ROLES = frozenset({"Cloud Application Administrator", "Application Administrator"})
 MANAGE_SP_DIRECTORY_ROLES = GRANT_ANY_DIRECTORY_ROLES | GRANT_OWN_APPS_DIRECTORY_ROLES
 DENIED = "Insufficient privileges to complete the operation."
-
-
-class GraphError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None):
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
 
 
 @dataclass
@@ -378,8 +381,8 @@ def _is_app(call: GraphCall) -> bool:
     return isinstance(call.caller, ServicePrincipal)
 
 
-def _denied() -> GraphError:
-    return GraphError(403, "Authorization_RequestDenied", DENIED)
+def _denied() -> ApiError:
+    return ApiError(403, "Authorization_RequestDenied", DENIED)
 
 
 def require_read(call: GraphCall, roles: frozenset[str] = READ_ROLES) -> None:
@@ -407,8 +410,8 @@ def require_manage_sp(call: GraphCall) -> None:
 
 
 # --- look-ups -----------------------------------------------------------------------------------------------------
-def _not_found(object_id: str) -> GraphError:
-    return GraphError(
+def _not_found(object_id: str) -> ApiError:
+    return ApiError(
         404,
         "Request_ResourceNotFound",
         f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.",
@@ -417,7 +420,7 @@ def _not_found(object_id: str) -> GraphError:
 
 def _sp(call: GraphCall, sp_id: str) -> ServicePrincipal:
     if not is_guid(sp_id):
-        raise GraphError(400, "Request_BadRequest", f"Invalid object identifier '{sp_id}'.")
+        raise ApiError(400, "Request_BadRequest", f"Invalid object identifier '{sp_id}'.")
     sp = call.tenant.service_principals.get(sp_id.lower())
     if sp is None:
         raise _not_found(sp_id)
@@ -472,7 +475,7 @@ def _page(
     """One page of ``items``, each item ``render``-ed, or (``texts``) with the JSON texts that give."""
     for key in call.query:
         if key.startswith("$") and key.lower() not in _KNOWN_OPTIONS:
-            raise GraphError(400, "BadRequest", f"Query option '{key}' is not allowed.")
+            raise ApiError(400, "BadRequest", f"Query option '{key}' is not allowed.")
     top = q.parse_top(call.query.get("$top"), DEFAULT_PAGE, MAX_PAGE)
     offset = q.decode_skiptoken(call.query["$skiptoken"])[0] if "$skiptoken" in call.query else 0
     chunk = items[offset : offset + top]
@@ -495,7 +498,7 @@ def _count_flag(call: GraphCall) -> bool:
     if raw is None:
         return False
     if raw.strip().lower() not in ("true", "false"):
-        raise GraphError(400, "BadRequest", f"Invalid value '{raw}' for $count: true or false expected.")
+        raise ApiError(400, "BadRequest", f"Invalid value '{raw}' for $count: true or false expected.")
     return raw.strip().lower() == "true"
 
 
@@ -531,24 +534,24 @@ def _filter_sps(call: GraphCall) -> list[ServicePrincipal]:
     count = _count_flag(call)
     flt = q.parse_filter(call.query.get("$filter", ""), SP_FILTER_PROPS, _sp_get, "ServicePrincipal")
     if flt.advanced and not (call.eventual and count):
-        raise GraphError(
+        raise ApiError(
             400,
             "Request_UnsupportedQuery",
             "This filter needs advanced query capabilities: send 'ConsistencyLevel: eventual' and $count=true.",
         )
     search = call.query.get("$search")
     if search is not None and not call.eventual:
-        raise GraphError(
+        raise ApiError(
             400,
             "Request_BadRequest",
             "Request with $search query parameter only works through MSGraph with a special request header: "
             "'ConsistencyLevel: eventual'",
         )
     if count and not call.eventual:
-        raise GraphError(400, "Request_BadRequest", "$count is not currently supported.")
+        raise ApiError(400, "Request_BadRequest", "$count is not currently supported.")
     order = q.parse_orderby(call.query.get("$orderby"), {"displayName"})
     if order is not None and not (call.eventual and count):
-        raise GraphError(400, "Request_UnsupportedQuery", "Sorting not supported for current query.")
+        raise ApiError(400, "Request_UnsupportedQuery", "Sorting not supported for current query.")
     matches = [sp for sp in call.tenant.service_principals.values() if flt.predicate(sp)]
     if search is not None:
         test = q.parse_search(search, {"displayName", "description"}, _sp_get)
@@ -572,7 +575,7 @@ def list_service_principals(call: GraphCall) -> GraphResult:
 def count_service_principals(call: GraphCall) -> GraphResult:
     require_read(call)
     if not call.eventual:
-        raise GraphError(
+        raise ApiError(
             400,
             "Request_UnsupportedQuery",
             "Raw count (/$count) is not supported because the 'ConsistencyLevel:eventual' header is missing. "
@@ -607,9 +610,9 @@ def patch_service_principal(call: GraphCall) -> GraphResult:
                 continue
             kind = _PATCHABLE.get(key)
             if kind is None:
-                raise GraphError(400, "Request_BadRequest", f"Property '{key}' is read-only or not supported.")
+                raise ApiError(400, "Request_BadRequest", f"Property '{key}' is read-only or not supported.")
             if not isinstance(value, kind) or (kind is list and not all(isinstance(t, str) for t in value)):
-                raise GraphError(
+                raise ApiError(
                     400,
                     "Request_BadRequest",
                     f"Invalid value specified for property '{key}' of resource 'ServicePrincipal'.",
@@ -635,7 +638,7 @@ def delete_service_principal(call: GraphCall) -> GraphResult:
 
 def _refuse_managed_identity(sp: ServicePrincipal) -> None:
     if sp.service_principal_type == "ManagedIdentity":
-        raise GraphError(
+        raise ApiError(
             400,
             "Request_BadRequest",
             "The service principal of a managed identity cannot be changed through Microsoft Graph; manage the "
@@ -688,7 +691,7 @@ def _assignment_of(call: GraphCall, sp: ServicePrincipal, side: str) -> AppRoleA
 def _guid_field(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not is_guid(value):
-        raise GraphError(
+        raise ApiError(
             400, "Request_BadRequest", f"Invalid value specified for property '{name}' of resource 'AppRoleAssignment'."
         )
     return value.lower()
@@ -704,11 +707,11 @@ def _create_assignment(call: GraphCall, side: str) -> GraphResult:
         if call.tenant.replicating(sp.id):  # a fresh identity: this replica of the directory has not seen it yet
             raise _not_found(call.params.get("sp_id") or sp.id)
         if side == "appRoleAssignments" and principal_id != sp.id:
-            raise GraphError(
+            raise ApiError(
                 400, "Request_BadRequest", "The principalId of the assignment must be the service principal in the URL."
             )
         if side == "appRoleAssignedTo" and resource_id != sp.id:
-            raise GraphError(
+            raise ApiError(
                 400, "Request_BadRequest", "The resourceId of the assignment must be the service principal in the URL."
             )
         principal = call.tenant.principal(principal_id)
@@ -720,17 +723,17 @@ def _create_assignment(call: GraphCall, side: str) -> GraphResult:
         require_grant(call, resource)
         role = next((r for r in resource.app_roles if str(r.get("id", "")).lower() == app_role_id), None)
         if role is None or not role.get("isEnabled", True):
-            raise GraphError(400, "Request_BadRequest", "Permission being assigned was not found on application")
+            raise ApiError(400, "Request_BadRequest", "Permission being assigned was not found on application")
         member = "User" if isinstance(principal, User) else "Application"
         if member not in role.get("allowedMemberTypes", []):
-            raise GraphError(
+            raise ApiError(
                 400,
                 "Request_BadRequest",
                 f"The app role '{role.get('value')}' cannot be assigned to a {member.lower()}.",
             )
         for g in call.tenant.app_role_assignments.values():
             if g.principal_id == principal.id and g.resource_id == resource.id and g.app_role_id.lower() == app_role_id:
-                raise GraphError(400, "Request_BadRequest", "Permission being assigned already exists on the object")
+                raise ApiError(400, "Request_BadRequest", "Permission being assigned already exists on the object")
         grant = AppRoleAssignment(
             id=app_role_assignment_id(principal.id, os.urandom(16)),
             principal_id=principal.id,
@@ -772,15 +775,15 @@ def get_by_ids(call: GraphCall) -> GraphResult:
     ids = body.get("ids")
     types = body.get("types")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise GraphError(
+        raise ApiError(
             400, "Request_BadRequest", "Invalid value specified for property 'ids' of resource 'directoryObject'."
         )
     if len(ids) > MAX_GET_BY_IDS:
-        raise GraphError(400, "Request_BadRequest", f"The 'ids' collection accepts at most {MAX_GET_BY_IDS} items.")
+        raise ApiError(400, "Request_BadRequest", f"The 'ids' collection accepts at most {MAX_GET_BY_IDS} items.")
     wanted: set[str] | None = None
     if types is not None:
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-            raise GraphError(400, "Request_BadRequest", "Invalid value specified for property 'types'.")
+            raise ApiError(400, "Request_BadRequest", "Invalid value specified for property 'types'.")
         wanted = {t.lower().removeprefix("microsoft.graph.") for t in types}
     select = q.parse_select(
         call.query.get("$select"), sorted(set(SP_PROPERTIES) | set(USER_PROPERTIES)), "microsoft.graph.directoryObject"
@@ -789,7 +792,7 @@ def get_by_ids(call: GraphCall) -> GraphResult:
     with call.tenant.lock:
         for object_id in ids:
             if not is_guid(object_id):
-                raise GraphError(400, "Request_BadRequest", f"Invalid object identifier '{object_id}'.")
+                raise ApiError(400, "Request_BadRequest", f"Invalid object identifier '{object_id}'.")
             obj = call.tenant.principal(object_id)
             if isinstance(obj, User) and (wanted is None or "user" in wanted):
                 value.append({"@odata.type": "#microsoft.graph.user", **_select(user_json(obj), select)})
@@ -804,7 +807,7 @@ def get_directory_object(call: GraphCall) -> GraphResult:
     require_read(call)
     object_id = call.params["object_id"]
     if not is_guid(object_id):
-        raise GraphError(400, "Request_BadRequest", f"Invalid object identifier '{object_id}'.")
+        raise ApiError(400, "Request_BadRequest", f"Invalid object identifier '{object_id}'.")
     with call.tenant.lock:
         obj = call.tenant.principal(object_id)
         if obj is None:
@@ -818,7 +821,7 @@ def get_directory_object(call: GraphCall) -> GraphResult:
 
 def get_me(call: GraphCall) -> GraphResult:
     if not isinstance(call.caller, User):
-        raise GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
+        raise ApiError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
     return GraphResult(200, {"@odata.context": _context(call, "users/$entity"), **user_json(call.caller)})
 
 
@@ -839,7 +842,7 @@ def get_user(call: GraphCall) -> GraphResult:
 
 def _object_body(call: GraphCall) -> dict:
     if not isinstance(call.body, dict):
-        raise GraphError(
+        raise ApiError(
             400,
             "BadRequest",
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid "
@@ -853,24 +856,24 @@ def batch(call: GraphCall) -> GraphResult:
     body = _object_body(call)
     requests = body.get("requests")
     if not isinstance(requests, list) or not requests:
-        raise GraphError(400, "BadRequest", "Invalid batch payload format: a non-empty 'requests' array is required.")
+        raise ApiError(400, "BadRequest", "Invalid batch payload format: a non-empty 'requests' array is required.")
     if len(requests) > MAX_BATCH_REQUESTS:
-        raise GraphError(400, "BadRequest", f"Limit on the number of requests in a batch is {MAX_BATCH_REQUESTS}.")
+        raise ApiError(400, "BadRequest", f"Limit on the number of requests in a batch is {MAX_BATCH_REQUESTS}.")
     seen: set[str] = set()
     for item in requests:
         if not isinstance(item, dict):
-            raise GraphError(400, "BadRequest", "Invalid batch payload format: each request must be an object.")
+            raise ApiError(400, "BadRequest", "Invalid batch payload format: each request must be an object.")
         rid, method, url = item.get("id"), item.get("method"), item.get("url")
         if not isinstance(rid, str) or not rid or not isinstance(method, str) or not isinstance(url, str) or not url:
-            raise GraphError(400, "BadRequest", "Invalid batch payload format: each request needs id, method and url.")
+            raise ApiError(400, "BadRequest", "Invalid batch payload format: each request needs id, method and url.")
         if rid in seen:
-            raise GraphError(400, "BadRequest", f"Batch request ids must be unique; '{rid}' occurs twice.")
+            raise ApiError(400, "BadRequest", f"Batch request ids must be unique; '{rid}' occurs twice.")
         depends = item.get("dependsOn", [])
         if not isinstance(depends, list) or not all(isinstance(d, str) and d in seen for d in depends):
-            raise GraphError(400, "BadRequest", f"Request '{rid}' depends on a request that does not precede it.")
+            raise ApiError(400, "BadRequest", f"Request '{rid}' depends on a request that does not precede it.")
         headers = item.get("headers", {})
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-            raise GraphError(400, "BadRequest", f"The headers of request '{rid}' must be an object of strings.")
+            raise ApiError(400, "BadRequest", f"The headers of request '{rid}' must be an object of strings.")
         seen.add(rid)
     statuses: dict[str, int] = {}
     responses = []
@@ -879,7 +882,7 @@ def batch(call: GraphCall) -> GraphResult:
         failed = [d for d in item.get("dependsOn", []) if statuses.get(d, 500) >= 400]
         if failed:
             result = _error_result(
-                GraphError(424, "FailedDependency", "A request this request depends on failed."), call.request_id
+                ApiError(424, "FailedDependency", "A request this request depends on failed."), call.request_id
             )
         else:
             result = _run_inner(call, item)
@@ -922,7 +925,7 @@ def _run_inner(call: GraphCall, item: dict) -> GraphResult:
     inner_body = item.get("body")
     if inner_body is not None and "Content-Type" not in headers:
         return _error_result(
-            GraphError(400, "BadRequest", "Content-Type header must be specified for a request with a body."),
+            ApiError(400, "BadRequest", "Content-Type header must be specified for a request with a body."),
             call.request_id,
         )
     method = item["method"].upper()
@@ -930,7 +933,7 @@ def _run_inner(call: GraphCall, item: dict) -> GraphResult:
     if route is None or route.handler is batch:
         known_path = params is not None
         err = (
-            GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+            ApiError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
             if known_path
             else _unknown_segment(path)
         )
@@ -963,21 +966,21 @@ def _resolve(method: str, path: str) -> tuple[Route | None, dict[str, str] | Non
     return None, path_known
 
 
-def _unknown_segment(path: str) -> GraphError:
+def _unknown_segment(path: str) -> ApiError:
     segments = [s for s in path.split("/") if s]
-    return GraphError(400, "BadRequest", f"Resource not found for the segment '{segments[0] if segments else ''}'.")
+    return ApiError(400, "BadRequest", f"Resource not found for the segment '{segments[0] if segments else ''}'.")
 
 
 def _invoke(handler: Handler, call: GraphCall) -> GraphResult:
     try:
         return handler(call)
-    except GraphError as e:
+    except ApiError as e:
         return _error_result(e, call.request_id)
     except q.QueryError as e:
-        return _error_result(GraphError(400, e.code, e.message), call.request_id)
+        return _error_result(ApiError(400, e.code, e.message), call.request_id)
 
 
-def _error_result(err: GraphError, request_id: str) -> GraphResult:
+def _error_result(err: ApiError, request_id: str) -> GraphResult:
     return GraphResult(
         err.status,
         graph_error_body(err.code, err.message, request_id),
@@ -1023,11 +1026,11 @@ async def _read_body(request: web.Request) -> Any:
     if request.method not in ("POST", "PATCH", "PUT"):
         return None
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise GraphError(413, "Request_EntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        raise ApiError(413, "Request_EntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise GraphError(
+        raise ApiError(
             413, "Request_EntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes."
         ) from None
     if not raw.strip():
@@ -1035,7 +1038,7 @@ async def _read_body(request: web.Request) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise GraphError(
+        raise ApiError(
             400,
             "BadRequest",
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid "
@@ -1065,12 +1068,12 @@ def _aiohttp_handler(ctx: EmulatorContext, route: Route) -> Callable[[web.Reques
         request_id = _request_id(request)
         try:
             body = await _read_body(request)
-        except GraphError as e:
+        except ApiError as e:
             return _to_response(_error_result(e, request_id))
         caller = request.get("caller")
         if caller is None:
             return _to_response(
-                _error_result(GraphError(401, "InvalidAuthenticationToken", "Access token is empty."), request_id)
+                _error_result(ApiError(401, "InvalidAuthenticationToken", "Access token is empty."), request_id)
             )
         call = GraphCall(
             ctx=ctx,
@@ -1096,7 +1099,7 @@ def _fallback(ctx: EmulatorContext) -> Callable[[web.Request], Awaitable[web.Res
         if route is not None:  # a known route in another casing: serve it
             return await _aiohttp_handler(ctx, route)(_with_params(request, params or {}))
         if params is not None:
-            err = GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+            err = ApiError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
         else:
             err = _unknown_segment(path)
         return _to_response(_error_result(err, _request_id(request)))
@@ -1116,3 +1119,85 @@ def add_graph_routes(app: web.Application, ctx: EmulatorContext) -> None:
     for route in ROUTES:
         app.router.add_route(route.method, V1 + route.template, _aiohttp_handler(ctx, route))
     app.router.add_route("*", V1 + "/{tail:.*}", _fallback(ctx))
+
+
+class GraphFamily(ApiFamily):
+    """What Microsoft Graph brings to the request pipeline: Graph's ids, error envelope and token words."""
+
+    def __init__(self, ctx: EmulatorContext) -> None:
+        self.ctx = ctx
+
+    def template(self, request: web.Request) -> str | None:
+        return route_template(request)
+
+    def response_headers(self, request: web.Request, request_id: str) -> dict[str, str]:
+        return {"request-id": request_id, "client-request-id": request.headers.get("client-request-id") or request_id}
+
+    def fault(self, kind: str) -> ApiError:
+        if kind == "429":
+            return ApiError(
+                429,
+                "TooManyRequests",
+                "Too many requests are being made. Please try again later.",
+                headers={"Retry-After": "1"},
+            )
+        if kind == "503":
+            return ApiError(
+                503, "serviceNotAvailable", "Service is temporarily unavailable.", headers={"Retry-After": "1"}
+            )
+        return ApiError(500, "UnknownError", "An internal server error occurred.")
+
+    def auth_error(self, failure: AuthFailure) -> ApiError:
+        messages = {
+            "missing": "Access token is empty.",
+            "empty": "Access token is empty.",
+            "scheme": "Access token validation failure. Invalid authorization scheme.",
+            "audience": "Access token validation failure. Invalid audience.",
+            "tenant": "Access token validation failure. Invalid issuer.",
+            "principal": "Access token validation failure. The principal of the token does not exist.",
+        }
+        if failure.reason == "token":
+            expired = failure.error is not None and failure.error.code == "ExpiredAuthenticationToken"
+            message = (
+                "Lifetime validation failed, the token is expired."
+                if expired
+                else "IDX14100: JWT is not well formed, there are no dots (.) or the signature does not verify."
+            )
+        else:
+            message = messages[failure.reason]
+        challenge = (
+            f'Bearer realm="", authorization_uri="{self.ctx.login_url}/common/oauth2/authorize", '
+            f'client_id="{MICROSOFT_GRAPH_APP_ID}"'
+        )
+        return ApiError(401, "InvalidAuthenticationToken", message, headers={"WWW-Authenticate": challenge})
+
+    def audience_ok(self, audience: str) -> bool:
+        return is_graph_audience(audience, self.ctx.graph_url)
+
+    def too_large(self) -> ApiError:
+        return ApiError(413, "Request_EntityTooLarge", "The request is too large.")
+
+    def error_response(self, err: ApiError, request_id: str) -> web.Response:
+        return graph_error_response(err.status, err.code, err.message, request_id, headers=err.headers)
+
+    async def handle(self, request: web.Request, pipeline: Pipeline) -> web.StreamResponse:
+        pipeline.authenticate(request)
+        if route_template(request) is None:
+            segment = next((s for s in request.path.split("/") if s and s.lower() != "v1.0"), "")
+            if isinstance(getattr(request.match_info, "http_exception", None), web.HTTPMethodNotAllowed):
+                raise ApiError(405, "Request_BadRequest", f"The HTTP method '{request.method}' is not allowed here.")
+            raise ApiError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+        return await request.match_info.handler(request)
+
+
+def graph_app(ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPlan) -> web.Application:
+    """The Graph application: every request through the pipeline, then Graph v1.0's routes."""
+    pipeline = Pipeline(ctx, issuer, faults, GraphFamily(ctx))
+
+    @web.middleware
+    async def through_pipeline(request: web.Request, handler: Any) -> web.StreamResponse:  # noqa: ANN401, ARG001
+        return await pipeline(request)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[through_pipeline])
+    add_graph_routes(app, ctx)
+    return app
