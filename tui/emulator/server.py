@@ -29,7 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator import rbac
-from tui.emulator.arm import ArmApi
+from tui.emulator.arm.api import ArmApi
 from tui.emulator.certs import issue_server_tls
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import ALL_FAULT_KINDS, FAULT_KINDS, FaultPlan, Stats
