@@ -88,7 +88,7 @@ class Pipeline:
         self.faults = faults
         self.family = family
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def serve(self, request: web.Request) -> web.StreamResponse:
         family, ctx = self.family, self.ctx
         request_id = new_request_id()
         request["request_id"] = request_id

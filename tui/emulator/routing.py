@@ -41,10 +41,18 @@ def url(template: str, handlers: Mapping[str, Any], *, pattern: str | None = Non
     return Route(template, compiled, dict(handlers), public)
 
 
-def match(routes: list[Route], path: str) -> tuple[Route, dict[str, str]] | None:
-    """The first route whose pattern matches ``path``, with its parameters."""
+def resolve(routes: list[Route], method: str, path: str) -> tuple[Route | None, Any, dict[str, str]]:
+    """(route, handler, parameters) for ``method path``: the first route whose pattern matches and that has a
+    handler for ``method``; (route, None, parameters) when routes match but none for the method (405); (None, None,
+    {}) when none matches (404)."""
+    known: tuple[Route, dict[str, str]] | None = None
     for route in routes:
         m = route.pattern.match(path)
-        if m is not None:
-            return route, m.groupdict()
-    return None
+        if m is None:
+            continue
+        handler = route.handlers.get(method)
+        if handler is not None:
+            return route, handler, m.groupdict()
+        if known is None:
+            known = (route, m.groupdict())
+    return (known[0], None, known[1]) if known is not None else (None, None, {})

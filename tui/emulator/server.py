@@ -33,7 +33,7 @@ from tui.emulator.arm.api import ArmApi
 from tui.emulator.certs import issue_server_tls
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import ALL_FAULT_KINDS, FAULT_KINDS, FaultPlan, Stats
-from tui.emulator.graph import graph_app
+from tui.emulator.graph.api import graph_app
 from tui.emulator.pipeline import route_template
 from tui.emulator.tenant import ServicePrincipal, Tenant, User
 from tui.emulator.tokens import TokenIssuer, add_login_routes, add_msi_routes, principal_by_name

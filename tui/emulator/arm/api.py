@@ -26,7 +26,7 @@ from tui.emulator.arm.paging import (
     check_api_version,
     page_of,
 )
-from tui.emulator.arm.routes import match_route
+from tui.emulator.arm.routes import resolve_route
 from tui.emulator.arm.shapes import (
     ROLE_ASSIGNMENT_FIELDS,
     resource_key,
@@ -98,14 +98,14 @@ class ArmApi(ApiFamily):
         first = next((s for s in request.path.split("/") if s), "")
         if first.lower() == "_emulator":
             return self._emulator_route(request)
-        return await self.pipeline(request)
+        return await self.pipeline.serve(request)
 
     # --- what ARM brings to the pipeline ---------------------------------------------------------------------
     def template(self, request: web.Request) -> str | None:
         segs = [s for s in request.path.split("/") if s]
-        found = match_route("/" + "/".join(segs))
-        request["arm_route"] = (segs, found)
-        return found[0].template if found else None
+        route, handler, params = resolve_route(request.method, "/" + "/".join(segs))
+        request["arm_route"] = (segs, route, handler, params)
+        return route.template if route is not None else None
 
     def response_headers(self, request: web.Request, request_id: str) -> dict[str, str]:
         return {
@@ -205,14 +205,10 @@ class ArmApi(ApiFamily):
         return resp
 
     async def handle(self, request: web.Request, pipeline: Pipeline) -> web.Response:
-        segs, found = request["arm_route"]
+        segs, route, handler, params = request["arm_route"]
         query = {k.lower(): v for k, v in request.query.items()}
-        if found is None:
+        if route is None:
             raise self._unknown_route(segs)
-        route, params = found
-        handler = route.handlers.get(request.method) or (
-            route.handlers.get("GET") if request.method == "HEAD" else None
-        )
         if handler is None:
             raise ApiError(
                 405,

@@ -7,8 +7,10 @@ templates are the spec's paths, used for statistics and fault routes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tui.emulator.arm import identities, resources, role_assignments, role_definitions
-from tui.emulator.routing import Route, match, url
+from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
 SEGMENT = r"[^/]+"
@@ -102,15 +104,17 @@ ROUTES: list[Route] = [
 ]
 
 
-def match_route(path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route for ``path`` (a doubled slash collapsed already), with its parameters: ``scope`` as a path
-    (``/`` for the tenant root), ``resourceId`` the whole path of a resource."""
-    found = match(ROUTES, path)
-    if found is None:
-        return None
-    route, params = found
+def resolve_route(method: str, path: str) -> tuple[Route | None, Any, dict[str, str]]:
+    """(route, handler, parameters) for ``method path`` (a doubled slash collapsed already); ``HEAD`` is answered by
+    ``GET``. Parameters: ``scope`` as a path (``/`` for the tenant root), ``resourceId`` the whole path of a
+    resource."""
+    route, handler, params = resolve(ROUTES, method, path)
+    if route is None:
+        return None, None, params
+    if handler is None and method == "HEAD":
+        handler = route.handlers.get("GET")
     if "scope" in params:
         params["scope"] = params["scope"] or "/"
     if route.pattern.pattern == GENERIC:
         params["resourceId"] = path
-    return route, params
+    return route, handler, params
