@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.emulator.arm.shapes import resource_json, resource_text, role_assignment_json, role_assignment_text
-from tui.emulator.generated import build_generated_tenant
 from tui.emulator.graph.shapes import assignment_json, assignment_text, sp_json, sp_json_selected
 from tui.emulator.tenant import AppRoleAssignment, Resource, RoleAssignment, Tenant, arm_key
+from tui.emulator.tenants.generated import build_generated_tenant
 from tui.emulator.wire import dumps
 
 text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)

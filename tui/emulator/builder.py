@@ -30,8 +30,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from tui.emulator import catalog
+from tui.emulator.ids import MANAGED_IDENTITY_SPN_PREFIX, MICROSOFT_GRAPH_APP_ID, UAMI_TYPE
 from tui.emulator.tenant import (
-    MANAGED_IDENTITY_SPN_PREFIX,
     AppRoleAssignment,
     FederatedCredential,
     Resource,
@@ -46,7 +46,6 @@ from tui.emulator.tenant import (
     new_guid,
 )
 
-UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 DEFAULT_LOCATION = "westeurope"
 _BASE_NAIVE = datetime(2024, 3, 4, 9, 0, 0)  # UTC
 _GROUP_NAME = re.compile(r"[-\w._()]+")
@@ -160,7 +159,7 @@ class TenantBuilder:
     # --- principals -----------------------------------------------------------------------------------------
     @property
     def graph_sp(self) -> ServicePrincipal:
-        sp = self.tenant.service_principal_by_app_id(catalog.MICROSOFT_GRAPH_APP_ID)
+        sp = self.tenant.service_principal_by_app_id(MICROSOFT_GRAPH_APP_ID)
         if sp is None:
             raise ValueError("the tenant has no Microsoft Graph service principal")
         return sp

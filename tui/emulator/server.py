@@ -80,16 +80,16 @@ class Connection:
 
 def _load_tenant(tenant: Tenant | str, seed: int, scale: tuple[int, int] | None) -> Tenant:
     if scale is not None:
-        from tui.emulator.generated import build_generated_tenant
+        from tui.emulator.tenants.generated import build_generated_tenant
 
         return build_generated_tenant(scale[0], scale[1], seed)
     if isinstance(tenant, Tenant):
         return tenant
     if tenant == "demo":
-        from tui.emulator.demo import build_demo_tenant
+        from tui.emulator.tenants.demo import build_demo_tenant
 
         return build_demo_tenant()
-    from tui.emulator.fixture import load_tenant_file
+    from tui.emulator.tenants.fixture import load_tenant_file
 
     return load_tenant_file(tenant)
 

@@ -17,9 +17,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-MANAGED_IDENTITY_SPN_PREFIX = "https://identity.azure.net/"
-
 
 def arm_key(resource_id: str) -> str:
     """The case-insensitive key of an ARM id or scope (ARM compares ids without regard to case)."""

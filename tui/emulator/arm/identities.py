@@ -21,13 +21,8 @@ from tui.emulator.arm.paging import (
     USER_ASSIGNED_IDENTITIES_PAGE_SIZE,
 )
 from tui.emulator.arm.resources import readable_below, resources_under
-from tui.emulator.arm.shapes import (
-    FIC_TYPE,
-    UAMI_TYPE,
-    fic_json,
-    system_identity_json,
-    uami_json,
-)
+from tui.emulator.arm.shapes import fic_json, system_identity_json, uami_json
+from tui.emulator.ids import FIC_TYPE, UAMI_TYPE
 from tui.emulator.tenant import (
     FederatedCredential,
     Resource,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from tui.emulator.ids import FIC_TYPE, RA_TYPE, RD_TYPE, RESOURCE_GROUP_TYPE, SYSTEM_IDENTITY_TYPE, UAMI_TYPE
 from tui.emulator.tenant import (
     FederatedCredential,
     Resource,
@@ -24,12 +25,6 @@ from tui.emulator.wire import (
 
 if TYPE_CHECKING:
     pass
-
-
-UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-FIC_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"
-RA_TYPE = "Microsoft.Authorization/roleAssignments"
-RD_TYPE = "Microsoft.Authorization/roleDefinitions"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -57,7 +52,7 @@ def resource_group_json(rg: ResourceGroup) -> dict:
     out: dict[str, Any] = {
         "id": rg.id,
         "name": rg.name,
-        "type": "Microsoft.Resources/resourceGroups",
+        "type": RESOURCE_GROUP_TYPE,
         "location": rg.location,
         "properties": {"provisioningState": "Succeeded"},
     }
@@ -202,7 +197,7 @@ def system_identity_json(res: Resource, tenant: Tenant) -> dict:
     return {
         "id": f"{res.id}/providers/Microsoft.ManagedIdentity/identities/default",
         "name": "default",
-        "type": "Microsoft.ManagedIdentity/Identities",
+        "type": SYSTEM_IDENTITY_TYPE,
         "location": res.location,
         "tags": dict(res.tags),
         "properties": {

@@ -10,9 +10,9 @@ from tui.emulator.faults import FaultPlan
 from tui.emulator.graph.call import V1, GraphCall, GraphResult, error_result, invoke, unknown_segment
 from tui.emulator.graph.routes import ROUTES
 from tui.emulator.graph.shapes import grant_texts
+from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
 from tui.emulator.routing import resolve
-from tui.emulator.tenant import MICROSOFT_GRAPH_APP_ID
 from tui.emulator.tokens import TokenIssuer, is_graph_audience
 from tui.emulator.wire import (
     GRAPH_JSON,

@@ -1,7 +1,7 @@
 """Who may do what in Graph (see the package docstring): app roles in the token, directory roles of users."""
 
-from tui.emulator.catalog import MICROSOFT_SERVICES_TENANT_ID
 from tui.emulator.graph.call import GraphCall
+from tui.emulator.ids import MICROSOFT_SERVICES_TENANT_ID
 from tui.emulator.tenant import ServicePrincipal
 from tui.emulator.wire import (
     ApiError,
