@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ from tui.emulator.tenant import (
 from tui.emulator.text_cache import snapshot
 from tui.emulator.wire import (
     dumps,
-    encode_str,
 )
 
 if TYPE_CHECKING:
@@ -110,36 +108,8 @@ def _user_assigned_json(res: Resource, tenant: Tenant) -> dict[str, dict]:
 
 
 def resource_text(res: Resource, tenant: Tenant, expand: frozenset[str] = frozenset()) -> str:
-    """``dumps(resource_json(res, tenant, expand))``."""
-    return _written_directly(_resource_text, resource_json, res, tenant, expand)
-
-
-def _resource_text(res: Resource, tenant: Tenant, expand: frozenset[str]) -> str:
-    s = encode_str
-    out = f'{{"id":{s(res.id)},"name":{s(res.name)},"type":{s(res.type)},"location":{s(res.location)}'
-    if res.kind:
-        out += f',"kind":{s(res.kind)}'
-    if res.sku:
-        out += f',"sku":{dumps(res.sku)}'
-    if res.tags:
-        out += f',"tags":{dumps(res.tags)}'
-    system, user = res.system_principal_id, res.user_assigned_identity_ids
-    if system or user:
-        kinds = "SystemAssigned, UserAssigned" if system and user else "SystemAssigned" if system else "UserAssigned"
-        out += f',"identity":{{"type":"{kinds}"'
-        if system:
-            out += f',"principalId":{s(system)},"tenantId":{s(tenant.tenant_id)}'
-        if user:
-            out += f',"userAssignedIdentities":{dumps(_user_assigned_json(res, tenant))}'
-        out += "}"
-    if expand:
-        if "createdtime" in expand:
-            out += ',"createdTime":"2024-03-04T09:00:00.0000000Z"'
-        if "changedtime" in expand:
-            out += ',"changedTime":"2024-03-04T09:00:00.0000000Z"'
-        if "provisioningstate" in expand:
-            out += ',"provisioningState":"Succeeded"'
-    return out + "}"
+    """The JSON text of :func:`resource_json` (what a listing caches per resource, see ``ArmApi.resource_texts``)."""
+    return dumps(resource_json(res, tenant, expand))
 
 
 _RESOURCE_FIELDS = operator.attrgetter("id", "name", "type", "location", "kind", "system_principal_id")
@@ -260,43 +230,11 @@ def role_assignment_json(ra: RoleAssignment) -> dict:
     return {"properties": props, "id": ra.id, "type": RA_TYPE, "name": ra.name}
 
 
-# The JSON text of the items that listings return by the thousand, written directly: byte for byte what
-# ``dumps(role_assignment_json(ra))`` and ``dumps(resource_json(res, tenant, expand))`` give (a test holds them to
-# it), at a fraction of the cost of building the dicts and encoding them.
-_RA_TYPE_TEXT = encode_str(RA_TYPE)
+# A listing sends the JSON text of each item, encoded once from its dict shape and cached while the item stays the same
+# (see text_cache.py): ``ROLE_ASSIGNMENT_FIELDS`` is everything a role assignment's text is made of.
 ROLE_ASSIGNMENT_FIELDS = operator.attrgetter(*(f.name for f in fields(RoleAssignment)))  # all strings or None
 
 
 def role_assignment_text(ra: RoleAssignment) -> str:
-    """``dumps(role_assignment_json(ra))``."""
-    return _written_directly(_role_assignment_text, role_assignment_json, ra)
-
-
-def _written_directly(text: Callable[..., str], as_json: Callable[..., dict], *args: Any) -> str:
-    """``text(*args)``, the JSON written directly; ``dumps(as_json(*args))`` when a field is not a string (a
-    fixture's None): the general encoder knows what to do with it."""
-    try:
-        return text(*args)
-    except TypeError:
-        return dumps(as_json(*args))
-
-
-def _role_assignment_text(ra: RoleAssignment) -> str:
-    s = encode_str
-    out = (
-        f'{{"properties":{{"roleDefinitionId":{s(ra.role_definition_id)},"principalId":{s(ra.principal_id)},'
-        f'"principalType":{s(ra.principal_type)},"scope":{s(ra.scope)}'
-    )
-    if ra.condition:
-        out += f',"condition":{s(ra.condition)},"conditionVersion":{s(ra.condition_version or "2.0")}'
-    if ra.created_on:
-        out += f',"createdOn":{s(ra.created_on)}'
-    if ra.updated_on:
-        out += f',"updatedOn":{s(ra.updated_on)}'
-    if ra.created_by:
-        out += f',"createdBy":{s(ra.created_by)}'
-    if ra.updated_by:
-        out += f',"updatedBy":{s(ra.updated_by)}'
-    if ra.description is not None:
-        out += f',"description":{s(ra.description)}'
-    return f'{out}}},"id":{s(ra.id)},"type":{_RA_TYPE_TEXT},"name":{s(ra.name)}}}'
+    """The JSON text of :func:`role_assignment_json`."""
+    return dumps(role_assignment_json(ra))

@@ -172,24 +172,23 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def assignment_json(grant: AppRoleAssignment, tenant: Tenant) -> dict[str, Any]:
-    principal = tenant.principal(grant.principal_id)
-    resource = tenant.service_principals.get(grant.resource_id)
+    principal_name, principal_type, resource_name = _assignment_parties(grant, tenant)
     return {
         "id": grant.id,
         "deletedDateTime": None,
         "appRoleId": grant.app_role_id,
         "createdDateTime": grant.created_date_time or None,
-        "principalDisplayName": principal.display_name if principal else None,
+        "principalDisplayName": principal_name,
         "principalId": grant.principal_id,
-        "principalType": "User" if isinstance(principal, User) else "ServicePrincipal",
-        "resourceDisplayName": resource.display_name if resource else None,
+        "principalType": principal_type,
+        "resourceDisplayName": resource_name,
         "resourceId": grant.resource_id,
     }
 
 
 def assignment_text(grant: AppRoleAssignment, tenant: Tenant) -> str:
-    """``dumps(assignment_json(grant, tenant))``, written directly."""
-    return _assignment_text(grant, *_assignment_parties(grant, tenant))
+    """The JSON text of :func:`assignment_json` (what a listing caches per grant, see :func:`grant_texts`)."""
+    return dumps(assignment_json(grant, tenant))
 
 
 def _assignment_parties(grant: AppRoleAssignment, tenant: Tenant) -> tuple[str | None, str, str | None]:
@@ -200,18 +199,6 @@ def _assignment_parties(grant: AppRoleAssignment, tenant: Tenant) -> tuple[str |
         principal.display_name if principal else None,
         "User" if isinstance(principal, User) else "ServicePrincipal",
         resource.display_name if resource else None,
-    )
-
-
-def _assignment_text(
-    grant: AppRoleAssignment, principal_name: str | None, principal_type: str, resource_name: str | None
-) -> str:
-    j = dumps
-    return (
-        f'{{"id":{j(grant.id)},"deletedDateTime":null,"appRoleId":{j(grant.app_role_id)},'
-        f'"createdDateTime":{j(grant.created_date_time or None)},"principalDisplayName":{j(principal_name)},'
-        f'"principalId":{j(grant.principal_id)},"principalType":{j(principal_type)},'
-        f'"resourceDisplayName":{j(resource_name)},"resourceId":{j(grant.resource_id)}}}'
     )
 
 
