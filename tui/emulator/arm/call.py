@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,12 +20,7 @@ if TYPE_CHECKING:
     from tui.emulator.arm.api import ArmApi
 
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
-
-
-def is_guid(value: object) -> bool:
-    return isinstance(value, str) and bool(GUID_RE.match(value))
 
 
 @dataclass

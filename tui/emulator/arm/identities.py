@@ -170,7 +170,7 @@ async def patch_uami(api: ArmApi, call: ArmCall) -> web.Response:
 
 
 async def delete_uami(api: ArmApi, call: ArmCall) -> web.Response:
-    from tui.emulator.builder import remove_resource
+    from tui.emulator.tenant import remove_resource
 
     t = api.tenant
     with t.lock:
@@ -209,6 +209,18 @@ def _fic_not_found(call: ArmCall) -> ApiError:
     )
 
 
+def _require_fic_right(api: ArmApi, call: ArmCall, verb: str) -> str:
+    """The federated credential's name, once the subscription exists and the caller may ``verb`` the credential."""
+    name = call.params["federatedIdentityCredentialResourceName"]
+    api.subscription(call.params["subscriptionId"])
+    api.require(
+        call,
+        f"Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/{verb}",
+        f"{_uami_id(call)}/federatedIdentityCredentials/{name}",
+    )
+    return name
+
+
 def _check_fic_name(name: str) -> None:
     if not FIC_NAME_RE.match(name):
         raise bad_request(
@@ -238,14 +250,8 @@ async def get_fic(api: ArmApi, call: ArmCall) -> web.Response:
 async def put_fic(api: ArmApi, call: ArmCall) -> web.Response:
     body = await api.body(call)
     t = api.tenant
-    name = call.params["federatedIdentityCredentialResourceName"]
     with t.lock:
-        api.subscription(call.params["subscriptionId"])
-        api.require(
-            call,
-            "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
-            f"{_uami_id(call)}/federatedIdentityCredentials/{name}",
-        )
+        name = _require_fic_right(api, call, "write")
         uami = _existing_uami(api, call)
         _check_fic_name(name)
         props = body.get("properties")
@@ -289,14 +295,8 @@ async def put_fic(api: ArmApi, call: ArmCall) -> web.Response:
 
 async def delete_fic(api: ArmApi, call: ArmCall) -> web.Response:
     t = api.tenant
-    name = call.params["federatedIdentityCredentialResourceName"]
     with t.lock:
-        api.subscription(call.params["subscriptionId"])
-        api.require(
-            call,
-            "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete",
-            f"{_uami_id(call)}/federatedIdentityCredentials/{name}",
-        )
+        name = _require_fic_right(api, call, "delete")
         uami = t.resource(_uami_id(call))
         if uami is None or t.federated_credentials.pop(_fic_key(uami, name), None) is None:
             return web.Response(status=204)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from tui.emulator import rbac
-from tui.emulator.arm.call import ArmCall, is_guid, ok
+from tui.emulator.arm.call import ArmCall, ok
 from tui.emulator.arm.errors import (
     bad_request,
 )
@@ -23,6 +23,7 @@ from tui.emulator.arm.role_definitions import assignable_at
 from tui.emulator.arm.shapes import (
     role_assignment_json,
 )
+from tui.emulator.ids import is_guid
 from tui.emulator.tenant import (
     RoleAssignment,
     Tenant,

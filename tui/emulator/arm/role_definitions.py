@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tui.emulator import rbac
-from tui.emulator.arm.call import ArmCall, is_guid, ok
+from tui.emulator.arm.call import ArmCall, ok
 from tui.emulator.arm.errors import (
     bad_request,
 )
@@ -22,6 +22,7 @@ from tui.emulator.arm.paging import (
 from tui.emulator.arm.shapes import (
     role_definition_json,
 )
+from tui.emulator.ids import is_guid
 from tui.emulator.tenant import (
     RoleDefinition,
     arm_key,

@@ -7,6 +7,7 @@ templates are the spec's paths, used for statistics and fault routes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tui.emulator.arm import identities, resources, role_assignments, role_definitions
@@ -22,11 +23,19 @@ UAMI = rf"{RG}/providers/microsoft\.managedidentity/userassignedidentities/(?P<r
 NOT_SERVED_PROVIDER = r"(?!.*/providers/microsoft\.(?:authorization|managedidentity)(?:/(?!providers(?:/|$))[^/]*)*$)"
 GENERIC = rf"^{NOT_SERVED_PROVIDER}{RG}/providers/{SEGMENT}/{SEGMENT}/{SEGMENT}(?:/{SEGMENT}/{SEGMENT})*$"
 
-RA = "/{scope}/providers/Microsoft.Authorization/roleAssignments"
-RD = "/{scope}/providers/Microsoft.Authorization/roleDefinitions"
+RA = "/providers/Microsoft.Authorization/roleAssignments"
+RD = "/providers/Microsoft.Authorization/roleDefinitions"
+SYSTEM_IDENTITY = "/providers/Microsoft.ManagedIdentity/identities/default"
 UAMIS = "/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
 UAMI_ITEM = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}" + UAMIS + "/{resourceName}"
 FICS = UAMI_ITEM + "/federatedIdentityCredentials"
+
+
+def under_scope(tail: str, handlers: dict, *, item: str | None = None) -> Route:
+    """A route below any scope: ``/{scope}`` + ``tail`` (+ ``/{item}``, whose value is the ``name`` parameter)."""
+    template = "/{scope}" + tail + (f"/{{{item}}}" if item else "")
+    return url(template, handlers, pattern=f"^{SCOPE}{re.escape(tail)}" + (f"/{NAME}" if item else "") + "$")
+
 
 ROUTES: list[Route] = [
     url("/metadata/endpoints", {"GET": resources.get_metadata}, public=True),
@@ -68,38 +77,26 @@ ROUTES: list[Route] = [
         {"GET": identities.get_fic, "PUT": identities.put_fic, "DELETE": identities.delete_fic},
         pattern=f"^{UAMI}/federatedidentitycredentials/(?P<federatedIdentityCredentialResourceName>{SEGMENT})$",
     ),
-    url(
-        "/{scope}/providers/Microsoft.ManagedIdentity/identities/default",
-        {"GET": identities.get_system_identity},
-        pattern=f"^{SCOPE}/providers/microsoft\\.managedidentity/identities/default$",
-    ),
-    url(
+    under_scope(SYSTEM_IDENTITY, {"GET": identities.get_system_identity}),
+    under_scope(RD, {"GET": role_definitions.list_role_definitions}),
+    under_scope(
         RD,
-        {"GET": role_definitions.list_role_definitions},
-        pattern=f"^{SCOPE}/providers/microsoft\\.authorization/roledefinitions$",
-    ),
-    url(
-        RD + "/{roleDefinitionId}",
         {
             "GET": role_definitions.get_role_definition,
             "PUT": role_definitions.put_role_definition,
             "DELETE": role_definitions.delete_role_definition,
         },
-        pattern=f"^{SCOPE}/providers/microsoft\\.authorization/roledefinitions/{NAME}$",
+        item="roleDefinitionId",
     ),
-    url(
+    under_scope(RA, {"GET": role_assignments.list_role_assignments}),
+    under_scope(
         RA,
-        {"GET": role_assignments.list_role_assignments},
-        pattern=f"^{SCOPE}/providers/microsoft\\.authorization/roleassignments$",
-    ),
-    url(
-        RA + "/{roleAssignmentName}",
         {
             "GET": role_assignments.get_role_assignment,
             "PUT": role_assignments.put_role_assignment,
             "DELETE": role_assignments.delete_role_assignment,
         },
-        pattern=f"^{SCOPE}/providers/microsoft\\.authorization/roleassignments/{NAME}$",
+        item="roleAssignmentName",
     ),
 ]
 

@@ -2,7 +2,7 @@
 
 import os
 
-from tui.emulator.builder import app_role_assignment_id, format_time, is_guid
+from tui.emulator.builder import format_time
 from tui.emulator.graph.call import V1, GraphCall, GraphResult, object_body
 from tui.emulator.graph.directory import utc_now
 from tui.emulator.graph.objects import not_found, sp_from_params
@@ -19,6 +19,7 @@ from tui.emulator.graph.permissions import (
     token_roles,
 )
 from tui.emulator.graph.shapes import assignment_json, grant_texts
+from tui.emulator.ids import app_role_assignment_id, is_guid
 from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, User
 from tui.emulator.wire import (
     ApiError,

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
-from tui.emulator.builder import is_guid
 from tui.emulator.graph.call import GraphCall
+from tui.emulator.ids import is_guid
 from tui.emulator.tenant import ServicePrincipal
 from tui.emulator.wire import (
     ApiError,

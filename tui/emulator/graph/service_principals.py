@@ -2,14 +2,13 @@
 
 import weakref
 
-from tui.emulator.builder import remove_service_principal
 from tui.emulator.graph import query as q
 from tui.emulator.graph.call import GraphCall, GraphResult, object_body
 from tui.emulator.graph.objects import sp_from_params, sp_get
 from tui.emulator.graph.paging import context_url, count_flag, page
 from tui.emulator.graph.permissions import require_manage_sp, require_read
 from tui.emulator.graph.shapes import SP_FILTER_PROPS, SP_PROPERTIES, sp_json_selected
-from tui.emulator.tenant import ServicePrincipal, Tenant
+from tui.emulator.tenant import ServicePrincipal, Tenant, remove_service_principal
 from tui.emulator.wire import (
     ApiError,
 )

@@ -42,7 +42,7 @@ roles) and Contoso Reporting Service (a client).
 
 from __future__ import annotations
 
-from tui.emulator.builder import TenantBuilder, remove_resource
+from tui.emulator.builder import TenantBuilder
 from tui.emulator.catalog import CONTOSO_HR_API_ROLES, CONTOSO_ORDERS_API_ROLES
 from tui.emulator.ids import (
     ACR,
@@ -62,7 +62,7 @@ from tui.emulator.ids import (
     VMSS,
     VNET,
 )
-from tui.emulator.tenant import Resource, Tenant
+from tui.emulator.tenant import Resource, Tenant, remove_resource
 
 DEMO_SEED = "contoso-demo"
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 import contextlib
 import random
 
-from tui.emulator.builder import TenantBuilder, remove_resources
+from tui.emulator.builder import TenantBuilder
 from tui.emulator.ids import AUTOMATION, CONTAINER_APP, DATA_FACTORY, LOGIC, SITES, SQL, STORAGE, VAULT, VM
-from tui.emulator.tenant import Resource, RoleDefinition, Subscription, Tenant
+from tui.emulator.tenant import Resource, RoleDefinition, Subscription, Tenant, remove_resources
 
 UNITS = (
     "Retail",
