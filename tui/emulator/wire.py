@@ -14,7 +14,6 @@ MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above this answer 413 (ARM's own limit on resource bodies is about 4 MB)."""
 
 JSON = "application/json"
-GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 
 def new_request_id() -> str:
@@ -82,58 +81,3 @@ class ApiError(Exception):
         self.message = message
         self.target = target
         self.headers = dict(headers or {})
-
-
-def arm_error_response(err: ApiError) -> web.Response:
-    """``err`` in ARM's envelope ``{"error": {"code", "message"[, "target"]}}``."""
-    body: dict[str, Any] = {"code": err.code, "message": err.message}
-    if err.target:
-        body["target"] = err.target
-    return json_response({"error": body}, err.status, headers=dict(err.headers))
-
-
-def graph_error_body(code: str, message: str, request_id: str) -> dict:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "innerError": {
-                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-                "request-id": request_id,
-                "client-request-id": request_id,
-            },
-        }
-    }
-
-
-def graph_error_response(
-    status: int, code: str, message: str, request_id: str, headers: dict | None = None
-) -> web.Response:
-    return json_response(graph_error_body(code, message, request_id), status, content_type=GRAPH_JSON, headers=headers)
-
-
-async def read_json_object(request: web.Request) -> dict:
-    """The request body as a JSON object; :class:`ApiError` 400 for anything else, 413 when too big."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as e:
-        raise ApiError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.") from e
-    if not raw.strip():
-        raise ApiError(
-            400,
-            "InvalidRequestContent",
-            "The request content was invalid and could not be deserialized: the body is empty.",
-        )
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ApiError(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: '{type(e).__name__}'.",
-        ) from e
-    if not isinstance(data, dict):
-        raise ApiError(400, "InvalidRequestContent", "The request content was invalid: a JSON object is expected.")
-    return data

@@ -9,57 +9,28 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator import rbac
-from tui.emulator.arm.call import ArmCall
+from tui.emulator.arm.call import ArmCall, read_json_object
 from tui.emulator.arm.errors import (
+    arm_error_response,
     authorization_failed,
     bad_request,
     resource_group_not_found,
     resource_not_found,
     subscription_not_found,
 )
-from tui.emulator.arm.filters import (
-    FilterError,
-    Node,
-    parse_filter,
-)
-from tui.emulator.arm.paging import (
-    check_api_version,
-    page_of,
-)
+from tui.emulator.arm.filters import FilterError, Node, parse_filter
+from tui.emulator.arm.paging import check_api_version, page_of
 from tui.emulator.arm.routes import resolve_route
-from tui.emulator.arm.shapes import (
-    ROLE_ASSIGNMENT_FIELDS,
-    resource_key,
-    resource_text,
-    role_assignment_text,
-)
+from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resource_text, role_assignment_text
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
-from tui.emulator.tenant import (
-    Resource,
-    ResourceGroup,
-    RoleAssignment,
-    Subscription,
-    Tenant,
-    arm_key,
-)
+from tui.emulator.tenant import Resource, ResourceGroup, RoleAssignment, Subscription, Tenant, arm_key
 from tui.emulator.text_cache import TextCache
 from tui.emulator.tokens import TokenIssuer, is_arm_audience
-from tui.emulator.wire import (
-    ApiError,
-    arm_error_response,
-    encode_str,
-    json_response,
-    new_request_id,
-    read_json_object,
-    utc_now_iso,
-)
+from tui.emulator.wire import ApiError, encode_str, json_response, new_request_id, utc_now_iso
 
 
-# ----------------------------------------------------------------------------------------------------------
-# the API
-# ----------------------------------------------------------------------------------------------------------
 class ArmApi(ApiFamily):
     def __init__(self, ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPlan):
         self.ctx = ctx

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
+
+from aiohttp import web
 
 from tui.emulator.arm.call import ArmCall
-from tui.emulator.tenant import (
-    ServicePrincipal,
-    User,
-)
-from tui.emulator.wire import (
-    ApiError,
-)
-
-if TYPE_CHECKING:
-    pass
+from tui.emulator.tenant import ServicePrincipal, User
+from tui.emulator.wire import ApiError, json_response
 
 
-# ----------------------------------------------------------------------------------------------------------
-# errors
-# ----------------------------------------------------------------------------------------------------------
 def _caller_label(caller: User | ServicePrincipal | None, claims: dict) -> tuple[str, str]:
     if isinstance(caller, User):
         return caller.user_principal_name, caller.id
@@ -58,3 +49,11 @@ def resource_not_found(type_: str, name: str, group: str) -> ApiError:
 
 def bad_request(code: str, message: str) -> ApiError:
     return ApiError(400, code, message)
+
+
+def arm_error_response(err: ApiError) -> web.Response:
+    """``err`` in ARM's envelope ``{"error": {"code", "message"[, "target"]}}``."""
+    body: dict[str, Any] = {"code": err.code, "message": err.message}
+    if err.target:
+        body["target"] = err.target
+    return json_response({"error": body}, err.status, headers=dict(err.headers))

@@ -10,35 +10,18 @@ from aiohttp import web
 
 from tui.emulator import rbac
 from tui.emulator.arm.call import ArmCall, ok
-from tui.emulator.arm.errors import (
-    authorization_failed,
-    bad_request,
-    resource_group_not_found,
-    resource_not_found,
-)
-from tui.emulator.arm.paging import (
-    FEDERATED_CREDENTIALS_PAGE_SIZE,
-    USER_ASSIGNED_IDENTITIES_PAGE_SIZE,
-)
+from tui.emulator.arm.errors import authorization_failed, bad_request, resource_group_not_found, resource_not_found
+from tui.emulator.arm.paging import FEDERATED_CREDENTIALS_PAGE_SIZE, USER_ASSIGNED_IDENTITIES_PAGE_SIZE
 from tui.emulator.arm.resources import readable_below, resources_under
 from tui.emulator.arm.shapes import fic_json, system_identity_json, uami_json
 from tui.emulator.ids import FIC_TYPE, UAMI_TYPE
-from tui.emulator.tenant import (
-    FederatedCredential,
-    Resource,
-    arm_key,
-)
-from tui.emulator.wire import (
-    ApiError,
-)
+from tui.emulator.tenant import FederatedCredential, Resource, arm_key
+from tui.emulator.wire import ApiError
 
 if TYPE_CHECKING:
     from tui.emulator.arm.api import ArmApi
 
 
-# ----------------------------------------------------------------------------------------------------------
-# managed identities
-# ----------------------------------------------------------------------------------------------------------
 FIC_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$")
 UAMI_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_]{2,127}$")
 

@@ -10,44 +10,17 @@ from aiohttp import web
 
 from tui.emulator import rbac
 from tui.emulator.arm.call import ArmCall, ok
-from tui.emulator.arm.errors import (
-    authorization_failed,
-    bad_request,
-    resource_group_not_found,
-    resource_not_found,
-)
-from tui.emulator.arm.filters import (
-    FilterError,
-    resource_predicate,
-    tag_predicate,
-)
-from tui.emulator.arm.paging import (
-    RESOURCE_GROUPS_PAGE_SIZE,
-    RESOURCES_PAGE_SIZE,
-    SUBSCRIPTIONS_PAGE_SIZE,
-)
-from tui.emulator.arm.shapes import (
-    generic_resource_json,
-    resource_group_json,
-    resource_text,
-    subscription_json,
-)
-from tui.emulator.tenant import (
-    Resource,
-    Tenant,
-    arm_key,
-)
-from tui.emulator.wire import (
-    json_text_response,
-)
+from tui.emulator.arm.errors import authorization_failed, bad_request, resource_group_not_found, resource_not_found
+from tui.emulator.arm.filters import FilterError, resource_predicate, tag_predicate
+from tui.emulator.arm.paging import RESOURCE_GROUPS_PAGE_SIZE, RESOURCES_PAGE_SIZE, SUBSCRIPTIONS_PAGE_SIZE
+from tui.emulator.arm.shapes import generic_resource_json, resource_group_json, resource_text, subscription_json
+from tui.emulator.tenant import Resource, Tenant, arm_key
+from tui.emulator.wire import json_text_response
 
 if TYPE_CHECKING:
     from tui.emulator.arm.api import ArmApi
 
 
-# ----------------------------------------------------------------------------------------------------------
-# metadata, tenants, subscriptions, groups, resources
-# ----------------------------------------------------------------------------------------------------------
 async def get_metadata(api: ArmApi, call: ArmCall) -> web.Response:
     ctx = api.ctx
     return ok(

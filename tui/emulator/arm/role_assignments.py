@@ -8,41 +8,19 @@ from aiohttp import web
 
 from tui.emulator import rbac
 from tui.emulator.arm.call import ArmCall, ok
-from tui.emulator.arm.errors import (
-    bad_request,
-)
-from tui.emulator.arm.filters import (
-    Call,
-    Compare,
-    conjuncts,
-)
-from tui.emulator.arm.paging import (
-    ROLE_ASSIGNMENTS_PAGE_SIZE,
-)
+from tui.emulator.arm.errors import bad_request
+from tui.emulator.arm.filters import Call, Compare, conjuncts
+from tui.emulator.arm.paging import ROLE_ASSIGNMENTS_PAGE_SIZE
 from tui.emulator.arm.role_definitions import assignable_at
-from tui.emulator.arm.shapes import (
-    role_assignment_json,
-)
+from tui.emulator.arm.shapes import role_assignment_json
 from tui.emulator.ids import is_guid
-from tui.emulator.tenant import (
-    RoleAssignment,
-    Tenant,
-    User,
-    arm_key,
-)
-from tui.emulator.wire import (
-    ApiError,
-    json_text_response,
-    utc_now_iso,
-)
+from tui.emulator.tenant import RoleAssignment, Tenant, User, arm_key
+from tui.emulator.wire import ApiError, json_text_response, utc_now_iso
 
 if TYPE_CHECKING:
     from tui.emulator.arm.api import ArmApi
 
 
-# ----------------------------------------------------------------------------------------------------------
-# role assignments
-# ----------------------------------------------------------------------------------------------------------
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 
 

@@ -8,37 +8,18 @@ from aiohttp import web
 
 from tui.emulator import rbac
 from tui.emulator.arm.call import ArmCall, ok
-from tui.emulator.arm.errors import (
-    bad_request,
-)
-from tui.emulator.arm.filters import (
-    Call,
-    Compare,
-    conjuncts,
-)
-from tui.emulator.arm.paging import (
-    ROLE_DEFINITIONS_PAGE_SIZE,
-)
-from tui.emulator.arm.shapes import (
-    role_definition_json,
-)
+from tui.emulator.arm.errors import bad_request
+from tui.emulator.arm.filters import Call, Compare, conjuncts
+from tui.emulator.arm.paging import ROLE_DEFINITIONS_PAGE_SIZE
+from tui.emulator.arm.shapes import role_definition_json
 from tui.emulator.ids import is_guid
-from tui.emulator.tenant import (
-    RoleDefinition,
-    arm_key,
-)
-from tui.emulator.wire import (
-    ApiError,
-    utc_now_iso,
-)
+from tui.emulator.tenant import RoleDefinition, arm_key
+from tui.emulator.wire import ApiError, utc_now_iso
 
 if TYPE_CHECKING:
     from tui.emulator.arm.api import ArmApi
 
 
-# ----------------------------------------------------------------------------------------------------------
-# role definitions
-# ----------------------------------------------------------------------------------------------------------
 def assignable_at(rd: RoleDefinition, scope: str) -> bool:
     target = arm_key(scope)
     return any(rbac.is_at_or_below(target, arm_key(s)) for s in rd.assignable_scopes or ["/"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.emulator.ids import FIC_TYPE, RA_TYPE, RD_TYPE, RESOURCE_GROUP_TYPE, SYSTEM_IDENTITY_TYPE, UAMI_TYPE
 from tui.emulator.tenant import (
@@ -17,17 +17,9 @@ from tui.emulator.tenant import (
     Tenant,
 )
 from tui.emulator.text_cache import snapshot
-from tui.emulator.wire import (
-    dumps,
-)
-
-if TYPE_CHECKING:
-    pass
+from tui.emulator.wire import dumps
 
 
-# ----------------------------------------------------------------------------------------------------------
-# JSON shapes
-# ----------------------------------------------------------------------------------------------------------
 def subscription_json(sub: Subscription, tenant: Tenant) -> dict:
     return {
         "id": f"/subscriptions/{sub.subscription_id}",

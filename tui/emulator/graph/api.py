@@ -1,5 +1,7 @@
 """The Graph API family: what Graph brings to the request pipeline, and the aiohttp glue."""
 
+from __future__ import annotations
+
 import json
 from typing import Any
 
@@ -7,22 +9,23 @@ from aiohttp import web
 
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
-from tui.emulator.graph.call import V1, GraphCall, GraphResult, error_result, invoke, unknown_segment
+from tui.emulator.graph.call import (
+    GRAPH_JSON,
+    V1,
+    GraphCall,
+    GraphResult,
+    error_result,
+    graph_error_response,
+    invoke,
+    unknown_segment,
+)
 from tui.emulator.graph.routes import ROUTES
 from tui.emulator.graph.shapes import grant_texts
 from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
 from tui.emulator.routing import resolve
 from tui.emulator.tokens import TokenIssuer, is_graph_audience
-from tui.emulator.wire import (
-    GRAPH_JSON,
-    MAX_BODY_BYTES,
-    ApiError,
-    JsonText,
-    dumps,
-    graph_error_response,
-    new_request_id,
-)
+from tui.emulator.wire import MAX_BODY_BYTES, ApiError, JsonText, dumps, new_request_id
 
 
 async def _read_body(request: web.Request) -> Any:

@@ -1,5 +1,7 @@
 """App role assignments, from either side: the identity (appRoleAssignments) or the resource (appRoleAssignedTo)."""
 
+from __future__ import annotations
+
 import os
 
 from tui.emulator.builder import format_time
@@ -21,9 +23,7 @@ from tui.emulator.graph.permissions import (
 from tui.emulator.graph.shapes import assignment_json, grant_texts
 from tui.emulator.ids import app_role_assignment_id, is_guid
 from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, User
-from tui.emulator.wire import (
-    ApiError,
-)
+from tui.emulator.wire import ApiError
 
 
 def _assignments(call: GraphCall, sp: ServicePrincipal, side: str) -> list[AppRoleAssignment]:

@@ -1,19 +1,25 @@
 """JSON batching: up to 20 requests run through the same handlers and authorization as over the wire."""
 
+from __future__ import annotations
+
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from tui.emulator.graph import routes
-from tui.emulator.graph.call import V1, GraphCall, GraphResult, error_result, invoke, object_body, unknown_segment
-from tui.emulator.routing import resolve
-from tui.emulator.wire import (
+from tui.emulator.graph.call import (
     GRAPH_JSON,
-    ApiError,
-    JsonText,
-    dumps,
+    V1,
+    GraphCall,
+    GraphResult,
+    error_result,
+    invoke,
+    object_body,
+    unknown_segment,
 )
+from tui.emulator.routing import resolve
+from tui.emulator.wire import ApiError, JsonText, dumps
 
 MAX_BATCH_REQUESTS = 20
 

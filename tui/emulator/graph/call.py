@@ -1,16 +1,18 @@
 """One Graph request, from the wire or from inside a ``$batch``, and its result."""
 
+from __future__ import annotations
+
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 from tui.emulator.context import EmulatorContext
 from tui.emulator.graph import query as q
 from tui.emulator.tenant import ServicePrincipal, Tenant, User
-from tui.emulator.wire import (
-    ApiError,
-    graph_error_body,
-)
+from tui.emulator.wire import ApiError, json_response
 
 V1 = "/v1.0"
 
@@ -84,3 +86,26 @@ def error_result(err: ApiError, request_id: str) -> GraphResult:
         graph_error_body(err.code, err.message, request_id),
         {"Content-Type": "application/json", **err.headers},
     )
+
+
+GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+
+def graph_error_body(code: str, message: str, request_id: str) -> dict:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                "request-id": request_id,
+                "client-request-id": request_id,
+            },
+        }
+    }
+
+
+def graph_error_response(
+    status: int, code: str, message: str, request_id: str, headers: dict | None = None
+) -> web.Response:
+    return json_response(graph_error_body(code, message, request_id), status, content_type=GRAPH_JSON, headers=headers)

@@ -1,5 +1,7 @@
 """Directory objects (getByIds, by id), the signed-in user and users."""
 
+from __future__ import annotations
+
 from tui.emulator.graph import query as q
 from tui.emulator.graph.call import GraphCall, GraphResult, object_body
 from tui.emulator.graph.objects import not_found
@@ -8,9 +10,7 @@ from tui.emulator.graph.permissions import is_app, require_read
 from tui.emulator.graph.shapes import SP_PROPERTIES, USER_PROPERTIES, sp_json, sp_json_selected, user_json
 from tui.emulator.ids import is_guid
 from tui.emulator.tenant import ServicePrincipal, User
-from tui.emulator.wire import (
-    ApiError,
-)
+from tui.emulator.wire import ApiError
 
 MAX_GET_BY_IDS = 1000
 

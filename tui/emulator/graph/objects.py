@@ -1,14 +1,14 @@
 """Finding service principals and directory objects by id, in Graph's words when they are missing."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from typing import Any
 
 from tui.emulator.graph.call import GraphCall
 from tui.emulator.ids import is_guid
 from tui.emulator.tenant import ServicePrincipal
-from tui.emulator.wire import (
-    ApiError,
-)
+from tui.emulator.wire import ApiError
 
 
 # --- look-ups -----------------------------------------------------------------------------------------------------

@@ -1,16 +1,14 @@
 """Graph collections: ``$select``, ``@odata.context``, paging with ``$top`` / ``$skiptoken`` and ``$count``."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from tui.emulator.graph import query as q
 from tui.emulator.graph.call import V1, GraphCall, GraphResult
-from tui.emulator.wire import (
-    ApiError,
-    JsonText,
-    dumps,
-)
+from tui.emulator.wire import ApiError, JsonText, dumps
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 999

@@ -1,11 +1,11 @@
 """Who may do what in Graph (see the package docstring): app roles in the token, directory roles of users."""
 
+from __future__ import annotations
+
 from tui.emulator.graph.call import GraphCall
 from tui.emulator.ids import MICROSOFT_SERVICES_TENANT_ID
 from tui.emulator.tenant import ServicePrincipal
-from tui.emulator.wire import (
-    ApiError,
-)
+from tui.emulator.wire import ApiError
 
 READ_ROLES = frozenset(
     {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}

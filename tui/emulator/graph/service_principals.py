@@ -1,5 +1,7 @@
 """Service principals: list (with $filter, $search, $count), count, get, patch, delete."""
 
+from __future__ import annotations
+
 import weakref
 
 from tui.emulator.graph import query as q
@@ -9,9 +11,7 @@ from tui.emulator.graph.paging import context_url, count_flag, page
 from tui.emulator.graph.permissions import require_manage_sp, require_read
 from tui.emulator.graph.shapes import SP_FILTER_PROPS, SP_PROPERTIES, sp_json_selected
 from tui.emulator.tenant import ServicePrincipal, Tenant, remove_service_principal
-from tui.emulator.wire import (
-    ApiError,
-)
+from tui.emulator.wire import ApiError
 
 _SPS_CACHE_SIZE = 16
 _SpsCache = dict[tuple, tuple[tuple[int, str | None], list[ServicePrincipal]]]

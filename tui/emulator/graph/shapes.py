@@ -1,5 +1,7 @@
 """The JSON shapes Graph answers with, one serialiser per shape."""
 
+from __future__ import annotations
+
 import operator
 import weakref
 from collections.abc import Callable
@@ -8,9 +10,7 @@ from typing import Any
 
 from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, Tenant, User
 from tui.emulator.text_cache import TextCache
-from tui.emulator.wire import (
-    dumps,
-)
+from tui.emulator.wire import dumps
 
 # --- serialization ----------------------------------------------------------------------------------------------
 SP_PROPERTIES = [
