@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from tui.emulator.graph import routes
 from tui.emulator.graph.call import (
     GRAPH_JSON,
     V1,
@@ -102,7 +101,9 @@ def _run_inner(call: GraphCall, item: dict) -> GraphResult:
             call.request_id,
         )
     method = item["method"].upper()
-    route, handler, params = resolve(routes.ROUTES, method, path)
+    from tui.emulator.graph.routes import ROUTES  # the table holds this module's handler: imported when it runs
+
+    route, handler, params = resolve(ROUTES, method, path)
     if handler is None or handler is batch:
         known_path = route is not None
         err = (
