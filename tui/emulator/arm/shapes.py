@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -17,7 +18,7 @@ from tui.emulator.tenant import (
     Tenant,
 )
 from tui.emulator.text_cache import snapshot
-from tui.emulator.wire import dumps
+from tui.emulator.wire import dumps, encode_str
 
 
 def subscription_json(sub: Subscription, tenant: Tenant) -> dict:
@@ -199,34 +200,45 @@ def role_definition_json(rd: RoleDefinition, scope: str) -> dict:
     return {"id": rd.id_at(scope), "name": rd.name, "type": RD_TYPE, "properties": props}
 
 
+# A role assignment's properties, in ARM's order: (key, value of the assignment, kept when the value is None). One
+# table drives both the dict shape and the JSON text that listings send by the hundred thousand (built directly from
+# the same rows, at a fraction of the cost of building the dicts and encoding them).
+ROLE_ASSIGNMENT_PROPERTIES: tuple[tuple[str, Callable[[RoleAssignment], Any], bool], ...] = (
+    ("roleDefinitionId", operator.attrgetter("role_definition_id"), True),
+    ("principalId", operator.attrgetter("principal_id"), True),
+    ("principalType", operator.attrgetter("principal_type"), True),
+    ("scope", operator.attrgetter("scope"), True),
+    ("condition", lambda ra: ra.condition or None, False),
+    ("conditionVersion", lambda ra: (ra.condition_version or "2.0") if ra.condition else None, False),
+    ("createdOn", lambda ra: ra.created_on or None, False),
+    ("updatedOn", lambda ra: ra.updated_on or None, False),
+    ("createdBy", lambda ra: ra.created_by or None, False),
+    ("updatedBy", lambda ra: ra.updated_by or None, False),
+    ("description", operator.attrgetter("description"), False),
+)
+_RA_PROPERTY_TEXTS = tuple((encode_str(key) + ":", value, keep) for key, value, keep in ROLE_ASSIGNMENT_PROPERTIES)
+_RA_TYPE_TEXT = encode_str(RA_TYPE)
+
+
 def role_assignment_json(ra: RoleAssignment) -> dict:
-    props: dict[str, Any] = {
-        "roleDefinitionId": ra.role_definition_id,
-        "principalId": ra.principal_id,
-        "principalType": ra.principal_type,
-        "scope": ra.scope,
-    }
-    if ra.condition:
-        props["condition"] = ra.condition
-        props["conditionVersion"] = ra.condition_version or "2.0"
-    if ra.created_on:
-        props["createdOn"] = ra.created_on
-    if ra.updated_on:
-        props["updatedOn"] = ra.updated_on
-    if ra.created_by:
-        props["createdBy"] = ra.created_by
-    if ra.updated_by:
-        props["updatedBy"] = ra.updated_by
-    if ra.description is not None:
-        props["description"] = ra.description
+    props = {key: v for key, value, keep in ROLE_ASSIGNMENT_PROPERTIES if (v := value(ra)) is not None or keep}
     return {"properties": props, "id": ra.id, "type": RA_TYPE, "name": ra.name}
 
 
-# A listing sends the JSON text of each item, encoded once from its dict shape and cached while the item stays the same
-# (see text_cache.py): ``ROLE_ASSIGNMENT_FIELDS`` is everything a role assignment's text is made of.
+# A listing sends the JSON text of each item, encoded once and cached while the item stays the same (see
+# text_cache.py): ``ROLE_ASSIGNMENT_FIELDS`` is everything a role assignment's text is made of.
 ROLE_ASSIGNMENT_FIELDS = operator.attrgetter(*(f.name for f in fields(RoleAssignment)))  # all strings or None
 
 
 def role_assignment_text(ra: RoleAssignment) -> str:
-    """The JSON text of :func:`role_assignment_json`."""
-    return dumps(role_assignment_json(ra))
+    """``dumps(role_assignment_json(ra))``, from the same table."""
+    props = ",".join(
+        key + (encode_str(v) if type(v) is str else dumps(v))
+        for key, value, keep in _RA_PROPERTY_TEXTS
+        if (v := value(ra)) is not None or keep
+    )
+    return f'{{"properties":{{{props}}},"id":{_text(ra.id)},"type":{_RA_TYPE_TEXT},"name":{_text(ra.name)}}}'
+
+
+def _text(value: object) -> str:
+    return encode_str(value) if type(value) is str else dumps(value)
