@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from tui.emulator.builder import remove_resource
 from tui.emulator.catalog import builtin_role_definitions, graph_app_roles
-from tui.emulator.demo import build_demo_tenant
-from tui.emulator.tenant import MICROSOFT_GRAPH_APP_ID, Tenant, arm_key, subscription_of
+from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID
+from tui.emulator.tenant import Tenant, arm_key, remove_resource, subscription_of
+from tui.emulator.tenants.demo import build_demo_tenant
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 HIGH_PRIVILEGE = {

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from graph_support import raw_client, validate_graph
 
-from tui.emulator.fixture import build_tenant_from_dict, load_tenant_file
 from tui.emulator.tenant import Tenant, arm_key
+from tui.emulator.tenants.fixture import build_tenant_from_dict, load_tenant_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SMALL = FIXTURES / "small-tenant.json"

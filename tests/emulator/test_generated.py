@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from tui.emulator.generated import build_generated_tenant
 from tui.emulator.tenant import Tenant, arm_key
+from tui.emulator.tenants.generated import build_generated_tenant
 
 
 def _ids(t: Tenant) -> tuple:

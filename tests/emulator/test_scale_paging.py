@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tui.emulator import arm
+from tui.emulator.arm import paging
 
 
 async def test_generated_tenant_pages_role_assignments_and_resources(
@@ -20,7 +20,7 @@ async def test_generated_tenant_pages_role_assignments_and_resources(
     sub = next(iter(tenant.subscriptions))
     scope = f"/subscriptions/{sub}"
     expected_ras = [ra for ra in tenant.role_assignments.values() if ra.scope.lower().startswith(scope.lower())]
-    assert len(expected_ras) > arm.ROLE_ASSIGNMENTS_PAGE_SIZE  # the point of this test: more than one page
+    assert len(expected_ras) > paging.ROLE_ASSIGNMENTS_PAGE_SIZE  # the point of this test: more than one page
     pages: list[int] = []
     async with ManagedIdentityCredential() as cred:
         async with AuthorizationManagementClient(cred, sub, **arm_kwargs(emu)) as auth:
@@ -33,5 +33,5 @@ async def test_generated_tenant_pages_role_assignments_and_resources(
         async with ResourceManagementClient(cred, sub, **arm_kwargs(emu)) as rm:
             resources = [r async for r in rm.resources.list()]
     assert sorted(a.name for a in ras) == sorted(ra.name for ra in expected_ras)
-    assert len(pages) == -(-len(expected_ras) // arm.ROLE_ASSIGNMENTS_PAGE_SIZE)
+    assert len(pages) == -(-len(expected_ras) // paging.ROLE_ASSIGNMENTS_PAGE_SIZE)
     assert len(resources) == sum(1 for r in tenant.resources.values() if r.subscription_id == sub)

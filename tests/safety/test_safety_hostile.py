@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from safety_helpers import ROOT, clean_env, connection_flags, identity_env, ps_tokens, start_served, stop_served
 
-from tui.emulator.fixture import load_tenant_file
+from tui.emulator.tenants.fixture import load_tenant_file
 from tui.services.models import IdentityKind, ManagedIdentity, Privilege, RoleDefinition
 from tui.services.plans import PlanAction, role_assignment_plan, role_removal_plan
 from tui.services.text import plain

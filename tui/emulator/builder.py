@@ -30,8 +30,15 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from tui.emulator import catalog
-from tui.emulator.tenant import (
+from tui.emulator.ids import (
     MANAGED_IDENTITY_SPN_PREFIX,
+    MICROSOFT_GRAPH_APP_ID,
+    UAMI_TYPE,
+    app_role_assignment_id,
+    is_guid,
+    seeded_guid,
+)
+from tui.emulator.tenant import (
     AppRoleAssignment,
     FederatedCredential,
     Resource,
@@ -46,32 +53,14 @@ from tui.emulator.tenant import (
     new_guid,
 )
 
-UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 DEFAULT_LOCATION = "westeurope"
 _BASE_NAIVE = datetime(2024, 3, 4, 9, 0, 0)  # UTC
 _GROUP_NAME = re.compile(r"[-\w._()]+")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>%&\\?/\x00-\x1f\x7f-\x9f]")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
 
 Principal = User | ServicePrincipal
 ScopeLike = str | Subscription | ResourceGroup | Resource
-
-
-_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
-
-
-def seeded_guid(seed: str) -> str:
-    """``tenant.new_guid(seed)`` (a UUID5), computed without building UUID objects: builders draw tens of
-    thousands of ids."""
-    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + ("mitui-sandbox:" + seed).encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def is_guid(value: str) -> bool:
-    return bool(_GUID.match(value))
 
 
 def scope_of(scope: ScopeLike) -> str:
@@ -160,7 +149,7 @@ class TenantBuilder:
     # --- principals -----------------------------------------------------------------------------------------
     @property
     def graph_sp(self) -> ServicePrincipal:
-        sp = self.tenant.service_principal_by_app_id(catalog.MICROSOFT_GRAPH_APP_ID)
+        sp = self.tenant.service_principal_by_app_id(MICROSOFT_GRAPH_APP_ID)
         if sp is None:
             raise ValueError("the tenant has no Microsoft Graph service principal")
         return sp
@@ -582,74 +571,3 @@ class TenantBuilder:
                 admin=True,
             )
         return self.tenant
-
-
-def app_role_assignment_id(principal_id: str, entropy: bytes) -> str:
-    """Graph's opaque 43-character appRoleAssignment id: base64url of the principal id's bytes (little-endian,
-    as Graph does) followed by 16 more bytes, without padding."""
-    raw = uuid.UUID(principal_id).bytes_le + entropy[:16]
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-# --- changes on a live tenant (used by the ARM and Graph routes) -----------------------------------------------
-def remove_service_principal(tenant: Tenant, object_id: str) -> ServicePrincipal | None:
-    """Delete a service principal from Entra: its app role grants (either side) go with it; Azure role
-    assignments naming it stay behind, orphaned."""
-    removed = remove_service_principals(tenant, [object_id])
-    return removed[0] if removed else None
-
-
-def remove_service_principals(tenant: Tenant, object_ids: Iterable[str]) -> list[ServicePrincipal]:
-    """:func:`remove_service_principal` for many at once (one pass over the grants)."""
-    gone = [sp for oid in object_ids if (sp := tenant.service_principals.pop(oid.lower(), None)) is not None]
-    ids = {sp.id for sp in gone}
-    if ids:
-        for gid in [
-            g.id for g in tenant.app_role_assignments.values() if g.principal_id in ids or g.resource_id in ids
-        ]:
-            del tenant.app_role_assignments[gid]
-    return gone
-
-
-def remove_resource(tenant: Tenant, resource_id: str) -> Resource | None:
-    """Delete an ARM resource as Azure does. Returns the removed resource, or None when absent.
-
-    * its child resources go with it;
-    * its system-assigned identity's service principal is deleted (role assignments stay, orphaned);
-    * a user-assigned identity takes its service principal and federated credentials with it, and is
-      detached from the resources that used it.
-    """
-    removed = remove_resources(tenant, [resource_id])
-    return removed[0] if removed else None
-
-
-def remove_resources(tenant: Tenant, resource_ids: Iterable[str]) -> list[Resource]:
-    """:func:`remove_resource` for many at once; returns the resources named (children not included)."""
-    keys = [arm_key(r) for r in resource_ids]
-    named = [tenant.resources[k] for k in keys if k in tenant.resources]
-    if not named:
-        return []
-    prefixes = tuple(k + "/" for k in keys)
-    wanted = set(keys)
-    doomed = [k for k in tenant.resources if k in wanted or k.startswith(prefixes)]
-    principals: list[str] = []
-    uamis: set[str] = set()
-    for k in doomed:
-        gone = tenant.resources.pop(k)
-        if gone.system_principal_id:
-            principals.append(gone.system_principal_id)
-        if gone.is_user_assigned_identity:
-            uamis.add(k)
-            if gone.principal_id:
-                principals.append(gone.principal_id)
-    remove_service_principals(tenant, principals)
-    if uamis:
-        uami_prefixes = tuple(k + "/" for k in uamis)
-        for fk in [f for f in tenant.federated_credentials if f.startswith(uami_prefixes)]:
-            del tenant.federated_credentials[fk]
-        for other in tenant.resources.values():
-            if other.user_assigned_identity_ids:
-                other.user_assigned_identity_ids = [
-                    i for i in other.user_assigned_identity_ids if arm_key(i) not in uamis
-                ]
-    return named

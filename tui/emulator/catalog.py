@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-from tui.emulator.tenant import MICROSOFT_GRAPH_APP_ID, RoleDefinition
+from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID, MICROSOFT_SERVICES_TENANT_ID
+from tui.emulator.tenant import RoleDefinition
 
-MICROSOFT_SERVICES_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 """The tenant that owns Microsoft's first-party applications (their ``appOwnerOrganizationId``)."""
 
 _DATA = "tui.emulator.data"
@@ -88,7 +88,7 @@ def microsoft_graph() -> ResourceApp:
         display_name="Microsoft Graph",
         owner_tenant_id=MICROSOFT_SERVICES_TENANT_ID,
         service_principal_names=(
-            "00000003-0000-0000-c000-000000000000/ags.windows.net",
+            f"{MICROSOFT_GRAPH_APP_ID}/ags.windows.net",
             MICROSOFT_GRAPH_APP_ID,
             "https://canary.graph.microsoft.com",
             "https://graph.microsoft.com",

@@ -29,20 +29,15 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator import rbac
-from tui.emulator.arm import ArmApi
+from tui.emulator.arm.api import ArmApi
 from tui.emulator.certs import issue_server_tls
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import ALL_FAULT_KINDS, FAULT_KINDS, FaultPlan, Stats
+from tui.emulator.graph.api import graph_app
+from tui.emulator.pipeline import route_template
 from tui.emulator.tenant import ServicePrincipal, Tenant, User
-from tui.emulator.tokens import (
-    TokenError,
-    TokenIssuer,
-    add_login_routes,
-    add_msi_routes,
-    is_graph_audience,
-    principal_by_name,
-)
-from tui.emulator.wire import MAX_BODY_BYTES, graph_error_response, new_request_id
+from tui.emulator.tokens import TokenIssuer, add_login_routes, add_msi_routes, principal_by_name
+from tui.emulator.wire import MAX_BODY_BYTES
 
 CONNECTION_FILE = "connection.json"
 
@@ -85,16 +80,16 @@ class Connection:
 
 def _load_tenant(tenant: Tenant | str, seed: int, scale: tuple[int, int] | None) -> Tenant:
     if scale is not None:
-        from tui.emulator.generated import build_generated_tenant
+        from tui.emulator.tenants.generated import build_generated_tenant
 
         return build_generated_tenant(scale[0], scale[1], seed)
     if isinstance(tenant, Tenant):
         return tenant
     if tenant == "demo":
-        from tui.emulator.demo import build_demo_tenant
+        from tui.emulator.tenants.demo import build_demo_tenant
 
         return build_demo_tenant()
-    from tui.emulator.fixture import load_tenant_file
+    from tui.emulator.tenants.fixture import load_tenant_file
 
     return load_tenant_file(tenant)
 
@@ -340,22 +335,13 @@ class Emulator:
         arm.warm()
         arm.install(arm_app)
 
-        graph_app = web.Application(
-            client_max_size=MAX_BODY_BYTES, middlewares=[_graph_middleware(ctx, issuer, self.faults)]
-        )
-        try:
-            from tui.emulator.graph import add_graph_routes
-        except ImportError as e:  # the Graph routes are optional while they are being written
-            if getattr(e, "name", "") not in ("tui.emulator.graph",):
-                raise
-        else:
-            add_graph_routes(graph_app, ctx)
+        graph = graph_app(ctx, issuer, self.faults)
 
         login_app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_stats_middleware(ctx)])
         add_login_routes(login_app, issuer, lambda: ctx.login_url)
         msi_app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_stats_middleware(ctx)])
         add_msi_routes(msi_app, issuer, self.identity_header, self._default_caller)
-        return {"arm": arm_app, "graph": graph_app, "login": login_app, "msi": msi_app}
+        return {"arm": arm_app, "graph": graph, "login": login_app, "msi": msi_app}
 
     def _serve(self, apps: dict[str, web.Application], socks: dict[str, socket.socket], ssl_ctx: Any) -> None:
         loop = asyncio.new_event_loop()
@@ -395,124 +381,10 @@ class Emulator:
 # --------------------------------------------------------------------------------------------------------------
 # middlewares
 # --------------------------------------------------------------------------------------------------------------
-def _template(request: web.Request) -> str | None:
-    route = request.match_info.route
-    resource = getattr(route, "resource", None)
-    return resource.canonical if resource is not None else None
-
-
 def _stats_middleware(ctx: EmulatorContext):  # noqa: ANN202 - aiohttp middleware
     @web.middleware
     async def count(request: web.Request, handler):  # noqa: ANN001, ANN202
-        ctx.stats.count(request.method, _template(request) or "<unmatched>", request.raw_path)
+        ctx.stats.count(request.method, route_template(request) or "<unmatched>", request.raw_path)
         return await handler(request)
 
     return count
-
-
-def _graph_middleware(ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPlan):  # noqa: ANN202
-    """Request ids, statistics, latency, faults and bearer authentication for the Graph routes."""
-
-    @web.middleware
-    async def graph(request: web.Request, handler):  # noqa: ANN001, ANN202
-        from tui.emulator.arm import _drop
-
-        request_id = new_request_id()
-        request["request_id"] = request_id
-        ids = {"request-id": request_id, "client-request-id": request.headers.get("client-request-id") or request_id}
-        template = _template(request)
-        ctx.stats.count(request.method, template or "<unmatched>", request.raw_path)
-        is_write = request.method in ("POST", "PUT", "PATCH", "DELETE")
-        route = f"{request.method} {template or request.path}"
-        fault = faults.next_fault(is_write, route) if faults.rate > 0 else None
-        if ctx.latency_ms > 0:
-            await asyncio.sleep(ctx.latency_ms / 1000)
-        if fault == "429":
-            return graph_error_response(
-                429,
-                "TooManyRequests",
-                "Too many requests are being made. Please try again later.",
-                request_id,
-                headers={**ids, "Retry-After": "1"},
-            )
-        if fault == "503":
-            return graph_error_response(
-                503,
-                "serviceNotAvailable",
-                "Service is temporarily unavailable.",
-                request_id,
-                headers={**ids, "Retry-After": "1"},
-            )
-        if fault == "500":
-            return graph_error_response(
-                500, "UnknownError", "An internal server error occurred.", request_id, headers=ids
-            )
-        if fault == "drop":
-            return await _drop(request)
-        denied = _authenticate_graph(request, ctx, issuer, request_id)
-        if denied is not None:
-            denied.headers.update(ids)
-            return denied
-        if template is None:
-            segment = next((s for s in request.path.split("/") if s and s.lower() != "v1.0"), "")
-            match = request.match_info
-            status = getattr(match, "http_exception", None)
-            if isinstance(status, web.HTTPMethodNotAllowed):
-                resp = graph_error_response(
-                    405, "Request_BadRequest", f"The HTTP method '{request.method}' is not allowed here.", request_id
-                )
-            else:
-                resp = graph_error_response(
-                    400, "BadRequest", f"Resource not found for the segment '{segment}'.", request_id
-                )
-        else:
-            try:
-                resp = await handler(request)
-            except web.HTTPRequestEntityTooLarge:
-                resp = graph_error_response(413, "Request_EntityTooLarge", "The request is too large.", request_id)
-        for k, v in ids.items():
-            resp.headers.setdefault(k, v)
-        if fault == "drop-after-commit" and resp.status < 400:
-            return await _drop(request)
-        return resp
-
-    return graph
-
-
-def _authenticate_graph(
-    request: web.Request, ctx: EmulatorContext, issuer: TokenIssuer, request_id: str
-) -> web.Response | None:
-    def deny(message: str) -> web.Response:
-        return graph_error_response(
-            401,
-            "InvalidAuthenticationToken",
-            message,
-            request_id,
-            headers={
-                "WWW-Authenticate": f'Bearer realm="", authorization_uri="{ctx.login_url}/common/oauth2/'
-                f'authorize", client_id="00000003-0000-0000-c000-000000000000"'
-            },
-        )
-
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header or not token.strip():
-        return deny("Access token is empty.")
-    if scheme.lower() != "bearer":
-        return deny("Access token validation failure. Invalid authorization scheme.")
-    try:
-        claims = issuer.verify(token.strip())
-    except TokenError as e:
-        if e.code == "ExpiredAuthenticationToken":
-            return deny("Lifetime validation failed, the token is expired.")
-        return deny("IDX14100: JWT is not well formed, there are no dots (.) or the signature does not verify.")
-    if not is_graph_audience(str(claims.get("aud", "")), ctx.graph_url):
-        return deny("Access token validation failure. Invalid audience.")
-    if str(claims.get("tid", "")).lower() != ctx.tenant.tenant_id.lower():
-        return deny("Access token validation failure. Invalid issuer.")
-    caller = ctx.tenant.principal(str(claims.get("oid", "")))
-    if caller is None:
-        return deny("Access token validation failure. The principal of the token does not exist.")
-    request["caller"] = caller
-    request["claims"] = claims
-    return None

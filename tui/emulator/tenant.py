@@ -14,11 +14,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
-
-MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-MANAGED_IDENTITY_SPN_PREFIX = "https://identity.azure.net/"
 
 
 def arm_key(resource_id: str) -> str:
@@ -224,3 +222,67 @@ class Tenant:
 
     def resource(self, resource_id: str) -> Resource | None:
         return self.resources.get(arm_key(resource_id))
+
+
+# --- changes on a live tenant (used by the ARM and Graph routes) -----------------------------------------------
+def remove_service_principal(tenant: Tenant, object_id: str) -> ServicePrincipal | None:
+    """Delete a service principal from Entra: its app role grants (either side) go with it; Azure role
+    assignments naming it stay behind, orphaned."""
+    removed = remove_service_principals(tenant, [object_id])
+    return removed[0] if removed else None
+
+
+def remove_service_principals(tenant: Tenant, object_ids: Iterable[str]) -> list[ServicePrincipal]:
+    """:func:`remove_service_principal` for many at once (one pass over the grants)."""
+    gone = [sp for oid in object_ids if (sp := tenant.service_principals.pop(oid.lower(), None)) is not None]
+    ids = {sp.id for sp in gone}
+    if ids:
+        for gid in [
+            g.id for g in tenant.app_role_assignments.values() if g.principal_id in ids or g.resource_id in ids
+        ]:
+            del tenant.app_role_assignments[gid]
+    return gone
+
+
+def remove_resource(tenant: Tenant, resource_id: str) -> Resource | None:
+    """Delete an ARM resource as Azure does. Returns the removed resource, or None when absent.
+
+    * its child resources go with it;
+    * its system-assigned identity's service principal is deleted (role assignments stay, orphaned);
+    * a user-assigned identity takes its service principal and federated credentials with it, and is
+      detached from the resources that used it.
+    """
+    removed = remove_resources(tenant, [resource_id])
+    return removed[0] if removed else None
+
+
+def remove_resources(tenant: Tenant, resource_ids: Iterable[str]) -> list[Resource]:
+    """:func:`remove_resource` for many at once; returns the resources named (children not included)."""
+    keys = [arm_key(r) for r in resource_ids]
+    named = [tenant.resources[k] for k in keys if k in tenant.resources]
+    if not named:
+        return []
+    prefixes = tuple(k + "/" for k in keys)
+    wanted = set(keys)
+    doomed = [k for k in tenant.resources if k in wanted or k.startswith(prefixes)]
+    principals: list[str] = []
+    uamis: set[str] = set()
+    for k in doomed:
+        gone = tenant.resources.pop(k)
+        if gone.system_principal_id:
+            principals.append(gone.system_principal_id)
+        if gone.is_user_assigned_identity:
+            uamis.add(k)
+            if gone.principal_id:
+                principals.append(gone.principal_id)
+    remove_service_principals(tenant, principals)
+    if uamis:
+        uami_prefixes = tuple(k + "/" for k in uamis)
+        for fk in [f for f in tenant.federated_credentials if f.startswith(uami_prefixes)]:
+            del tenant.federated_credentials[fk]
+        for other in tenant.resources.values():
+            if other.user_assigned_identity_ids:
+                other.user_assigned_identity_ids = [
+                    i for i in other.user_assigned_identity_ids if arm_key(i) not in uamis
+                ]
+    return named

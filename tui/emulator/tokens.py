@@ -31,7 +31,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.emulator.tenant import MICROSOFT_GRAPH_APP_ID, ServicePrincipal, Tenant, User
+from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID
+from tui.emulator.tenant import ServicePrincipal, Tenant, User
 
 TOKEN_LIFETIME_S = 3600
 DEMO_CLIENT_SECRET = "mitui-sandbox-client-secret"

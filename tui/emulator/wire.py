@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +14,6 @@ MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above this answer 413 (ARM's own limit on resource bodies is about 4 MB)."""
 
 JSON = "application/json"
-GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 
 def new_request_id() -> str:
@@ -64,70 +63,21 @@ def json_text_response(
     return resp
 
 
-class ArmError(Exception):
-    """An error answered in ARM's envelope ``{"error": {"code", "message"[, "target"]}}``."""
+class ApiError(Exception):
+    """An error answered in the API family's envelope (``target`` is ARM's optional ``error.target``)."""
 
-    def __init__(self, status: int, code: str, message: str, *, target: str | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        target: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.target = target
-        self.headers = headers or {}
-
-    def body(self) -> dict:
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.target:
-            err["target"] = self.target
-        return {"error": err}
-
-
-def arm_error_response(err: ArmError) -> web.Response:
-    return json_response(err.body(), err.status, headers=dict(err.headers))
-
-
-def graph_error_body(code: str, message: str, request_id: str) -> dict:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "innerError": {
-                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-                "request-id": request_id,
-                "client-request-id": request_id,
-            },
-        }
-    }
-
-
-def graph_error_response(
-    status: int, code: str, message: str, request_id: str, headers: dict | None = None
-) -> web.Response:
-    return json_response(graph_error_body(code, message, request_id), status, content_type=GRAPH_JSON, headers=headers)
-
-
-async def read_json_object(request: web.Request) -> dict:
-    """The request body as a JSON object; :class:`ArmError` 400 for anything else, 413 when too big."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ArmError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as e:
-        raise ArmError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY_BYTES} bytes.") from e
-    if not raw.strip():
-        raise ArmError(
-            400,
-            "InvalidRequestContent",
-            "The request content was invalid and could not be deserialized: the body is empty.",
-        )
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ArmError(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: '{type(e).__name__}'.",
-        ) from e
-    if not isinstance(data, dict):
-        raise ArmError(400, "InvalidRequestContent", "The request content was invalid: a JSON object is expected.")
-    return data
+        self.headers = dict(headers or {})

@@ -42,28 +42,30 @@ roles) and Contoso Reporting Service (a client).
 
 from __future__ import annotations
 
-from tui.emulator.builder import TenantBuilder, remove_resource
+from tui.emulator.builder import TenantBuilder
 from tui.emulator.catalog import CONTOSO_HR_API_ROLES, CONTOSO_ORDERS_API_ROLES
-from tui.emulator.tenant import Resource, Tenant
+from tui.emulator.ids import (
+    ACR,
+    AKS,
+    AUTOMATION,
+    LAW,
+    LOGIC,
+    PLAN,
+    RSV,
+    RUNBOOK,
+    SITES,
+    SQL,
+    SQLDB,
+    STORAGE,
+    VAULT,
+    VM,
+    VMSS,
+    VNET,
+)
+from tui.emulator.tenant import Resource, Tenant, remove_resource
 
 DEMO_SEED = "contoso-demo"
 
-AUTOMATION = "Microsoft.Automation/automationAccounts"
-RUNBOOK = "Microsoft.Automation/automationAccounts/runbooks"
-SITES = "Microsoft.Web/sites"
-PLAN = "Microsoft.Web/serverFarms"
-LOGIC = "Microsoft.Logic/workflows"
-VM = "Microsoft.Compute/virtualMachines"
-VMSS = "Microsoft.Compute/virtualMachineScaleSets"
-AKS = "Microsoft.ContainerService/managedClusters"
-ACR = "Microsoft.ContainerRegistry/registries"
-VAULT = "Microsoft.KeyVault/vaults"
-STORAGE = "Microsoft.Storage/storageAccounts"
-SQL = "Microsoft.Sql/servers"
-SQLDB = "Microsoft.Sql/servers/databases"
-VNET = "Microsoft.Network/virtualNetworks"
-LAW = "Microsoft.OperationalInsights/workspaces"
-RSV = "Microsoft.RecoveryServices/vaults"
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import random
 
-from tui.emulator.builder import TenantBuilder, remove_resources
-from tui.emulator.tenant import Resource, RoleDefinition, Subscription, Tenant
+from tui.emulator.builder import TenantBuilder
+from tui.emulator.ids import AUTOMATION, CONTAINER_APP, DATA_FACTORY, LOGIC, SITES, SQL, STORAGE, VAULT, VM
+from tui.emulator.tenant import Resource, RoleDefinition, Subscription, Tenant, remove_resources
 
 UNITS = (
     "Retail",
@@ -62,14 +63,14 @@ APPS = (
 
 # (type, kind, name prefix, weight) of resources that carry a system-assigned identity
 SYSTEM_HOSTS = (
-    ("Microsoft.Automation/automationAccounts", None, "aa", 14),
-    ("Microsoft.Web/sites", "functionapp", "func", 26),
-    ("Microsoft.Web/sites", "app,linux", "app", 18),
-    ("Microsoft.Logic/workflows", None, "logic", 12),
-    ("Microsoft.Compute/virtualMachines", None, "vm", 12),
-    ("Microsoft.DataFactory/factories", None, "adf", 6),
-    ("Microsoft.Sql/servers", None, "sql", 5),
-    ("Microsoft.App/containerApps", None, "ca", 7),
+    (AUTOMATION, None, "aa", 14),
+    (SITES, "functionapp", "func", 26),
+    (SITES, "app,linux", "app", 18),
+    (LOGIC, None, "logic", 12),
+    (VM, None, "vm", 12),
+    (DATA_FACTORY, None, "adf", 6),
+    (SQL, None, "sql", 5),
+    (CONTAINER_APP, None, "ca", 7),
 )
 # (role name, weight, scope level) for role assignments
 ROLE_MIX = (
@@ -140,10 +141,8 @@ def build_generated_tenant(subscriptions: int, identities: int, seed: int = 0) -
             tags = {"env": short, "app": app, "costCenter": f"CC-{rng.randint(1000, 9999)}"}
             group = b.add_resource_group(sub, f"rg-{app}-{short}-{i + 1:03d}-{g + 1}", location, tags=tags)
             suffix = f"{i + 1:03d}{g + 1}{rng.randint(100, 999)}"
-            vault = b.add_resource(group, "Microsoft.KeyVault/vaults", f"kv-{app}-{suffix}", tags=tags)
-            storage = b.add_resource(
-                group, "Microsoft.Storage/storageAccounts", f"st{app}{suffix}", kind="StorageV2", tags=tags
-            )
+            vault = b.add_resource(group, VAULT, f"kv-{app}-{suffix}", tags=tags)
+            storage = b.add_resource(group, STORAGE, f"st{app}{suffix}", kind="StorageV2", tags=tags)
             groups.append((group, vault, storage))
 
     # --- identities -----------------------------------------------------------------------------------------------

@@ -63,8 +63,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from tui.emulator.builder import TenantBuilder, is_guid, remove_resources
-from tui.emulator.tenant import Resource, ResourceGroup, ServicePrincipal, Subscription, Tenant, User
+from tui.emulator.builder import TenantBuilder
+from tui.emulator.ids import is_guid
+from tui.emulator.tenant import Resource, ResourceGroup, ServicePrincipal, Subscription, Tenant, User, remove_resources
 
 
 class FixtureError(ValueError):

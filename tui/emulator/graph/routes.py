@@ -1,0 +1,59 @@
+"""Graph v1.0's routes (below ``/v1.0``): URL patterns -> handlers by method, as ARM's (:mod:`tui.emulator.routing`).
+A segment parameter stops at ``/`` and ``'`` (``servicePrincipals(appId='...')``)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from tui.emulator.graph import app_role_assignments as grants
+from tui.emulator.graph import directory
+from tui.emulator.graph import service_principals as sps
+from tui.emulator.graph.batch import batch
+from tui.emulator.graph.call import V1
+from tui.emulator.routing import Route, pattern_of
+
+
+def url(template: str, handlers: dict) -> Route:
+    return Route(V1 + template, pattern_of(template, segment="[^/']+"), handlers)
+
+
+def _sides() -> list[Route]:
+    out = []
+    for side in ("appRoleAssignments", "appRoleAssignedTo"):
+        out += [
+            url(
+                f"/servicePrincipals/{{sp_id}}/{side}",
+                {
+                    "GET": partial(grants.list_assignments, side=side),
+                    "POST": partial(grants.create_assignment, side=side),
+                },
+            ),
+            url(
+                f"/servicePrincipals/{{sp_id}}/{side}/{{assignment_id}}",
+                {
+                    "GET": partial(grants.get_assignment, side=side),
+                    "DELETE": partial(grants.delete_assignment, side=side),
+                },
+            ),
+        ]
+    return out
+
+
+SERVICE_PRINCIPAL = {
+    "GET": sps.get_service_principal,
+    "PATCH": sps.patch_service_principal,
+    "DELETE": sps.delete_service_principal,
+}
+
+ROUTES: list[Route] = [
+    url("/servicePrincipals", {"GET": sps.list_service_principals}),
+    url("/servicePrincipals/$count", {"GET": sps.count_service_principals}),
+    url("/servicePrincipals(appId='{app_id}')", SERVICE_PRINCIPAL),
+    url("/servicePrincipals/{sp_id}", SERVICE_PRINCIPAL),
+    *_sides(),
+    url("/directoryObjects/getByIds", {"POST": directory.get_by_ids}),
+    url("/directoryObjects/{object_id}", {"GET": directory.get_directory_object}),
+    url("/me", {"GET": directory.get_me}),
+    url("/users/{user_id}", {"GET": directory.get_user}),
+    url("/$batch", {"POST": batch}),
+]
