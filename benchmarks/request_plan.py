@@ -70,11 +70,13 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
     of unrelated Graph listings into one ``$batch`` (it would save at most 2 requests here and no latency on the
     critical path, since each listing's further pages still follow one another); ARM's undocumented batch endpoint.
     """
-    from tui.emulator import arm as arm_api
-    from tui.emulator import graph as graph_api
     from tui.emulator import rbac
-    from tui.emulator.generated import build_generated_tenant
+    from tui.emulator.arm import paging as arm_api
+    from tui.emulator.graph.batch import MAX_BATCH_REQUESTS
+    from tui.emulator.graph.directory import MAX_GET_BY_IDS
+    from tui.emulator.graph.paging import MAX_PAGE
     from tui.emulator.tenant import arm_key
+    from tui.emulator.tenants.generated import build_generated_tenant
 
     tenant = build_generated_tenant(subs, ids, seed)
     caller = tenant.admin_user_id  # the principal the emulator's token endpoints sign in by default
@@ -131,7 +133,7 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
     }
     builtin_defs = sum(1 for rd in tenant.role_definitions.values() if rd.role_type == "BuiltInRole")
 
-    page_g, batch, by_ids = graph_api.MAX_PAGE, graph_api.MAX_BATCH_REQUESTS, graph_api.MAX_GET_BY_IDS
+    page_g, batch, by_ids = MAX_PAGE, MAX_BATCH_REQUESTS, MAX_GET_BY_IDS
     subs_pages = pages(len(tenant.subscriptions), arm_api.SUBSCRIPTIONS_PAGE_SIZE)
     res_pages = {k: pages(resources_per_sub.get(k, 0), arm_api.RESOURCES_PAGE_SIZE) for k in visible_keys}
     ra_pages = {k: pages(ras_per_sub.get(k, 0), arm_api.ROLE_ASSIGNMENTS_PAGE_SIZE) for k in visible_keys}
