@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.services.escalation import acts_as, escalations, resource_type
+from tui.services.filtering import parse_filter
 from tui.services.models import (
     IdentityKind,
     Inventory,
@@ -138,3 +139,11 @@ def test_effective_is_never_below_own(plan: list[tuple[int, str, int]]) -> None:
         esc = escalations(inv)[i.principal_id.lower()]
         assert esc.own is inv.highest_privilege(i)
         assert esc.effective.rank >= esc.own.rank
+
+
+def test_filter_priv_matches_the_effective_level_and_esc_keeps_the_escalating() -> None:
+    a, b = _system("a", VM), _system("aa-ops", AA)
+    inv = _inventory([a, b], [_grant(a, JOBS, AA), _grant(b, OWNER, SUB)])
+    assert parse_filter("esc:yes").matches(a, inv) and not parse_filter("esc:yes").matches(b, inv)
+    assert parse_filter("esc:no").matches(b, inv)
+    assert parse_filter("priv:critical").matches(a, inv) and not parse_filter("priv:high").matches(a, inv)
