@@ -75,7 +75,10 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
         "usedBy",
         "roleAssignments",
         "appRoleAssignments",
+        "effectivePrivilege",
+        "escalationPaths",
     }
+    assert shared["effectivePrivilege"] == "high" and shared["escalationPaths"] == []
     ops = names["aa-ops-prod"]
     grants = {g["appRoleValue"]: g for g in ops["appRoleAssignments"]}
     escalation = grants["RoleManagement.ReadWrite.Directory"]

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import InvalidInput, MituiError
+from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import Inventory, RoleAssignment
 from tui.services.odata import guid
 from tui.services.text import csv_cell, plain
@@ -128,6 +129,16 @@ def _role_json(a: RoleAssignment) -> dict[str, Any]:
     }
 
 
+def _escalation_json(e: Escalation) -> dict[str, Any]:
+    return {
+        "effectivePrivilege": e.effective.value,
+        "escalationPaths": [
+            {"via": list(p.via), "through": p.through, "privilege": p.privilege.value, "reason": p.reason}
+            for p in e.paths
+        ],
+    }
+
+
 def to_json(inv: Inventory) -> dict[str, Any]:
     return {
         "tenantId": inv.tenant_id,
@@ -156,6 +167,7 @@ def to_json(inv: Inventory) -> dict[str, Any]:
                     }
                     for g in inv.app_roles_of(i)
                 ],
+                **_escalation_json(escalation_of(inv, i)),
             }
             for i in inv.identities
         ],
@@ -270,6 +282,10 @@ def to_table(inv: Inventory) -> str:
                 f"{plain(g.resource_display_name, 60)}"
             )
             lines.append(f"             why {plain(g.privilege_reason, 200)}")
+        for p in escalation_of(inv, i).paths:
+            lines.append(
+                f"    acts as  {plain(' -> '.join(p.via), 120)} [{p.privilege.value}] through {plain(p.through, 200)}"
+            )
     if inv.orphaned_role_assignments:
         lines += ["", "Orphaned role assignments (principal no longer exists):"]
         for a in inv.orphaned_role_assignments:

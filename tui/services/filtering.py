@@ -2,7 +2,9 @@
 
 ``word`` free words (all must match, case-insensitive substring of name / principal id / client id /
 resource group / kind); ``"two words"`` a quoted phrase; qualifiers ``kind:user|system``,
-``priv:critical|high|normal`` (the identity's highest privilege), ``sub:<id or name part>``,
+``priv:critical|high|normal`` (the identity's effective privilege: its own, or the highest of the identities it
+can act as, see tui.services.escalation), ``esc:yes|no`` (whether the effective privilege is above its own),
+``sub:<id or name part>``,
 ``rg:<name part>``, ``type:<resource type part>``; a qualifier's value may be quoted (``rg:"my group"``).
 Inside quotes, ``\\"`` and ``\\\\`` escape. Anything else raises :class:`InvalidInput` with a clear message.
 
@@ -19,9 +21,11 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from tui.services.errors import InvalidInput
+from tui.services.escalation import escalation_of
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege
 
-QUALIFIERS = ("kind", "priv", "sub", "rg", "type")
+QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type")
+_ESC = {"yes": True, "no": False}
 _KINDS = {
     "user": IdentityKind.USER,
     "user-assigned": IdentityKind.USER,
@@ -98,7 +102,14 @@ def _tokens(text: str) -> list[tuple[str | None, str]]:
 
 
 def _example(key: str) -> str:
-    return {"kind": "kind:user", "priv": "priv:critical", "sub": "sub:prod", "rg": "rg:web", "type": "type:sites"}[key]
+    return {
+        "kind": "kind:user",
+        "priv": "priv:critical",
+        "esc": "esc:yes",
+        "sub": "sub:prod",
+        "rg": "rg:web",
+        "type": "type:sites",
+    }[key]
 
 
 def _quote(value: str) -> str:
@@ -134,9 +145,10 @@ class IdentityFilter:
         *,
         search: str | None = None,
         top: Privilege | None = None,
+        escalates: bool | None = None,
     ) -> bool:
-        """Whether the filter keeps ``identity``. ``search`` (its :func:`search_text`) and ``top`` (its highest
-        privilege) when the caller has them already, else they are worked out here."""
+        """Whether the filter keeps ``identity``. ``search`` (its :func:`search_text`), ``top`` (its effective
+        privilege) and ``escalates`` when the caller has them already, else they are worked out here."""
         text = search_text(identity) if search is None else search
         if not all(w in text for w in self.lowered_words):
             return False
@@ -147,6 +159,9 @@ class IdentityFilter:
                     return False
             elif key == "priv":
                 if (_highest(identity, inventory) if top is None else top) is not _PRIVS[v]:
+                    return False
+            elif key == "esc":
+                if (_escalates(identity, inventory) if escalates is None else escalates) is not _ESC[v]:
                     return False
             elif key == "rg":
                 if v not in (identity.resource_group or "").lower():
@@ -162,7 +177,11 @@ class IdentityFilter:
 def _highest(identity: ManagedIdentity, inventory: Inventory | None) -> Privilege:
     if inventory is None:
         return Privilege.NORMAL
-    return inventory.highest_privilege(identity)
+    return escalation_of(inventory, identity).effective
+
+
+def _escalates(identity: ManagedIdentity, inventory: Inventory | None) -> bool:
+    return inventory is not None and escalation_of(inventory, identity).escalates
 
 
 def search_text(identity: ManagedIdentity) -> str:
@@ -180,10 +199,12 @@ def search_text(identity: ManagedIdentity) -> str:
 
 
 class Listed(Protocol):
-    """What a list keeps of an identity: the identity and its highest privilege (None: not classified yet)."""
+    """What a list keeps of an identity: the identity, its effective privilege (None: not classified yet) and
+    whether that is above its own."""
 
     identity: ManagedIdentity
     top: Privilege | None
+    escalates: bool
 
 
 class ListedRow(Protocol):
@@ -236,7 +257,7 @@ def row_filter(
         if words_only is not None:
             return words_only(row)
         return identity_filter is None or identity_filter.matches(
-            identity, inventory, search=row.search, top=listed.top or normal
+            identity, inventory, search=row.search, top=listed.top or normal, escalates=listed.escalates
         )
 
     return keep
@@ -308,5 +329,7 @@ def parse_filter(text: str) -> IdentityFilter:
             raise InvalidInput(f"Unknown kind {value!r}", "use kind:user or kind:system")
         if key == "priv" and low not in _PRIVS:
             raise InvalidInput(f"Unknown privilege {value!r}", "use priv:critical, priv:high or priv:normal")
+        if key == "esc" and low not in _ESC:
+            raise InvalidInput(f"Unknown escalation {value!r}", "use esc:yes or esc:no")
         quals.append((key, value))
     return IdentityFilter(tuple(words), tuple(quals))

@@ -161,6 +161,7 @@ class InventoryLoader:
             app_role_assignments=app_grants,
             orphaned_role_assignments=orphans,
             problems=self.problems,
+            role_definitions=self.definitions,
         )
 
     # --- the phases ---------------------------------------------------------------------------------------------

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from itertools import chain
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.services.escalation import Escalation
 
 # The models a load builds by the ten thousand (identities, role assignments, app role grants) are plain dataclasses
 # hashable by value, not frozen ones: a frozen dataclass's __init__ sets each field through object.__setattr__, about
@@ -205,6 +209,10 @@ class Inventory:
     orphaned_role_assignments: list[RoleAssignment] = field(default_factory=list)
     # What could not be read (a subscription the caller may not list, a fault past the retries): said, not dropped
     problems: list[str] = field(default_factory=list)
+    # the role definitions the load read, by GUID (lower): what tui.services.escalation reads the actions from
+    role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
+    # principal id (lower) -> its Escalation, filled once by tui.services.escalation.escalation_of
+    escalations: dict[str, Escalation] = field(default_factory=dict, repr=False, compare=False)
 
     def roles_of(self, identity: ManagedIdentity) -> list[RoleAssignment]:
         return self.role_assignments.get(identity.principal_id.lower(), [])

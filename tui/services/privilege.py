@@ -171,6 +171,11 @@ def _allows(patterns: Iterable[str], not_patterns: Iterable[str], probe: str) ->
     return next((p for p in patterns if _matches(p, probe)), None)
 
 
+def role_grants(role: RoleDefinition, action: str) -> str | None:
+    """The role's action pattern that grants ``action`` (not taken back by its notActions), or None."""
+    return _allows(role.actions, role.not_actions, action)
+
+
 def _granted(pattern: str, probe: str, why: str) -> str:
     if pattern.lower() == probe.lower():
         return f"{probe}: {why}"

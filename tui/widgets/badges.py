@@ -15,8 +15,9 @@ _PRIVILEGE_STYLE = {
 _PRIVILEGE_LABEL = {Privilege.CRITICAL: "CRITICAL", Privilege.HIGH: "HIGH", Privilege.NORMAL: "normal"}
 
 
-def privilege_badge(privilege: Privilege | str | None, short: bool = False) -> Text:
-    """``CRITICAL`` (red), ``HIGH`` (yellow) or a dim ``normal``; empty for None."""
+def privilege_badge(privilege: Privilege | str | None, short: bool = False, escalated: bool = False) -> Text:
+    """``CRITICAL`` (red), ``HIGH`` (yellow) or a dim ``normal``; empty for None. ``escalated``: the level is reached
+    through identities one can act as, not held directly (a trailing arrow)."""
     if privilege is None:
         return Text("")
     value = Privilege(privilege)
@@ -25,7 +26,10 @@ def privilege_badge(privilege: Privilege | str | None, short: bool = False) -> T
         label = {"CRITICAL": "CRIT", "HIGH": "HIGH", "normal": "-"}[label]
     if value is Privilege.NORMAL:
         return Text(label, style=_PRIVILEGE_STYLE[value])
-    return Text(f" {label} ", style=_PRIVILEGE_STYLE[value])
+    badge = Text(f" {label} ", style=_PRIVILEGE_STYLE[value])
+    if escalated:
+        badge.append("↑")
+    return badge
 
 
 def privilege_why(value: Privilege, reason: str) -> Text:

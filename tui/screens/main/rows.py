@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets.option_list import Option
 
+from tui.services.escalation import escalation_of
 from tui.services.filtering import GRAPH_ONLY, search_text
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, Subscription
-from tui.services.privilege import highest
 from tui.widgets.badges import privilege_badge
 from tui.widgets.safe_text import Redactor, safe_text, truncate
 from tui.widgets.virtual_table import Column, Row
@@ -39,7 +39,8 @@ class IdentityRow:
     identity: ManagedIdentity
     roles: int
     app_roles: int
-    top: Privilege | None
+    top: Privilege | None  # the effective level (tui.services.escalation): its own, or that of whom it can act as
+    escalates: bool = False  # the effective level is above its own
 
 
 def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
@@ -53,14 +54,16 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
         roles = roles_by.get(key, ())
         grants = grants_by.get(key, ())
         # no badge for an identity without rights, nor for a partial inventory's
-        top = (
-            highest([a.privilege for a in roles] + [g.privilege for g in grants])
-            if privileges and (roles or grants)
-            else None
-        )
+        escalation = escalation_of(inventory, identity) if privileges and (roles or grants) else None
+        top = escalation.effective if escalation is not None else None
+        escalates = escalation is not None and escalation.escalates
         # what the filter's free words match, lowercased once instead of per keystroke
         rows.append(
-            Row(key=key, search=search_text(identity), data=IdentityRow(identity, len(roles), len(grants), top))
+            Row(
+                key=key,
+                search=search_text(identity),
+                data=IdentityRow(identity, len(roles), len(grants), top, escalates),
+            )
         )
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
     return rows
@@ -77,7 +80,7 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
             safe_text(redactor.id(identity.principal_id)),
             Text(str(item.roles)),
             Text(str(item.app_roles)),
-            privilege_badge(item.top) if item.top else Text(""),
+            privilege_badge(item.top, escalated=item.escalates) if item.top else Text(""),
         )
 
     return cells

@@ -54,7 +54,13 @@ class MainScreen(InventoryLoading, Screen[None]):
     # table's own focus() lands a while later, a restyle and repaint of both in the middle of loading
     AUTO_FOCUS = "#identities"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter identities: words, kind:user, priv:critical"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="filter",
+            tooltip="Filter identities: words, kind:user, priv:critical, esc:yes",
+        ),
         Binding("a", "assign_role", "Assign role", id="assign-role", tooltip="Assign an Azure role to the identity"),
         Binding("g", "grant_app_role", "Grant app role", id="grant-app-role", tooltip="Grant a Graph / API app role"),
         Binding(

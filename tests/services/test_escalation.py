@@ -1,0 +1,149 @@
+"""Escalation through the identities one can act as (issue #18): pure tests on hand-built inventories."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui.services.escalation import acts_as, escalations, resource_type
+from tui.services.filtering import parse_filter
+from tui.services.models import (
+    IdentityKind,
+    Inventory,
+    ManagedIdentity,
+    Privilege,
+    RoleAssignment,
+    RoleDefinition,
+)
+from tui.services.privilege import role_verdict
+
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
+RG = f"{SUB}/resourceGroups/rg"
+
+
+def _role(guid: str, name: str, *actions: str) -> RoleDefinition:
+    rd = RoleDefinition(
+        id=f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        name=guid,
+        role_name=name,
+        actions=tuple(actions),
+    )
+    v = role_verdict(rd)
+    return RoleDefinition(**{**rd.__dict__, "privilege": v.level, "privilege_reason": v.reason})
+
+
+READER = _role("r0", "Reader", "*/read")
+OWNER = _role("o0", "Owner", "*")
+AUTOMATION = _role("a0", "Automation Contributor", "Microsoft.Automation/automationAccounts/*")
+VM_CMD = _role("v0", "VM Command", "Microsoft.Compute/virtualMachines/runCommand/action")
+FIC = _role("f0", "FIC writer", "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write")
+JOBS = _role("j0", "Automation Job Operator", "Microsoft.Automation/automationAccounts/jobs/write")
+PUBLISH = _role("w0", "Web Publisher", "Microsoft.Web/sites/publish/action")
+ROLES = {r.name: r for r in (READER, OWNER, AUTOMATION, VM_CMD, FIC, JOBS, PUBLISH)}
+
+
+def _system(name: str, rid: str) -> ManagedIdentity:
+    return ManagedIdentity(f"p-{name}", f"c-{name}", name, IdentityKind.SYSTEM, rid, used_by=(rid,))
+
+
+def _user(name: str, used_by: tuple[str, ...] = ()) -> ManagedIdentity:
+    rid = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    return ManagedIdentity(f"p-{name}", f"c-{name}", name, IdentityKind.USER, rid, used_by=used_by)
+
+
+def _grant(who: ManagedIdentity, role: RoleDefinition, scope: str) -> RoleAssignment:
+    return RoleAssignment(
+        id=f"{scope}/ra/{who.name}{role.name}",
+        name="x",
+        scope=scope,
+        role_definition_id=role.id,
+        principal_id=who.principal_id,
+        role_name=role.role_name,
+        privilege=role.privilege,
+        privilege_reason=role.privilege_reason,
+    )
+
+
+def _inventory(identities: list[ManagedIdentity], grants: list[RoleAssignment]) -> Inventory:
+    by: dict[str, list[RoleAssignment]] = {}
+    for g in grants:
+        by.setdefault(g.principal_id.lower(), []).append(g)
+    return Inventory("t", "AzureCloud", identities=identities, role_assignments=by, role_definitions=dict(ROLES))
+
+
+AA = f"{RG}/providers/Microsoft.Automation/automationAccounts/aa-ops"
+SITE = f"{RG}/providers/Microsoft.Web/sites/web1"
+VM = f"{RG}/providers/Microsoft.Compute/virtualMachines/vm1"
+
+
+def test_resource_type() -> None:
+    assert resource_type(AA.lower()) == "microsoft.automation/automationaccounts"
+    assert resource_type(SUB) == ""
+
+
+def test_system_assigned_host() -> None:
+    a, b = _system("a", VM), _system("aa-ops", AA)
+    e = escalations(_inventory([a, b], [_grant(a, JOBS, AA), _grant(b, OWNER, SUB)]))
+    assert e["p-a"].own is Privilege.HIGH
+    assert e["p-a"].effective is Privilege.CRITICAL and e["p-a"].escalates
+    (path,) = e["p-a"].paths
+    assert path.via == ("aa-ops",) and path.through == f"Automation Job Operator at {AA}"
+    assert path.privilege is Privilege.CRITICAL and path.reason
+    assert not e["p-aa-ops"].escalates
+
+
+def test_user_assigned_attached_resource_and_scope_above() -> None:
+    a, u = _system("a", AA), _user("u", used_by=(SITE,))
+    e = escalations(_inventory([a, u], [_grant(a, PUBLISH, RG), _grant(u, OWNER, SUB)]))
+    assert e["p-a"].effective is Privilege.CRITICAL
+    assert e["p-a"].paths[0].via == ("u",)
+
+
+def test_federated_credential_write_takes_a_user_assigned_over() -> None:
+    a, u = _system("a", AA), _user("u")
+    inv = _inventory([a, u], [_grant(a, FIC, u.resource_id), _grant(u, OWNER, SUB)])
+    assert [e.target for e in acts_as(inv)["p-a"]] == ["p-u"]
+    # (writing a federated credential is critical already: reaching u raises nothing)
+    assert escalations(inv)["p-a"].effective is Privilege.CRITICAL
+
+
+def test_transitive_chain_of_three_and_a_cycle() -> None:
+    a = _system("a", f"{RG}/providers/Microsoft.Web/sites/wa")
+    b = _system("b", f"{RG}/providers/Microsoft.Web/sites/wb")
+    c = _system("c", f"{RG}/providers/Microsoft.Automation/automationAccounts/ac")
+    grants = [
+        _grant(a, PUBLISH, b.resource_id),
+        _grant(b, JOBS, c.resource_id),
+        _grant(c, PUBLISH, a.resource_id),  # the cycle back
+        _grant(c, OWNER, SUB),
+    ]
+    e = escalations(_inventory([a, b, c], grants))
+    assert e["p-a"].effective is Privilege.CRITICAL
+    assert e["p-a"].paths[0].via == ("b", "c")
+    assert e["p-b"].effective is Privilege.CRITICAL and e["p-b"].own is Privilege.HIGH
+
+
+def test_no_path_when_the_role_only_reads() -> None:
+    a, b = _system("a", VM), _system("aa-ops", AA)
+    e = escalations(_inventory([a, b], [_grant(a, READER, SUB), _grant(b, OWNER, SUB)]))
+    assert not e["p-a"].escalates and e["p-a"].paths == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from(sorted(ROLES)), st.integers(0, 4)), max_size=12))
+def test_effective_is_never_below_own(plan: list[tuple[int, str, int]]) -> None:
+    ids = [_system(f"i{n}", f"{RG}/providers/Microsoft.Compute/virtualMachines/v{n}") for n in range(5)]
+    grants = [_grant(ids[w], ROLES[r], ids[t].resource_id) for w, r, t in plan]
+    inv = _inventory(ids, grants)
+    for i in ids:
+        esc = escalations(inv)[i.principal_id.lower()]
+        assert esc.own is inv.highest_privilege(i)
+        assert esc.effective.rank >= esc.own.rank
+
+
+def test_filter_priv_matches_the_effective_level_and_esc_keeps_the_escalating() -> None:
+    a, b = _system("a", VM), _system("aa-ops", AA)
+    inv = _inventory([a, b], [_grant(a, JOBS, AA), _grant(b, OWNER, SUB)])
+    assert parse_filter("esc:yes").matches(a, inv) and not parse_filter("esc:yes").matches(b, inv)
+    assert parse_filter("esc:no").matches(b, inv)
+    assert parse_filter("priv:critical").matches(a, inv) and not parse_filter("priv:high").matches(a, inv)
