@@ -339,15 +339,6 @@ def _normal(actions: tuple[str, ...], data_actions: tuple[str, ...]) -> Verdict:
     )
 
 
-def classify_role_permissions(
-    actions: Iterable[str],
-    not_actions: Iterable[str] = (),
-    data_actions: Iterable[str] = (),
-    not_data_actions: Iterable[str] = (),
-) -> Privilege:
-    return role_permissions_verdict(actions, not_actions, data_actions, not_data_actions).level
-
-
 def role_verdict(role: RoleDefinition) -> Verdict:
     """The privilege of a role definition and why."""
     return _role_verdict(role.actions, role.not_actions, role.data_actions, role.not_data_actions)
