@@ -93,8 +93,8 @@ def test_system_assigned_host() -> None:
 
 
 def test_user_assigned_attached_resource_and_scope_above() -> None:
-    a, u = _system("a", AA), _user("u", used_by=(SITE,))
-    e = escalations(_inventory([a, u], [_grant(a, PUBLISH, RG), _grant(u, OWNER, SUB)]))
+    a, u = _system("a", SITE), _user("u", used_by=(AA,))
+    e = escalations(_inventory([a, u], [_grant(a, JOBS, RG), _grant(u, OWNER, SUB)]))
     assert e["p-a"].effective is Privilege.CRITICAL
     assert e["p-a"].paths[0].via == ("u",)
 
@@ -108,13 +108,13 @@ def test_federated_credential_write_takes_a_user_assigned_over() -> None:
 
 
 def test_transitive_chain_of_three_and_a_cycle() -> None:
-    a = _system("a", f"{RG}/providers/Microsoft.Web/sites/wa")
-    b = _system("b", f"{RG}/providers/Microsoft.Web/sites/wb")
+    a = _system("a", f"{RG}/providers/Microsoft.Automation/automationAccounts/aa")
+    b = _system("b", f"{RG}/providers/Microsoft.Automation/automationAccounts/ab")
     c = _system("c", f"{RG}/providers/Microsoft.Automation/automationAccounts/ac")
     grants = [
-        _grant(a, PUBLISH, b.resource_id),
+        _grant(a, JOBS, b.resource_id),
         _grant(b, JOBS, c.resource_id),
-        _grant(c, PUBLISH, a.resource_id),  # the cycle back
+        _grant(c, JOBS, a.resource_id),  # the cycle back
         _grant(c, OWNER, SUB),
     ]
     e = escalations(_inventory([a, b, c], grants))

@@ -578,3 +578,37 @@ async def test_app_roles_screen_shows_who_holds_each_role(demo: DemoTenant) -> N
         await pilot.press("escape", "escape")
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_escalation_through_identities_one_can_act_as(demo: DemoTenant) -> None:
+    """id-ops-scheduler may only start jobs on aa-ops-prod (its own rights: high), but the jobs run as
+    aa-ops-prod: its badge says critical with an arrow, `esc:yes` keeps it, and the details name the path."""
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        table = screen.query_one("#identities", VirtualTable)
+        rows = {row.data.identity.name: row.data for row in table.visible_rows}
+        scheduler = rows["id-ops-scheduler"]
+        assert scheduler.top is not None and scheduler.top.value == "critical" and scheduler.escalates
+        assert not rows["aa-ops-prod"].escalates  # (critical on its own)
+
+        await pilot.press("slash")
+        await type_text(pilot, "esc:yes")
+        await pilot.pause()
+        escalating = {row.data.identity.name for row in table.visible_rows}
+        assert "id-ops-scheduler" in escalating and "aa-ops-prod" not in escalating
+        assert all(row.data.escalates for row in table.visible_rows)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        await select_identity(app, pilot, "id-ops-scheduler")
+        overview = " ".join(plain(screen.query_one(IdentityDetails).query_one("#overview")).split())
+        assert "Effective CRITICAL" in overview
+        assert "Escalation aa-ops-prod CRITICAL" in overview
+        assert "through Contoso Job Starter on rg-automation-prod/automationAccounts/aa-ops-prod" in overview
+        assert "Can act as aa-ops-prod" in overview
+
+        await select_identity(app, pilot, "func-dev-scheduler")  # critical on its own, and can act as aa-dev
+        overview = " ".join(plain(screen.query_one(IdentityDetails).query_one("#overview")).split())
+        assert "Effective" not in overview
+        assert "Can act as aa-dev CRITICAL through Automation Contributor on rg-dev-automation" in overview

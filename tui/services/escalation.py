@@ -72,16 +72,22 @@ class Edge:
 @dataclass(frozen=True)
 class EscalationPath:
     via: tuple[str, ...]  # the names of the identities acted as, in order
-    through: str  # the first step's role and scope
+    role_name: str  # the first step's role ...
+    scope: str  # ... and its scope
     privilege: Privilege
     reason: str
+
+    @property
+    def through(self) -> str:
+        return f"{self.role_name} at {self.scope}"
 
 
 @dataclass(frozen=True)
 class Escalation:
     own: Privilege
     effective: Privilege
-    paths: tuple[EscalationPath, ...] = field(default=())
+    paths: tuple[EscalationPath, ...] = field(default=())  # the ones that raise the level above ``own``
+    reach: tuple[EscalationPath, ...] = field(default=())  # every identity it can act as directly (one step)
 
     @property
     def escalates(self) -> bool:
@@ -174,8 +180,19 @@ def escalations(inv: Inventory) -> dict[str, Escalation]:
                 work.append(a)
     result: dict[str, Escalation] = {}
     for pid, level in own.items():
-        paths = []
+        paths, reach = [], []
         for e in edges.get(pid, ()):
+            target = by_id[e.target]
+            right = inv.highest_right(target)
+            reach.append(
+                EscalationPath(
+                    (target.name,),
+                    e.role_name,
+                    e.scope,
+                    effective[e.target],
+                    right.privilege_reason if right is not None else "",
+                )
+            )
             if effective[e.target].rank <= level.rank:
                 continue
             via, seen, node = [by_id[e.target].name], {pid, e.target}, e.target
@@ -185,9 +202,10 @@ def escalations(inv: Inventory) -> dict[str, Escalation]:
                 via.append(by_id[node].name)
             right = inv.highest_right(by_id[node])
             reason = right.privilege_reason if right is not None else ""
-            paths.append(EscalationPath(tuple(via), f"{e.role_name} at {e.scope}", effective[e.target], reason))
+            paths.append(EscalationPath(tuple(via), e.role_name, e.scope, effective[e.target], reason))
         paths.sort(key=lambda p: (-p.privilege.rank, p.via))
-        result[pid] = Escalation(level, effective[pid], tuple(paths))
+        reach.sort(key=lambda p: (-p.privilege.rank, p.via))
+        result[pid] = Escalation(level, effective[pid], tuple(paths), tuple(reach))
     return result
 
 

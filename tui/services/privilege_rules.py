@@ -87,6 +87,8 @@ CRITICAL_ACTIONS: tuple[tuple[str, str], ...] = (
         "Microsoft.Web/sites/publishxml/action",
         "downloads the publishing profile and deploys code that runs as the app's identity",
     ),
+    ("Microsoft.Web/sites/publish/action", "deploys code to web and function apps, run as their identities"),
+    ("Microsoft.Web/sites/slots/publish/action", "deploys code to deployment slots, run as the app's identity"),
     (
         "Microsoft.Web/sites/sourcecontrols/write",
         "deploys code from a repository the holder chooses, run as the app's identity",

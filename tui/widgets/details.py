@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from tui.services.escalation import escalation_of
 from tui.services.models import (
     AppRoleAssignment,
     FederatedCredential,
@@ -227,6 +229,7 @@ class IdentityDetails(Vertical):
             line("Highest right", badge)
             if top.privilege_reason:
                 line("", safe_text(top.privilege_reason, style="dim"))
+        self._acting_as(identity, inventory, line)
         label = "Used by" if identity.kind is IdentityKind.USER else "Owner"
         if identity.used_by:
             for index, resource in enumerate(identity.used_by):
@@ -243,6 +246,31 @@ class IdentityDetails(Vertical):
             out.append("\nOnly Microsoft Graph knows this identity: its resource is not visible to you in ARM.\n")
         out.rstrip()
         return out
+
+    def _acting_as(self, identity: ManagedIdentity, inventory: Inventory, line: Callable[..., None]) -> None:
+        """Its effective privilege when it can act as identities more privileged than itself (each path, the step
+        that opens it and the right at its end), then every identity it can act as directly."""
+        escalation = escalation_of(inventory, identity)
+        red = self.redactor
+        if escalation.escalates:
+            effective = privilege_badge(escalation.effective, escalated=True)
+            effective.append(" through the identities it can act as", style="dim")
+            line("Effective", effective)
+            for path in escalation.paths:
+                via = safe_text(" → ".join(red.name(name) for name in path.via), 80)
+                via.append(" ")
+                via.append_text(privilege_badge(path.privilege))
+                line("Escalation", via)
+                line("", safe_text(f"through {path.role_name} on {red.id(short_scope(path.scope))}", 120, style="dim"))
+                if path.reason:
+                    line("", safe_text(path.reason, 120, style="dim"))
+        for index, step in enumerate(escalation.reach):
+            target = safe_text(red.name(step.via[0]), 50)
+            target.append(" ")
+            target.append_text(privilege_badge(step.privilege))
+            through = f"  through {step.role_name} on {red.id(short_scope(step.scope))}"
+            target.append_text(safe_text(through, 120, style="dim"))
+            line("Can act as" if index == 0 else "", target)
 
     def _snippets(self, identity: ManagedIdentity, cloud_name: str) -> Text:
         from tui.services.snippets import runbook_snippets

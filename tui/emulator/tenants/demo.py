@@ -62,7 +62,7 @@ from tui.emulator.ids import (
     VMSS,
     VNET,
 )
-from tui.emulator.tenant import Resource, Tenant, remove_resource
+from tui.emulator.tenant import Resource, ResourceGroup, Subscription, Tenant, remove_resource
 
 DEMO_SEED = "contoso-demo"
 
@@ -209,7 +209,7 @@ def build_demo_tenant() -> Tenant:
     )
 
     acr = b.add_resource(rg_aks, ACR, "crcontosoprod", sku={"name": "Premium"}, tags=p)
-    b.add_resource(
+    aks = b.add_resource(
         rg_aks,
         AKS,
         "aks-contoso-prod",
@@ -345,6 +345,8 @@ def build_demo_tenant() -> Tenant:
     b.assign_role(func_payroll, "Storage Blob Data Contributor", st_fin)
     b.assign_role(id_fin, "Reader", finance)
 
+    _acting_as_others(b, prod, rg_ids, rg_aks, rg_data, rg_dev_apps, aa_ops, aa_dev, aks)
+
     # --- Microsoft Graph and line-of-business app role grants --------------------------------------------------
     for principal, resource_sp, value in (
         (aa_ops, graph, "RoleManagement.ReadWrite.Directory"),
@@ -371,6 +373,59 @@ def build_demo_tenant() -> Tenant:
     remove_resource(b.tenant, id_old.id)
 
     return b.build()
+
+
+def _acting_as_others(
+    b: TenantBuilder,
+    prod: Subscription,
+    rg_ids: ResourceGroup,
+    rg_aks: ResourceGroup,
+    rg_data: ResourceGroup,
+    rg_dev_apps: ResourceGroup,
+    aa_ops: Resource,
+    aa_dev: Resource,
+    aks: Resource,
+) -> None:
+    """Identities whose danger lies in what they can run code as (issue #18's rules):
+
+    * **id-ops-scheduler** holds only the custom role *Contoso Job Starter* (start jobs) on aa-ops-prod: its own
+      rights are high, but the jobs run as aa-ops-prod, which is Contributor of Contoso Production and holds
+      RoleManagement.ReadWrite.Directory: effectively critical.
+    * **func-dev-scheduler** is Automation Contributor on aa-dev, whose identity is Owner of Contoso Development.
+    * **app-aks-dashboard** holds *Azure Kubernetes Service Cluster Admin Role* on aks-contoso-prod.
+    * **id-vm-maintenance** holds the custom role *Contoso VM Command Runner* (run command) on rg-data-prod, where
+      vm-batch-prod-01 runs with id-orders-shared attached.
+    """
+    job_starter = b.add_custom_role(
+        "Contoso Job Starter",
+        "Start runbook jobs in Contoso's automation accounts and read their output.",
+        [
+            "Microsoft.Automation/automationAccounts/read",
+            "Microsoft.Automation/automationAccounts/runbooks/read",
+            "Microsoft.Automation/automationAccounts/jobs/write",
+            "Microsoft.Automation/automationAccounts/jobs/read",
+            "Microsoft.Automation/automationAccounts/jobs/output/read",
+        ],
+        assignable_scopes=[prod],
+    )
+    command_runner = b.add_custom_role(
+        "Contoso VM Command Runner",
+        "Run maintenance commands on Contoso's virtual machines.",
+        ["Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/runCommand/action"],
+        assignable_scopes=[prod],
+    )
+    scheduler = b.add_user_assigned_identity(rg_ids, "id-ops-scheduler", tags={"owner": "platform-team"})
+    b.assign_role(scheduler, job_starter, aa_ops)
+    maintenance = b.add_user_assigned_identity(rg_ids, "id-vm-maintenance", tags={"owner": "infra-team"})
+    b.assign_role(maintenance, command_runner, rg_data)
+    func_scheduler = b.add_resource(
+        rg_dev_apps, SITES, "func-dev-scheduler", kind="functionapp", system_identity=True, tags={"env": "dev"}
+    )
+    b.assign_role(func_scheduler, "Automation Contributor", aa_dev)
+    dashboard = b.add_resource(
+        rg_aks, SITES, "app-aks-dashboard", kind="app,linux", system_identity=True, tags={"env": "prod"}
+    )
+    b.assign_role(dashboard, "Azure Kubernetes Service Cluster Admin Role", aks)
 
 
 def _runbook(b: TenantBuilder, account: Resource, name: str, runbook_type: str) -> Resource:

@@ -114,7 +114,9 @@ class MainScreen(InventoryLoading, Screen[None]):
                 with Vertical(id="identities-pane", classes="pane"):
                     # hidden from the start (not in on_mount): the first layout is then the final one, instead of
                     # a second layout and a repaint of everything below them when they disappear
-                    box = FilterInput(placeholder="filter: words, kind:user, priv:critical, rg:, sub:", id="filter")
+                    box = FilterInput(
+                        placeholder="filter: words, kind:user, priv:critical, esc:yes, rg:, sub:", id="filter"
+                    )
                     box.display = False
                     yield box
                     error = Static("", id="filter-error")
