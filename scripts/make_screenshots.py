@@ -61,6 +61,13 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             await settle(app, pilot)
             save("main-roles")
 
+            await select(app, pilot, "id-ops-scheduler")  # high on its own, critical through aa-ops-prod
+            app.screen.query_one("#details-tabs").active = "tab-overview"
+            await settle(app, pilot)
+            app.screen.query_one("#overview").parent.scroll_end(animate=False)  # (the paths are at the end)
+            await settle(app, pilot)
+            save("escalation")
+
             await select(app, pilot, "id-orders-shared")
             await pilot.press("a")
             await settle(app, pilot)

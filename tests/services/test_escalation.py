@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.services.escalation import acts_as, escalations, resource_type
+from tui.services.escalation import RUN_AS, can_act_as, escalations, resource_type
 from tui.services.filtering import parse_filter
 from tui.services.models import (
     IdentityKind,
@@ -102,7 +102,7 @@ def test_user_assigned_attached_resource_and_scope_above() -> None:
 def test_federated_credential_write_takes_a_user_assigned_over() -> None:
     a, u = _system("a", AA), _user("u")
     inv = _inventory([a, u], [_grant(a, FIC, u.resource_id), _grant(u, OWNER, SUB)])
-    assert [e.target for e in acts_as(inv)["p-a"]] == ["p-u"]
+    assert [p.via for p in can_act_as(inv, a)] == [("u",)]
     # (writing a federated credential is critical already: reaching u raises nothing)
     assert escalations(inv)["p-a"].effective is Privilege.CRITICAL
 
@@ -127,6 +127,67 @@ def test_no_path_when_the_role_only_reads() -> None:
     a, b = _system("a", VM), _system("aa-ops", AA)
     e = escalations(_inventory([a, b], [_grant(a, READER, SUB), _grant(b, OWNER, SUB)]))
     assert not e["p-a"].escalates and e["p-a"].paths == ()
+
+
+def _reference_effective(inv: Inventory) -> dict[str, Privilege]:
+    """The effective levels the slow way: every edge (who runs code on whose host, by plain scope prefix), then
+    levels raised to a fixed point. The fast walk of tui.services.escalation must agree with it."""
+    from tui.services.privilege import role_grants
+
+    def hosts(i: ManagedIdentity) -> list[str]:
+        return [i.resource_id, *(i.used_by if i.kind is IdentityKind.USER else ())]
+
+    edges: dict[str, set[str]] = {}
+    for a in inv.identities:
+        for ra in inv.roles_of(a):
+            role = inv.role_definitions[ra.role_definition_id.rsplit("/", 1)[-1]]
+            for b in inv.identities:
+                if b is a:
+                    continue
+                for h in hosts(b):
+                    under = (h.lower() + "/").startswith(ra.scope.lower().rstrip("/") + "/")
+                    ops = RUN_AS.get(resource_type(h), ())
+                    if under and any(role_grants(role, op) for op in ops):
+                        edges.setdefault(a.principal_id, set()).add(b.principal_id)
+    level = {i.principal_id: inv.highest_privilege(i) for i in inv.identities}
+    changed = True
+    while changed:
+        changed = False
+        for a, targets in edges.items():
+            for b in targets:
+                if level[b].rank > level[a].rank:
+                    level[a], changed = level[b], True
+    return level
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(sorted(ROLES)), st.integers(0, 6)),
+        max_size=14,
+    )
+)
+def test_the_walk_agrees_with_every_edge_followed_to_a_fixed_point(plan: list[tuple[int, str, int]]) -> None:
+    hosts = [
+        f"{RG}/providers/Microsoft.Compute/virtualMachines/v0",
+        f"{RG}/providers/Microsoft.Automation/automationAccounts/a1",
+        f"{SUB}/resourceGroups/rg2/providers/Microsoft.Automation/automationAccounts/a2",
+        f"{RG}/providers/Microsoft.Web/sites/w3",
+    ]
+    ids = [_system(f"i{n}", h) for n, h in enumerate(hosts)]
+    ids.append(_user("u4", used_by=(hosts[2],)))
+    ids.append(_user("u5"))
+    scopes = [*(i.resource_id for i in ids), RG, SUB]
+    inv = _inventory(ids, [_grant(ids[w], ROLES[r], scopes[t]) for w, r, t in plan])
+    fast = escalations(inv)
+    slow = _reference_effective(inv)
+    for i in ids:
+        esc = fast[i.principal_id.lower()]
+        assert esc.effective is slow[i.principal_id]
+        assert bool(esc.paths) == esc.escalates
+        if esc.paths:  # the path ends at an identity that holds the level itself
+            end = next(j for j in ids if j.name == esc.paths[0].via[-1])
+            assert inv.highest_privilege(end) is esc.effective
 
 
 @settings(max_examples=40, deadline=None)

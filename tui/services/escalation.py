@@ -8,8 +8,8 @@ it is attached to (``used_by``). (``userAssignedIdentities/assign/action`` toget
 elsewhere is not followed: attaching B to a compute is covered once B is attached.)
 
 An identity's EFFECTIVE privilege is the highest of its own and of every identity it can reach, transitively
-(cycles included). Computed once per load: the hosts are indexed by every scope above them, each assignment's
-scope is looked up once, and the levels rise along the reverse edges by a work list (a level rises at most twice).
+(cycles included). Computed once per load (see :func:`escalations`): the cost grows with the hosts plus the
+assignments, not with the edges between them (a Contributor of a subscription can act as every identity in it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tui.services.joins import UAMI_TYPE, definition_guid
-from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, RoleDefinition, ScopeLevel
+from tui.services.models import (
+    IdentityKind,
+    Inventory,
+    ManagedIdentity,
+    Privilege,
+    RoleAssignment,
+    RoleDefinition,
+    ScopeLevel,
+)
 from tui.services.privilege import role_grants
 from tui.services.scopes import scope_key, scope_level
 
@@ -60,16 +68,6 @@ RUN_AS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Edge:
-    """A can act as ``target`` through ``role_name`` at ``scope`` (``action`` is the operation granted)."""
-
-    target: str  # principal id (lower)
-    role_name: str
-    scope: str
-    action: str
-
-
-@dataclass(frozen=True)
 class EscalationPath:
     via: tuple[str, ...]  # the names of the identities acted as, in order
     role_name: str  # the first step's role ...
@@ -86,8 +84,7 @@ class EscalationPath:
 class Escalation:
     own: Privilege
     effective: Privilege
-    paths: tuple[EscalationPath, ...] = field(default=())  # the ones that raise the level above ``own``
-    reach: tuple[EscalationPath, ...] = field(default=())  # every identity it can act as directly (one step)
+    paths: tuple[EscalationPath, ...] = field(default=())  # the shortest path to the effective level, when above own
 
     @property
     def escalates(self) -> bool:
@@ -96,11 +93,11 @@ class Escalation:
 
 def resource_type(arm_id: str) -> str:
     """The lowercase type of a resource from its ARM id ("" when not a resource id)."""
-    parts = [p for p in arm_id.lower().split("/") if p]
-    if "providers" not in parts:
+    low = arm_id.lower()
+    at = low.rfind("/providers/")
+    if at < 0:
         return ""
-    i = len(parts) - 1 - parts[::-1].index("providers")
-    rest = parts[i + 1 :]
+    rest = low[at + len("/providers/") :].strip("/").split("/")
     return "/".join([rest[0], *rest[1::2]]) if len(rest) >= 3 else ""
 
 
@@ -111,102 +108,174 @@ def _hosts(identity: ManagedIdentity) -> list[str]:
     return [i for i in dict.fromkeys(ids) if i]
 
 
+ANYWHERE = "*"  # the bucket of assignments at the root or a management group: above every host
+
+
 def _ancestors(key: str) -> list[str]:
-    """The key itself and the resource group and subscription above it (parent resources are not walked)."""
+    """The key itself, the resource group and subscription above it, and ANYWHERE (parent resources are not
+    walked)."""
     parts = key.split("/")  # "", "subscriptions", id, "resourcegroups", name, ...
     out = [key]
     if len(parts) > 5 and parts[3] == "resourcegroups":
         out.append("/".join(parts[:5]))
     if len(parts) > 3 and parts[1] == "subscriptions":
         out.append("/".join(parts[:3]))
+    out.append(ANYWHERE)
     return out
 
 
-def acts_as(inv: Inventory) -> dict[str, list[Edge]]:
-    """Who can act as whom: principal id (lower) -> the edges out of it."""
-    below: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # scope key -> (host key, type, principal)
-    everything: list[tuple[str, str, str]] = []
-    for b in inv.identities:
-        pid = b.principal_id.lower()
-        for host in _hosts(b):
-            key = scope_key(host)
-            entry = (key, resource_type(key), pid)
-            everything.append(entry)
-            for anc in _ancestors(key):
-                below[anc].append(entry)
-    grants: dict[tuple[str, str], str | None] = {}
-    definitions = inv.role_definitions
-    edges: dict[str, list[Edge]] = {}
-    for a in inv.identities:
-        apid = a.principal_id.lower()
-        out: dict[str, Edge] = {}
+def _bucket(scope: str) -> str:
+    top = scope_level(scope) in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
+    return ANYWHERE if top else scope_key(scope)
+
+
+class _Index:
+    """Built once per inventory: every identity's hosts, and the role assignments that run code on hosts, by
+    (scope key, host type). Assignments whose role runs nothing are not in it (most of them)."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.by_id = {i.principal_id.lower(): i for i in inv.identities}
+        self.hosts: dict[str, list[tuple[str, str]]] = {}  # principal -> (host key, type)
+        for pid, identity in self.by_id.items():
+            self.hosts[pid] = [(key, resource_type(key)) for key in map(scope_key, _hosts(identity))]
+        self._below: dict[str, list[tuple[str, str]]] | None = None
+        runs: dict[str, tuple[tuple[str, str], ...]] = {}  # role guid -> the (host type, operation) it runs code on
+        self.acting: dict[tuple[str, str], list[tuple[str, RoleAssignment, str]]] = defaultdict(list)
+        definitions = inv.role_definitions
+        for apid, assignments in inv.role_assignments.items():
+            if apid not in self.by_id:
+                continue
+            for ra in assignments:
+                guid = definition_guid(ra.role_definition_id)
+                found = runs.get(guid)
+                if found is None:
+                    role = definitions.get(guid)
+                    found = runs[guid] = (
+                        ()
+                        if role is None
+                        else tuple((rtype, op) for rtype, ops in RUN_AS.items() if (op := _first_granted(role, ops)))
+                    )
+                if found:
+                    bucket = _bucket(ra.scope)
+                    for rtype, op in found:
+                        self.acting[(bucket, rtype)].append((apid, ra, op))
+
+    @property
+    def below(self) -> dict[str, list[tuple[str, str]]]:
+        """Scope key -> the (host type, principal) of every host at or under it (built on first use: only
+        :func:`can_act_as` needs it)."""
+        if self._below is None:
+            self._below = defaultdict(list)
+            for pid, hosts in self.hosts.items():
+                for key, rtype in hosts:
+                    for anc in _ancestors(key):
+                        self._below[anc].append((rtype, pid))
+        return self._below
+
+    def reach(self, apid: str, inv: Inventory) -> dict[str, tuple[RoleAssignment, str]]:
+        """Whom ``apid`` can act as directly: principal -> (the assignment, the operation)."""
+        out: dict[str, tuple[RoleAssignment, str]] = {}
+        definitions = inv.role_definitions
         for ra in inv.role_assignments.get(apid, ()):
-            role: RoleDefinition | None = definitions.get(definition_guid(ra.role_definition_id))
+            role = definitions.get(definition_guid(ra.role_definition_id))
             if role is None:
                 continue
-            top = scope_level(ra.scope) in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
-            for _host, rtype, target in everything if top else below.get(scope_key(ra.scope), ()):
+            ops: dict[str, str | None] = {}
+            for rtype, target in self.below.get(_bucket(ra.scope), ()):
                 if target == apid or target in out:
                     continue
-                probe = (role.name.lower(), rtype)
-                if probe not in grants:
-                    grants[probe] = next((op for op in RUN_AS.get(rtype, ()) if role_grants(role, op)), None)
-                action = grants[probe]
-                if action is not None:
-                    out[target] = Edge(target, ra.role_name or role.role_name, ra.scope, action)
-        if out:
-            edges[apid] = list(out.values())
-    return edges
+                if rtype not in ops:
+                    ops[rtype] = _first_granted(role, RUN_AS.get(rtype, ()))
+                if (op := ops[rtype]) is not None:
+                    out[target] = (ra, op)
+        return out
+
+
+def _first_granted(role: RoleDefinition, operations: tuple[str, ...]) -> str | None:
+    return next((op for op in operations if role_grants(role, op)), None)
+
+
+def _index(inv: Inventory) -> _Index:
+    if not isinstance(inv.acting_index, _Index):
+        inv.acting_index = _Index(inv)
+    return inv.acting_index
+
+
+def _path(
+    index: _Index, inv: Inventory, start: str, parents: dict[str, tuple[str, RoleAssignment]], level: Privilege
+) -> EscalationPath:
+    """The chain of parents from ``start`` to an identity holding ``level`` itself."""
+    via, node = [], start
+    first: RoleAssignment | None = None
+    while node in parents:
+        node, ra = parents[node]
+        first = first or ra
+        via.append(index.by_id[node].name)
+    assert first is not None
+    return EscalationPath(tuple(via), first.role_name, first.scope, level, _top_right(inv, index.by_id[node]))
+
+
+def _top_right(inv: Inventory, identity: ManagedIdentity) -> str:
+    """``Owner: <why Owner is critical>``: the identity's highest right, named, and its reason."""
+    right = inv.highest_right(identity)
+    if right is None:
+        return ""
+    name = right.role_name if isinstance(right, RoleAssignment) else right.app_role_value
+    return f"{name}: {right.privilege_reason}" if name else right.privilege_reason
 
 
 def escalations(inv: Inventory) -> dict[str, Escalation]:
-    """Every identity's own and effective privilege, with its escalation paths (principal id (lower) ->)."""
-    by_id = {i.principal_id.lower(): i for i in inv.identities}
-    own = {pid: inv.highest_privilege(i) for i in inv.identities if (pid := i.principal_id.lower())}
-    edges = acts_as(inv)
-    reverse: dict[str, list[str]] = defaultdict(list)
-    for src, out in edges.items():
-        for e in out:
-            reverse[e.target].append(src)
+    """Every identity's own and effective privilege, with the shortest path to the effective level (principal id
+    (lower) ->). Per level (critical, then high): a breadth-first walk back from the identities that hold it, each
+    (scope, host type) bucket of run-code assignments opened once, so the walk costs the hosts plus the
+    assignments, never their product."""
+    index = _index(inv)
+    own = {pid: inv.highest_privilege(i) for pid, i in index.by_id.items()}
     effective = dict(own)
-    best: dict[str, str] = {}  # principal -> the neighbour its effective level came from
-    work = list(own)
-    while work:
-        b = work.pop()
-        for a in reverse.get(b, ()):
-            if effective[b].rank > effective[a].rank:
-                effective[a] = effective[b]
-                best[a] = b
-                work.append(a)
+    chosen: dict[str, dict[str, tuple[str, RoleAssignment]]] = {}
+    for level in (Privilege.CRITICAL, Privilege.HIGH):
+        frontier = [pid for pid, lv in own.items() if lv.rank >= level.rank]
+        reached = set(frontier)
+        opened: set[tuple[str, str]] = set()
+        parents: dict[str, tuple[str, RoleAssignment]] = {}
+        while frontier:
+            following = []
+            for b in frontier:
+                for key, rtype in index.hosts[b]:
+                    for anc in _ancestors(key):
+                        bucket = (anc, rtype)
+                        if bucket in opened:
+                            continue
+                        opened.add(bucket)
+                        for a, ra, _op in index.acting.get(bucket, ()):
+                            if a not in reached:
+                                reached.add(a)
+                                parents[a] = (b, ra)
+                                following.append(a)
+                                if effective[a].rank < level.rank:
+                                    effective[a] = level
+            frontier = following
+        chosen[level.value] = parents
     result: dict[str, Escalation] = {}
     for pid, level in own.items():
-        paths, reach = [], []
-        for e in edges.get(pid, ()):
-            target = by_id[e.target]
-            right = inv.highest_right(target)
-            reach.append(
-                EscalationPath(
-                    (target.name,),
-                    e.role_name,
-                    e.scope,
-                    effective[e.target],
-                    right.privilege_reason if right is not None else "",
-                )
-            )
-            if effective[e.target].rank <= level.rank:
-                continue
-            via, seen, node = [by_id[e.target].name], {pid, e.target}, e.target
-            while node in best and best[node] not in seen and effective[node].rank > own[node].rank:
-                node = best[node]
-                seen.add(node)
-                via.append(by_id[node].name)
-            right = inv.highest_right(by_id[node])
-            reason = right.privilege_reason if right is not None else ""
-            paths.append(EscalationPath(tuple(via), e.role_name, e.scope, effective[e.target], reason))
-        paths.sort(key=lambda p: (-p.privilege.rank, p.via))
-        reach.sort(key=lambda p: (-p.privilege.rank, p.via))
-        result[pid] = Escalation(level, effective[pid], tuple(paths), tuple(reach))
+        top = effective[pid]
+        paths = (_path(index, inv, pid, chosen[top.value], top),) if top.rank > level.rank else ()
+        result[pid] = Escalation(level, top, paths)
     return result
+
+
+def can_act_as(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPath, ...]:
+    """Every identity this one can act as directly, the most privileged first (each with its effective level)."""
+    escalation_of(inv, identity)  # (fills the effective levels)
+    index = _index(inv)
+    out = []
+    for target, (ra, _op) in index.reach(identity.principal_id.lower(), inv).items():
+        b = index.by_id[target]
+        out.append(
+            EscalationPath((b.name,), ra.role_name, ra.scope, escalation_of(inv, b).effective, _top_right(inv, b))
+        )
+    out.sort(key=lambda p: (-p.privilege.rank, p.via))
+    return tuple(out)
 
 
 def escalation_of(inv: Inventory, identity: ManagedIdentity) -> Escalation:

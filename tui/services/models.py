@@ -213,6 +213,8 @@ class Inventory:
     role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
     # principal id (lower) -> its Escalation, filled once by tui.services.escalation.escalation_of
     escalations: dict[str, Escalation] = field(default_factory=dict, repr=False, compare=False)
+    # who runs code on whose hosts, indexed once by tui.services.escalation (opaque here)
+    acting_index: object = field(default=None, repr=False, compare=False)
 
     def roles_of(self, identity: ManagedIdentity) -> list[RoleAssignment]:
         return self.role_assignments.get(identity.principal_id.lower(), [])

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from tui.services.escalation import escalation_of
+from tui.services.escalation import can_act_as, escalation_of
 from tui.services.models import (
     AppRoleAssignment,
     FederatedCredential,
@@ -27,6 +27,7 @@ TAB_ROLES = "tab-roles"
 TAB_APP_ROLES = "tab-app-roles"
 TAB_FEDERATED = "tab-federated"
 TAB_SNIPPETS = "tab-snippets"
+SHOWN_ACTING_AS = 8  # identities listed under "Can act as" (a subscription's Contributor can act as hundreds)
 
 
 def short_scope(scope: str) -> str:
@@ -253,7 +254,8 @@ class IdentityDetails(Vertical):
         escalation = escalation_of(inventory, identity)
         red = self.redactor
         if escalation.escalates:
-            effective = privilege_badge(escalation.effective, escalated=True)
+            effective = Text()  # (the badge's style stays on the badge)
+            effective.append_text(privilege_badge(escalation.effective, escalated=True))
             effective.append(" through the identities it can act as", style="dim")
             line("Effective", effective)
             for path in escalation.paths:
@@ -264,13 +266,16 @@ class IdentityDetails(Vertical):
                 line("", safe_text(f"through {path.role_name} on {red.id(short_scope(path.scope))}", 120, style="dim"))
                 if path.reason:
                     line("", safe_text(path.reason, 120, style="dim"))
-        for index, step in enumerate(escalation.reach):
+        reach = can_act_as(inventory, identity)
+        for index, step in enumerate(reach[:SHOWN_ACTING_AS]):
             target = safe_text(red.name(step.via[0]), 50)
             target.append(" ")
             target.append_text(privilege_badge(step.privilege))
             through = f"  through {step.role_name} on {red.id(short_scope(step.scope))}"
             target.append_text(safe_text(through, 120, style="dim"))
             line("Can act as" if index == 0 else "", target)
+        if len(reach) > SHOWN_ACTING_AS:
+            line("", Text(f"… and {len(reach) - SHOWN_ACTING_AS} more", style="dim"))
 
     def _snippets(self, identity: ManagedIdentity, cloud_name: str) -> Text:
         from tui.services.snippets import runbook_snippets

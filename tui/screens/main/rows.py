@@ -28,7 +28,7 @@ IDENTITY_COLUMNS = (
     Column("principal", "Principal ID", 36, drop=4),
     Column("roles", "Roles", 5, align="right"),
     Column("app_roles", "App", 4, align="right", drop=1),
-    Column("privilege", "Privilege", 10),
+    Column("privilege", "Privilege", 11),  # " CRITICAL ↑"
 )
 
 
