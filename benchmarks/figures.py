@@ -31,6 +31,7 @@ class Figures:
     connect_s: float = 0.0
     inventory_s: float = math.nan
     inventory_warm_s: float = math.nan
+    escalation_s: float = math.nan  # effective privilege and paths of every identity, once per load
     inventory_proc_s: float = math.nan
     client_cpu_s: float = math.nan
     emulator_cpu_s: float = math.nan

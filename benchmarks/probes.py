@@ -46,6 +46,12 @@ async def measure_service(emu: EmulatorProcess, fig: Figures, truth: dict[str, i
                 fig.checks.append(f"service layer: {got[what]} {what}, the tenant has {want}")
         for problem in inventory.problems[:5]:
             fig.checks.append(f"service layer problem: {problem}")
+        from tui.services.escalation import escalation_of
+
+        t0 = time.perf_counter()
+        if inventory.identities:
+            escalation_of(inventory, inventory.identities[0])  # (computes every identity's, once)
+        fig.escalation_s = time.perf_counter() - t0
         del inventory
         if warm:
             gc.collect()

@@ -21,6 +21,7 @@ ROWS: tuple[tuple[str, str, int], ...] = (
     # (attribute, label, digits)
     ("inventory_s", "inventory_s (service layer, first load)", 2),
     ("inventory_warm_s", "inventory_warm_s (second load)", 2),
+    ("escalation_s", "escalation_s (effective privilege, every identity)", 2),
     ("inventory_proc_s", "inventory_proc_s (`mitui inventory` process)", 2),
     ("client_cpu_s", "  CPU of mitui during inventory_s", 2),
     ("emulator_cpu_s", "  CPU of the emulator during inventory_s", 2),

@@ -79,6 +79,14 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
         "escalationPaths",
     }
     assert shared["effectivePrivilege"] == "high" and shared["escalationPaths"] == []
+    # high on its own (it may start jobs on aa-ops-prod), critical through aa-ops-prod's identity
+    scheduler = names["id-ops-scheduler"]
+    assert {r["privilege"] for r in scheduler["roleAssignments"]} == {"high"}
+    assert scheduler["effectivePrivilege"] == "critical"
+    (path,) = scheduler["escalationPaths"]
+    assert path["via"] == ["aa-ops-prod"] and path["privilege"] == "critical"
+    assert path["through"].startswith("Contoso Job Starter at ") and path["through"].endswith("/aa-ops-prod")
+    assert path["reason"].startswith(("Contributor: ", "RoleManagement.ReadWrite.Directory: "))
     ops = names["aa-ops-prod"]
     grants = {g["appRoleValue"]: g for g in ops["appRoleAssignments"]}
     escalation = grants["RoleManagement.ReadWrite.Directory"]
@@ -112,6 +120,7 @@ def test_csv_and_table(served: tuple[Connection, Path]) -> None:
     assert all(r["privilegeReason"] for r in rows if r["rightType"] in ("role", "appRole"))
     table = _inventory(_connection_flags(conn), conn, state)
     assert table.returncode == 0 and "managed identities" in table.stdout
+    assert "acts as  aa-ops-prod [critical] through Contoso Job Starter" in table.stdout
     assert "\x1b" not in table.stdout
 
 
