@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.services.escalation import RUN_AS, can_act_as, escalations, resource_type
+from tui.services.escalation import ASSIGN, DEPLOY, RUN_AS, can_act_as, escalations, resource_type
 from tui.services.filtering import parse_filter
 from tui.services.models import (
     IdentityKind,
@@ -39,7 +39,9 @@ VM_CMD = _role("v0", "VM Command", "Microsoft.Compute/virtualMachines/runCommand
 FIC = _role("f0", "FIC writer", "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write")
 JOBS = _role("j0", "Automation Job Operator", "Microsoft.Automation/automationAccounts/jobs/write")
 PUBLISH = _role("w0", "Web Publisher", "Microsoft.Web/sites/publish/action")
-ROLES = {r.name: r for r in (READER, OWNER, AUTOMATION, VM_CMD, FIC, JOBS, PUBLISH)}
+MI_OPERATOR = _role("m0", "Managed Identity Operator", "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action")
+VM_WRITER = _role("d0", "VM Writer", "Microsoft.Compute/virtualMachines/write")
+ROLES = {r.name: r for r in (READER, OWNER, AUTOMATION, VM_CMD, FIC, JOBS, PUBLISH, MI_OPERATOR, VM_WRITER)}
 
 
 def _system(name: str, rid: str) -> ManagedIdentity:
@@ -107,6 +109,19 @@ def test_federated_credential_write_takes_a_user_assigned_over() -> None:
     assert escalations(inv)["p-a"].effective is Privilege.CRITICAL
 
 
+def test_attaching_a_user_assigned_identity_to_compute_one_controls() -> None:
+    """Managed Identity Operator on u is enough only with the right to create or change some compute. (The
+    assign action is critical on its own, so this shows in whom one can act as, not in a raised level.)"""
+    a, u = _system("a", AA), _user("u")
+    alone = _inventory([a, u], [_grant(a, MI_OPERATOR, u.resource_id), _grant(u, OWNER, SUB)])
+    assert can_act_as(alone, a) == ()
+    grants = [_grant(a, MI_OPERATOR, u.resource_id), _grant(a, VM_WRITER, RG), _grant(u, OWNER, SUB)]
+    inv = _inventory([a, u], grants)
+    (step,) = can_act_as(inv, a)
+    assert step.via == ("u",) and step.role_name == "Managed Identity Operator"
+    assert step.privilege is Privilege.CRITICAL and step.reason.startswith("Owner: ")
+
+
 def test_transitive_chain_of_three_and_a_cycle() -> None:
     a = _system("a", f"{RG}/providers/Microsoft.Automation/automationAccounts/aa")
     b = _system("b", f"{RG}/providers/Microsoft.Automation/automationAccounts/ab")
@@ -149,6 +164,13 @@ def _reference_effective(inv: Inventory) -> dict[str, Privilege]:
                     ops = RUN_AS.get(resource_type(h), ())
                     if under and any(role_grants(role, op) for op in ops):
                         edges.setdefault(a.principal_id, set()).add(b.principal_id)
+        roles = [inv.role_definitions[ra.role_definition_id.rsplit("/", 1)[-1]] for ra in inv.roles_of(a)]
+        deploys = any(role_grants(r, op) for r in roles for op in DEPLOY)
+        for ra, role in zip(inv.roles_of(a), roles, strict=True):
+            for b in inv.identities:
+                under = (b.resource_id.lower() + "/").startswith(ra.scope.lower().rstrip("/") + "/")
+                if b is not a and b.kind is IdentityKind.USER and under and deploys and role_grants(role, ASSIGN):
+                    edges.setdefault(a.principal_id, set()).add(b.principal_id)
     level = {i.principal_id: inv.highest_privilege(i) for i in inv.identities}
     changed = True
     while changed:

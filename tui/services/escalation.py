@@ -4,8 +4,9 @@ Identity A can ACT AS identity B when A holds a role assignment at one of B's ho
 whose role grants an operation that runs code or deploys as that host's identities (RUN_AS below, per
 resource type), or that takes B over: for a user-assigned B, writing a federated identity credential on it.
 B's hosts: a system-assigned identity's resource; a user-assigned identity's own resource and every resource
-it is attached to (``used_by``). (``userAssignedIdentities/assign/action`` together with a run-code right
-elsewhere is not followed: attaching B to a compute is covered once B is attached.)
+it is attached to (``used_by``). A can also act as a user-assigned B when it may attach B to compute it controls:
+``userAssignedIdentities/assign/action`` on B together with the right to create or change some compute (DEPLOY)
+anywhere (Managed Identity Operator on B plus Virtual Machine Contributor somewhere, say).
 
 An identity's EFFECTIVE privilege is the highest of its own and of every identity it can reach, transitively
 (cycles included). Computed once per load (see :func:`escalations`): the cost grows with the hosts plus the
@@ -64,7 +65,24 @@ RUN_AS: dict[str, tuple[str, ...]] = {
     ),
     # taking a user-assigned identity over: trust a token issuer of one's own
     UAMI_TYPE.lower(): ("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",),
+    # (and attaching it to compute one controls: ASSIGN with DEPLOY, below)
 }
+
+
+UAMI_KEY = UAMI_TYPE.lower()
+# Attaching a user-assigned identity to compute one controls: the identity's assign action on it, plus the right to
+# create or change some compute (anywhere) that takes user-assigned identities and runs the holder's code.
+ASSIGN = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+DEPLOY: tuple[str, ...] = (
+    "Microsoft.Compute/virtualMachines/write",
+    "Microsoft.Compute/virtualMachineScaleSets/write",
+    "Microsoft.Web/sites/write",
+    "Microsoft.Logic/workflows/write",
+    "Microsoft.Automation/automationAccounts/write",
+    "Microsoft.App/containerApps/write",
+    "Microsoft.App/jobs/write",
+    "Microsoft.ContainerInstance/containerGroups/write",
+)
 
 
 @dataclass(frozen=True)
@@ -139,26 +157,60 @@ class _Index:
         for pid, identity in self.by_id.items():
             self.hosts[pid] = [(key, resource_type(key)) for key in map(scope_key, _hosts(identity))]
         self._below: dict[str, list[tuple[str, str]]] | None = None
-        runs: dict[str, tuple[tuple[str, str], ...]] = {}  # role guid -> the (host type, operation) it runs code on
+        self._runs: dict[str, tuple[tuple[str, str], ...]] = {}  # role guid -> the (host type, operation) it runs
+        self._roles: dict[str, tuple[bool, bool]] = {}  # role guid -> (assigns identities, deploys compute)
+        self.definitions = inv.role_definitions
+        self.deployers: set[str] = set()  # who can create or change some compute (and attach identities to it)
         self.acting: dict[tuple[str, str], list[tuple[str, RoleAssignment, str]]] = defaultdict(list)
-        definitions = inv.role_definitions
+        assigning: list[tuple[str, RoleAssignment]] = []
         for apid, assignments in inv.role_assignments.items():
             if apid not in self.by_id:
                 continue
             for ra in assignments:
                 guid = definition_guid(ra.role_definition_id)
-                found = runs.get(guid)
-                if found is None:
-                    role = definitions.get(guid)
-                    found = runs[guid] = (
-                        ()
-                        if role is None
-                        else tuple((rtype, op) for rtype, ops in RUN_AS.items() if (op := _first_granted(role, ops)))
-                    )
-                if found:
+                assigns, deploys = self._kind(guid)
+                if deploys:
+                    self.deployers.add(apid)
+                if assigns:
+                    assigning.append((apid, ra))
+                if found := self.runs(guid):
                     bucket = _bucket(ra.scope)
                     for rtype, op in found:
                         self.acting[(bucket, rtype)].append((apid, ra, op))
+        for apid, ra in assigning:
+            if apid in self.deployers:
+                self.acting[(_bucket(ra.scope), UAMI_KEY)].append((apid, ra, ASSIGN))
+
+    def runs(self, guid: str) -> tuple[tuple[str, str], ...]:
+        """The (host type, operation) pairs the role runs code with."""
+        found = self._runs.get(guid)
+        if found is None:
+            role = self.definitions.get(guid)
+            found = self._runs[guid] = (
+                ()
+                if role is None
+                else tuple((rtype, op) for rtype, ops in RUN_AS.items() if (op := _first_granted(role, ops)))
+            )
+        return found
+
+    def _kind(self, guid: str) -> tuple[bool, bool]:
+        found = self._roles.get(guid)
+        if found is None:
+            role = self.definitions.get(guid)
+            found = self._roles[guid] = (
+                (False, False)
+                if role is None
+                else (role_grants(role, ASSIGN) is not None, _first_granted(role, DEPLOY) is not None)
+            )
+        return found
+
+    def operations(self, apid: str, ra: RoleAssignment) -> dict[str, str]:
+        """Host type -> the operation by which ``apid``, through ``ra``, acts as the identities of such hosts."""
+        guid = definition_guid(ra.role_definition_id)
+        ops = dict(self.runs(guid))
+        if self._kind(guid)[0] and apid in self.deployers:
+            ops[UAMI_KEY] = ASSIGN
+        return ops
 
     @property
     def below(self) -> dict[str, list[tuple[str, str]]]:
@@ -175,19 +227,13 @@ class _Index:
     def reach(self, apid: str, inv: Inventory) -> dict[str, tuple[RoleAssignment, str]]:
         """Whom ``apid`` can act as directly: principal -> (the assignment, the operation)."""
         out: dict[str, tuple[RoleAssignment, str]] = {}
-        definitions = inv.role_definitions
         for ra in inv.role_assignments.get(apid, ()):
-            role = definitions.get(definition_guid(ra.role_definition_id))
-            if role is None:
+            ops = self.operations(apid, ra)
+            if not ops:
                 continue
-            ops: dict[str, str | None] = {}
             for rtype, target in self.below.get(_bucket(ra.scope), ()):
-                if target == apid or target in out:
-                    continue
-                if rtype not in ops:
-                    ops[rtype] = _first_granted(role, RUN_AS.get(rtype, ()))
-                if (op := ops[rtype]) is not None:
-                    out[target] = (ra, op)
+                if target != apid and target not in out and rtype in ops:
+                    out[target] = (ra, ops[rtype])
         return out
 
 
