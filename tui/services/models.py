@@ -224,7 +224,11 @@ class DirectoryRoleDefinition:
     description: str = ""
     is_built_in: bool = True
     is_privileged: bool = False  # Microsoft's own flag (isPrivileged)
-    allowed_actions: tuple[str, ...] = ()  # rolePermissions[].allowedResourceActions, flattened
+    # rolePermissions[].allowedResourceActions of the permissions without a condition, flattened: what decides the
+    # privilege
+    allowed_actions: tuple[str, ...] = ()
+    # those of the permissions with a condition ($ResourceIsSelf, $SubjectIsOwner): only on itself or what it owns
+    conditional_actions: tuple[str, ...] = ()
     privilege: Privilege = Privilege.NORMAL
     privilege_reason: str = ""  # the action that decided the privilege, and what it lets the holder do
 
