@@ -12,6 +12,8 @@ from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
     Group,
     IdentityKind,
     ManagedIdentity,
@@ -21,7 +23,7 @@ from tui.services.models import (
     Subscription,
     Via,
 )
-from tui.services.privilege import Verdict, app_role_verdict, role_verdict
+from tui.services.privilege import Verdict, app_role_verdict, directory_role_verdict, role_verdict
 from tui.services.scopes import (
     is_inherited,
     last_segment,
@@ -291,6 +293,14 @@ def classified_role(role: RoleDefinition) -> RoleDefinition:
     return replace(role, privilege=verdict.level, privilege_reason=verdict.reason)
 
 
+def classified_directory_role(role: DirectoryRoleDefinition) -> DirectoryRoleDefinition:
+    """The directory role with its privilege and the reason (a level it already carries is never lowered)."""
+    verdict = directory_role_verdict(role)
+    if role.privilege.rank > verdict.level.rank:
+        return role
+    return replace(role, privilege=verdict.level, privilege_reason=verdict.reason)
+
+
 def classified_app_role(app_id: str, role: AppRole) -> AppRole:
     """The app role with its privilege and the reason (a level it already carries is never lowered)."""
     verdict = app_role_verdict(app_id, role.value)
@@ -342,3 +352,52 @@ def grants_by_identity(
     for items in out.values():
         items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
     return out, len(seen)
+
+
+# --- directory roles -----------------------------------------------------------------------------------------------
+
+
+def directory_roles_by_identity(
+    assignments: list[DirectoryRoleAssignment],
+    definitions: dict[str, DirectoryRoleDefinition],
+    identities: list[ManagedIdentity],
+    groups: dict[str, Group] | None = None,
+    memberships: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, list[DirectoryRoleAssignment]]:
+    """Each identity's directory roles (principal id (lower) ->), resolved (role name, privilege and reason from the
+    classified ``definitions``, by id (lower)) and sorted: its own, and those of the groups it is a member of
+    (only role-assignable groups can hold one; Entra enforces it), each with its ``via``."""
+    principals = {i.principal_id.lower() for i in identities}
+    members = members_by_group(memberships or {}, principals)
+    groups = groups or {}
+    out: dict[str, list[DirectoryRoleAssignment]] = {}
+    seen: set[tuple[str, str]] = set()
+    for a in assignments:
+        pid = a.principal_id.lower()
+        if pid in principals:
+            holders, via = [pid], None
+        elif pid in members:
+            holders, via = members[pid], _via(a.principal_id, groups)
+        else:
+            continue
+        rd = definitions.get(a.role_definition_id.lower())
+        for holder in holders:
+            if (holder, a.id) in seen:
+                continue
+            seen.add((holder, a.id))
+            out.setdefault(holder, []).append(
+                DirectoryRoleAssignment(
+                    id=a.id,
+                    principal_id=a.principal_id,
+                    role_definition_id=a.role_definition_id,
+                    role_name=rd.display_name if rd else a.role_name,
+                    directory_scope_id=a.directory_scope_id,
+                    privilege=rd.privilege if rd else a.privilege,
+                    privilege_reason=rd.privilege_reason if rd else a.privilege_reason,
+                    via=via,
+                    created=a.created,
+                )
+            )
+    for items in out.values():
+        items.sort(key=lambda r: (-r.privilege.rank, r.role_name.lower(), r.directory_scope_id, r.via is not None))
+    return out

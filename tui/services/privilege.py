@@ -65,6 +65,39 @@ Microsoft's privileged-role category and Graph privilegeLevel; EntraOps):
   1): they show who holds what, not content or credentials. Every Graph application write is high, also
   the narrow ones azure-tiering files tier 2 (Group.Create, User.Invite.All, Chat.Create): an application
   permission acts across the whole tenant. Microsoft's privilegeLevel 4 keeps a permission at least high.
+
+Microsoft Entra directory roles are classified from their allowed actions (``allowedResourceActions``), built-in
+and custom alike, by the same principles and in step with the Graph permissions that do the same thing
+(:data:`~tui.services.privilege_rules.CRITICAL_DIRECTORY_ACTIONS`, ``HIGH_DIRECTORY_ACTIONS``,
+``DIRECTORY_EXCEPTIONS``). Critical: a path to Global Administrator or to rights beyond those granted — assign
+roles (directly, through PIM, administrative units or the directory roles API), consent or grant permissions, add
+credentials to or take ownership of applications, reset passwords or sign-in methods, change the attributes,
+names or state that decide sign-in and dynamic groups, change group membership or ownership, decide how everyone
+signs in (Conditional Access, authentication methods and MFA settings, domain federation, pass-through
+authentication), run code on administrators' devices (Intune). High: reading secrets (BitLocker recovery keys,
+local administrator passwords, password single sign-on credentials) and any other write, since a directory role
+acts across the tenant or whole administrative units. Normal: reads, and the writes the exceptions table names
+(support tickets, service health, billing, branding, printers, ...). Actions granted under a condition
+(``$ResourceIsSelf``, ``$SubjectIsOwner``) do not count: they act on the holder itself or what it owns.
+An assignment scoped to an administrative unit or one object keeps its role's level: which objects a unit holds
+is not read.
+
+Decisions for directory roles (checked against azure-tiering's Entra tiers with scripts/compare_tiering.py):
+
+* Conditional Access writes are critical (Conditional Access Administrator, Security Administrator), as for
+  Policy.ReadWrite.ConditionalAccess: they decide who may sign in at all (azure-tiering: tier 0).
+* Group membership and ownership writes are critical, Microsoft 365 groups included, as for
+  GroupMember.ReadWrite.All: a group can hold Owner on a subscription. So Exchange, SharePoint, Teams, Yammer,
+  Knowledge and Windows 365 Administrators are critical through their group writes (azure-tiering: tier 0),
+  their workload-wide actions alone being high.
+* The authentication methods policy and the tenant's MFA settings are critical (Authentication Policy
+  Administrator; azure-tiering: tier 1), as for Policy.ReadWrite.AuthenticationMethod.
+* Global Reader, Security Reader and Cloud Device Administrator are high: ``bitlockerKeys/key/read`` hands out
+  recovery keys (azure-tiering: Global Reader tier 1), as BitlockerKey.Read.All does.
+* Defender for Endpoint's ``allTasks`` is high, not critical: Live Response, which runs scripts on devices, is
+  granted by Defender's own roles besides (Security Operator; azure-tiering: tier 1).
+* ``createAsOwner`` is high: it creates an object the holder then owns, a right over nothing that exists
+  (Application Developer; azure-tiering: tier 2).
 """
 
 from __future__ import annotations
