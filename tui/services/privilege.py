@@ -98,6 +98,14 @@ Decisions for directory roles (checked against azure-tiering's Entra tiers with 
   granted by Defender's own roles besides (Security Operator; azure-tiering: tier 1).
 * ``createAsOwner`` is high: it creates an object the holder then owns, a right over nothing that exists
   (Application Developer; azure-tiering: tier 2).
+* Azure DevOps Administrator is high (azure-tiering: tier 0, through pipelines that run with Azure rights): the
+  Entra role manages the organisations' tenant policies; pipelines and their service connections are governed by
+  Azure DevOps' own permissions. AI Administrator and Agent ID Administrator are high (azure-tiering: tier 0,
+  through agent identities' Graph permissions): the definitions mitui ships hold no action on agent identities'
+  credentials, so nothing in them shows the path; revisit when they do.
+* Tier 2 roles that write tenant-wide (attribute sets, B2C user attributes, organisational messages, Teams
+  communications, ...) are high, as every Graph application write is: only the writes the exceptions table
+  names are normal.
 """
 
 from __future__ import annotations
