@@ -4,9 +4,9 @@ Usage: python scripts/compare_tiering.py PATH_TO_AZURE_TIERING_CHECKOUT [--detai
 
 PATH is a checkout (a work tree, or a bare git directory whose HEAD is read with ``git show``) of
 https://github.com/emiliensocchi/azure-tiering (GPL-3.0). Its files are read at run time only; mitui ships
-none of its data. Prints the built-in Azure roles per level, then per tier how many of azure-tiering's
-Azure roles and Microsoft Graph application permissions mitui puts at each level, and with --details the
-ones that disagree (tier 0 not critical, tier 3 not normal, ...), with mitui's reason.
+none of its data. Prints the built-in Azure and Entra roles per level, then per tier how many of
+azure-tiering's Azure roles, Microsoft Graph application permissions and Entra roles mitui puts at each level, and
+with --details the ones that disagree (tier 0 not critical, tier 3 not normal, ...), with mitui's reason.
 """
 
 from __future__ import annotations
@@ -18,15 +18,24 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from tui.services.privilege import MICROSOFT_GRAPH_APP_ID, Verdict, app_role_verdict, role_permissions_verdict
+from tui.services.directory_roles import builtin_directory_roles
+from tui.services.privilege import (
+    MICROSOFT_GRAPH_APP_ID,
+    Verdict,
+    app_role_verdict,
+    directory_role_verdict,
+    role_permissions_verdict,
+)
 
 ROLES_FILE = Path(__file__).resolve().parent.parent / "tui" / "emulator" / "data" / "azure-builtin-roles.json.gz"
 AZURE_FILE = "Azure roles/tiered-azure-roles.json"
 GRAPH_FILE = "Microsoft Graph application permissions/tiered-msgraph-app-permissions.json"
+ENTRA_FILE = "Entra roles/tiered-entra-roles.json"
 # The level each tier should get: tier 0 is a path to more rights, tier 1 lateral movement, tier 3 harmless.
 EXPECTED = {
     "azure": {"0": "critical", "1": "high", "2": "high or normal", "3": "normal"},
     "graph": {"0": "critical", "1": "high", "2": "normal"},
+    "entra": {"0": "critical", "1": "high", "2": "normal"},
 }
 LEVELS = ("critical", "high", "normal")
 
@@ -94,6 +103,10 @@ def main(argv: list[str]) -> int:
     graph = read_theirs(checkout, GRAPH_FILE)
     graph_verdicts = {e["assetName"]: app_role_verdict(MICROSOFT_GRAPH_APP_ID, e["assetName"]) for e in graph}
     agreement("graph", graph, graph_verdicts, details)
+    entra = {d.display_name: directory_role_verdict(d) for d in builtin_directory_roles()}
+    per_level = Counter(v.level.value for v in entra.values())
+    print(f"\nbuilt-in Entra roles ({len(entra)}): " + ", ".join(f"{per_level[level]} {level}" for level in LEVELS))
+    agreement("entra", read_theirs(checkout, ENTRA_FILE), entra, details)
     return 0
 
 

@@ -75,6 +75,8 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
         "usedBy",
         "roleAssignments",
         "appRoleAssignments",
+        "directoryRoleAssignments",
+        "groups",
         "effectivePrivilege",
         "escalationPaths",
     }
@@ -97,8 +99,16 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
         "roleName",
         "roleDefinitionId",
         "scope",
+        "scopeLevel",
         "privilege",
         "privilegeReason",
+        "via",
+        "condition",
+        "conditionVersion",
+        "description",
+        "createdOn",
+        "createdBy",
+        "createdByName",
     }
     # every right says why it has its level
     rights = [r for i in data["identities"] for r in i["roleAssignments"] + i["appRoleAssignments"]]
@@ -116,8 +126,8 @@ def test_csv_and_table(served: tuple[Connection, Path]) -> None:
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and all(r["subscriptionId"] in (sub, "") for r in rows)
-    assert {r["rightType"] for r in rows} <= {"role", "appRole", "none"}
-    assert all(r["privilegeReason"] for r in rows if r["rightType"] in ("role", "appRole"))
+    assert {r["rightType"] for r in rows} <= {"role", "directoryRole", "appRole", "memberOf", "none"}
+    assert all(r["privilegeReason"] for r in rows if r["rightType"] in ("role", "directoryRole", "appRole"))
     table = _inventory(_connection_flags(conn), conn, state)
     assert table.returncode == 0 and "managed identities" in table.stdout
     assert "acts as  aa-ops-prod [critical] through Contoso Job Starter" in table.stdout

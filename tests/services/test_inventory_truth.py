@@ -6,6 +6,7 @@ import pytest
 
 from tui.emulator.server import Emulator
 from tui.emulator.tenant import Tenant, arm_key
+from tui.services.joins import inherited_at
 from tui.services.models import IdentityKind, Privilege
 from tui.services.session import Session
 
@@ -89,13 +90,14 @@ async def test_role_assignments_equal_the_tenant(demo_emulator: Emulator, demo_s
         for a in lst:
             rd = t.role_definitions[a.role_definition_id.rsplit("/", 1)[-1].lower()]
             assert a.role_name == rd.role_name
-            assert a.inherited == (
+            assert inherited_at(a, ident.resource_id) == (
                 arm_key(a.scope) != arm_key(ident.resource_id)
                 and arm_key(ident.resource_id).startswith(arm_key(a.scope) + "/")
             )
     by_name = {i.name: i for i in inv.identities}
     owner = [a for a in inv.roles_of(by_name["aa-dev"]) if a.role_name == "Owner"]
-    assert owner and owner[0].privilege is Privilege.CRITICAL and owner[0].inherited
+    assert owner and owner[0].privilege is Privilege.CRITICAL
+    assert inherited_at(owner[0], by_name["aa-dev"].resource_id)
 
 
 async def test_app_role_grants_equal_the_tenant(demo_emulator: Emulator, demo_session: Session) -> None:

@@ -6,6 +6,7 @@ from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.joins import (
     custom_role_subscriptions,
     grants_by_identity,
+    inherited_at,
     join_assignments,
     join_identities,
     orphan_candidates,
@@ -113,10 +114,11 @@ def test_assignments_are_resolved_grouped_by_identity_and_sorted_by_privilege() 
     definitions = {"owner-guid": OWNER, "reader-guid": READER}
     joined = join_assignments(raw, identities, definitions, [], {GHOST_PID})
     mine = joined.role_assignments[SYSTEM_PID]
-    assert [(a.role_name, a.privilege, a.inherited) for a in mine] == [
-        ("Owner", Privilege.CRITICAL, True),
-        ("Reader", Privilege.NORMAL, True),
-        ("Reader", Privilege.NORMAL, False),  # at the identity's own resource (then by scope)
+    site = {i.principal_id: i for i in identities}[SYSTEM_PID].resource_id
+    assert [(a.role_name, a.privilege, inherited_at(a, site), a.via) for a in mine] == [
+        ("Owner", Privilege.CRITICAL, True, None),
+        ("Reader", Privilege.NORMAL, True, None),
+        ("Reader", Privilege.NORMAL, False, None),  # at the identity's own resource (then by scope)
     ]
     assert list(joined.orphan_candidates) == [GHOST_PID]  # (someone-else is no candidate: not listed)
     assert joined.orphan_candidates[GHOST_PID][0].role_name == ""  # unresolved until it is known to be orphaned

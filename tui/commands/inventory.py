@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import InvalidInput, MituiError
 from tui.services.escalation import Escalation, escalation_of
-from tui.services.models import Inventory, RoleAssignment
+from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
 from tui.services.odata import guid
 from tui.services.text import csv_cell, plain
 
@@ -118,15 +118,62 @@ def json_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _via_json(via: Via | None) -> dict[str, str] | None:
+    return None if via is None else {"groupId": via.group_id, "groupName": via.group_name}
+
+
 def _role_json(a: RoleAssignment) -> dict[str, Any]:
     return {
         "id": a.id,
         "roleName": a.role_name,
         "roleDefinitionId": a.role_definition_id,
         "scope": a.scope,
+        "scopeLevel": a.scope_level.value,
         "privilege": a.privilege.value,
         "privilegeReason": a.privilege_reason,
+        "via": _via_json(a.via),
+        "condition": a.condition,
+        "conditionVersion": a.condition_version,
+        "description": a.description,
+        "createdOn": a.created_on,
+        "createdBy": a.created_by,
+        "createdByName": a.created_by_name,
     }
+
+
+def _grant_json(g: AppRoleAssignment) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "resourceAppId": g.resource_app_id,
+        "resourceDisplayName": g.resource_display_name,
+        "appRoleId": g.app_role_id,
+        "appRoleValue": g.app_role_value,
+        "scopeLevel": GRANT_SCOPE_LEVEL,
+        "privilege": g.privilege.value,
+        "privilegeReason": g.privilege_reason,
+        "via": _via_json(g.via),  # (always null: app roles are not inherited through groups)
+        "condition": None,
+        "description": None,
+        "createdOn": g.created,
+        "createdBy": None,  # Graph does not say who granted it
+    }
+
+
+def _directory_role_json(d: DirectoryRoleAssignment) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "roleName": d.role_name,
+        "roleDefinitionId": d.role_definition_id,
+        "directoryScopeId": d.directory_scope_id,
+        "privilege": d.privilege.value,
+        "privilegeReason": d.privilege_reason,
+        "via": _via_json(d.via),
+        "createdOn": d.created,
+    }
+
+
+# An app role grant is the principal's right across the resource app, tenant-wide
+GRANT_SCOPE_LEVEL = "tenant"
 
 
 def _escalation_json(e: Escalation) -> dict[str, Any]:
@@ -155,18 +202,9 @@ def to_json(inv: Inventory) -> dict[str, Any]:
                 "resourceGroup": i.resource_group,
                 "usedBy": list(i.used_by),
                 "roleAssignments": [_role_json(a) for a in inv.roles_of(i)],
-                "appRoleAssignments": [
-                    {
-                        "id": g.id,
-                        "resourceAppId": g.resource_app_id,
-                        "resourceDisplayName": g.resource_display_name,
-                        "appRoleId": g.app_role_id,
-                        "appRoleValue": g.app_role_value,
-                        "privilege": g.privilege.value,
-                        "privilegeReason": g.privilege_reason,
-                    }
-                    for g in inv.app_roles_of(i)
-                ],
+                "appRoleAssignments": [_grant_json(g) for g in inv.app_roles_of(i)],
+                "directoryRoleAssignments": [_directory_role_json(d) for d in inv.directory_roles_of(i)],
+                "groups": [{"id": g.id, "displayName": g.display_name} for g in inv.groups_of(i)],
                 **_escalation_json(escalation_of(inv, i)),
             }
             for i in inv.identities
@@ -187,20 +225,87 @@ CSV_COLUMNS = [
     "subscriptionId",
     "resourceGroup",
     "resourceId",
-    "rightType",
+    "rightType",  # role, directoryRole, appRole, memberOf (a group), none
     "right",
     "rightId",
     "scopeOrResourceApp",
     "privilege",
     "assignmentId",
     "privilegeReason",
+    "viaGroupId",
+    "viaGroupName",
+    "condition",
+    "description",
+    "createdOn",
+    "createdBy",
+    "scopeLevel",
 ]
+_RIGHT_COLUMNS = len(CSV_COLUMNS) - 7  # after the identity's own columns
+
+
+def _via_cells(via: Via | None) -> list[str]:
+    return [via.group_id, via.group_name] if via is not None else ["", ""]
+
+
+def _role_cells(a: RoleAssignment) -> list[str]:
+    return [
+        "role",
+        a.role_name,
+        a.role_definition_id,
+        a.scope,
+        a.privilege.value,
+        a.id,
+        a.privilege_reason,
+        *_via_cells(a.via),
+        a.condition or "",
+        a.description or "",
+        a.created_on or "",
+        a.created_by_name or a.created_by or "",
+        a.scope_level.value,
+    ]
+
+
+def _directory_role_cells(d: DirectoryRoleAssignment) -> list[str]:
+    return [
+        "directoryRole",
+        d.role_name,
+        d.role_definition_id,
+        d.directory_scope_id,
+        d.privilege.value,
+        d.id,
+        d.privilege_reason,
+        *_via_cells(d.via),
+        "",
+        "",
+        d.created or "",
+        "",
+        "directory",
+    ]
+
+
+def _grant_cells(g: AppRoleAssignment) -> list[str]:
+    return [
+        "appRole",
+        g.app_role_value or g.app_role_id,
+        g.app_role_id,
+        g.resource_display_name,
+        g.privilege.value,
+        g.id,
+        g.privilege_reason,
+        *_via_cells(g.via),
+        "",
+        "",
+        g.created or "",
+        "",
+        GRANT_SCOPE_LEVEL,
+    ]
 
 
 def to_csv(inv: Inventory) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
+    blank = [""] * (_RIGHT_COLUMNS - 1)
     for i in inv.identities:
         base = [
             i.name,
@@ -211,48 +316,23 @@ def to_csv(inv: Inventory) -> str:
             i.resource_group or "",
             i.resource_id,
         ]
-        rows = [
-            ["role", a.role_name, a.role_definition_id, a.scope, a.privilege.value, a.id, a.privilege_reason]
-            for a in inv.roles_of(i)
-        ] + [
-            [
-                "appRole",
-                g.app_role_value or g.app_role_id,
-                g.app_role_id,
-                g.resource_display_name,
-                g.privilege.value,
-                g.id,
-                g.privilege_reason,
-            ]
-            for g in inv.app_roles_of(i)
-        ]
-        for r in rows or [["none", "", "", "", "", "", ""]]:
+        rows = (
+            [_role_cells(a) for a in inv.roles_of(i)]
+            + [_directory_role_cells(d) for d in inv.directory_roles_of(i)]
+            + [_grant_cells(g) for g in inv.app_roles_of(i)]
+        )
+        groups = [["memberOf", g.display_name, g.id, *blank[2:]] for g in inv.groups_of(i)]
+        for r in (rows or [["none", *blank]]) + groups:
             w.writerow([csv_cell(x) for x in base + r])
     for problem in inv.problems:
-        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *[""] * 5]])
+        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *blank[1:]]])
     for a in inv.orphaned_role_assignments:
-        w.writerow(
-            [
-                csv_cell(x)
-                for x in [
-                    "(orphaned)",
-                    "",
-                    a.principal_id,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "role",
-                    a.role_name,
-                    a.role_definition_id,
-                    a.scope,
-                    a.privilege.value,
-                    a.id,
-                    a.privilege_reason,
-                ]
-            ]
-        )
+        w.writerow([csv_cell(x) for x in ["(orphaned)", "", a.principal_id, "", "", "", "", *_role_cells(a)]])
     return buf.getvalue()
+
+
+def _via_text(via: Via | None) -> str:
+    return "" if via is None else f" via group {plain(via.group_name or via.group_id, 60)}"
 
 
 def to_table(inv: Inventory) -> str:
@@ -270,18 +350,38 @@ def to_table(inv: Inventory) -> str:
         )
         lines.append(f"    resource {plain(i.resource_id)}")
         for a in inv.roles_of(i):
-            inh = " (inherited)" if a.inherited else ""
             lines.append(
                 f"    role     {plain(a.role_name or a.role_definition_id, 60)} [{a.privilege.value}] at "
-                f"{a.scope_level.value} {plain(a.scope)}{inh}"
+                f"{a.scope_level.value} {plain(a.scope)}{_via_text(a.via)}"
             )
             lines.append(f"             why {plain(a.privilege_reason, 200)}")
+            if a.condition:
+                lines.append(f"             condition {plain(a.condition, 300)}")
+            if a.description:
+                lines.append(f"             description {plain(a.description, 200)}")
+            if a.created_on or a.created_by:
+                who = a.created_by_name or a.created_by
+                lines.append(
+                    f"             created {plain(a.created_on or '?')}" + (f" by {plain(who, 80)}" if who else "")
+                )
+        for d in inv.directory_roles_of(i):
+            lines.append(
+                f"    dir role {plain(d.role_name or d.role_definition_id, 60)} [{d.privilege.value}] at "
+                f"{plain(d.directory_scope_id)}{_via_text(d.via)}"
+            )
+            lines.append(f"             why {plain(d.privilege_reason, 200)}")
         for g in inv.app_roles_of(i):
             lines.append(
                 f"    app role {plain(g.app_role_value or g.app_role_id, 60)} [{g.privilege.value}] on "
                 f"{plain(g.resource_display_name, 60)}"
             )
             lines.append(f"             why {plain(g.privilege_reason, 200)}")
+            if g.created:
+                lines.append(f"             created {plain(g.created)}")
+        groups = inv.groups_of(i)
+        if groups:
+            names = ", ".join(plain(g.display_name or g.id, 60) for g in groups)
+            lines.append(f"    groups   {names}")
         for p in escalation_of(inv, i).paths:
             lines.append(
                 f"    acts as  {plain(' -> '.join(p.via), 120)} [{p.privilege.value}] through {plain(p.through, 200)}"

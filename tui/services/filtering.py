@@ -5,7 +5,9 @@ resource group / kind); ``"two words"`` a quoted phrase; qualifiers ``kind:user|
 ``priv:critical|high|normal`` (the identity's effective privilege: its own, or the highest of the identities it
 can act as, see tui.services.escalation), ``esc:yes|no`` (whether the effective privilege is above its own),
 ``sub:<id or name part>``,
-``rg:<name part>``, ``type:<resource type part>``; a qualifier's value may be quoted (``rg:"my group"``).
+``rg:<name part>``, ``type:<resource type part>``, ``since:<24h|7d|30m|2w|2026-11-30|"2026-11-30T08:00Z">`` (a right
+of the identity, role assignment, directory role or app role grant, was created since then, UTC; those whose
+creation time Azure does not give never match); a qualifier's value may be quoted (``rg:"my group"``).
 Inside quotes, ``\\"`` and ``\\\\`` escape. Anything else raises :class:`InvalidInput` with a clear message.
 
 Every filter rule lives here, also those the identity list answers from what it computed once per row (the
@@ -15,8 +17,10 @@ asks :func:`row_filter` for its predicate.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -24,7 +28,7 @@ from tui.services.errors import InvalidInput
 from tui.services.escalation import escalation_of
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege
 
-QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type")
+QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type", "since")
 _ESC = {"yes": True, "no": False}
 _KINDS = {
     "user": IdentityKind.USER,
@@ -109,6 +113,7 @@ def _example(key: str) -> str:
         "sub": "sub:prod",
         "rg": "rg:web",
         "type": "type:sites",
+        "since": "since:24h",
     }[key]
 
 
@@ -137,6 +142,12 @@ class IdentityFilter:
     @cached_property
     def lowered_words(self) -> tuple[str, ...]:
         return tuple(w.lower() for w in self.words)
+
+    @cached_property
+    def cutoffs(self) -> dict[str, datetime]:
+        """Each ``since:`` value's moment, worked out once (relative ones from when the filter is first used)."""
+        now = datetime.now(UTC)
+        return {v: since_cutoff(v, now) for k, v in self.qualifiers if k == "since"}
 
     def matches(
         self,
@@ -169,9 +180,56 @@ class IdentityFilter:
             elif key == "type":
                 if v not in (identity.resource_type or "").lower():
                     return False
-            elif key == "sub" and not _sub_matches(identity, inventory, v):
+            elif key == "sub":
+                if not _sub_matches(identity, inventory, v):
+                    return False
+            elif key == "since" and not _has_right_since(identity, inventory, self.cutoffs[value]):
                 return False
         return True
+
+
+_RELATIVE = re.compile(r"^(\d{1,6})([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_FRACTION = re.compile(r"(\.\d{6})\d+")  # ARM sends up to seven digits; datetime takes six
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time as ARM and Graph send it (``Z`` or an offset; none: UTC), or None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def since_cutoff(value: str, now: datetime) -> datetime:
+    """The moment ``since:value`` means: ``24h``, ``7d``, ``30m``, ``2w`` before ``now``, or a date or time (UTC).
+    Raises InvalidInput with a clear message on anything else."""
+    text = value.strip().lower()
+    relative = _RELATIVE.match(text)
+    if relative:
+        try:
+            return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        except OverflowError:
+            raise InvalidInput(f"Time too far back {value!r}", "use a date instead, e.g. since:2020-01-01") from None
+    when = parse_time(value) if re.match(r"^\d{4}-\d{2}-\d{2}", text) else None
+    if when is None:
+        raise InvalidInput(
+            f"Unknown time {value!r}", "use since:24h, since:7d, since:30m, since:2w or a date, e.g. since:2026-11-30"
+        )
+    return when
+
+
+def _has_right_since(identity: ManagedIdentity, inventory: Inventory | None, cutoff: datetime) -> bool:
+    if inventory is None:
+        return False
+    for right in inventory.rights_of(identity):
+        when = parse_time(right.created_on)
+        if when is not None and when >= cutoff:
+            return True
+    return False
 
 
 def _highest(identity: ManagedIdentity, inventory: Inventory | None) -> Privilege:
@@ -331,5 +389,7 @@ def parse_filter(text: str) -> IdentityFilter:
             raise InvalidInput(f"Unknown privilege {value!r}", "use priv:critical, priv:high or priv:normal")
         if key == "esc" and low not in _ESC:
             raise InvalidInput(f"Unknown escalation {value!r}", "use esc:yes or esc:no")
+        if key == "since":
+            since_cutoff(value, datetime.now(UTC))  # (raises on a value it cannot read)
         quals.append((key, value))
     return IdentityFilter(tuple(words), tuple(quals))

@@ -12,19 +12,28 @@ from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    Group,
     IdentityKind,
     ManagedIdentity,
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
-    ScopeLevel,
     Subscription,
+    Via,
 )
-from tui.services.privilege import Verdict, app_role_verdict, role_verdict
-from tui.services.scopes import last_segment, resource_group_of, resource_type_of, scope_key, subscription_of
+from tui.services.privilege import Verdict, app_role_verdict, directory_role_verdict, role_verdict
+from tui.services.scopes import (
+    is_inherited,
+    last_segment,
+    resource_group_of,
+    resource_type_of,
+    scope_key,
+    subscription_of,
+)
 
 UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-_ABOVE_ANY_RESOURCE = (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
 
 
 def definition_guid(role_definition_id: str) -> str:
@@ -134,8 +143,8 @@ def custom_role_subscriptions(
 
 
 class Resolver:
-    """Fills in an assignment's role name, privilege and whether it is inherited, with each role definition id
-    looked up once (a tenant has tens of thousands of assignments and a few dozen distinct roles)."""
+    """Fills in an assignment's role name and privilege, with each role definition id looked up once (a tenant
+    has tens of thousands of assignments and a few dozen distinct roles)."""
 
     def __init__(self, definitions: dict[str, RoleDefinition]) -> None:
         self.definitions = definitions
@@ -148,14 +157,9 @@ class Resolver:
             rd = self._by_id[role_definition_id] = self.definitions.get(definition_guid(role_definition_id))
             return rd
 
-    def resolve(self, ra: RoleAssignment, resource_key: str) -> RoleAssignment:
-        """``resource_key``: the scope_key of the identity's own resource ("" when it has none)."""
+    def resolve(self, ra: RoleAssignment, via: Via | None = None) -> RoleAssignment:
+        """``via``: the group the right comes through (None: the principal's own assignment)."""
         rd = self.definition(ra.role_definition_id)
-        level = ra.scope_level  # (the Backend fills it in as it reads each assignment)
-        inherited = False
-        if resource_key:
-            skey = scope_key(ra.scope)
-            inherited = skey != resource_key and (level in _ABOVE_ANY_RESOURCE or resource_key.startswith(skey + "/"))
         return RoleAssignment(
             id=ra.id,
             name=ra.name,
@@ -164,12 +168,38 @@ class Resolver:
             principal_id=ra.principal_id,
             principal_type=ra.principal_type,
             role_name=rd.role_name if rd else ra.role_name,
-            scope_level=level,
-            inherited=inherited,
+            scope_level=ra.scope_level,  # (the Backend fills it in as it reads each assignment)
             privilege=rd.privilege if rd else ra.privilege,
             created_on=ra.created_on,
             privilege_reason=rd.privilege_reason if rd else ra.privilege_reason,
+            condition=ra.condition,
+            condition_version=ra.condition_version,
+            description=ra.description,
+            created_by=ra.created_by,
+            created_by_name=ra.created_by_name,
+            via=via,
         )
+
+
+def inherited_at(assignment: RoleAssignment, scope: str) -> bool:
+    """Whether ``assignment`` reaches ``scope`` from above (the portal's IAM blade: "inherited" relative to the
+    scope one looks at, e.g. an identity's own resource), not assigned at ``scope`` itself."""
+    return is_inherited(assignment.scope, scope)
+
+
+def members_by_group(memberships: dict[str, tuple[str, ...]], principals: set[str]) -> dict[str, list[str]]:
+    """group id (lower) -> the ``principals`` (lower ids) that are members of it, transitively."""
+    out: dict[str, list[str]] = {}
+    for pid, group_ids in memberships.items():
+        if pid in principals:
+            for gid in group_ids:
+                out.setdefault(gid.lower(), []).append(pid)
+    return out
+
+
+def _via(group_id: str, groups: dict[str, Group]) -> Via:
+    group = groups.get(group_id.lower())
+    return Via(group.id if group else group_id, group.display_name if group else "")
 
 
 @dataclass
@@ -186,38 +216,44 @@ def join_assignments(
     definitions: dict[str, RoleDefinition],
     raw_apps: list[ResourceApp],
     candidates: set[str],
+    groups: dict[str, Group] | None = None,
+    memberships: dict[str, tuple[str, ...]] | None = None,
 ) -> Joined:
-    """Every assignment resolved (role name, privilege, inherited) and grouped by identity, in one pass; those
-    of the orphan ``candidates`` (principal ids, lowercase) grouped apart. The apps' roles classified."""
+    """Every assignment resolved (role name, privilege) and grouped by identity, in one pass: an identity's own,
+    and those of the groups it is a member of (``memberships``: principal id (lower) -> group ids, transitive),
+    each with its ``via``; those of the orphan ``candidates`` (principal ids, lowercase) grouped apart. The apps'
+    roles classified."""
     apps = [classified_app(a) for a in raw_apps]
     apps_by_id = {a.id.lower(): a for a in apps}
-    by_principal = {i.principal_id.lower(): i for i in identities}
+    principals = {i.principal_id.lower() for i in identities}
+    members = members_by_group(memberships or {}, principals)
+    groups = groups or {}
     resolver = Resolver(definitions)
     role_assignments: dict[str, list[RoleAssignment]] = {}
     unknown: dict[str, list[RoleAssignment]] = {}
-    resource_keys: dict[str, str] = {}  # principal -> scope_key of its resource, computed once per identity
     for ra in raw_assignments.values():
         pid = ra.principal_id.lower()
-        ident = by_principal.get(pid)
-        if ident is None:
-            if pid in candidates:
-                unknown.setdefault(pid, []).append(ra)
+        if pid in principals:
+            items = role_assignments.get(pid)
+            if items is None:
+                items = role_assignments[pid] = []
+            items.append(resolver.resolve(ra))
             continue
-        rkey = resource_keys.get(pid)
-        if rkey is None:
-            rkey = resource_keys[pid] = scope_key(ident.resource_id) if ident.resource_id else ""
-        items = role_assignments.get(pid)
-        if items is None:
-            items = role_assignments[pid] = []
-        items.append(resolver.resolve(ra, rkey))
+        holders = members.get(pid)
+        if holders:
+            via = _via(ra.principal_id, groups)
+            for holder in holders:
+                role_assignments.setdefault(holder, []).append(resolver.resolve(ra, via))
+        elif pid in candidates:
+            unknown.setdefault(pid, []).append(ra)
     for items in role_assignments.values():
         if len(items) > 1:
             items.sort(key=_assignment_order)
     return Joined(role_assignments, unknown, apps, apps_by_id)
 
 
-def _assignment_order(a: RoleAssignment) -> tuple[int, str, str]:
-    return (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope))
+def _assignment_order(a: RoleAssignment) -> tuple[int, str, str, bool]:
+    return (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope), a.via is not None)
 
 
 def orphan_candidates(
@@ -236,7 +272,7 @@ def orphaned_assignments(
     if existing is None:
         return []
     resolver = Resolver(definitions)
-    orphans = [resolver.resolve(ra, "") for pid in sorted(candidates) if pid not in existing for ra in candidates[pid]]
+    orphans = [resolver.resolve(ra) for pid in sorted(candidates) if pid not in existing for ra in candidates[pid]]
     orphans.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower()))
     return orphans
 
@@ -252,6 +288,14 @@ def resource_apps(apps: list[ResourceApp]) -> list[ResourceApp]:
 def classified_role(role: RoleDefinition) -> RoleDefinition:
     """The role definition with its privilege and the reason (a level it already carries is never lowered)."""
     verdict = role_verdict(role)
+    if role.privilege.rank > verdict.level.rank:
+        return role
+    return replace(role, privilege=verdict.level, privilege_reason=verdict.reason)
+
+
+def classified_directory_role(role: DirectoryRoleDefinition) -> DirectoryRoleDefinition:
+    """The directory role with its privilege and the reason (a level it already carries is never lowered)."""
+    verdict = directory_role_verdict(role)
     if role.privilege.rank > verdict.level.rank:
         return role
     return replace(role, privilege=verdict.level, privilege_reason=verdict.reason)
@@ -308,3 +352,52 @@ def grants_by_identity(
     for items in out.values():
         items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
     return out, len(seen)
+
+
+# --- directory roles -----------------------------------------------------------------------------------------------
+
+
+def directory_roles_by_identity(
+    assignments: list[DirectoryRoleAssignment],
+    definitions: dict[str, DirectoryRoleDefinition],
+    identities: list[ManagedIdentity],
+    groups: dict[str, Group] | None = None,
+    memberships: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, list[DirectoryRoleAssignment]]:
+    """Each identity's directory roles (principal id (lower) ->), resolved (role name, privilege and reason from the
+    classified ``definitions``, by id (lower)) and sorted: its own, and those of the groups it is a member of
+    (only role-assignable groups can hold one; Entra enforces it), each with its ``via``."""
+    principals = {i.principal_id.lower() for i in identities}
+    members = members_by_group(memberships or {}, principals)
+    groups = groups or {}
+    out: dict[str, list[DirectoryRoleAssignment]] = {}
+    seen: set[tuple[str, str]] = set()
+    for a in assignments:
+        pid = a.principal_id.lower()
+        if pid in principals:
+            holders, via = [pid], None
+        elif pid in members:
+            holders, via = members[pid], _via(a.principal_id, groups)
+        else:
+            continue
+        rd = definitions.get(a.role_definition_id.lower())
+        for holder in holders:
+            if (holder, a.id) in seen:
+                continue
+            seen.add((holder, a.id))
+            out.setdefault(holder, []).append(
+                DirectoryRoleAssignment(
+                    id=a.id,
+                    principal_id=a.principal_id,
+                    role_definition_id=a.role_definition_id,
+                    role_name=rd.display_name if rd else a.role_name,
+                    directory_scope_id=a.directory_scope_id,
+                    privilege=rd.privilege if rd else a.privilege,
+                    privilege_reason=rd.privilege_reason if rd else a.privilege_reason,
+                    via=via,
+                    created=a.created,
+                )
+            )
+    for items in out.values():
+        items.sort(key=lambda r: (-r.privilege.rank, r.role_name.lower(), r.directory_scope_id, r.via is not None))
+    return out

@@ -6,6 +6,7 @@ came; the UI decides how to render it (always as plain text).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -107,6 +108,25 @@ class RoleDefinition:
     privilege_reason: str = ""  # the action that decided the privilege, and what it lets the holder do
 
 
+@dataclass(frozen=True, slots=True)
+class Via:
+    """The group a right comes through (the identity is a member of it, directly or through other groups)."""
+
+    group_id: str
+    group_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A Microsoft Entra group, as far as rights through membership go."""
+
+    id: str
+    display_name: str = ""
+    security_enabled: bool = True
+    # a role-assignable group (isAssignableToRole): the only kind that can hold directory roles
+    is_assignable_to_role: bool = False
+
+
 @dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
 class RoleAssignment:
     id: str  # full ARM id of the assignment
@@ -117,11 +137,22 @@ class RoleAssignment:
     principal_type: str = "ServicePrincipal"
     role_name: str = ""  # resolved from the definitions; "" when unknown
     scope_level: ScopeLevel = ScopeLevel.SUBSCRIPTION
-    # True when the scope is above the identity's own resource (the identity's resource inherits it)
-    inherited: bool = False
     privilege: Privilege = Privilege.NORMAL
-    created_on: str | None = None
+    created_on: str | None = None  # ISO 8601, as ARM sends it
     privilege_reason: str = ""  # its role's (see RoleDefinition)
+    # ABAC condition that narrows what the role allows (e.g. which roles an RBAC Administrator may assign)
+    condition: str | None = None
+    condition_version: str | None = None
+    description: str | None = None
+    created_by: str | None = None  # object id of who created it, as ARM sends it
+    created_by_name: str | None = None  # resolved from Graph where known
+    via: Via | None = None  # None: assigned to the identity itself; else the group it holds the right through
+
+    @property
+    def inherited(self) -> bool:
+        """Held through a group (not assigned to the identity itself). Whether the scope is above the one an
+        admin is looking at is :func:`inherited_at`'s question, asked relative to that scope."""
+        return self.via is not None
 
 
 @dataclass(frozen=True)
@@ -173,8 +204,56 @@ class AppRoleAssignment:
     app_role_value: str = ""  # resolved from the resource app; "" when unknown
     app_role_description: str = ""
     privilege: Privilege = Privilege.NORMAL
-    created: str | None = None
+    created: str | None = None  # createdDateTime, ISO 8601, as Graph sends it
     privilege_reason: str = ""  # its app role's (see AppRole)
+    # (always None: app roles are not inherited through groups for service principals; kept so that every right
+    # answers the same questions)
+    via: Via | None = None
+
+    @property
+    def created_on(self) -> str | None:
+        return self.created
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRoleDefinition:
+    """A Microsoft Entra directory role (Graph's unifiedRoleDefinition), classified by its allowed actions."""
+
+    id: str  # the role definition id (for a built-in role, its template id)
+    display_name: str
+    description: str = ""
+    is_built_in: bool = True
+    is_privileged: bool = False  # Microsoft's own flag (isPrivileged)
+    # rolePermissions[].allowedResourceActions of the permissions without a condition, flattened: what decides the
+    # privilege
+    allowed_actions: tuple[str, ...] = ()
+    # those of the permissions with a condition ($ResourceIsSelf, $SubjectIsOwner): only on itself or what it owns
+    conditional_actions: tuple[str, ...] = ()
+    privilege: Privilege = Privilege.NORMAL
+    privilege_reason: str = ""  # the action that decided the privilege, and what it lets the holder do
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRoleAssignment:
+    """A directory role held by a principal (Graph's unifiedRoleAssignment), directly or through a group."""
+
+    id: str
+    principal_id: str  # the holder: the identity itself, or the group of ``via``
+    role_definition_id: str
+    role_name: str = ""  # resolved from the definitions; "" when unknown
+    directory_scope_id: str = "/"  # "/" tenant-wide, "/administrativeUnits/{id}", or "/{object id}"
+    privilege: Privilege = Privilege.NORMAL
+    privilege_reason: str = ""  # its role's (see DirectoryRoleDefinition)
+    via: Via | None = None
+    created: str | None = None  # when Graph says (unifiedRoleAssignment has no createdDateTime in v1.0)
+
+    @property
+    def created_on(self) -> str | None:
+        return self.created
+
+    @property
+    def inherited(self) -> bool:
+        return self.via is not None
 
 
 @dataclass(frozen=True)
@@ -215,24 +294,52 @@ class Inventory:
     escalations: dict[str, Escalation] = field(default_factory=dict, repr=False, compare=False)
     # who runs code on whose hosts, indexed once by tui.services.escalation (opaque here)
     acting_index: object = field(default=None, repr=False, compare=False)
+    # the groups the identities are members of, by id (lower)
+    groups: dict[str, Group] = field(default_factory=dict)
+    # principal id (lower) -> the ids (lower) of the groups it is a member of, transitively
+    memberships: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # principal id (lower) -> its directory roles, direct and through role-assignable groups (``via``)
+    directory_role_assignments: dict[str, list[DirectoryRoleAssignment]] = field(default_factory=dict)
+    # the directory role definitions the load read, by id (lower), classified
+    directory_role_definitions: dict[str, DirectoryRoleDefinition] = field(default_factory=dict)
 
     def roles_of(self, identity: ManagedIdentity) -> list[RoleAssignment]:
+        """Its role assignments: its own and those of the groups it is a member of (``via`` says which)."""
         return self.role_assignments.get(identity.principal_id.lower(), [])
+
+    def directory_roles_of(self, identity: ManagedIdentity) -> list[DirectoryRoleAssignment]:
+        """Its directory roles: its own and those of the role-assignable groups it is a member of."""
+        return self.directory_role_assignments.get(identity.principal_id.lower(), [])
+
+    def groups_of(self, identity: ManagedIdentity) -> list[Group]:
+        """The groups it is a member of (transitively), those the load could not name with their id alone."""
+        groups = self.groups
+        return [groups.get(g) or Group(g) for g in self.memberships.get(identity.principal_id.lower(), ())]
 
     def app_roles_of(self, identity: ManagedIdentity) -> list[AppRoleAssignment]:
         return self.app_role_assignments.get(identity.principal_id.lower(), [])
 
+    def rights_of(self, identity: ManagedIdentity) -> Iterator[Right]:
+        """Every right of the identity: role assignments, directory roles, then app role grants."""
+        key = identity.principal_id.lower()
+        return chain(
+            self.role_assignments.get(key, ()),
+            self.directory_role_assignments.get(key, ()),
+            self.app_role_assignments.get(key, ()),
+        )
+
     def highest_privilege(self, identity: ManagedIdentity) -> Privilege:
-        """The highest privilege over the identity's role assignments and app role grants (NORMAL when none)."""
+        """The highest privilege over the identity's role assignments, directory roles and app role grants (through
+        its groups included; NORMAL when none)."""
         from tui.services.privilege import highest  # (tui.services.privilege imports this module)
 
-        key = identity.principal_id.lower()
-        roles = self.role_assignments.get(key, ())
-        grants = self.app_role_assignments.get(key, ())
-        return highest(chain((a.privilege for a in roles), (g.privilege for g in grants)))
+        return highest(r.privilege for r in self.rights_of(identity))
 
-    def highest_right(self, identity: ManagedIdentity) -> RoleAssignment | AppRoleAssignment | None:
-        """The identity's most privileged right (its role assignments first on a tie), or None when it has none."""
-        key = identity.principal_id.lower()
-        rights = chain(self.role_assignments.get(key, ()), self.app_role_assignments.get(key, ()))
-        return max(rights, key=lambda r: r.privilege.rank, default=None)
+    def highest_right(self, identity: ManagedIdentity) -> Right | None:
+        """The identity's most privileged right (role assignments first on a tie, then directory roles), or None
+        when it has none."""
+        return max(self.rights_of(identity), key=lambda r: r.privilege.rank, default=None)
+
+
+# Any right an identity holds, as the inventory answers it
+Right = RoleAssignment | DirectoryRoleAssignment | AppRoleAssignment

@@ -65,6 +65,47 @@ Microsoft's privileged-role category and Graph privilegeLevel; EntraOps):
   1): they show who holds what, not content or credentials. Every Graph application write is high, also
   the narrow ones azure-tiering files tier 2 (Group.Create, User.Invite.All, Chat.Create): an application
   permission acts across the whole tenant. Microsoft's privilegeLevel 4 keeps a permission at least high.
+
+Microsoft Entra directory roles are classified from their allowed actions (``allowedResourceActions``), built-in
+and custom alike, by the same principles and in step with the Graph permissions that do the same thing
+(:data:`~tui.services.privilege_rules.CRITICAL_DIRECTORY_ACTIONS`, ``HIGH_DIRECTORY_ACTIONS``,
+``DIRECTORY_EXCEPTIONS``). Critical: a path to Global Administrator or to rights beyond those granted — assign
+roles (directly, through PIM, administrative units or the directory roles API), consent or grant permissions, add
+credentials to or take ownership of applications, reset passwords or sign-in methods, change the attributes,
+names or state that decide sign-in and dynamic groups, change group membership or ownership, decide how everyone
+signs in (Conditional Access, authentication methods and MFA settings, domain federation, pass-through
+authentication), run code on administrators' devices (Intune). High: reading secrets (BitLocker recovery keys,
+local administrator passwords, password single sign-on credentials) and any other write, since a directory role
+acts across the tenant or whole administrative units. Normal: reads, and the writes the exceptions table names
+(support tickets, service health, billing, branding, printers, ...). Actions granted under a condition
+(``$ResourceIsSelf``, ``$SubjectIsOwner``) do not count: they act on the holder itself or what it owns.
+An assignment scoped to an administrative unit or one object keeps its role's level: which objects a unit holds
+is not read.
+
+Decisions for directory roles (checked against azure-tiering's Entra tiers with scripts/compare_tiering.py):
+
+* Conditional Access writes are critical (Conditional Access Administrator, Security Administrator), as for
+  Policy.ReadWrite.ConditionalAccess: they decide who may sign in at all (azure-tiering: tier 0).
+* Group membership and ownership writes are critical, Microsoft 365 groups included, as for
+  GroupMember.ReadWrite.All: a group can hold Owner on a subscription. So Exchange, SharePoint, Teams, Yammer,
+  Knowledge and Windows 365 Administrators are critical through their group writes (azure-tiering: tier 0),
+  their workload-wide actions alone being high.
+* The authentication methods policy and the tenant's MFA settings are critical (Authentication Policy
+  Administrator; azure-tiering: tier 1), as for Policy.ReadWrite.AuthenticationMethod.
+* Global Reader, Security Reader and Cloud Device Administrator are high: ``bitlockerKeys/key/read`` hands out
+  recovery keys (azure-tiering: Global Reader tier 1), as BitlockerKey.Read.All does.
+* Defender for Endpoint's ``allTasks`` is high, not critical: Live Response, which runs scripts on devices, is
+  granted by Defender's own roles besides (Security Operator; azure-tiering: tier 1).
+* ``createAsOwner`` is high: it creates an object the holder then owns, a right over nothing that exists
+  (Application Developer; azure-tiering: tier 2).
+* Azure DevOps Administrator is high (azure-tiering: tier 0, through pipelines that run with Azure rights): the
+  Entra role manages the organisations' tenant policies; pipelines and their service connections are governed by
+  Azure DevOps' own permissions. AI Administrator and Agent ID Administrator are high (azure-tiering: tier 0,
+  through agent identities' Graph permissions): the definitions mitui ships hold no action on agent identities'
+  credentials, so nothing in them shows the path; revisit when they do.
+* Tier 2 roles that write tenant-wide (attribute sets, B2C user attributes, organisational messages, Teams
+  communications, ...) are high, as every Graph application write is: only the writes the exceptions table
+  names are normal.
 """
 
 from __future__ import annotations
@@ -77,7 +118,7 @@ from functools import cache
 from importlib import resources
 
 from tui.services import privilege_rules as rules
-from tui.services.models import Privilege, RoleDefinition
+from tui.services.models import DirectoryRoleDefinition, Privilege, RoleDefinition
 from tui.services.privilege_rules import ESCALATION_APP_ROLES
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -360,6 +401,127 @@ _DESCENDING = (Privilege.CRITICAL, Privilege.HIGH)
 
 def _rank(level: Privilege) -> int:
     return level.rank
+
+
+# --- Microsoft Entra directory roles -------------------------------------------------------------------------
+
+
+@cache
+def _directory_pattern(action: str) -> re.Pattern[str]:
+    """A directory role action as a regex over actions: ``allEntities`` any entity, ``allProperties`` any property
+    path (or none), ``allTasks`` any rest of the path (a verb, or a property set and a verb), ``*`` anything."""
+    namespace, *segments = action.split("/")
+    body = ".*".join(re.escape(p) for p in namespace.split("*"))
+    for seg in segments:
+        low = seg.lower()
+        if low == "allentities":
+            body += "/[^/]+"
+        elif low == "allproperties":
+            body += "(?:/[^/]+)*"
+        elif low == "alltasks":
+            body += "(?:/[^/]+)+"
+        else:
+            body += "/" + ".*".join(re.escape(p) for p in seg.split("*"))
+    return re.compile(body, re.IGNORECASE)
+
+
+def _is_directory_read(action: str) -> bool:
+    """read, limitedRead, restrictedRead: the verbs that only read."""
+    return action.rsplit("/", 1)[-1].lower().endswith("read")
+
+
+def _as_owner(action: str) -> bool:
+    """createAsOwner: creates an object the holder then owns, a right over nothing that exists."""
+    return action.rsplit("/", 1)[-1].lower().endswith("asowner")
+
+
+def _directory_hit(pattern: str, rule: str) -> str | None:
+    """How the role's ``pattern`` meets the ``rule`` (an action, or a family of writes written with wildcards):
+    "within" when the pattern is one of the rule's actions, "includes" when the pattern is wider, else None."""
+    if rule.rsplit("/", 1)[-1].lower() == "alltasks" and (_is_directory_read(pattern) or _as_owner(pattern)):
+        return None  # a family of writes: its reads are not in it, nor creating objects of one's own
+    if pattern.lower() == rule.lower() or _directory_pattern(rule).fullmatch(pattern):
+        return "within"
+    if _directory_pattern(pattern).fullmatch(rule):
+        return "includes"
+    return None
+
+
+def _directory_rules(table: Iterable[tuple[str, str]], level: Privilege, actions: tuple[str, ...]) -> Verdict | None:
+    for rule, why in table:
+        for pattern in actions:
+            hit = _directory_hit(pattern, rule)
+            if hit == "within":
+                return Verdict(level, f"{pattern}: {why}")
+            if hit == "includes":
+                return Verdict(level, f"{pattern} (includes {rule}): {why}")
+    return None
+
+
+_DIRECTORY_EXCEPTIONS = tuple(
+    (prefix.lower(), Privilege(level), why) for prefix, level, why, _ in rules.DIRECTORY_EXCEPTIONS
+)
+
+
+def _directory_exception(action: str) -> tuple[Privilege, str] | None:
+    low = action.lower()
+    return next(((level, why) for prefix, level, why in _DIRECTORY_EXCEPTIONS if low.startswith(prefix)), None)
+
+
+def _what_it_changes(action: str) -> str:
+    namespace, _, rest = action.partition("/")
+    entity = rest.split("/", 1)[0]
+    if not entity or entity.lower() == "allentities" or "*" in entity:
+        return f"everything in {namespace}"
+    return entity
+
+
+def directory_actions_verdict(actions: Iterable[str]) -> Verdict:
+    """The privilege of a set of directory role actions and why (computed once per distinct set)."""
+    return _directory_verdict(tuple(actions))
+
+
+@cache
+def _directory_verdict(actions: tuple[str, ...]) -> Verdict:
+    found = _directory_rules(rules.CRITICAL_DIRECTORY_ACTIONS, Privilege.CRITICAL, actions) or _directory_rules(
+        rules.HIGH_DIRECTORY_ACTIONS, Privilege.HIGH, actions
+    )
+    if found:
+        return found
+    excepted: list[tuple[str, str]] = []
+    for action in actions:
+        if _is_directory_read(action):
+            continue
+        exception = _directory_exception(action)
+        if exception is None and _as_owner(action):
+            return Verdict(Privilege.HIGH, f"{action}: creates {_what_it_changes(action)} that it then owns")
+        if exception is None:
+            return Verdict(
+                Privilege.HIGH,
+                f"{action}: changes {_what_it_changes(action)} across the tenant (or the administrative units it "
+                "is assigned over)",
+            )
+        level, why = exception
+        if level is not Privilege.NORMAL:
+            return Verdict(level, f"{action}: {why}")
+        excepted.append((action, why))
+    if excepted:
+        action, why = excepted[0]
+        return Verdict(Privilege.NORMAL, f"{action}: {why}")
+    if actions:
+        return Verdict(Privilege.NORMAL, f"{actions[0]}: reads directory settings, not secrets or credentials")
+    return Verdict(Privilege.NORMAL, "grants no operation")
+
+
+def directory_role_verdict(definition: DirectoryRoleDefinition) -> Verdict:
+    """The privilege of a directory role (built-in or custom: both by their allowed actions) and why. Actions under
+    a condition ($ResourceIsSelf, $SubjectIsOwner: on itself or on what it owns) do not count."""
+    if not definition.allowed_actions and definition.conditional_actions:
+        action = definition.conditional_actions[0]
+        return Verdict(
+            Privilege.NORMAL, f"{action}: only on itself or on the objects it owns (a condition of the role)"
+        )
+    return _directory_verdict(definition.allowed_actions)
 
 
 # Which built-in roles grant a right, for the hint of a 403 ("you need ... at that scope").

@@ -1,0 +1,46 @@
+"""Microsoft Entra directory roles: definitions from Graph's shape, and Entra's built-in ones shipped with mitui.
+
+Graph's ``unifiedRoleDefinition`` (v1.0, resources/unifiedroledefinition.md) carries ``rolePermissions``, each with
+``allowedResourceActions`` and an optional ``condition`` (``$ResourceIsSelf``, ``$SubjectIsOwner``): the actions
+under a condition apply only to the holder itself or to what it owns, and so do not decide the privilege.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from tui.services.models import DirectoryRoleDefinition
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def definition_from_graph(raw: dict[str, Any]) -> DirectoryRoleDefinition:
+    """A directory role definition as Graph sends it (unclassified: tui.services.joins.classified_directory_role)."""
+    allowed: list[str] = []
+    conditional: list[str] = []
+    for permission in raw.get("rolePermissions") or ():
+        if not isinstance(permission, dict):
+            continue
+        into = conditional if permission.get("condition") else allowed
+        into.extend(a for a in permission.get("allowedResourceActions") or () if isinstance(a, str))
+    return DirectoryRoleDefinition(
+        id=_text(raw.get("id")),
+        display_name=_text(raw.get("displayName")),
+        description=_text(raw.get("description")),
+        is_built_in=raw.get("isBuiltIn") is not False,
+        is_privileged=raw.get("isPrivileged") is True,
+        allowed_actions=tuple(allowed),
+        conditional_actions=tuple(conditional),
+    )
+
+
+@cache
+def builtin_directory_roles() -> tuple[DirectoryRoleDefinition, ...]:
+    """Entra's built-in directory roles, as shipped in tui/data/entra-roles.json (unclassified)."""
+    text = resources.files("tui.data").joinpath("entra-roles.json").read_text("utf-8")
+    return tuple(definition_from_graph(raw) for raw in json.loads(text)["value"] if isinstance(raw, dict))
