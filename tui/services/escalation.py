@@ -27,6 +27,7 @@ from tui.services.models import (
     RoleAssignment,
     RoleDefinition,
     ScopeLevel,
+    right_name,
 )
 from tui.services.privilege import role_grants
 from tui.services.scopes import scope_key, scope_level
@@ -266,7 +267,7 @@ def _top_right(inv: Inventory, identity: ManagedIdentity) -> str:
     right = inv.highest_right(identity)
     if right is None:
         return ""
-    name = right.role_name if isinstance(right, RoleAssignment) else right.app_role_value
+    name = right_name(right)
     return f"{name}: {right.privilege_reason}" if name else right.privilege_reason
 
 

@@ -343,3 +343,8 @@ class Inventory:
 
 # Any right an identity holds, as the inventory answers it
 Right = RoleAssignment | DirectoryRoleAssignment | AppRoleAssignment
+
+
+def right_name(right: Right) -> str:
+    """What the admin calls the right: the role's name, or the app role's value."""
+    return right.app_role_value if isinstance(right, AppRoleAssignment) else right.role_name

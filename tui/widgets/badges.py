@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tui.services.models import Privilege
+from tui.services.models import Privilege, Via
 from tui.widgets.safe_text import safe_text
 
 _PRIVILEGE_STYLE = {
@@ -39,6 +39,15 @@ def privilege_why(value: Privilege, reason: str) -> Text:
     out.append_text(privilege_badge(value))  # (the badge's style is its own, not the reason's)
     out.append(" ")
     out.append_text(safe_text(reason or "no reason recorded", style="dim"))
+    return out
+
+
+def via_text(via: Via | None) -> Text:
+    """``group <name>`` for a right held through a group (the name is Azure's: literal), a dim ``direct`` else."""
+    if via is None:
+        return Text("direct", style="dim")
+    out = Text("group ", style="dim")
+    out.append_text(safe_text(via.group_name or via.group_id, 40))
     return out
 
 

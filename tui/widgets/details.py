@@ -18,8 +18,9 @@ from tui.services.models import (
     Inventory,
     ManagedIdentity,
     RoleAssignment,
+    right_name,
 )
-from tui.widgets.badges import privilege_badge, yes_no
+from tui.widgets.badges import privilege_badge, via_text
 from tui.widgets.safe_text import Redactor, safe_text
 
 TAB_OVERVIEW = "tab-overview"
@@ -105,7 +106,7 @@ class IdentityDetails(Vertical):
         table.add_column("Role", key="role")
         table.add_column("Scope", key="scope")
         table.add_column("Level", key="level")
-        table.add_column("Inherited", key="inherited")
+        table.add_column("Via", key="via")
         table.add_column("Privilege", key="privilege")
         table.add_column("Why", key="why")
         apps: DataTable[Text] = DataTable(id="app-roles-table", cursor_type="row", zebra_stripes=True)
@@ -171,7 +172,7 @@ class IdentityDetails(Vertical):
                 safe_text(assignment.role_name or "(unknown role)", 40),
                 safe_text(red.id(short_scope(assignment.scope)), 50),
                 Text(assignment.scope_level.value),
-                yes_no(assignment.inherited),
+                via_text(assignment.via),
                 privilege_badge(assignment.privilege),
                 safe_text(assignment.privilege_reason, 90, style="dim"),
                 key=assignment.id,
@@ -225,7 +226,7 @@ class IdentityDetails(Vertical):
             badge = Text()
             badge.append_text(privilege_badge(top.privilege))
             badge.append(" ")
-            name = top.role_name if isinstance(top, RoleAssignment) else top.app_role_value
+            name = right_name(top)
             badge.append_text(safe_text(name or "(unknown)", 40))
             line("Highest right", badge)
             if top.privilege_reason:

@@ -115,7 +115,7 @@ class MainScreen(InventoryLoading, Screen[None]):
                     # hidden from the start (not in on_mount): the first layout is then the final one, instead of
                     # a second layout and a repaint of everything below them when they disappear
                     box = FilterInput(
-                        placeholder="filter: words, kind:user, priv:critical, esc:yes, rg:, sub:", id="filter"
+                        placeholder="filter: words, kind:user, priv:critical, esc:yes, since:7d, rg:, sub:", id="filter"
                     )
                     box.display = False
                     yield box
