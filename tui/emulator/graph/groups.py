@@ -58,6 +58,7 @@ CASTS = {
     "microsoft.graph.user": ("#microsoft.graph.user", "users"),
     "microsoft.graph.directoryrole": ("#microsoft.graph.directoryRole", "directoryRoles"),
 }
+CASTS |= {k.removeprefix("microsoft."): v for k, v in CASTS.items()}  # msgraph-sdk writes graph.servicePrincipal
 
 
 def _group_get(group: Group, prop: str) -> Any:
