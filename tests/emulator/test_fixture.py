@@ -37,7 +37,7 @@ def test_small_fixture_builds_what_it_says() -> None:
     deploy = next(r for r in tenant.resources.values() if r.name == "id-deploy")
     assert [arm_key(i) for i in func.user_assigned_identity_ids] == [arm_key(deploy.id)]
     assert len(tenant.role_assignments) == len(data["roleAssignments"])
-    orphans = [ra for ra in tenant.role_assignments.values() if tenant.principal(ra.principal_id) is None]
+    orphans = [ra for ra in tenant.role_assignments.values() if tenant.directory_object(ra.principal_id) is None]
     assert len(orphans) == 1
     assert len(tenant.app_role_assignments) == len(data["appRoleGrants"])
     assert [f.subject for f in tenant.federated_credentials.values()] == ["repo:northwind/app:ref:refs/heads/main"]
@@ -103,7 +103,7 @@ def _rg(d: dict) -> dict:
         ),
         (
             lambda d: d["roleAssignments"].append(dict(d["roleAssignments"][0])),
-            "$.roleAssignments[6]",
+            "$.roleAssignments[7]",
             "already assigned",
         ),
         (lambda d: d["appRoleGrants"][0].update(appRole="Everything.All"), "$.appRoleGrants[0]", "defines no app role"),
@@ -148,7 +148,7 @@ def test_ambiguous_names_ask_for_the_object_form() -> None:
         _rg(d)["resources"].append({"name": "id-spare", "type": "Microsoft.Web/sites", "systemAssignedIdentity": True})
         d["roleAssignments"].append({"principal": "id-spare", "role": "Reader", "scope": "Northwind Production"})
 
-    with pytest.raises(ValueError, match=r"^\$\.roleAssignments\[6\]\.principal: .*ambiguous"):
+    with pytest.raises(ValueError, match=r"^\$\.roleAssignments\[7\]\.principal: .*ambiguous"):
         build_tenant_from_dict(_broken(clash))
 
     def resolved(d: dict) -> None:
@@ -156,7 +156,7 @@ def test_ambiguous_names_ask_for_the_object_form() -> None:
         d["roleAssignments"][-1]["principal"] = {"identity": "id-spare"}
 
     tenant = build_tenant_from_dict(_broken(resolved))
-    assert len(tenant.role_assignments) == 7
+    assert len(tenant.role_assignments) == len(json.loads(SMALL.read_text())["roleAssignments"]) + 1
 
 
 def test_unreadable_files_are_value_errors(tmp_path: Path) -> None:

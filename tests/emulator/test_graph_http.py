@@ -61,7 +61,7 @@ async def test_principal_in_body_must_match_the_url(demo_emulator):
 
 async def test_unknown_routes_and_methods(demo_emulator):
     async with raw_client(demo_emulator) as http:
-        assert_graph_error(await http.get("/groups"), 400, "BadRequest")
+        assert_graph_error(await http.get("/devices"), 400, "BadRequest")
         assert_graph_error(await http.put("/servicePrincipals", json={}), 405, "Request_BadRequest")
         sp = _graph(demo_emulator.tenant)
         assert_graph_error(await http.post(f"/servicePrincipals/{sp.id}", json={}), 405, "Request_BadRequest")
@@ -165,7 +165,7 @@ async def test_batch_runs_each_request_through_the_same_handlers(emulator_factor
         },
         {"id": "missing", "method": "GET", "url": f"/servicePrincipals/{uuid.uuid4()}"},
         {"id": "after-missing", "method": "GET", "url": "/me", "dependsOn": ["missing"]},
-        {"id": "nowhere", "method": "GET", "url": "/groups"},
+        {"id": "nowhere", "method": "GET", "url": "/devices"},
         {"id": "versioned", "method": "GET", "url": "/v1.0/servicePrincipals?$top=2&$select=id"},
         {"id": "nested", "method": "POST", "url": "/$batch", "headers": JSON, "body": {"requests": []}},
     ]

@@ -35,12 +35,15 @@ from tui.emulator.ids import (
     MICROSOFT_GRAPH_APP_ID,
     UAMI_TYPE,
     app_role_assignment_id,
+    directory_role_assignment_id,
     is_guid,
     seeded_guid,
 )
 from tui.emulator.tenant import (
     AppRoleAssignment,
+    DirectoryRoleAssignment,
     FederatedCredential,
+    Group,
     Resource,
     ResourceGroup,
     RoleAssignment,
@@ -171,9 +174,10 @@ class TenantBuilder:
             id=self._guid("user", upn.lower()),
             display_name=display_name,
             user_principal_name=upn,
-            directory_roles=list(directory_roles),
         )
         self.tenant.users[user.id] = user
+        for role in directory_roles:
+            self.assign_directory_role(user, role)
         if admin or not self.tenant.admin_user_id:
             self.tenant.admin_user_id = user.id
         return user
@@ -462,7 +466,7 @@ class TenantBuilder:
 
     def assign_role(
         self,
-        principal: Principal | Resource | str,
+        principal: Principal | Resource | Group | str,
         role: str | RoleDefinition,
         scope: ScopeLike,
         *,
@@ -470,6 +474,8 @@ class TenantBuilder:
         description: str | None = None,
         name: str | None = None,
         created_by: str | None = None,
+        condition: str | None = None,
+        created_on: str | None = None,
     ) -> RoleAssignment:
         """Assign ``role`` at ``scope``. ``principal`` is a User, a ServicePrincipal, a user-assigned identity
         (its Resource), a resource with a system-assigned identity, or an object id (which need not exist:
@@ -485,7 +491,7 @@ class TenantBuilder:
         ra_name = (name or self._guid("roleassignment", f"{scope_key}|{rd.name}|{pid_key}")).lower()
         if ra_name in self.tenant.role_assignments:
             raise ValueError(f"role assignment {ra_name} already exists")
-        now = self._now()
+        now = created_on or self._now()
         ra = RoleAssignment(
             name=ra_name,
             scope=scope_str,
@@ -493,6 +499,8 @@ class TenantBuilder:
             principal_id=pid,
             principal_type=ptype,
             description=description,
+            condition=condition,
+            condition_version="2.0" if condition else None,
             created_on=now,
             updated_on=now,
             created_by=created_by or self.tenant.admin_user_id or None,
@@ -502,7 +510,9 @@ class TenantBuilder:
         self._ra_index.add(index_key)
         return ra
 
-    def _principal_id(self, principal: Principal | Resource | str) -> tuple[str, str]:
+    def _principal_id(self, principal: Principal | Resource | Group | str) -> tuple[str, str]:
+        if isinstance(principal, Group):
+            return principal.id, "Group"
         if isinstance(principal, User):
             return principal.id, "User"
         if isinstance(principal, ServicePrincipal):
@@ -514,8 +524,9 @@ class TenantBuilder:
             return pid, "ServicePrincipal"
         if not is_guid(principal):
             raise ValueError(f"principal id {principal!r} is not a GUID")
-        found = self.tenant.principal(principal)
-        return principal, ("User" if isinstance(found, User) else "ServicePrincipal")
+        found = self.tenant.directory_object(principal)
+        kind = "User" if isinstance(found, User) else "Group" if isinstance(found, Group) else "ServicePrincipal"
+        return principal, kind
 
     # --- Microsoft Graph app roles ---------------------------------------------------------------------------
     def grant_app_role(
@@ -560,6 +571,75 @@ class TenantBuilder:
         self.tenant.app_role_assignments[grant.id] = grant
         self._grant_index.add(index_key)
         return grant
+
+    # --- Entra groups and directory roles ---------------------------------------------------------------------
+    def add_group(
+        self,
+        display_name: str,
+        *,
+        description: str | None = None,
+        is_assignable_to_role: bool = False,
+        members: Iterable[Principal | Resource | Group | str] = (),
+        mail_nickname: str | None = None,
+    ) -> Group:
+        """A security group (``isAssignableToRole`` can only be set at creation, as in Entra)."""
+        nickname = mail_nickname or re.sub(r"[^A-Za-z0-9._-]", "", display_name) or "group"
+        group = Group(
+            id=self._guid("group", display_name),
+            display_name=display_name,
+            description=description,
+            mail_nickname=nickname,
+            is_assignable_to_role=is_assignable_to_role,
+            created_date_time=self._now(),
+        )
+        self.tenant.groups[group.id] = group
+        for member in members:
+            self.add_group_member(group, member)
+        return group
+
+    def _object_id(self, obj: Principal | Resource | Group | str) -> str:
+        if isinstance(obj, Group):
+            return obj.id
+        if isinstance(obj, str) and obj.lower() in self.tenant.groups:
+            return obj.lower()
+        return self._principal_id(obj)[0].lower()
+
+    def add_group_member(self, group: Group | str, member: Principal | Resource | Group | str) -> None:
+        found = group if isinstance(group, Group) else self.tenant.groups.get(group.lower())
+        if found is None:
+            raise ValueError(f"group {group!r} does not exist")
+        member_id = self._object_id(member)
+        if self.tenant.directory_object(member_id) is None:
+            raise ValueError(f"directory object {member_id} does not exist")
+        if member_id == found.id:
+            raise ValueError("a group cannot be a member of itself")
+        if not self.tenant.add_member(found, member_id):
+            raise ValueError(f"{member_id} is already a member of {found.display_name!r}")
+
+    def assign_directory_role(
+        self, principal: Principal | Resource | Group | str, role: str, *, directory_scope_id: str = "/"
+    ) -> DirectoryRoleAssignment:
+        """Assign the built-in Entra role ``role`` (display name or template id) to a user, a service principal
+        (or the identity of a resource) or a role-assignable group."""
+        definition = catalog.entra_role(role)
+        if definition is None:
+            raise ValueError(f"Entra has no built-in directory role {role!r}")
+        pid = self._object_id(principal)
+        holder = self.tenant.directory_object(pid)
+        if holder is None:
+            raise ValueError(f"directory object {pid} does not exist")
+        if isinstance(holder, Group) and not holder.is_assignable_to_role:
+            raise ValueError(f"group {holder.display_name!r} is not role-assignable")
+        aid = directory_role_assignment_id(definition["id"], pid)
+        if aid in self.tenant.directory_role_assignments:
+            raise ValueError(f"{definition['displayName']!r} is already assigned to {pid}")
+        assignment = DirectoryRoleAssignment(
+            id=aid, principal_id=pid, role_definition_id=definition["id"], directory_scope_id=directory_scope_id
+        )
+        self.tenant.directory_role_assignments[aid] = assignment
+        if isinstance(holder, User | ServicePrincipal) and definition["displayName"] not in holder.directory_roles:
+            holder.directory_roles.append(definition["displayName"])
+        return assignment
 
     def build(self) -> Tenant:
         """The tenant. Without any user, an admin ("Sandbox Admin", Global Administrator) is added first."""

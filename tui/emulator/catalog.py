@@ -70,6 +70,29 @@ def graph_app_role(value: str) -> dict:
     return _graph_app_roles_by_value()[value]
 
 
+@cache
+def _entra_roles() -> tuple[dict, ...]:
+    text = resources.files("tui.data").joinpath("entra-roles.json").read_text("utf-8")
+    return tuple(json.loads(text)["value"])
+
+
+def entra_role_definitions() -> list[dict]:
+    """Entra ID's built-in directory roles as Graph v1.0 returns them (unifiedRoleDefinition dicts, sorted by
+    displayName; ``tui/data/entra-roles.json``). Shared objects: read-only."""
+    return list(_entra_roles())
+
+
+@cache
+def _entra_roles_by_key() -> dict[str, dict]:
+    roles = _entra_roles()
+    return {r["id"]: r for r in roles} | {r["displayName"].lower(): r for r in roles}
+
+
+def entra_role(key: str) -> dict | None:
+    """A built-in directory role by id (= template id) or display name (case-insensitive), or None."""
+    return _entra_roles_by_key().get(key.lower())
+
+
 @dataclass(frozen=True)
 class ResourceApp:
     """A resource application whose service principal every tenant (or the demo) carries."""

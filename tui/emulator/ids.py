@@ -66,3 +66,11 @@ def app_role_assignment_id(principal_id: str, entropy: bytes) -> str:
     as Graph does) followed by 16 more bytes, without padding."""
     raw = uuid.UUID(principal_id).bytes_le + entropy[:16]
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def directory_role_assignment_id(role_definition_id: str, principal_id: str) -> str:
+    """Graph's id of a tenant-wide directory role assignment: the role's and the principal's GUIDs (little-endian
+    bytes) in unpadded base64url, then ``-1`` (e.g. ``lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-1`` is Global
+    Administrator 62e90394-... held by ace08ec9-..., api-reference/v1.0/api/rbacapplication-list-roleassignments.md)."""
+    raw = uuid.UUID(role_definition_id).bytes_le + uuid.UUID(principal_id).bytes_le
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "-1"

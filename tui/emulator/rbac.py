@@ -131,10 +131,21 @@ def assignments_of(tenant: Tenant, principal_id: str) -> list[RoleAssignment]:
     return [ra for _, ra in index_of(tenant).by_principal.get(principal_id.lower(), [])]
 
 
+def _entries_of(tenant: Tenant, principal_id: str) -> list[_Entry]:
+    """The role assignments a principal acts with: its own, and those of every group it is in (nested too)."""
+    by_principal = index_of(tenant).by_principal
+    own = by_principal.get(principal_id.lower(), [])
+    if not tenant.groups:
+        return own
+    via = [e for g in tenant.groups_of(principal_id, transitive=True) for e in by_principal.get(g.id, [])]
+    return own + via if via else own
+
+
 def allowed(tenant: Tenant, principal_id: str, action: str, scope: str) -> bool:
-    """Whether ``principal_id`` may perform ``action`` at ``scope``, from its role assignments at or above it."""
+    """Whether ``principal_id`` may perform ``action`` at ``scope``, from its role assignments (and those of its
+    groups) at or above it."""
     target = arm_key(scope)
-    for key, ra in index_of(tenant).by_principal.get(principal_id.lower(), []):
+    for key, ra in _entries_of(tenant, principal_id):
         if is_at_or_below(target, key):
             role = _role_of(tenant, ra)
             if role is not None and role_grants(role, action):
@@ -143,10 +154,10 @@ def allowed(tenant: Tenant, principal_id: str, action: str, scope: str) -> bool:
 
 
 def has_any_right_in(tenant: Tenant, principal_id: str, scope: str) -> bool:
-    """Whether the principal holds any role assignment at, above or below ``scope`` (what makes a subscription
-    or a resource group visible in ARM's lists)."""
+    """Whether the principal holds any role assignment (itself or through a group) at, above or below ``scope``
+    (what makes a subscription or a resource group visible in ARM's lists)."""
     target = arm_key(scope)
-    for key, _ra in index_of(tenant).by_principal.get(principal_id.lower(), []):
+    for key, _ra in _entries_of(tenant, principal_id):
         if is_at_or_below(target, key) or is_at_or_below(key, target):
             return True
     return False

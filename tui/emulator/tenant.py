@@ -171,6 +171,33 @@ class AppRoleAssignment:
     created_date_time: str = ""
 
 
+@dataclass
+class Group:
+    """An Entra group. Members are object ids (users, service principals, groups), in the order they were added.
+    Only a role-assignable group (``isAssignableToRole``, set at creation) may hold a directory role."""
+
+    id: str
+    display_name: str
+    description: str | None = None
+    mail_nickname: str = ""
+    security_enabled: bool = True
+    mail_enabled: bool = False
+    group_types: list[str] = field(default_factory=list)
+    is_assignable_to_role: bool = False
+    created_date_time: str = ""
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DirectoryRoleAssignment:
+    """An Entra directory role held by a principal (Graph's unifiedRoleAssignment of the directory provider)."""
+
+    id: str  # Graph's opaque id, e.g. "lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-1"
+    principal_id: str  # user, service principal or role-assignable group
+    role_definition_id: str  # the role's template id (built-in roles: id == templateId)
+    directory_scope_id: str = "/"
+
+
 def subscription_of(scope: str) -> str | None:
     parts = [p for p in scope.split("/") if p]
     if len(parts) >= 2 and parts[0].lower() == "subscriptions":
@@ -196,6 +223,9 @@ class Tenant:
         self.role_definitions: dict[str, RoleDefinition] = {}  # guid (lower) -> definition
         self.role_assignments: dict[str, RoleAssignment] = {}  # guid (lower) -> assignment
         self.app_role_assignments: dict[str, AppRoleAssignment] = {}  # id -> grant
+        self.groups: dict[str, Group] = {}  # object id (lower) -> group
+        self.directory_role_assignments: dict[str, DirectoryRoleAssignment] = {}  # id -> assignment
+        self._member_of: dict[str, set[str]] = {}  # member object id (lower) -> ids of the groups it is directly in
         # client secrets the login authority accepts, by app id (lower); see tokens.DEMO_CLIENT_SECRET too
         self.client_secrets: dict[str, list[str]] = {}
         # Entra is eventually consistent: a service principal created while serving is invisible to app-role
@@ -207,6 +237,60 @@ class Tenant:
     def principal(self, object_id: str) -> User | ServicePrincipal | None:
         key = object_id.lower()
         return self.users.get(key) or self.service_principals.get(key)
+
+    def directory_object(self, object_id: str) -> User | ServicePrincipal | Group | None:
+        """A user, service principal or group by object id."""
+        key = object_id.lower()
+        return self.users.get(key) or self.service_principals.get(key) or self.groups.get(key)
+
+    # --- group membership -----------------------------------------------------------------------------------
+    def add_member(self, group: Group, member_id: str) -> bool:
+        """Add ``member_id`` to ``group``; False when it is a member already."""
+        key = member_id.lower()
+        if key in self._member_of.get(group.id, ()) or group.id in self._member_of.get(key, ()):
+            return False
+        group.members.append(key)
+        self._member_of.setdefault(key, set()).add(group.id)
+        return True
+
+    def remove_member(self, group: Group, member_id: str) -> bool:
+        """Take ``member_id`` out of ``group``; False when it was not a member."""
+        key = member_id.lower()
+        held = self._member_of.get(key)
+        if not held or group.id not in held:
+            return False
+        held.discard(group.id)
+        group.members.remove(key)
+        return True
+
+    def groups_of(self, object_id: str, *, transitive: bool = False) -> list[Group]:
+        """The groups ``object_id`` is a direct member of, or (``transitive``) a member of through nesting too,
+        nearest first."""
+        out: list[Group] = []
+        seen: set[str] = set()
+        frontier = [object_id.lower()]
+        while frontier:
+            nxt: list[str] = []
+            for oid in frontier:
+                for gid in sorted(self._member_of.get(oid, ())):
+                    if gid not in seen and gid in self.groups:
+                        seen.add(gid)
+                        out.append(self.groups[gid])
+                        nxt.append(gid)
+            frontier = nxt if transitive else []
+        return out
+
+    def forget_objects(self, object_ids: Iterable[str]) -> None:
+        """Deleted objects leave every group they were in, and their directory role assignments go."""
+        keys = {oid.lower() for oid in object_ids}
+        for key in keys:
+            for gid in self._member_of.pop(key, set()):
+                group = self.groups.get(gid)
+                if group is not None and key in group.members:
+                    group.members.remove(key)
+        if self.directory_role_assignments:
+            for aid in [a.id for a in self.directory_role_assignments.values() if a.principal_id in keys]:
+                del self.directory_role_assignments[aid]
 
     def replicating(self, object_id: str) -> bool:
         """True while a principal created at run time has not yet replicated through the directory."""
@@ -237,6 +321,7 @@ def remove_service_principals(tenant: Tenant, object_ids: Iterable[str]) -> list
     gone = [sp for oid in object_ids if (sp := tenant.service_principals.pop(oid.lower(), None)) is not None]
     ids = {sp.id for sp in gone}
     if ids:
+        tenant.forget_objects(ids)
         for gid in [
             g.id for g in tenant.app_role_assignments.values() if g.principal_id in ids or g.resource_id in ids
         ]:

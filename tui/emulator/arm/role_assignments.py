@@ -14,7 +14,7 @@ from tui.emulator.arm.paging import ROLE_ASSIGNMENTS_PAGE_SIZE
 from tui.emulator.arm.role_definitions import assignable_at
 from tui.emulator.arm.shapes import role_assignment_json
 from tui.emulator.ids import is_guid
-from tui.emulator.tenant import RoleAssignment, Tenant, User, arm_key
+from tui.emulator.tenant import Group, RoleAssignment, Tenant, User, arm_key
 from tui.emulator.wire import ApiError, json_text_response, utc_now_iso
 
 if TYPE_CHECKING:
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 
 
-def _ra_filter(api: ArmApi, call: ArmCall) -> tuple[bool, str | None]:
-    """(atScope, principal id) from the ``$filter``."""
+def _ra_filter(api: ArmApi, call: ArmCall) -> tuple[bool, str | None, bool]:
+    """(atScope, principal id, through groups too) from the ``$filter``: ``assignedTo('{id}')`` also returns the
+    assignments of the groups the principal is in, ``principalId eq`` only its own (Azure RBAC docs, "List Azure
+    role assignments using the REST API": assignedTo "including ones inherited from groups")."""
     parts = conjuncts(api.parse(call))
     unsupported = bad_request(
         "UnsupportedQuery",
@@ -34,30 +36,32 @@ def _ra_filter(api: ArmApi, call: ArmCall) -> tuple[bool, str | None]:
     )
     if parts is None:
         raise unsupported
-    at_scope, principal = False, None
+    at_scope, principal, via_groups = False, None, False
     for p in parts:
         if isinstance(p, Call) and p.name == "atscope" and not p.args:
             at_scope = True
         elif isinstance(p, Call) and p.name == "assignedto" and len(p.args) == 1 and p.args[0]:
-            principal = p.args[0]
+            principal, via_groups = p.args[0], True
         elif isinstance(p, Compare) and p.path == "principalid" and p.op == "eq" and p.value:
             principal = p.value
         else:
             raise unsupported
-    return at_scope, principal
+    return at_scope, principal, via_groups
 
 
 async def list_role_assignments(api: ArmApi, call: ArmCall) -> web.Response:
     t = api.tenant
     scope = call.params["scope"]
-    at_scope, principal = _ra_filter(api, call)
+    at_scope, principal, via_groups = _ra_filter(api, call)
     with t.lock:
         api.require(call, "Microsoft.Authorization/roleAssignments/read", scope)
         api.check_scope_exists(scope)
         found = rbac.assignments_around(t, scope, below=not at_scope)
         if principal is not None:
-            want = principal.lower()
-            found = [ra for ra in found if ra.principal_id.lower() == want]
+            want = {principal.lower()}
+            if via_groups:
+                want |= {g.id for g in t.groups_of(principal, transitive=True)}
+            found = [ra for ra in found if ra.principal_id.lower() in want]
         text = api.page_text(call, found, ROLE_ASSIGNMENTS_PAGE_SIZE, api.role_assignment_texts.texts)
         return json_text_response(text)
 
@@ -140,9 +144,17 @@ async def put_role_assignment(api: ArmApi, call: ArmCall) -> web.Response:
                 "RoleDefinitionDoesNotExist",
                 f"The specified role definition with ID '{rd_parts[-1] if rd_parts else rd_id}' does not exist.",
             )
-        principal = t.principal(pid)
+        principal = t.directory_object(pid)  # a user, a service principal or a group
         replicating = principal is not None and t.replicating(pid)
-        actual_type = "User" if isinstance(principal, User) else "ServicePrincipal" if principal else None
+        actual_type = (
+            "User"
+            if isinstance(principal, User)
+            else "Group"
+            if isinstance(principal, Group)
+            else "ServicePrincipal"
+            if principal
+            else None
+        )
         if (principal is None or replicating) and ptype is None:
             raise bad_request(
                 "PrincipalNotFound",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from tui.emulator.graph import app_role_assignments as grants
-from tui.emulator.graph import directory
+from tui.emulator.graph import directory, groups, role_management
 from tui.emulator.graph import service_principals as sps
 from tui.emulator.graph.batch import batch
 from tui.emulator.graph.call import V1
@@ -51,6 +51,26 @@ ROUTES: list[Route] = [
     url("/servicePrincipals(appId='{app_id}')", SERVICE_PRINCIPAL),
     url("/servicePrincipals/{sp_id}", SERVICE_PRINCIPAL),
     *_sides(),
+    url("/servicePrincipals/{sp_id}/memberOf", {"GET": groups.list_member_of}),
+    url("/servicePrincipals/{sp_id}/memberOf/{cast}", {"GET": groups.list_member_of}),
+    url("/servicePrincipals/{sp_id}/transitiveMemberOf", {"GET": groups.list_transitive_member_of}),
+    url("/servicePrincipals/{sp_id}/transitiveMemberOf/{cast}", {"GET": groups.list_transitive_member_of}),
+    url("/groups", {"GET": groups.list_groups}),
+    url("/groups/{group_id}", {"GET": groups.get_group}),
+    url("/groups/{group_id}/members", {"GET": groups.list_members}),
+    url("/groups/{group_id}/members/$ref", {"POST": groups.add_member}),
+    url("/groups/{group_id}/members/{member_id}/$ref", {"DELETE": groups.remove_member}),
+    url("/groups/{group_id}/members/{cast}", {"GET": groups.list_members}),
+    url("/roleManagement/directory/roleDefinitions", {"GET": role_management.list_role_definitions}),
+    url("/roleManagement/directory/roleDefinitions/{definition_id}", {"GET": role_management.get_role_definition}),
+    url(
+        "/roleManagement/directory/roleAssignments",
+        {"GET": role_management.list_role_assignments, "POST": role_management.create_role_assignment},
+    ),
+    url(
+        "/roleManagement/directory/roleAssignments/{assignment_id}",
+        {"GET": role_management.get_role_assignment, "DELETE": role_management.delete_role_assignment},
+    ),
     url("/directoryObjects/getByIds", {"POST": directory.get_by_ids}),
     url("/directoryObjects/{object_id}", {"GET": directory.get_directory_object}),
     url("/me", {"GET": directory.get_me}),

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import operator
+import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, Tenant, User
+from tui.emulator.tenant import (
+    AppRoleAssignment,
+    DirectoryRoleAssignment,
+    Group,
+    ServicePrincipal,
+    Tenant,
+    User,
+    new_guid,
+)
 from tui.emulator.text_cache import TextCache
 from tui.emulator.wire import dumps
 
@@ -220,3 +229,128 @@ def grant_texts(tenant: Tenant) -> TextCache[AppRoleAssignment]:
             lambda: len(tenant.app_role_assignments),
         )
     return cache
+
+
+# --- groups, directory roles (api-reference/v1.0/resources/group.md, unifiedroleassignment.md, directoryrole.md) ---
+GROUP_PROPERTIES = [
+    "id",
+    "deletedDateTime",
+    "classification",
+    "createdDateTime",
+    "creationOptions",
+    "description",
+    "displayName",
+    "expirationDateTime",
+    "groupTypes",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesNetBiosName",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "renewedDateTime",
+    "resourceBehaviorOptions",
+    "resourceProvisioningOptions",
+    "securityEnabled",
+    "securityIdentifier",
+    "theme",
+    "visibility",
+    "onPremisesProvisioningErrors",
+    "serviceProvisioningErrors",
+]
+_GROUP_EMPTY_LISTS = {
+    "creationOptions",
+    "proxyAddresses",
+    "resourceBehaviorOptions",
+    "resourceProvisioningOptions",
+    "onPremisesProvisioningErrors",
+    "serviceProvisioningErrors",
+}
+
+
+def _security_identifier(object_id: str) -> str:
+    """Entra's SID of a cloud object: S-1-12-1- and the object id's four little-endian 32-bit words."""
+    raw = uuid.UUID(object_id).bytes_le
+    return "S-1-12-1-" + "-".join(str(int.from_bytes(raw[i : i + 4], "little")) for i in range(0, 16, 4))
+
+
+def group_json(group: Group) -> dict[str, Any]:
+    known = {
+        "id": group.id,
+        "createdDateTime": group.created_date_time or None,
+        "description": group.description,
+        "displayName": group.display_name,
+        "groupTypes": list(group.group_types),
+        "isAssignableToRole": True if group.is_assignable_to_role else None,
+        "mailEnabled": group.mail_enabled,
+        "mailNickname": group.mail_nickname,
+        "renewedDateTime": group.created_date_time or None,
+        "securityEnabled": group.security_enabled,
+        "securityIdentifier": _security_identifier(group.id),
+    }
+    return {k: known.get(k, [] if k in _GROUP_EMPTY_LISTS else None) for k in GROUP_PROPERTIES}
+
+
+ROLE_DEFINITION_PROPERTIES = [
+    "id",
+    "description",
+    "displayName",
+    "isBuiltIn",
+    "isEnabled",
+    "isPrivileged",
+    "resourceScopes",
+    "templateId",
+    "version",
+    "rolePermissions",
+    "inheritsPermissionsFrom",
+]
+ROLE_ASSIGNMENT_PROPERTIES = ["id", "principalId", "resourceScope", "directoryScopeId", "roleDefinitionId"]
+
+
+def role_definition_json(role: dict) -> dict[str, Any]:
+    """A built-in unifiedRoleDefinition (the catalog's dict, copied)."""
+    out = {k: role[k] for k in ROLE_DEFINITION_PROPERTIES if k in role}
+    out["rolePermissions"] = [dict(p) for p in role.get("rolePermissions", [])]
+    if "inheritsPermissionsFrom" in role:
+        out["inheritsPermissionsFrom"] = [dict(r) for r in role["inheritsPermissionsFrom"]]
+    return out
+
+
+def role_assignment_json(assignment: DirectoryRoleAssignment) -> dict[str, Any]:
+    """A unifiedRoleAssignment as api-reference/v1.0/api/rbacapplication-list-roleassignments.md shows it."""
+    return {
+        "id": assignment.id,
+        "principalId": assignment.principal_id,
+        "resourceScope": assignment.directory_scope_id,
+        "directoryScopeId": assignment.directory_scope_id,
+        "roleDefinitionId": assignment.role_definition_id,
+    }
+
+
+def directory_role_json(role: dict, tenant: Tenant) -> dict[str, Any]:
+    """The activated directoryRole of a built-in role in ``tenant`` (its id is the tenant's, not the template's)."""
+    return {
+        "id": new_guid(f"{tenant.tenant_id}:directoryRole:{role['templateId']}"),
+        "deletedDateTime": None,
+        "description": role.get("description"),
+        "displayName": role.get("displayName"),
+        "roleTemplateId": role["templateId"],
+    }
+
+
+def directory_object_json(obj: User | ServicePrincipal | Group, tenant: Tenant) -> dict[str, Any]:
+    """A member or group as a directoryObject collection item: ``@odata.type`` first."""
+    if isinstance(obj, Group):
+        return {"@odata.type": "#microsoft.graph.group", **group_json(obj)}
+    if isinstance(obj, User):
+        return {"@odata.type": "#microsoft.graph.user", **user_json(obj)}
+    return {"@odata.type": "#microsoft.graph.servicePrincipal", **sp_json(obj, tenant)}

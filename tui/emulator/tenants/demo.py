@@ -42,7 +42,9 @@ roles) and Contoso Reporting Service (a client).
 
 from __future__ import annotations
 
-from tui.emulator.builder import TenantBuilder
+from datetime import UTC, datetime, timedelta
+
+from tui.emulator.builder import TenantBuilder, format_time
 from tui.emulator.catalog import CONTOSO_HR_API_ROLES, CONTOSO_ORDERS_API_ROLES
 from tui.emulator.ids import (
     ACR,
@@ -372,6 +374,7 @@ def build_demo_tenant() -> Tenant:
     remove_resource(b.tenant, func_legacy.id)
     remove_resource(b.tenant, id_old.id)
 
+    _add_directory_roles_and_groups(b)
     return b.build()
 
 
@@ -437,3 +440,85 @@ def _runbook(b: TenantBuilder, account: Resource, name: str, runbook_type: str) 
         tags=dict(account.tags),
         properties={"runbookType": runbook_type, "state": "Published", "logVerbose": False, "logProgress": False},
     )
+
+
+# --- Entra directory roles, groups and recent changes (issue #13) -------------------------------------------------
+# Role assignment with a condition: RBAC Administrator that may only assign or remove Reader (the delegation
+# pattern of "Delegate Azure role assignment management to others with conditions").
+READER_ROLE_ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+ONLY_READER_CONDITION = (
+    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+    "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals "
+    f"{{{READER_ROLE_ID}}})) AND ((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/delete'}})) OR "
+    "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals "
+    f"{{{READER_ROLE_ID}}}))"
+)
+
+
+def _days_ago(days: int, hour: int = 9) -> str:
+    """A time ``days`` before today (UTC), so that "what changed in the last 24 hours / 7 days" finds something."""
+    today = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return format_time(today - timedelta(days=days))
+
+
+def _named(b: TenantBuilder, name: str) -> Resource:
+    found = [r for r in b.tenant.resources.values() if r.name == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def _add_directory_roles_and_groups(b: TenantBuilder) -> None:
+    """Identities with Entra directory roles, security groups that carry rights, a conditioned RBAC Administrator,
+    and role assignments created in the last 30 days by named users.
+
+    * aa-exchange-mail (Automation, Exchange Online runbooks): Exchange Administrator;
+    * sql-contoso-prod's identity: Directory Readers (Azure SQL's Entra authentication);
+    * id-tenant-bootstrap: Global Administrator (critical);
+    * sg-platform-owners (role-assignable): Owner of Contoso Production; its member id-platform-deploy holds
+      Owner there only through the group; Dana Developer is a member too;
+    * sg-app-admins (role-assignable): Application Administrator; member id-github-deploy;
+    * aa-identity-sync: Role Based Access Control Administrator on Contoso Development, constrained to Reader.
+    """
+    t = b.tenant
+    alex = t.users[t.admin_user_id]
+    dana = next(u for u in t.users.values() if u.display_name == "Dana Developer")
+    prod = next(s for s in t.subscriptions.values() if s.display_name == "Contoso Production")
+    dev = next(s for s in t.subscriptions.values() if s.display_name == "Contoso Development")
+    rg_auto = f"/subscriptions/{prod.subscription_id}/resourceGroups/rg-automation-prod"
+    rg_ids = f"/subscriptions/{prod.subscription_id}/resourceGroups/rg-identities-prod"
+
+    aa_mail = b.add_resource(
+        rg_auto, AUTOMATION, "aa-exchange-mail", system_identity=True, tags=_tags("prod", "messaging-team", "CC-1042")
+    )
+    b.assign_directory_role(aa_mail, "Exchange Administrator")
+    b.assign_directory_role(_named(b, "sql-contoso-prod"), "Directory Readers")
+    bootstrap = b.add_user_assigned_identity(rg_ids, "id-tenant-bootstrap", tags={"purpose": "tenant setup"})
+    b.assign_directory_role(bootstrap, "Global Administrator")
+
+    deploy = b.add_user_assigned_identity(rg_ids, "id-platform-deploy", tags={"owner": "platform-team"})
+    owners = b.add_group(
+        "sg-platform-owners",
+        description="Platform team: owners of the production subscription",
+        is_assignable_to_role=True,
+        members=[deploy, dana],
+    )
+    b.assign_role(owners, "Owner", prod, created_on=_days_ago(12), created_by=alex.id)
+    app_admins = b.add_group(
+        "sg-app-admins",
+        description="Manages app registrations for CI/CD",
+        is_assignable_to_role=True,
+        members=[_named(b, "id-github-deploy")],
+    )
+    b.assign_directory_role(app_admins, "Application Administrator")
+
+    b.assign_role(
+        _named(b, "aa-identity-sync"),
+        "Role Based Access Control Administrator",
+        dev,
+        description="May assign and remove Reader only (delegated to the identity-sync runbooks)",
+        condition=ONLY_READER_CONDITION,
+        created_on=_days_ago(3),
+        created_by=alex.id,
+    )
+    b.assign_role(deploy, "Reader", dev, created_on=_days_ago(0, hour=0), created_by=dana.id)
+    b.assign_role(aa_mail, "Reader", rg_auto, created_on=_days_ago(27), created_by=alex.id)

@@ -30,13 +30,18 @@ Format (every key but ``subscriptions`` is optional)::
       "roleAssignments": [{"principal": "func-web", "role": "Reader", "scope": "Contoso Production/rg-web",
                            "description": "..."}],
       "appRoleGrants": [{"principal": "id-web", "resource": "Microsoft Graph", "appRole": "User.Read.All"}],
+      "groups": [{"displayName": "sg-web-owners", "description": "...", "isAssignableToRole": true,
+                  "members": ["id-web", "Alex Admin"]}],
+      "directoryRoleAssignments": [{"principal": "id-web", "role": "Directory Readers"},
+                                   {"principal": {"group": "sg-web-owners"}, "role": "Global Reader"}],
       "deletedResources": ["Contoso Production/rg-web/func-web"]
     }
 
 References:
 
 * a **principal** is a user (display name or user principal name), an application (display name or appId), a
-  user-assigned identity (its name) or a resource with a system-assigned identity (its name), or an object id
+  user-assigned identity (its name), a resource with a system-assigned identity (its name), a group (its display
+  name; groups are built before role assignments and directory roles), or an object id
   (a GUID; it need not exist — that writes an orphaned role assignment). When a name is ambiguous, use the
   object form ``{"user" | "application" | "identity" | "resource": name}`` (``identity``/``resource`` also
   accept ``"Subscription/group/name"``) or ``{"objectId": guid}``;
@@ -65,7 +70,16 @@ from typing import Any
 
 from tui.emulator.builder import TenantBuilder
 from tui.emulator.ids import is_guid
-from tui.emulator.tenant import Resource, ResourceGroup, ServicePrincipal, Subscription, Tenant, User, remove_resources
+from tui.emulator.tenant import (
+    Group,
+    Resource,
+    ResourceGroup,
+    ServicePrincipal,
+    Subscription,
+    Tenant,
+    User,
+    remove_resources,
+)
 
 
 class FixtureError(ValueError):
@@ -181,6 +195,8 @@ class _Loader:
         "customRoles",
         "roleAssignments",
         "appRoleGrants",
+        "groups",
+        "directoryRoleAssignments",
         "deletedResources",
         "$schema",
         "description",
@@ -209,6 +225,8 @@ class _Loader:
         self._applications()
         self._subscriptions()
         self._custom_roles()
+        self._entra_groups()
+        self._directory_roles()
         self._role_assignments()
         self._grants()
         deleted = []
@@ -380,14 +398,39 @@ class _Loader:
     def _role_assignments(self) -> None:
         for i, raw in enumerate(_list(self.data, "roleAssignments", "$")):
             path = f"$.roleAssignments[{i}]"
-            a = _obj(raw, path, {"principal", "role", "scope", "description", "principalType"})
+            a = _obj(raw, path, {"principal", "role", "scope", "description", "principalType", "condition"})
             principal = self._principal(a.get("principal"), f"{path}.principal")
             role = _str(a, "role", path)
             scope = self._scope(a.get("scope"), f"{path}.scope")
             desc = _str(a, "description", path, required=False)
             ptype = _str(a, "principalType", path, required=False)
+            condition = _str(a, "condition", path, required=False)
             with _at(path):
-                self.b.assign_role(principal, role, scope, description=desc, principal_type=ptype)
+                self.b.assign_role(principal, role, scope, description=desc, principal_type=ptype, condition=condition)
+
+    def _entra_groups(self) -> None:
+        for i, raw in enumerate(_list(self.data, "groups", "$")):
+            path = f"$.groups[{i}]"
+            g = _obj(raw, path, {"displayName", "description", "isAssignableToRole", "members"})
+            name = _str(g, "displayName", path)
+            with _at(path):
+                group = self.b.add_group(
+                    name,
+                    description=_str(g, "description", path, required=False),
+                    is_assignable_to_role=_bool(g, "isAssignableToRole", path),
+                )
+            for j, ref in enumerate(_list(g, "members", path)):
+                member = self._principal(ref, f"{path}.members[{j}]")
+                with _at(f"{path}.members[{j}]"):
+                    self.b.add_group_member(group, member)
+
+    def _directory_roles(self) -> None:
+        for i, raw in enumerate(_list(self.data, "directoryRoleAssignments", "$")):
+            path = f"$.directoryRoleAssignments[{i}]"
+            a = _obj(raw, path, {"principal", "role"})
+            principal = self._principal(a.get("principal"), f"{path}.principal")
+            with _at(path):
+                self.b.assign_directory_role(principal, _str(a, "role", path))
 
     def _grants(self) -> None:
         for i, raw in enumerate(_list(self.data, "appRoleGrants", "$")):
@@ -417,11 +460,13 @@ class _Loader:
             raise FixtureError(path, f"no resource app named {ref!r}")
         return found
 
-    def _principal(self, ref: Any, path: str) -> User | ServicePrincipal | Resource | str:
+    def _principal(self, ref: Any, path: str) -> User | ServicePrincipal | Resource | Group | str:
         if isinstance(ref, dict):
-            o = _obj(ref, path, {"user", "application", "identity", "resource", "objectId"})
+            o = _obj(ref, path, {"user", "application", "identity", "resource", "group", "objectId"})
             if len(o) != 1:
-                raise FixtureError(path, "expected exactly one of user, application, identity, resource, objectId")
+                raise FixtureError(
+                    path, "expected exactly one of user, application, identity, resource, group, objectId"
+                )
             kind, value = next(iter(o.items()))
             if not isinstance(value, str) or not value:
                 raise FixtureError(f"{path}.{kind}", f"expected a non-empty string, got {_kind(value)}")
@@ -433,7 +478,7 @@ class _Loader:
         elif isinstance(ref, str) and ref:
             if is_guid(ref):
                 return ref.lower()
-            candidates = self._principal_candidates(ref, {"user", "application", "identity", "resource"})
+            candidates = self._principal_candidates(ref, {"user", "application", "identity", "resource", "group"})
         else:
             raise FixtureError(path, f"expected a principal name or object, got {_kind(ref)}")
         if not candidates:
@@ -453,6 +498,8 @@ class _Loader:
             ]
         if "application" in kinds:
             out += [sp for key, sp in self.apps.items() if key == low or sp.app_id == low]
+        if "group" in kinds:
+            out += [g for g in self.b.tenant.groups.values() if g.display_name.lower() == low]
         for sub_name, group_name, res in self.resources:
             full = f"{sub_name}/{group_name}/{res.name}".lower()
             if low not in (res.name.lower(), full):

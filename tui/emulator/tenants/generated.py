@@ -198,6 +198,8 @@ def build_generated_tenant(subscriptions: int, identities: int, seed: int = 0) -
             for value in set(rng.choices(graph_values, graph_weights, k=rng.choice((1, 1, 1, 2, 2, 3)))):
                 b.grant_app_role(res, graph, value)
 
+    _add_directory_roles_and_groups(b, principals, subs, seed)
+
     # --- history: about 1 % of the system-assigned identities' resources were deleted ------------------------------
     remove_resources(b.tenant, [res.id for res in rng.sample(hosts, deleted)])
     return b.build()
@@ -207,3 +209,50 @@ def _assign(b: TenantBuilder, principal: Resource, rd: RoleDefinition, scope: ob
     # the same role at the same scope may be drawn twice: Azure would refuse the second one too
     with contextlib.suppress(ValueError):
         b.assign_role(principal, rd, scope)  # type: ignore[arg-type]
+
+
+# Entra directory roles held by managed identities, by how often an estate has them (Directory Readers for Azure
+# SQL's identities, Exchange Administrator for Exchange Online automation, ...), and the Azure roles groups hold.
+DIRECTORY_ROLE_MIX: tuple[tuple[str, int], ...] = (
+    ("Directory Readers", 40),
+    ("Exchange Administrator", 15),
+    ("Global Reader", 10),
+    ("User Administrator", 8),
+    ("Groups Administrator", 6),
+    ("Security Reader", 6),
+    ("Application Administrator", 5),
+    ("Cloud Application Administrator", 4),
+    ("Global Administrator", 3),
+    ("Privileged Role Administrator", 3),
+)
+GROUP_RBAC_ROLES = ("Owner", "Contributor", "Reader", "Key Vault Secrets User", "Storage Blob Data Reader")
+
+
+def _add_directory_roles_and_groups(
+    b: TenantBuilder, principals: list[tuple[Resource, tuple]], subs: list[Subscription], seed: int
+) -> None:
+    """About 2 % of the identities hold a directory role, about 5 % are members of security groups (about ten
+    members a group), a handful of groups hold Azure roles on subscriptions and one role-assignable group a
+    directory role. A random stream of its own, so that the rest of the tenant is drawn as before."""
+    rng = random.Random(f"mitui-generated-directory:{seed}")
+    if not principals:
+        return
+    names = [n for n, _ in DIRECTORY_ROLE_MIX]
+    weights = [w for _, w in DIRECTORY_ROLE_MIX]
+    for res, _place in rng.sample(principals, max(1, len(principals) // 50)):
+        b.assign_directory_role(res, rng.choices(names, weights)[0])
+    members = rng.sample(principals, max(1, len(principals) // 20))
+    count = max(1, len(members) // 10)
+    groups = [
+        b.add_group(
+            f"sg-{UNITS[i % len(UNITS)].lower()}-{APPS[i % len(APPS)]}-{i + 1:03d}",
+            description=f"{UNITS[i % len(UNITS)]} workload identities",
+            is_assignable_to_role=i == 0,
+        )
+        for i in range(count)
+    ]
+    for n, (res, _place) in enumerate(members):
+        b.add_group_member(groups[n % count], res)
+    b.assign_directory_role(groups[0], "Global Reader")
+    for i, group in enumerate(groups[: min(5, count)]):
+        b.assign_role(group, GROUP_RBAC_ROLES[i % len(GROUP_RBAC_ROLES)], subs[i % len(subs)])
