@@ -86,6 +86,26 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
     inv.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     inv.error = _one_line_error(inv)  # type: ignore[method-assign]  # scripts get ONE line on stderr
+
+    found = sub.add_parser(
+        "findings",
+        help="what is wrong: orphaned assignments, unused identities, critical and broad rights, recent changes",
+        epilog=f"Exit 4 when a finding is at or above --fail-on (3: partial read). {FLAGS_EITHER_SIDE}",
+    )
+    add_connection_flags(found, defaults=False)
+    found.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    found.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
+    found.add_argument(
+        "--fail-on",
+        choices=("normal", "high", "critical"),
+        default="normal",
+        help="exit 4 when a finding is at or above this severity (default: normal, i.e. any finding)",
+    )
+    found.add_argument(
+        "--recent-days", type=int, metavar="N", default=7, help="rights created in the last N days are findings"
+    )
+    found.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    found.error = _one_line_error(found)  # type: ignore[method-assign]
     return parser
 
 

@@ -99,4 +99,8 @@ def run_command(args: argparse.Namespace) -> int:
         from tui.commands import inventory
 
         return inventory.run(args, session_factory(args, read_only=True))  # the inventory never writes
+    if args.command == "findings":
+        from tui.commands import findings
+
+        return findings.run(args, session_factory(args, read_only=True))
     raise ValueError(f"unknown command {args.command!r}")

@@ -27,7 +27,8 @@ from safety_helpers import (
     stop_served,
 )
 
-from tui.commands.inventory import EXIT_PARTIAL, to_json
+from tui.commands.common import EXIT_PARTIAL
+from tui.commands.inventory import to_json
 from tui.emulator.server import Connection
 
 session_loop = pytest.mark.asyncio(loop_scope="session")

@@ -9,85 +9,30 @@ the retries (each is listed under "problems" in JSON, under "Could not be read" 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import json
-import logging
-import os
-import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from tui.services.errors import InvalidInput, MituiError
+from tui.commands.common import load, partial, write
 from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
-from tui.services.odata import guid
 from tui.services.text import csv_cell, plain
 
 if TYPE_CHECKING:
     from tui.services.session import Session
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"mitui inventory: error: {plain(' '.join(message.split()), 500)}", file=sys.stderr)
-    return code
+COMMAND = "inventory"
 
 
 def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
     """Print the inventory of the tenant that ``open_session`` signs in to (read-only)."""
-    logging.getLogger().addHandler(logging.NullHandler())  # SDK warnings must not reach stderr
-    try:
-        subs = [guid(s, "subscription id") for s in (getattr(args, "subscription", None) or [])]
-    except InvalidInput as err:
-        return _fail(err.one_line(), EXIT_USAGE)
-    fmt = getattr(args, "format", None) or "table"
-    loaded: list[Inventory] = []
-    try:
-        # (the inventory is handed back through a list, not as asyncio.run's result: Python 3.11's asyncio.run ends
-        # with signal.getsignal(SIGINT), which formats repr() of the main task, result included — seconds of CPU
-        # for a tenant with tens of thousands of assignments)
-        asyncio.run(_load(open_session, subs or None, loaded))
-        inventory = loaded[0]
-    except MituiError as err:
-        return _fail(
-            err.one_line(), EXIT_USAGE if isinstance(err, InvalidInput) and "flag" in err.title else EXIT_FAILED
-        )
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except Exception as err:  # the last line of defence: one line, no traceback
-        return _fail(f"{type(err).__name__}: {err}")
-    text = render(inventory, fmt)
-    output = getattr(args, "output", None)
-    try:
-        if output:
-            tmp = f"{output}.tmp-{os.getpid()}"
-            with open(tmp, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-            os.replace(tmp, output)
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-    except OSError as err:
-        return _fail(f"cannot write {output or 'standard output'}: {err.strerror or err}")
-    if inventory.problems:  # a partial result is never passed off as complete: one line, and exit code 3
-        first, more = inventory.problems[0], len(inventory.problems) - 1
-        rest = f" (and {more} more, listed in the output)" if more else ""
-        print(f"mitui inventory: error: incomplete, could not read {plain(first, 400)}{rest}", file=sys.stderr)
-        return EXIT_PARTIAL
-    return EXIT_OK
-
-
-async def _load(
-    open_session: Callable[[], Awaitable[Session]], subscription_ids: list[str] | None, into: list[Inventory]
-) -> None:
-    session = await open_session()
-    try:
-        into.append(await session.load_inventory(subscription_ids))
-    finally:
-        await session.close()
+    inventory = load(COMMAND, args, open_session)
+    if isinstance(inventory, int):
+        return inventory
+    text = render(inventory, getattr(args, "format", None) or "table")
+    return write(COMMAND, text, getattr(args, "output", None)) or partial(COMMAND, inventory)
 
 
 def render(inventory: Inventory, fmt: str) -> str:

@@ -1,0 +1,64 @@
+"""`mitui findings` end to end on the built-in sandbox tenant: a subprocess, as a pipeline would gate on it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mitui_processes import ROOT, clean_env
+
+from tui.emulator.tenants.demo import build_demo_tenant
+
+
+def _findings(args: list[str], state: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--demo", "findings", *args],
+        cwd=ROOT,
+        env=clean_env({}, state),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    result = _findings(["--format", "json"], tmp_path_factory.mktemp("findings"))
+    assert result.returncode == 4, result.stderr  # the demo tenant has findings: a pipeline stops
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_findings_match_the_tenant(doc: dict) -> None:
+    tenant = build_demo_tenant()
+    by_kind: dict[str, list[dict]] = {}
+    for f in doc["findings"]:
+        assert set(f) == {"kind", "severity", "principalId", "name", "right", "scope", "detail", "createdOn"}
+        by_kind.setdefault(f["kind"], []).append(f)
+    # the deleted function app's and identity's assignments, left behind
+    assert len(by_kind["orphaned-assignment"]) == 2
+    attached = {uid.lower() for r in tenant.resources.values() for uid in r.user_assigned_identity_ids}
+    unused = {r.name for r in tenant.resources.values() if r.is_user_assigned_identity and r.id.lower() not in attached}
+    assert {f["name"] for f in by_kind["unused-identity"]} == unused
+    assert any(f["name"] == "aa-dev" and f["right"] == "Owner" for f in by_kind["broad-scope"])
+    assert any(f["name"] == "app-aks-dashboard" for f in by_kind["critical-right"])
+    severities = [{"critical": 2, "high": 1, "normal": 0}[f["severity"]] for f in doc["findings"]]
+    assert severities == sorted(severities, reverse=True)
+
+
+def test_fail_on_and_formats(tmp_path: Path) -> None:
+    assert _findings(["--fail-on", "critical", "--format", "csv"], tmp_path).returncode == 4
+    result = _findings(["--format", "csv", "--recent-days", "0"], tmp_path)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and all(not r["detail"].startswith(("=", "+", "-", "@")) for r in rows)
+    assert "recent-right" not in {r["kind"] for r in rows}
+    table = _findings([], tmp_path)
+    assert table.returncode == 4 and table.stdout.splitlines()[0].endswith("normal")
+    assert "\x1b" not in table.stdout
+    bad = _findings(["--fail-on", "scary"], tmp_path)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

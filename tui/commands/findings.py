@@ -1,0 +1,73 @@
+"""`mitui findings`: what is wrong in the tenant's managed identities (issue #14), for people and pipelines.
+
+Exit codes as `mitui inventory`'s (0 ok, 1 failed, 2 bad flags, 3 partial), and 4 when a finding is at or above
+``--fail-on`` (normal unless told: any finding), so that a pipeline can gate on it. A partial read that found
+nothing at that level exits 3: no finding in what could not be read is not "no finding".
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from tui.commands.common import load, partial, write
+from tui.commands.inventory import json_text
+from tui.services.findings import RECENT, Finding, at_or_above, findings
+from tui.services.models import Inventory, Privilege
+from tui.services.text import csv_cell, plain
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
+
+COMMAND = "findings"
+EXIT_FINDINGS = 4
+COLUMNS = ("kind", "severity", "principalId", "name", "right", "scope", "detail", "createdOn")
+
+
+def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
+    inventory = load(COMMAND, args, open_session)
+    if isinstance(inventory, int):
+        return inventory
+    days = getattr(args, "recent_days", None)
+    found = findings(inventory, recent=timedelta(days=days) if days is not None else RECENT)
+    text = render(inventory, found, getattr(args, "format", None) or "table")
+    code = write(COMMAND, text, getattr(args, "output", None))
+    if code:
+        return code
+    if at_or_above(found, Privilege(getattr(args, "fail_on", None) or "normal")):
+        return EXIT_FINDINGS
+    return partial(COMMAND, inventory)
+
+
+def _json(f: Finding) -> dict[str, Any]:
+    return dict(zip(COLUMNS, (f.kind, f.severity.value, *_cells(f)[2:-1], f.created_on), strict=True))
+
+
+def _cells(f: Finding) -> list[str]:
+    return [f.kind, f.severity.value, f.principal_id, f.name, f.right, f.scope, f.detail, f.created_on or ""]
+
+
+def render(inventory: Inventory, found: list[Finding], fmt: str) -> str:
+    if fmt == "json":
+        return json_text({"tenantId": inventory.tenant_id, "findings": [_json(f) for f in found]})
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([csv_cell(c) for c in _cells(f)] for f in found)
+        return out.getvalue()
+    counts = {level: len([f for f in found if f.severity is level]) for level in Privilege}
+    lines = [
+        f"{len(found)} findings: {counts[Privilege.CRITICAL]} critical, {counts[Privilege.HIGH]} high, "
+        f"{counts[Privilege.NORMAL]} normal",
+        "",
+    ]
+    for f in found:
+        lines.append(f"{f.severity.value:<8}  {f.kind:<19}  {plain(f.name, 60)}  {plain(f.right, 60)}")
+        lines.append(f"{'':<8}  {'':<19}  at {plain(f.scope, 200)}")
+        lines.append(f"{'':<8}  {'':<19}  {plain(f.detail, 200)}")
+    return "\n".join(lines) + "\n"
