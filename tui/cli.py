@@ -106,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     found.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     found.error = _one_line_error(found)  # type: ignore[method-assign]
+
+    access = sub.add_parser(
+        "access",
+        help="who can touch a scope: every identity with an Azure role there, assigned or inherited",
+        epilog=FLAGS_EITHER_SIDE,
+    )
+    add_connection_flags(access, defaults=False)
+    access.add_argument("--scope", metavar="ARM_ID", required=True, help="a subscription, resource group, resource...")
+    access.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    access.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
+    access.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    access.error = _one_line_error(access)  # type: ignore[method-assign]
     return parser
 
 

@@ -103,4 +103,8 @@ def run_command(args: argparse.Namespace) -> int:
         from tui.commands import findings
 
         return findings.run(args, session_factory(args, read_only=True))
+    if args.command == "access":
+        from tui.commands import access
+
+        return access.run(args, session_factory(args, read_only=True))
     raise ValueError(f"unknown command {args.command!r}")

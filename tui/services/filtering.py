@@ -7,7 +7,8 @@ can act as, see tui.services.escalation), ``esc:yes|no`` (whether the effective 
 ``sub:<id or name part>``,
 ``rg:<name part>``, ``type:<resource type part>``, ``since:<24h|7d|30m|2w|2026-11-30|"2026-11-30T08:00Z">`` (a right
 of the identity, role assignment, directory role or app role grant, was created since then, UTC; those whose
-creation time Azure does not give never match); a qualifier's value may be quoted (``rg:"my group"``).
+creation time Azure does not give never match), ``scope:<ARM id>`` (an Azure role of the identity applies there:
+assigned at it or above, see tui.services.access); a qualifier's value may be quoted (``rg:"my group"``).
 Inside quotes, ``\\"`` and ``\\\\`` escape. Anything else raises :class:`InvalidInput` with a clear message.
 
 Every filter rule lives here, also those the identity list answers from what it computed once per row (the
@@ -24,11 +25,12 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Protocol
 
+from tui.services.access import checked_scope, rights_reaching
 from tui.services.errors import InvalidInput
 from tui.services.escalation import escalation_of
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege
 
-QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type", "since")
+QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type", "since", "scope")
 _ESC = {"yes": True, "no": False}
 _KINDS = {
     "user": IdentityKind.USER,
@@ -114,6 +116,7 @@ def _example(key: str) -> str:
         "rg": "rg:web",
         "type": "type:sites",
         "since": "since:24h",
+        "scope": "scope:/subscriptions/<id>/resourceGroups/<name>",
     }[key]
 
 
@@ -183,7 +186,10 @@ class IdentityFilter:
             elif key == "sub":
                 if not _sub_matches(identity, inventory, v):
                     return False
-            elif key == "since" and not _has_right_since(identity, inventory, self.cutoffs[value]):
+            elif key == "since":
+                if not _has_right_since(identity, inventory, self.cutoffs[value]):
+                    return False
+            elif key == "scope" and (inventory is None or not rights_reaching(inventory, identity, value)):
                 return False
         return True
 
@@ -391,5 +397,7 @@ def parse_filter(text: str) -> IdentityFilter:
             raise InvalidInput(f"Unknown escalation {value!r}", "use esc:yes or esc:no")
         if key == "since":
             since_cutoff(value, datetime.now(UTC))  # (raises on a value it cannot read)
+        if key == "scope":
+            checked_scope(value)
         quals.append((key, value))
     return IdentityFilter(tuple(words), tuple(quals))

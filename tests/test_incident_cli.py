@@ -1,4 +1,5 @@
-"""`mitui findings` end to end on the built-in sandbox tenant: a subprocess, as a pipeline would gate on it."""
+"""`mitui findings` and `mitui access` end to end on the built-in sandbox tenant: subprocesses, as a pipeline or an
+incident script would run them."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from mitui_processes import ROOT, clean_env
 from tui.emulator.tenants.demo import build_demo_tenant
 
 
-def _findings(args: list[str], state: Path) -> subprocess.CompletedProcess[str]:
+def _findings(args: list[str], state: Path, command: str = "findings") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--demo", "findings", *args],
+        [sys.executable, "-m", "tui.cli", "--demo", command, *args],
         cwd=ROOT,
         env=clean_env({}, state),
         capture_output=True,
@@ -62,3 +63,25 @@ def test_fail_on_and_formats(tmp_path: Path) -> None:
     assert "\x1b" not in table.stdout
     bad = _findings(["--fail-on", "scary"], tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_access_at_a_key_vault(tmp_path: Path) -> None:
+    """Who can touch kv-contoso-prod: those assigned at it, and those whose rights are inherited from its resource
+    group and subscription (the tenant's truth, computed here from the demo tenant's assignments)."""
+    tenant = build_demo_tenant()
+    vault = next(r for r in tenant.resources.values() if r.name == "kv-contoso-prod")
+    result = _findings(["--scope", vault.id, "--format", "json"], tmp_path, command="access")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["scope"] == vault.id
+    got = {(a["name"], a["roleName"], a["how"].split(",")[0]) for a in doc["access"]}
+    assert ("aa-ops-prod", "Key Vault Secrets Officer", "here") in got
+    assert ("aa-ops-prod", "Contributor", "inherited from the subscription") in got
+    assert ("id-orders-shared", "Storage Blob Data Reader", "inherited from the resource group") in got
+    # nothing assigned below the vault's resource group or in another subscription
+    assert all(
+        vault.id.lower() == a["assignedAt"].lower() or vault.id.lower().startswith(a["assignedAt"].lower() + "/")
+        for a in doc["access"]
+    )
+    bad = _findings(["--scope", "kv-contoso-prod"], tmp_path, command="access")
+    assert bad.returncode == 2 and "Not an ARM scope" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
