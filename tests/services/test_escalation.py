@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.services.escalation import ASSIGN, DEPLOY, RUN_AS, can_act_as, escalations, resource_type
+from tui.services.escalation import ASSIGN, DEPLOY, RUN_AS, acted_as_by, can_act_as, escalations, resource_type
 from tui.services.filtering import parse_filter
 from tui.services.models import (
     IdentityKind,
@@ -230,3 +230,14 @@ def test_filter_priv_matches_the_effective_level_and_esc_keeps_the_escalating() 
     assert parse_filter("esc:yes").matches(a, inv) and not parse_filter("esc:yes").matches(b, inv)
     assert parse_filter("esc:no").matches(b, inv)
     assert parse_filter("priv:critical").matches(a, inv) and not parse_filter("priv:high").matches(a, inv)
+
+
+def test_who_can_act_as_an_identity() -> None:
+    """The reverse question of incident mode: whom the run-code rights on b's host belong to (b itself excluded,
+    a reader excluded), each with its own level, not the one it reaches through b."""
+    a, b, c = _system("a", VM), _system("aa-ops", AA), _system("c", SITE)
+    inv = _inventory([a, b, c], [_grant(a, JOBS, AA), _grant(c, READER, SUB), _grant(b, OWNER, SUB)])
+    (step,) = acted_as_by(inv, b)
+    assert step.via == ("a",) and step.role_name == "Automation Job Operator" and step.privilege is Privilege.HIGH
+    # b's Owner at the subscription can act as everyone there: a's VM and c's web app
+    assert [p.via for p in acted_as_by(inv, a)] == [p.via for p in acted_as_by(inv, c)] == [("aa-ops",)]

@@ -325,6 +325,25 @@ def can_act_as(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPat
     return tuple(out)
 
 
+def acted_as_by(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPath, ...]:
+    """The managed identities that can act as this one directly (incident mode's "who can act as this?"), each
+    with the role and scope that let it and the level of its own rights; the most privileged first."""
+    index = _index(inv)
+    pid = identity.principal_id.lower()
+    found: dict[str, RoleAssignment] = {}
+    for key, rtype in index.hosts.get(pid, ()):
+        for anc in _ancestors(key):
+            for apid, ra, _op in index.acting.get((anc, rtype), ()):
+                if apid != pid and apid not in found:
+                    found[apid] = ra
+    out = []
+    for apid, ra in found.items():
+        a = index.by_id[apid]
+        out.append(EscalationPath((a.name,), ra.role_name, ra.scope, inv.highest_privilege(a), ""))
+    out.sort(key=lambda p: (-p.privilege.rank, p.via))
+    return tuple(out)
+
+
 def escalation_of(inv: Inventory, identity: ManagedIdentity) -> Escalation:
     """The identity's Escalation; the whole inventory's are computed on the first call and kept on it."""
     if not inv.escalations and inv.identities:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from tui.services.escalation import can_act_as, escalation_of
+from tui.services.escalation import acted_as_by, can_act_as, escalation_of
 from tui.services.models import (
     AppRoleAssignment,
     FederatedCredential,
@@ -267,16 +267,19 @@ class IdentityDetails(Vertical):
                 line("", safe_text(f"through {path.role_name} on {red.id(short_scope(path.scope))}", 120, style="dim"))
                 if path.reason:
                     line("", safe_text(path.reason, 120, style="dim"))
-        reach = can_act_as(inventory, identity)
-        for index, step in enumerate(reach[:SHOWN_ACTING_AS]):
-            target = safe_text(red.name(step.via[0]), 50)
-            target.append(" ")
-            target.append_text(privilege_badge(step.privilege))
-            through = f"  through {step.role_name} on {red.id(short_scope(step.scope))}"
-            target.append_text(safe_text(through, 120, style="dim"))
-            line("Can act as" if index == 0 else "", target)
-        if len(reach) > SHOWN_ACTING_AS:
-            line("", Text(f"… and {len(reach) - SHOWN_ACTING_AS} more", style="dim"))
+        for label, steps in (
+            ("Can act as", can_act_as(inventory, identity)),
+            ("Acted as by", acted_as_by(inventory, identity)),  # (managed identities; incident mode, issue #14)
+        ):
+            for index, step in enumerate(steps[:SHOWN_ACTING_AS]):
+                who = safe_text(red.name(step.via[0]), 50)
+                who.append(" ")
+                who.append_text(privilege_badge(step.privilege))
+                through = f"  through {step.role_name} on {red.id(short_scope(step.scope))}"
+                who.append_text(safe_text(through, 120, style="dim"))
+                line(label if index == 0 else "", who)
+            if len(steps) > SHOWN_ACTING_AS:
+                line("", Text(f"… and {len(steps) - SHOWN_ACTING_AS} more", style="dim"))
 
     def _snippets(self, identity: ManagedIdentity, cloud_name: str) -> Text:
         from tui.services.snippets import runbook_snippets
