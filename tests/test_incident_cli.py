@@ -85,3 +85,15 @@ def test_access_at_a_key_vault(tmp_path: Path) -> None:
     )
     bad = _findings(["--scope", "kv-contoso-prod"], tmp_path, command="access")
     assert bad.returncode == 2 and "Not an ARM scope" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_changes_newest_first(tmp_path: Path) -> None:
+    result = _findings(["--since", "30d", "--format", "json"], tmp_path, command="changes")
+    assert result.returncode == 0, result.stderr
+    changes = json.loads(result.stdout)["changes"]
+    assert changes and [c["when"] for c in changes] == sorted((c["when"] for c in changes), reverse=True)
+    assert any(c["name"] == "aa-identity-sync" and c["privilege"] == "critical" for c in changes)
+    critical = _findings(["--since", "30d", "--min-privilege", "critical", "--format", "json"], tmp_path, "changes")
+    assert {c["privilege"] for c in json.loads(critical.stdout)["changes"]} == {"critical"}
+    bad = _findings(["--since", "yesterday"], tmp_path, command="changes")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -118,6 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
     access.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     access.error = _one_line_error(access)  # type: ignore[method-assign]
+
+    changes = sub.add_parser(
+        "changes",
+        help="what changed: the identities' rights newest first, with who made each",
+        epilog=FLAGS_EITHER_SIDE,
+    )
+    add_connection_flags(changes, defaults=False)
+    changes.add_argument("--since", default="7d", help="24h, 7d, 30m, 2w or a date (default: 7d)")
+    changes.add_argument("--min-privilege", choices=("normal", "high", "critical"), default="normal")
+    changes.add_argument("--actor", metavar="TEXT", help="only changes made by someone whose name or id contains TEXT")
+    changes.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    changes.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
+    changes.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    changes.error = _one_line_error(changes)  # type: ignore[method-assign]
     return parser
 
 

@@ -99,12 +99,9 @@ def run_command(args: argparse.Namespace) -> int:
         from tui.commands import inventory
 
         return inventory.run(args, session_factory(args, read_only=True))  # the inventory never writes
-    if args.command == "findings":
-        from tui.commands import findings
+    if args.command in ("findings", "access", "changes"):  # (incident mode, issue #14: read-only, as the inventory)
+        from importlib import import_module
 
-        return findings.run(args, session_factory(args, read_only=True))
-    if args.command == "access":
-        from tui.commands import access
-
-        return access.run(args, session_factory(args, read_only=True))
+        command = import_module(f"tui.commands.{args.command}")
+        return command.run(args, session_factory(args, read_only=True))
     raise ValueError(f"unknown command {args.command!r}")
