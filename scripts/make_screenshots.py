@@ -116,6 +116,16 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             await pilot.press("escape")
             await settle(app, pilot)
 
+            await select(app, pilot, "aa-ops-prod")
+            await pilot.press("i")
+            await settle(app, pilot)
+            save("incident-findings")
+            await pilot.press("3")  # who can touch aa-ops-prod
+            await settle(app, pilot)
+            save("incident-access")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
             await pilot.press("f1")
             await pilot.pause()
             save("help")

@@ -616,3 +616,52 @@ async def test_escalation_through_identities_one_can_act_as(demo: DemoTenant) ->
         overview = " ".join(plain(screen.query_one(IdentityDetails).query_one("#overview")).split())
         assert "Effective" not in overview
         assert "Can act as aa-dev CRITICAL through Automation Contributor on rg-dev-automation" in overview
+
+
+async def test_incident_mode_answers_in_three_keys(demo: DemoTenant) -> None:
+    """i: findings (what is wrong), 2: changes (what changed), 3: who can touch the selected identity's resource;
+    enter goes back to the identity of the row."""
+    from tui.screens.incident import IncidentScreen
+    from tui.services.access import access_at
+    from tui.services.findings import findings
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        await select_identity(app, pilot, "aa-ops-prod")
+        inventory = screen.inventory
+        await pilot.press("i")
+        await settle(app, pilot)
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen)
+        table = incident.query_one("#findings", VirtualTable)
+        assert table.row_count == len(findings(inventory)) > 0
+        kinds = {plain_cells(row)[1] for row in table.visible_rows}
+        assert {"orphaned-assignment", "unused-identity", "critical-right", "broad-scope"} <= kinds
+
+        await pilot.press("2")
+        await settle(app, pilot)
+        changes = incident.query_one("#changes", VirtualTable)
+        assert changes.row_count > 0
+        whens = [plain_cells(row)[0] for row in changes.visible_rows]
+        assert whens == sorted(whens, reverse=True)
+
+        await pilot.press("3")
+        await settle(app, pilot)
+        access = incident.query_one("#access", VirtualTable)
+        aa_ops = next(i for i in inventory.identities if i.name == "aa-ops-prod")
+        assert access.row_count == len(access_at(inventory, aa_ops.resource_id)) > 0
+        names = {plain_cells(row)[1] for row in access.visible_rows}
+        assert {"aa-ops-prod", "id-ops-scheduler"} <= names  # its own Contributor, and the job starter's right
+
+        access.focus()
+        key = next(row.key for row in access.visible_rows if plain_cells(row)[1] == "id-ops-scheduler")
+        access.move_to_key(key)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert screen.selected_identity() is not None and screen.selected_identity().name == "id-ops-scheduler"
+
+
+def plain_cells(row: Any) -> list[str]:
+    return [cell.plain for cell in row.cells]

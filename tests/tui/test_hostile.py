@@ -107,3 +107,32 @@ async def test_hostile_strings_are_shown_literally_and_trigger_nothing(tmp_path:
         # the outcome notification carries the role's name: literally, with the escapes made visible
         messages = [n.message for n in app._notifications]
         assert any("[@click=app.quit]" in m and "\x1b" not in m for m in messages), messages
+
+
+async def test_incident_mode_shows_hostile_strings_literally(tmp_path: Path) -> None:
+    """Findings, changes and access of the hostile tenant: every cell free of control characters, markup shown
+    as text (a role named [@click=app.quit]… quits nothing)."""
+    from tui.screens.incident import IncidentScreen
+
+    demo = DemoTenant(tenant=HOSTILE, state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        table = screen.query_one("#identities", VirtualTable)
+        holder = next(row for row in table.rows if screen.inventory.roles_of(row.data.identity))
+        table.move_to_key(holder.key)
+        await pilot.press("i")
+        await settle(app, pilot)
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen)
+        texts = []
+        for tab, table_id in (("1", "#findings"), ("2", "#changes"), ("3", "#access")):
+            await pilot.press(tab)
+            await settle(app, pilot)
+            for row in incident.query_one(table_id, VirtualTable).rows:
+                texts.extend(cell.plain for cell in row.cells)
+        assert texts and all(_no_controls(t) for t in texts)
+        assert any("[@click=app.quit]" in t for t in texts)
+        shown = app.export_screenshot()
+        assert "\x1b" not in shown and "\u202e" not in shown
+        assert app.is_running

@@ -68,6 +68,13 @@ class MainScreen(InventoryLoading, Screen[None]):
         ),
         Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
         Binding("p", "app_roles", "App roles", id="app-roles", tooltip="Graph app roles and who holds them"),
+        Binding(
+            "i",
+            "incident",
+            "Incident",
+            id="incident",
+            tooltip="Incident mode: findings, changes, who can touch a scope",
+        ),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read everything again"),
         Binding("escape", "back", "Back", id="back", show=False, tooltip="Clear the filter / back to the list"),
     ]
@@ -356,6 +363,8 @@ class MainScreen(InventoryLoading, Screen[None]):
                 return None  # shown, disabled
         if action == "copy_id" and self.selected_identity() is None:
             return None
+        if action == "incident" and self.inventory is None:
+            return None
         return True
 
     def action_filter(self) -> None:
@@ -368,16 +377,31 @@ class MainScreen(InventoryLoading, Screen[None]):
         table = self.query_one("#identities", VirtualTable)
         focused = self.focused
         if focused is box or (box.display and focused is table and box.value):
-            box.value = ""
-            box.display = False
-            self.query_one("#filter-error", Static).display = False
-            self.identity_filter = None
+            self._clear_filter()
             self._apply_filter()
             table.focus()
         elif focused is table:
             self.query_one("#subscriptions", OptionList).focus()
         else:
             table.focus()
+
+    def _clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one("#filter-error", Static).display = False
+        self.identity_filter = None
+
+    def _show_everything(self) -> None:
+        """No filter, all subscriptions."""
+        self._clear_filter()
+        self.subscription_id = None
+        subscriptions = self.query_one("#subscriptions", OptionList)
+        try:
+            subscriptions.highlighted = subscriptions.get_option_index(ALL_SUBSCRIPTIONS)
+        except Exception:  # (no such option before the first load)
+            subscriptions.highlighted = 0
+        self._apply_filter()
 
     def action_refresh(self) -> None:
         self.load()
@@ -386,6 +410,28 @@ class MainScreen(InventoryLoading, Screen[None]):
         from tui.screens.app_roles import AppRolesScreen
 
         self.app.push_screen(AppRolesScreen(self.session))
+
+    def action_incident(self) -> None:
+        from tui.screens.incident import IncidentScreen
+
+        if self.inventory is None:
+            return
+        identity = self.selected_identity()
+        scope = identity.resource_id if identity is not None else ""
+
+        def chosen(principal_id: str | None) -> None:
+            if not principal_id:
+                return
+            table = self.query_one("#identities", VirtualTable)
+            if not table.move_to_key(principal_id.lower()):  # hidden by the filter or the subscription: show all
+                self._show_everything()
+                if not table.move_to_key(principal_id.lower()):
+                    self.app.notify("No identity of that principal is listed (deleted, or not a managed identity).")
+                    return
+            table.focus()
+            self._show_selected()
+
+        self.app.push_screen(IncidentScreen(self.inventory, self.redactor, scope), chosen)
 
     def action_copy_id(self) -> None:
         from tui.screens.copy_id import CopyIdScreen
