@@ -53,8 +53,9 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
         key = identity.principal_id.lower()
         roles = roles_by.get(key, ())
         grants = grants_by.get(key, ())
-        # no badge for an identity without rights, nor for a partial inventory's
-        escalation = escalation_of(inventory, identity) if privileges and (roles or grants) else None
+        # no badge for an identity without rights (a directory role is one), nor for a partial inventory's
+        holds = roles or grants or key in inventory.directory_role_assignments
+        escalation = escalation_of(inventory, identity) if privileges and holds else None
         top = escalation.effective if escalation is not None else None
         escalates = escalation is not None and escalation.escalates
         # what the filter's free words match, lowercased once instead of per keystroke
