@@ -12,6 +12,7 @@ from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
+    DirectoryRoleAssignment,
     FederatedCredential,
     ResourceApp,
     RoleAssignment,
@@ -178,4 +179,16 @@ def app_role_grant(g: dict) -> AppRoleAssignment:
         principal_display_name=_s(get("principalDisplayName")),
         resource_display_name=_s(get("resourceDisplayName")),
         created=_s(get("createdDateTime")) or None,
+    )
+
+
+def directory_role_assignment(a: dict) -> DirectoryRoleAssignment:
+    """A directory role assignment as Graph sends it (unifiedRoleAssignment, resources/unifiedroleassignment.md): the
+    role's name and privilege come later (from the definitions)."""
+    get = a.get
+    return DirectoryRoleAssignment(
+        id=_s(get("id")),
+        principal_id=_s(get("principalId")),
+        role_definition_id=_s(get("roleDefinitionId")),
+        directory_scope_id=_s(get("directoryScopeId")) or "/",
     )

@@ -12,6 +12,7 @@ from typing import Protocol
 from tui.services.models import (
     AppRoleAssignment,
     Caller,
+    DirectoryRoleAssignment,
     FederatedCredential,
     ResourceApp,
     RoleAssignment,
@@ -57,7 +58,7 @@ class ArmResource:
 class Written:
     """The result of a write: what the service answered, and its request ids."""
 
-    value: RoleAssignment | AppRoleAssignment | None
+    value: RoleAssignment | AppRoleAssignment | DirectoryRoleAssignment | None
     request_ids: tuple[str, ...] = ()
 
 
@@ -116,6 +117,11 @@ class Backend(Protocol):
         """Which of these directory object ids still exist (getByIds), lower-case."""
         ...
 
+    async def list_directory_role_assignments_of(self, principal_id: str) -> list[DirectoryRoleAssignment]:
+        """The directory roles assigned to this principal itself (not through its groups), unresolved: one filtered
+        listing (planning and reading back a directory role write)."""
+        ...
+
     async def list_federated_credentials(self, identity_resource_id: str) -> list[FederatedCredential]: ...
 
     async def child_scopes(self, scope: str) -> list[tuple[str, str, ScopeLevel]]: ...
@@ -130,5 +136,11 @@ class Backend(Protocol):
     async def create_app_role_assignment(self, principal_id: str, resource_id: str, app_role_id: str) -> Written: ...
 
     async def delete_app_role_assignment(self, principal_id: str, assignment_id: str) -> Written: ...
+
+    async def create_directory_role_assignment(
+        self, principal_id: str, role_definition_id: str, directory_scope_id: str = "/"
+    ) -> Written: ...
+
+    async def delete_directory_role_assignment(self, assignment_id: str) -> Written: ...
 
     async def close(self) -> None: ...
