@@ -105,7 +105,7 @@ class Plan:
             if self.scope_level:
                 rows.append(("Scope level", self.scope_level.value))
         elif self.action.is_directory_role:
-            rows += [("Directory role", self.right_name), ("Scope", directory_scope_name(self.target))]
+            rows += [("Role", self.right_name), ("Scope", directory_scope_name(self.target))]
             if self.right_description:
                 rows.append(("Description", self.right_description))
         else:
