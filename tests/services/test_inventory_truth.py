@@ -76,15 +76,21 @@ async def test_role_assignments_equal_the_tenant(demo_emulator: Emulator, demo_s
     t = demo_emulator.tenant
     visible = _visible_subscriptions(demo_emulator, demo_session)
     principals = {i.principal_id.lower(): i for i in inv.identities}
+    # an identity's own assignments, and those of every group it is a member of (transitively, per the tenant)
+    holders: dict[str, set[str]] = {}  # principal id -> the identities whose right it is
+    for pid in principals:
+        holders.setdefault(pid, set()).add(pid)
+        for g in t.groups_of(pid, transitive=True):
+            holders.setdefault(g.id.lower(), set()).add(pid)
     truth: dict[str, set[str]] = {}
     for ra in t.role_assignments.values():
-        pid = ra.principal_id.lower()
         parts = [p for p in ra.scope.split("/") if p]
         sub = parts[1].lower() if len(parts) >= 2 else None
-        if pid in principals and (sub is None or sub in visible):
+        for pid in holders.get(ra.principal_id.lower(), ()) if (sub is None or sub in visible) else ():
             truth.setdefault(pid, set()).add(ra.id.lower())
     got = {pid: {a.id.lower() for a in lst} for pid, lst in inv.role_assignments.items()}
     assert got == truth
+    assert any(a.via for lst in inv.role_assignments.values() for a in lst), "the demo holds rights through groups"
     for pid, lst in inv.role_assignments.items():
         ident = principals[pid]
         for a in lst:

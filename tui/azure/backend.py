@@ -9,18 +9,21 @@ requested per identity.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tui.azure import wire, writes
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
-from tui.services.backend import ArmResource, DirectoryIdentity, Written
+from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
 from tui.services.errors import NotFound
 from tui.services.models import (
     AppRoleAssignment,
     DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
     FederatedCredential,
+    Group,
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
@@ -41,6 +44,13 @@ MSI_API = "2024-11-30"
 MI_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "alternativeNames"]
 APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 ALL_APPS = "servicePrincipalType eq 'Application'"
+# unifiedRoleDefinition / unifiedRoleAssignment (v1.0 resources/unifiedroledefinition.md, unifiedroleassignment.md):
+# the fields tui.services.directory_roles and the joins read
+DIRECTORY_ROLE_SELECT = ["id", "displayName", "description", "isBuiltIn", "rolePermissions"]
+DIRECTORY_ROLE_ASSIGNMENT_SELECT = ["id", "principalId", "roleDefinitionId", "directoryScopeId"]
+# group-list-transitivemembers.md: an OData cast needs the advanced query parameters, this header and $count=true
+# (without them Graph answers the servicePrincipal cast with an empty collection)
+ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
 
 
 class AzureBackend(Calls):
@@ -197,25 +207,76 @@ class AzureBackend(Calls):
         )
         builder = self.graph.role_management.directory.role_assignments
         info = builder.to_get_request_information(RequestConfiguration(query_parameters=qp))
-        return await graph_pages(self, info, wire.directory_role_assignment)
+        return [a for a, _ in await graph_pages(self, info, wire.directory_role_assignment)]
 
     async def existing_object_ids(self, object_ids: list[str]) -> set[str]:
-        from msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body import (
-            GetByIdsPostRequestBody,
-        )
+        return set(await self.get_directory_objects(object_ids))
 
-        ids = [guid(i, "object id") for i in object_ids]
-        found: set[str] = set()
+    async def get_directory_objects(self, object_ids: list[str]) -> dict[str, DirectoryObject]:
+        from kiota_abstractions.method import Method
+        from kiota_abstractions.request_information import RequestInformation
+
+        ids = list(dict.fromkeys(guid(i, "object id").lower() for i in object_ids))
+        found: dict[str, DirectoryObject] = {}
 
         async def chunk(part: list[str]) -> None:
-            body = GetByIdsPostRequestBody(ids=part)
-            resp = await self.graph_call(lambda: self.graph.directory_objects.get_by_ids.post(body))
-            for obj in (resp.value or []) if resp else []:
-                found.add(str(obj.id or "").lower())
+            # (plain JSON, as the listings: kiota would build a model of every user, group and service principal)
+            info = RequestInformation()
+            info.http_method = Method.POST
+            info.url = self.graph.request_adapter.base_url.rstrip("/") + "/directoryObjects/getByIds"
+            info.set_stream_content(json.dumps({"ids": part}).encode(), "application/json")
+            answer = await graph_json(self, info)
+            for item in answer.get("value") or () if isinstance(answer, dict) else ():
+                if isinstance(item, dict):
+                    obj = wire.directory_object(item)
+                    found[obj.id.lower()] = obj
 
         parts = [ids[i : i + GET_BY_IDS_MAX] for i in range(0, len(ids), GET_BY_IDS_MAX)]
         await gather_limited([chunk(p) for p in parts], self.concurrency)
         return found
+
+    async def list_directory_role_definitions(self) -> list[DirectoryRoleDefinition]:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.role_management.directory.role_definitions.role_definitions_request_builder import (
+            RoleDefinitionsRequestBuilder,
+        )
+
+        qp = RoleDefinitionsRequestBuilder.RoleDefinitionsRequestBuilderGetQueryParameters(select=DIRECTORY_ROLE_SELECT)
+        builder = self.graph.role_management.directory.role_definitions
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=qp))
+        return await graph_pages(self, info, wire.directory_role_definition)
+
+    async def list_directory_role_assignments(self) -> DirectoryRoleListing:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (
+            RoleAssignmentsRequestBuilder,
+        )
+
+        qp = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
+            select=DIRECTORY_ROLE_ASSIGNMENT_SELECT, expand=["principal"]
+        )
+        builder = self.graph.role_management.directory.role_assignments
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=qp))
+        listing = DirectoryRoleListing()
+        groups: dict[str, Group] = {}
+        for assignment, principal in await graph_pages(self, info, wire.directory_role_assignment):
+            kind = principal.kind if principal is not None else ""
+            if kind == "group":
+                groups.setdefault(principal.id.lower(), principal.as_group())
+            if kind in ("servicePrincipal", "group"):
+                listing.assignments.append(assignment)
+        listing.groups.extend(groups.values())
+        return listing
+
+    async def list_group_service_principal_members(self, group_ids: list[str]) -> dict[str, list[str]]:
+        ids = list(dict.fromkeys(guid(g, "group id").lower() for g in group_ids))
+        urls = {
+            gid: f"/groups/{gid}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$count=true"
+            f"&$top={GRAPH_PAGE}"
+            for gid in ids
+        }
+        pages = await batched_collections(self, urls, ADVANCED_QUERY)
+        return {gid: [_s_lower(m.get("id")) for m in pages.get(gid, []) if m.get("id")] for gid in ids}
 
     # --- writes -------------------------------------------------------------------------------------------------
     async def create_role_assignment(
@@ -239,3 +300,7 @@ class AzureBackend(Calls):
 
     async def delete_directory_role_assignment(self, assignment_id: str) -> Written:
         return await writes.delete_directory_role_assignment(self, assignment_id)
+
+
+def _s_lower(value: Any) -> str:
+    return str(value).lower()

@@ -106,14 +106,18 @@ async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
         raise map_error(ValueError(f"unreadable Graph answer: {err}"), "Microsoft Graph") from None
 
 
-async def graph_pages(calls: Calls, info: Any, convert: Callable[[dict], T] | None = None) -> list:
-    """Every item of a Graph collection as plain JSON (or ``convert``-ed)."""
+async def graph_pages(
+    calls: Calls, info: Any, convert: Callable[[dict], T] | None = None, headers: dict[str, str] | None = None
+) -> list:
+    """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page."""
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
     adapter = calls.graph.request_adapter
     error_map = {"XXX": ODataError}
     info.headers.try_add("Accept", "application/json")
+    for name, value in (headers or {}).items():
+        info.headers.try_add(name, value)
     items: list[Any] = []
     while True:
         raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
@@ -125,11 +129,16 @@ async def graph_pages(calls: Calls, info: Any, convert: Callable[[dict], T] | No
         nxt.http_method = info.http_method
         nxt.url = link
         nxt.headers.try_add("Accept", "application/json")
+        for name, value in (headers or {}).items():
+            nxt.headers.try_add(name, value)
         info = nxt
 
 
-async def batched_collections(calls: Calls, urls: dict[str, str]) -> dict[str, list[dict]]:
-    """GET each relative URL (by key) through Graph ``$batch``, 20 per request, then follow each nextLink.
+async def batched_collections(
+    calls: Calls, urls: dict[str, str], headers: dict[str, str] | None = None
+) -> dict[str, list[dict]]:
+    """GET each relative URL (by key) through Graph ``$batch``, 20 per request, then follow each nextLink; ``headers``
+    go with each request (e.g. ``ConsistencyLevel: eventual``).
 
     Items answered 429 / 503 / 504 inside a batch are sent again (after their Retry-After), a bounded number of
     times; any other failed item fails the whole read."""
@@ -141,10 +150,10 @@ async def batched_collections(calls: Calls, urls: dict[str, str]) -> dict[str, l
     async def one_batch(chunk: list[str]) -> None:
         pending = list(chunk)
         for attempt in range(max_retries + 2):
-            answers = await post_batch(calls, [urls[k] for k in pending])
+            answers = await post_batch(calls, [urls[k] for k in pending], headers)
             retry: list[str] = []
             wait = 0.0
-            for key, (status, headers, body) in zip(pending, answers, strict=True):
+            for key, (status, answer_headers, body) in zip(pending, answers, strict=True):
                 if status == 200:
                     page = body if isinstance(body, dict) else {}
                     results[key] = list(page.get("value") or [])
@@ -153,7 +162,7 @@ async def batched_collections(calls: Calls, urls: dict[str, str]) -> dict[str, l
                 elif status in (429, 503, 504) and attempt <= max_retries:
                     calls.gate.note_retry(f"Microsoft Graph answered {status}")
                     retry.append(key)
-                    wait = max(wait, retry_after(headers, attempt))
+                    wait = max(wait, retry_after(answer_headers, attempt))
                 else:
                     raise map_error(_BatchItemError(status, body), "Microsoft Graph")
             if not retry:
@@ -171,14 +180,16 @@ async def batched_collections(calls: Calls, urls: dict[str, str]) -> dict[str, l
         info = RequestInformation()
         info.http_method = Method.GET
         info.url = link
-        results[key].extend(await graph_pages(calls, info))
+        results[key].extend(await graph_pages(calls, info, headers=headers))
 
     await gather_limited([follow(k, v) for k, v in next_links.items()], calls.concurrency)
     return results
 
 
-async def post_batch(calls: Calls, relative_urls: list[str]) -> list[tuple[int, dict, Any]]:
-    """One ``POST /$batch`` of GETs; the (status, headers, body) of each, in order."""
+async def post_batch(
+    calls: Calls, relative_urls: list[str], headers: dict[str, str] | None = None
+) -> list[tuple[int, dict, Any]]:
+    """One ``POST /$batch`` of GETs (each with ``headers``, if any); the (status, headers, body) of each, in order."""
     from kiota_abstractions.method import Method
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
@@ -188,7 +199,8 @@ async def post_batch(calls: Calls, relative_urls: list[str]) -> list[tuple[int, 
     info.http_method = Method.POST
     info.url = adapter.base_url.rstrip("/") + "/$batch"
     info.headers.try_add("Accept", "application/json")
-    payload = {"requests": [{"id": str(i), "method": "GET", "url": u} for i, u in enumerate(relative_urls)]}
+    extra = {"headers": dict(headers)} if headers else {}
+    payload = {"requests": [{"id": str(i), "method": "GET", "url": u, **extra} for i, u in enumerate(relative_urls)]}
     info.set_stream_content(json.dumps(payload).encode(), "application/json")
     error_map = {"XXX": ODataError}
     raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))

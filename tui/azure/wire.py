@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.services.backend import ArmResource, DirectoryIdentity
+from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject
+from tui.services.directory_roles import definition_from_graph
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
     DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
     FederatedCredential,
+    Group,
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
@@ -96,6 +99,10 @@ def role_assignment(ra: dict) -> RoleAssignment:
         principal_type=_s(get("principalType") or "ServicePrincipal"),
         scope_level=scope_level(scope),
         created_on=_s(get("createdOn")) or None,  # as ARM sends it (ISO 8601)
+        condition=_s(get("condition")) or None,
+        condition_version=_s(get("conditionVersion")) or None,
+        description=_s(get("description")) or None,
+        created_by=_s(get("createdBy")) or None,  # an object id (its name: getByIds)
     )
 
 
@@ -182,13 +189,45 @@ def app_role_grant(g: dict) -> AppRoleAssignment:
     )
 
 
-def directory_role_assignment(a: dict) -> DirectoryRoleAssignment:
-    """A directory role assignment as Graph sends it (unifiedRoleAssignment, resources/unifiedroleassignment.md): the
-    role's name and privilege come later (from the definitions)."""
-    get = a.get
-    return DirectoryRoleAssignment(
-        id=_s(get("id")),
-        principal_id=_s(get("principalId")),
-        role_definition_id=_s(get("roleDefinitionId")),
-        directory_scope_id=_s(get("directoryScopeId")) or "/",
+def _kind(item: dict) -> str:
+    """A directory object's type from its ``@odata.type`` ("#microsoft.graph.group" -> "group"); "" when absent."""
+    return _s(item.get("@odata.type")).rsplit(".", 1)[-1]
+
+
+def directory_object(o: dict) -> DirectoryObject:
+    """A directory object as getByIds (or an expanded ``principal``) sends it."""
+    return DirectoryObject(
+        id=_s(o.get("id")),
+        kind=_kind(o),
+        display_name=_s(o.get("displayName")),
+        security_enabled=o.get("securityEnabled") is True,
+        is_assignable_to_role=o.get("isAssignableToRole") is True,
     )
+
+
+def group(g: dict) -> Group:
+    """A group (its @odata.type, if any, is not checked)."""
+    return Group(
+        id=_s(g.get("id")),
+        display_name=_s(g.get("displayName")),
+        security_enabled=g.get("securityEnabled") is True,
+        is_assignable_to_role=g.get("isAssignableToRole") is True,
+    )
+
+
+def directory_role_definition(rd: dict) -> DirectoryRoleDefinition:
+    """An Entra role definition (unifiedRoleDefinition), unclassified."""
+    return definition_from_graph(rd)
+
+
+def directory_role_assignment(a: dict) -> tuple[DirectoryRoleAssignment, DirectoryObject | None]:
+    """A unifiedRoleAssignment (its role name and privilege come later, from the definitions), and its expanded
+    ``principal`` when sent."""
+    principal = a.get("principal")
+    assignment = DirectoryRoleAssignment(
+        id=_s(a.get("id")),
+        principal_id=_s(a.get("principalId")),
+        role_definition_id=_s(a.get("roleDefinitionId")),
+        directory_scope_id=_s(a.get("directoryScopeId")) or "/",
+    )
+    return assignment, directory_object(principal) if isinstance(principal, dict) else None

@@ -136,7 +136,7 @@ async def create_directory_role_assignment(
     builder = calls.graph.role_management.directory.role_assignments
     with recorded_request_ids() as ids, directory_role_errors():
         a = await graph_json(calls, builder.to_post_request_information(body), write=True)
-    return Written(wire.directory_role_assignment(a) if isinstance(a, dict) else None, tuple(ids))
+    return Written(wire.directory_role_assignment(a)[0] if isinstance(a, dict) else None, tuple(ids))
 
 
 async def delete_directory_role_assignment(calls: Calls, assignment_id: str) -> Written:

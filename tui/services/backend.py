@@ -13,7 +13,9 @@ from tui.services.models import (
     AppRoleAssignment,
     Caller,
     DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
     FederatedCredential,
+    Group,
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
@@ -52,6 +54,29 @@ class ArmResource:
     @property
     def is_user_assigned_identity(self) -> bool:
         return self.type.lower() == "microsoft.managedidentity/userassignedidentities"
+
+
+@dataclass(frozen=True)
+class DirectoryObject:
+    """A directory object as ``getByIds`` answers it: what it is, its name, and for a group what makes it one."""
+
+    id: str
+    kind: str  # its @odata.type without the namespace: "user", "servicePrincipal", "group", ...
+    display_name: str = ""
+    security_enabled: bool = False  # (groups)
+    is_assignable_to_role: bool = False  # (groups)
+
+    def as_group(self) -> Group:
+        return Group(self.id, self.display_name, self.security_enabled, self.is_assignable_to_role)
+
+
+@dataclass(frozen=True)
+class DirectoryRoleListing:
+    """The tenant's directory role assignments whose principal is a service principal or a group (unresolved: role
+    names and privileges come from the definitions), and the groups among those principals."""
+
+    assignments: list[DirectoryRoleAssignment] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +145,25 @@ class Backend(Protocol):
     async def list_directory_role_assignments_of(self, principal_id: str) -> list[DirectoryRoleAssignment]:
         """The directory roles assigned to this principal itself (not through its groups), unresolved: one filtered
         listing (planning and reading back a directory role write)."""
+        ...
+
+    async def get_directory_objects(self, object_ids: list[str]) -> dict[str, DirectoryObject]:
+        """The directory objects (users, service principals, groups...) these ids name, by id (lower); one
+        ``getByIds`` per 1000 ids. An id that names nothing (deleted) is absent."""
+        ...
+
+    async def list_directory_role_definitions(self) -> list[DirectoryRoleDefinition]:
+        """Entra's role definitions (built-in and custom), unclassified: one listing."""
+        ...
+
+    async def list_directory_role_assignments(self) -> DirectoryRoleListing:
+        """Every directory role assignment of the tenant held by a service principal or a group: one paged
+        listing, with the principal expanded (what it is; a group's name)."""
+        ...
+
+    async def list_group_service_principal_members(self, group_ids: list[str]) -> dict[str, list[str]]:
+        """group id (lower) -> the ids (lower) of the service principals that are its members, directly or through
+        nested groups; 20 groups per Graph ``$batch``."""
         ...
 
     async def list_federated_credentials(self, identity_resource_id: str) -> list[FederatedCredential]: ...

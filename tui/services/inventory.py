@@ -10,8 +10,15 @@ Request pattern (counts grow with subscriptions and pages, never with identities
   known (once per subscription that needs it);
 * app role grants by the cheaper side: ``appRoleAssignedTo`` of each resource app, or ``appRoleAssignments``
   of each identity, 20 per Graph ``$batch``;
-* orphans: one ``getByIds`` per 1000 assigned service-principal ids that are neither identities nor apps,
-  asked as soon as the identities are known, so that its round trip overlaps the joins.
+* Entra directory roles, tenant-wide, from the start: the role definitions (1 listing) and the role assignments
+  (ONE listing, every page, with each principal expanded: what it is, a group's name);
+* rights through groups: the groups that hold an Azure role (ARM assignments with principalType Group) or a
+  directory role, their transitive service-principal members 20 groups per Graph ``$batch``, asked as soon as
+  every subscription's assignments are in (one round, overlapping the custom roles and the identities' join);
+* names and orphans: one ``getByIds`` per 1000 ids, asked as soon as the identities are known: the assigned
+  service principals that are neither identities nor apps (do they still exist?), who created the assignments
+  (``createdBy``), and the groups that hold Azure roles. When there is nothing to name, its round trip overlaps
+  the joins; else it runs alongside the group members' round.
 
 All joins are dictionary look-ups. What could not be read goes to ``Inventory.problems``.
 """
@@ -25,11 +32,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from tui.services import tuning
-from tui.services.backend import ArmResource, Backend, DirectoryIdentity
+from tui.services.backend import ArmResource, Backend, DirectoryIdentity, DirectoryObject, DirectoryRoleListing
+from tui.services.directory_roles import builtin_directory_roles
 from tui.services.errors import MituiError
 from tui.services.joins import (
+    classified_directory_role,
     classified_role,
     custom_role_subscriptions,
+    directory_roles_by_identity,
     grants_by_identity,
     join_assignments,
     join_identities,
@@ -39,6 +49,9 @@ from tui.services.joins import (
 )
 from tui.services.models import (
     AppRoleAssignment,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    Group,
     Inventory,
     ManagedIdentity,
     Progress,
@@ -47,7 +60,7 @@ from tui.services.models import (
     RoleDefinition,
     Subscription,
 )
-from tui.services.odata import guid
+from tui.services.odata import guid, is_guid
 from tui.services.offload import off_loop
 
 # Requests in flight at once. The load is CPU-bound (decoding and joining, ~2 s at 10 000 identities), not
@@ -106,12 +119,16 @@ class InventoryLoader:
         self.apps_task: asyncio.Future[list[ResourceApp]]
         self.builtin_task: asyncio.Future[list[RoleDefinition]]
         self.early_grants_task: asyncio.Future[list[AppRoleAssignment] | None]
+        self.directory_roles_task: asyncio.Future[DirectoryRoleListing | None]
+        self.directory_definitions_task: asyncio.Future[list[DirectoryRoleDefinition] | None]
+        self.members_task: asyncio.Future[dict[str, list[str]] | None] | None = None
         # what the subscriptions' reads gather
         self.subscriptions: list[Subscription] = []
         self.resources: list[ArmResource] = []
         self.raw_assignments: dict[str, RoleAssignment] = {}  # assignment id (lower) ->
         self.sub_of_assignment: dict[str, str] = {}  # assignment id (lower) -> subscription id
         self.assigned_service_principals: set[str] = set()  # (lowercase) the orphan candidates among them
+        self.assigned_groups: set[str] = set()  # (lowercase) the groups that hold an Azure role
         self.readable_subs: set[str] = set()
         self.subscriptions_read = 0
         # what on_partial is shown, once the identities are known
@@ -120,34 +137,58 @@ class InventoryLoader:
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
-        """Run the phases; the tenant-wide reads and the orphans' getByIds overlap the rest."""
+        """Run the phases; the tenant-wide reads, the groups' members and the getByIds overlap the rest."""
         self.report("subscriptions", 0, 1)
         await self.read_subscriptions()
-        await self.read_each_subscription()
-        await self.read_role_definitions()
-        directory, identities = await self.read_identities()
-        # orphans: which assigned service principals still exist, asked now, answered while the joins run
-        raw_apps = await self.apps_task
+        try:
+            await self.read_each_subscription()
+            # the groups' members need only the assignments (ARM's and the directory's): asked now
+            self.members_task = asyncio.ensure_future(self.read_group_members())
+            await self.read_role_definitions()
+            directory, identities = await self.read_identities()
+            raw_apps = await self.apps_task
+        except BaseException:
+            self.cancel_tenant_reads()
+            raise
         # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
         candidates = (
             orphan_candidates(self.assigned_service_principals, identities, raw_apps)
             if directory is not None
             else set()
         )
-        existing_task = self.ask_which_exist(candidates)
+        creators = self.creators_to_name(identities, candidates)
+        # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now
+        objects_task = self.ask_directory_objects(candidates | creators | self.assigned_groups)
         try:
-            # role assignments per identity (and those of unknown principals), the apps' roles: one pass
+            objects: dict[str, DirectoryObject] | None = None
+            if objects_task is not None and (creators or self.assigned_groups):
+                objects = await objects_task  # names go into the joins: wait for them (alongside the members)
+                self.name_creators(objects)
+            groups, memberships = await self.read_groups(identities, objects)
+            # role assignments per identity (own and through groups; those of unknown principals apart), the apps'
+            # roles: one pass
             joined = await off_loop(
-                join_assignments, self.raw_assignments, identities, self.definitions, raw_apps, candidates
+                join_assignments,
+                self.raw_assignments,
+                identities,
+                self.definitions,
+                raw_apps,
+                candidates,
+                groups,
+                memberships,
             )
+            directory_roles, directory_definitions = await self.read_directory_roles(identities, groups, memberships)
             prefetched = await self.early_grants_task
             app_grants = await self.read_app_role_grants(identities, joined.apps, joined.apps_by_id, prefetched)
-            existing = await existing_task if existing_task is not None else None
+            if objects is None and objects_task is not None:
+                objects = await objects_task
         finally:
-            if existing_task is not None and not existing_task.done():
-                existing_task.cancel()
+            if objects_task is not None and not objects_task.done():
+                objects_task.cancel()
+            self.cancel_tenant_reads()
+        existing = set(objects) if objects is not None else None
         orphans = orphaned_assignments(joined.orphan_candidates, self.definitions, existing)
-        if existing is not None:
+        if candidates and existing is not None:
             self.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
 
         self.report("done", 1, 1)
@@ -162,6 +203,10 @@ class InventoryLoader:
             orphaned_role_assignments=orphans,
             problems=self.problems,
             role_definitions=self.definitions,
+            groups=groups,
+            memberships=memberships,
+            directory_role_assignments=directory_roles,
+            directory_role_definitions=directory_definitions,
         )
 
     # --- the phases ---------------------------------------------------------------------------------------------
@@ -180,11 +225,17 @@ class InventoryLoader:
         # handful of resource apps), that side is never dearer than the identity side, so start it now instead of
         # after the identity listing (it would add its pages to the end of the longest chain).
         self.early_grants_task = asyncio.ensure_future(self.early_resource_side_grants())
+        # Entra directory roles: tenant-wide, needed only at the joins
+        self.directory_roles_task = asyncio.ensure_future(
+            self.attempt("Directory role assignments from Microsoft Graph", b.list_directory_role_assignments, None)
+        )
+        self.directory_definitions_task = asyncio.ensure_future(
+            self.attempt("Directory role definitions from Microsoft Graph", b.list_directory_role_definitions, None)
+        )
         try:
             all_subs = await subs_task
         except BaseException:
-            for t in (self.directory_task, self.apps_task, self.builtin_task, self.early_grants_task):
-                t.cancel()
+            self.cancel_tenant_reads()
             raise
         wanted = self.wanted
         self.subscriptions = subs = [s for s in all_subs if wanted is None or s.id.lower() in wanted]
@@ -231,6 +282,8 @@ class InventoryLoader:
                     fresh.append(ra)
                     if ra.principal_type == "ServicePrincipal":
                         self.assigned_service_principals.add(ra.principal_id.lower())
+                    elif ra.principal_type == "Group" and is_guid(ra.principal_id):
+                        self.assigned_groups.add(ra.principal_id.lower())
             self.add_partial(fresh)
         if ok:
             self.readable_subs.add(sub.id.lower())
@@ -344,18 +397,98 @@ class InventoryLoader:
         extra = [u for lst in lists for u in lst]
         return join_identities(None, self.resources + extra, None, set(), self.subscriptions) if extra else identities
 
-    def ask_which_exist(self, candidates: set[str]) -> asyncio.Future[set[str] | None] | None:
-        """Start asking which of the orphan candidates still exist (getByIds); None when there are none."""
-        if not candidates:
+    def creators_to_name(self, identities: list[ManagedIdentity], candidates: set[str]) -> set[str]:
+        """The object ids (lower) of who created the assignments shown: those of the identities, of the groups that
+        hold Azure roles and of the orphan ``candidates``."""
+        shown = {i.principal_id.lower() for i in identities} | candidates | self.assigned_groups
+        return {
+            ra.created_by.lower()
+            for ra in self.raw_assignments.values()
+            if ra.created_by and ra.principal_id.lower() in shown and is_guid(ra.created_by)
+        }
+
+    def ask_directory_objects(self, ids: set[str]) -> asyncio.Future[dict[str, DirectoryObject] | None] | None:
+        """Start asking what these object ids are (getByIds: orphans, creators, groups); None when there are none."""
+        if not ids:
             return None
-        self.report("orphaned assignments", 0, 1)
+        self.report("directory objects", 0, 1)
         return asyncio.ensure_future(
             self.attempt(
-                "Orphaned role assignments (getByIds)",
-                lambda: self.backend.existing_object_ids(sorted(candidates)),
+                "Directory objects: orphans, creators and group names (getByIds)",
+                lambda: self.backend.get_directory_objects(sorted(ids)),
                 None,
             )
         )
+
+    def name_creators(self, objects: dict[str, DirectoryObject] | None) -> None:
+        """Each (loader-owned, unresolved) assignment's creator named where Graph knows it."""
+        if not objects:
+            return
+        for ra in self.raw_assignments.values():
+            if ra.created_by:
+                found = objects.get(ra.created_by.lower())
+                if found is not None and found.display_name:
+                    ra.created_by_name = found.display_name
+
+    async def read_group_members(self) -> dict[str, list[str]] | None:
+        """The transitive service-principal members of every group that holds an Azure role or a directory role
+        (one round of ``$batch``); None when they could not be read."""
+        listing = await self.directory_roles_task
+        group_ids = set(self.assigned_groups) | {g.id.lower() for g in (listing.groups if listing else ())}
+        if not group_ids:
+            return {}
+        self.report("group members", 0, 1)
+        members = await self.attempt(
+            "Group members from Microsoft Graph (transitiveMembers)",
+            lambda: self.backend.list_group_service_principal_members(sorted(group_ids)),
+            None,
+        )
+        self.report("group members", 1, 1, f"{len(group_ids)} groups")
+        return members
+
+    async def read_groups(
+        self, identities: list[ManagedIdentity], objects: dict[str, DirectoryObject] | None
+    ) -> tuple[dict[str, Group], dict[str, tuple[str, ...]]]:
+        """(the groups the identities are members of, by id (lower); each identity's groups, transitive)."""
+        members = await self.members_task if self.members_task is not None else None
+        listing = await self.directory_roles_task
+        if not members:
+            return {}, {}
+        principals = {i.principal_id.lower() for i in identities}
+        memberships: dict[str, list[str]] = {}
+        for gid in sorted(members):
+            for pid in members[gid]:
+                if pid in principals:
+                    memberships.setdefault(pid, []).append(gid)
+        named: dict[str, Group] = {g.id.lower(): g for g in (listing.groups if listing else ())}
+        for gid, obj in (objects or {}).items():
+            if obj.kind == "group":
+                named.setdefault(gid, obj.as_group())
+        held = {gid for gids in memberships.values() for gid in gids}
+        groups = {gid: named.get(gid) or Group(gid) for gid in sorted(held)}
+        return groups, {pid: tuple(gids) for pid, gids in memberships.items()}
+
+    async def read_directory_roles(
+        self, identities: list[ManagedIdentity], groups: dict[str, Group], memberships: dict[str, tuple[str, ...]]
+    ) -> tuple[dict[str, list[DirectoryRoleAssignment]], dict[str, DirectoryRoleDefinition]]:
+        """(each identity's directory roles, own and through its groups; the role definitions, classified)."""
+        listing = await self.directory_roles_task
+        raw = await self.directory_definitions_task
+        if listing is None:
+            return {}, {}
+        self.report("directory roles", 0, 1)
+
+        def classify() -> dict[str, DirectoryRoleDefinition]:
+            # (Entra's built-in roles as shipped when the definitions could not be read: the names stay known)
+            found = raw if raw is not None else list(builtin_directory_roles())
+            return {d.id.lower(): classified_directory_role(d) for d in found}
+
+        definitions = await off_loop(classify)
+        roles = await off_loop(
+            directory_roles_by_identity, listing.assignments, definitions, identities, groups, memberships
+        )
+        self.report("directory roles", 1, 1, f"{sum(len(v) for v in roles.values())} directory roles")
+        return roles, definitions
 
     async def early_resource_side_grants(self) -> list[AppRoleAssignment] | None:
         """The resource side's grants as soon as the apps are known, when they fit in one $batch; else None."""
@@ -404,6 +537,20 @@ class InventoryLoader:
         return out
 
     # --- the means ----------------------------------------------------------------------------------------------
+    def cancel_tenant_reads(self) -> None:
+        """Cancel the tenant-wide reads still running (the load failed, or no longer needs them)."""
+        for t in (
+            self.directory_task,
+            self.apps_task,
+            self.builtin_task,
+            self.early_grants_task,
+            self.directory_roles_task,
+            self.directory_definitions_task,
+            self.members_task,
+        ):
+            if t is not None and not t.done():
+                t.cancel()
+
     def report(self, step: str, done: int, total: int, detail: str = "") -> None:
         if self.progress is not None:
             with contextlib.suppress(Exception):  # a broken progress display must not break the load

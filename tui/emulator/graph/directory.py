@@ -1,4 +1,8 @@
-"""Directory objects (getByIds, by id), the signed-in user and users."""
+"""Directory objects (getByIds, by id), the signed-in user and users.
+
+getByIds: microsoft-graph-docs api-reference/v1.0/api/directoryobject-getbyids.md. Without ``types`` it searches
+every directory object type ("the default is directoryObject, which contains all of the resource types defined in
+the directory"): users, service principals and groups here."""
 
 from __future__ import annotations
 
@@ -7,9 +11,17 @@ from tui.emulator.graph.call import GraphCall, GraphResult, object_body
 from tui.emulator.graph.objects import not_found
 from tui.emulator.graph.paging import context_url, select_fields
 from tui.emulator.graph.permissions import is_app, require_read
-from tui.emulator.graph.shapes import SP_PROPERTIES, USER_PROPERTIES, sp_json, sp_json_selected, user_json
+from tui.emulator.graph.shapes import (
+    GROUP_PROPERTIES,
+    SP_PROPERTIES,
+    USER_PROPERTIES,
+    group_json,
+    sp_json,
+    sp_json_selected,
+    user_json,
+)
 from tui.emulator.ids import is_guid
-from tui.emulator.tenant import ServicePrincipal, User
+from tui.emulator.tenant import Group, ServicePrincipal, User
 from tui.emulator.wire import ApiError
 
 MAX_GET_BY_IDS = 1000
@@ -38,15 +50,19 @@ def get_by_ids(call: GraphCall) -> GraphResult:
             raise ApiError(400, "Request_BadRequest", "Invalid value specified for property 'types'.")
         wanted = {t.lower().removeprefix("microsoft.graph.") for t in types}
     select = q.parse_select(
-        call.query.get("$select"), sorted(set(SP_PROPERTIES) | set(USER_PROPERTIES)), "microsoft.graph.directoryObject"
+        call.query.get("$select"),
+        sorted(set(SP_PROPERTIES) | set(USER_PROPERTIES) | set(GROUP_PROPERTIES)),
+        "microsoft.graph.directoryObject",
     )
     value = []
     with call.tenant.lock:
         for object_id in ids:
             if not is_guid(object_id):
                 raise ApiError(400, "Request_BadRequest", f"Invalid object identifier '{object_id}'.")
-            obj = call.tenant.principal(object_id)
-            if isinstance(obj, User) and (wanted is None or "user" in wanted):
+            obj = call.tenant.directory_object(object_id)
+            if isinstance(obj, Group) and (wanted is None or "group" in wanted):
+                value.append({"@odata.type": "#microsoft.graph.group", **select_fields(group_json(obj), select)})
+            elif isinstance(obj, User) and (wanted is None or "user" in wanted):
                 value.append({"@odata.type": "#microsoft.graph.user", **select_fields(user_json(obj), select)})
             elif isinstance(obj, ServicePrincipal) and (wanted is None or "serviceprincipal" in wanted):
                 value.append(

@@ -1,7 +1,7 @@
 """Groups, their members, and what a service principal is a member of.
 
 Spec: microsoft-graph-docs api-reference/v1.0/api/group-list.md, group-get.md, group-list-members.md,
-group-post-members.md, group-delete-members.md, serviceprincipal-list-memberof.md,
+group-list-transitivemembers.md, group-post-members.md, group-delete-members.md, serviceprincipal-list-memberof.md,
 serviceprincipal-list-transitivememberof.md. ``memberOf`` lists the groups and the (activated) directory roles a
 service principal holds directly; ``transitiveMemberOf`` adds the groups it is in through nesting and the
 directory roles of its role-assignable groups. Service principals inherit no app roles through groups.
@@ -15,16 +15,18 @@ from tui.emulator import catalog
 from tui.emulator.graph import query as q
 from tui.emulator.graph.call import GraphCall, GraphResult, object_body
 from tui.emulator.graph.objects import not_found, sp_from_params
-from tui.emulator.graph.paging import context_url, page, select_fields
+from tui.emulator.graph.paging import context_url, count_flag, page, select_fields
 from tui.emulator.graph.permissions import GROUP_READ_ROLES, READ_ROLES, require_member_write, require_read
 from tui.emulator.graph.shapes import (
     GROUP_PROPERTIES,
+    SP_PROPERTIES,
+    USER_PROPERTIES,
     directory_object_json,
     directory_role_json,
     group_json,
 )
 from tui.emulator.ids import is_guid
-from tui.emulator.tenant import Group, ServicePrincipal
+from tui.emulator.tenant import Group, ServicePrincipal, User
 from tui.emulator.wire import ApiError
 
 _GROUP_TYPE = "microsoft.graph.group"
@@ -121,6 +123,54 @@ def list_members(call: GraphCall) -> GraphResult:
         if cast is not None:
             items = [i for i in items if i["@odata.type"] == cast[0]]
         return page(call, items, lambda i: i, cast[1] if cast else "directoryObjects", None, False)
+
+
+def _nested_members(call: GraphCall, group: Group) -> list[User | ServicePrincipal | Group]:
+    """Every member of ``group``, direct or through the groups among its members (each once, nearest first)."""
+    t = call.tenant
+    out: list[User | ServicePrincipal | Group] = []
+    seen = {group.id}
+    frontier = [group]
+    while frontier:
+        nxt: list[Group] = []
+        for g in frontier:
+            for mid in g.members:
+                if mid in seen or (m := t.directory_object(mid)) is None:
+                    continue
+                seen.add(mid)
+                out.append(m)
+                if isinstance(m, Group):
+                    nxt.append(m)
+        frontier = nxt
+    return out
+
+
+_MEMBER_SELECT = sorted(set(SP_PROPERTIES) | set(USER_PROPERTIES) | set(GROUP_PROPERTIES))
+
+
+def list_transitive_members(call: GraphCall) -> GraphResult:
+    """``GET /groups/{id}/transitiveMembers[/{cast}]`` (group-list-transitivemembers.md): the flat list of every
+    nested member. "To filter the results on the OData type ... you must use the advanced query parameters": the
+    ``ConsistencyLevel: eventual`` header and ``$count=true``. Without both, Graph has been observed to answer a
+    ``microsoft.graph.servicePrincipal`` cast with 200 and an empty collection (not an error), and so does this."""
+    require_read(call, GROUP_READ_ROLES)
+    cast = _cast(call)
+    count = count_flag(call)
+    if count and not call.eventual:
+        raise ApiError(
+            400, "Request_BadRequest", "$count is only supported with the 'ConsistencyLevel: eventual' header."
+        )
+    select = q.parse_select(call.query.get("$select"), _MEMBER_SELECT, "microsoft.graph.directoryObject")
+    with call.tenant.lock:
+        group = _group(call)
+        items = [directory_object_json(m, call.tenant) for m in _nested_members(call, group)]
+        if cast is not None:
+            items = [i for i in items if i["@odata.type"] == cast[0]] if call.eventual and count else []
+        elif select:  # a mixed collection keeps saying what each item is
+            select = ["@odata.type", *select]
+        context = cast[1] if cast else "directoryObjects"
+        context += f"({','.join(s for s in select if s[0] != '@')})" if select else ""
+        return page(call, items, lambda i: i, context, select, count)
 
 
 _REF_PREFIXES = ("directoryobjects/", "users/", "serviceprincipals/", "groups/")

@@ -61,6 +61,8 @@ ROUTES: list[Route] = [
     url("/groups/{group_id}/members/$ref", {"POST": groups.add_member}),
     url("/groups/{group_id}/members/{member_id}/$ref", {"DELETE": groups.remove_member}),
     url("/groups/{group_id}/members/{cast}", {"GET": groups.list_members}),
+    url("/groups/{group_id}/transitiveMembers", {"GET": groups.list_transitive_members}),
+    url("/groups/{group_id}/transitiveMembers/{cast}", {"GET": groups.list_transitive_members}),
     url("/roleManagement/directory/roleDefinitions", {"GET": role_management.list_role_definitions}),
     url("/roleManagement/directory/roleDefinitions/{definition_id}", {"GET": role_management.get_role_definition}),
     url(
