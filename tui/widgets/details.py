@@ -83,7 +83,7 @@ class IdentityDetails(Vertical):
     IdentityDetails #details-tabs { height: 1fr; }
     IdentityDetails TabPane { padding: 0 1; }
     IdentityDetails DataTable { height: 1fr; }
-    IdentityDetails .right-detail { height: auto; max-height: 4; color: $text-muted; }
+    IdentityDetails .right-detail { height: auto; max-height: 8; color: $text-muted; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -137,10 +137,10 @@ class IdentityDetails(Vertical):
         table: DataTable[Text] = DataTable(id="roles-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Role", key="role")
         table.add_column("Scope", key="scope")
+        table.add_column("Created", key="created")  # (before the wider columns: it shows at 120 columns)
+        table.add_column("By", key="by")
         table.add_column("Level", key="level")
         table.add_column("Via", key="via")
-        table.add_column("Created", key="created")
-        table.add_column("By", key="by")
         table.add_column("Privilege", key="privilege")
         table.add_column("Why", key="why")
         directory: DataTable[Text] = DataTable(id="directory-roles-table", cursor_type="row", zebra_stripes=True)
@@ -239,10 +239,10 @@ class IdentityDetails(Vertical):
                 roles.add_row(
                     name,
                     safe_text(red.id(short_scope(assignment.scope)), 50),
-                    Text(assignment.scope_level.value),
-                    via_text(assignment.via),
                     created_ago(assignment.created_on),
                     safe_text(created_by(assignment, red), 24),
+                    Text(assignment.scope_level.value),
+                    via_text(assignment.via),
                     privilege_badge(assignment.privilege),
                     safe_text(assignment.privilege_reason, 90, style="dim"),
                     key=assignment.id,
@@ -322,7 +322,7 @@ class IdentityDetails(Vertical):
                 if right.condition_version:
                     out.append(f" (v{right.condition_version})", style="dim")
                 out.append(" ")
-                out.append_text(safe_text(right.condition, 400))
+                out.append_text(safe_text(right.condition, 2000))
             if right.description:
                 out.append("\n")
                 out.append("Description ", style="bold")

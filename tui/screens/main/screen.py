@@ -89,6 +89,7 @@ class MainScreen(InventoryLoading, Screen[None]):
             "sort_rights",
             "Sort rights",
             id="sort-rights",
+            show=False,  # (F1 and the palette list it; the footer keeps room for the writes)
             tooltip="List the identity's rights newest first / most privileged first",
         ),
         Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
