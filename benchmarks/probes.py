@@ -40,6 +40,7 @@ async def measure_service(emu: EmulatorProcess, fig: Figures, truth: dict[str, i
             "identities": len(inventory.identities),
             "role assignments of identities": sum(len(v) for v in inventory.role_assignments.values()),
             "app role grants of identities": sum(len(v) for v in inventory.app_role_assignments.values()),
+            "directory roles of identities": sum(len(v) for v in inventory.directory_role_assignments.values()),
         }
         for what, want in truth.items():
             if got[what] != want:

@@ -60,10 +60,19 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
        further pages (999 each) through its nextLink; the identity side is ``appRoleAssignments`` of every identity,
        20 to a ``$batch``, plus further pages. The plan takes the cheaper. On the resource side the chain is: the
        apps listing, the batch, then the further pages of the app with the most grants, one after the other.
-    7. Orphaned role assignments: assignments to a service principal that is neither a managed identity nor an app
-       may point at a deleted principal; ``directoryObjects/getByIds`` answers 1000 ids (MAX_GET_BY_IDS) per
-       request. The candidates are known only once the assignments AND the directory listings (4, 5) are in, so it
-       adds one request at the end of the longest of those chains.
+    7. Orphaned role assignments, creators and group names: assignments to a service principal that is neither a
+       managed identity nor an app may point at a deleted principal; the assignments shown name their creator by
+       object id (``createdBy``); the groups that hold Azure roles are known by id only. ONE
+       ``directoryObjects/getByIds`` per 1000 ids (MAX_GET_BY_IDS) answers all three. The orphan candidates are
+       known only once the assignments AND the directory listings (4, 5) are in, so it adds one request at the end
+       of the longest of those chains.
+    8. Entra directory roles, tenant-wide from the start: the role definitions (ONE listing: the directory
+       provider answers every role on one page) and the role assignments (ONE listing, Graph's default page of
+       DEFAULT_PAGE, the principal expanded: no request per principal to tell groups from users).
+    9. Rights through groups: the groups that hold an Azure role (ARM assignments with principalType Group) or a
+       directory role: their transitive service-principal members, 20 groups to a ``$batch``, then each group's
+       further pages (999). The groups are known once every subscription's assignments (2) and the directory
+       role assignments (8) are in: one round after the longer of the two.
 
     Not counted: token requests (two, one per audience; the emulator serves them without latency) and ARM's
     ``/metadata/endpoints`` (part of signing in, before the inventory starts). Not assumed: packing the first pages
@@ -74,7 +83,7 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
     from tui.emulator.arm import paging as arm_api
     from tui.emulator.graph.batch import MAX_BATCH_REQUESTS
     from tui.emulator.graph.directory import MAX_GET_BY_IDS
-    from tui.emulator.graph.paging import MAX_PAGE
+    from tui.emulator.graph.paging import DEFAULT_PAGE, MAX_PAGE
     from tui.emulator.tenant import arm_key
     from tui.emulator.tenants.generated import build_generated_tenant
 
@@ -123,7 +132,6 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
             grants_per_mi[g.principal_id.lower()] = grants_per_mi.get(g.principal_id.lower(), 0) + 1
             grants_to_mis += 1
     ras = list(seen_ras.values())
-    ras_to_mis = sum(1 for ra in ras if ra.principal_id.lower() in mi_ids)
     orphan_candidates = {
         ra.principal_id.lower()
         for ra in ras
@@ -131,6 +139,36 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
         and ra.principal_id.lower() not in mi_ids
         and ra.principal_id.lower() not in app_ids
     }
+    # groups: those holding an Azure role (in the visible subscriptions) or a directory role, and their members
+    arm_groups = {ra.principal_id.lower() for ra in ras if ra.principal_type == "Group"}
+    directory_ras = list(tenant.directory_role_assignments.values())
+    role_groups = {a.principal_id.lower() for a in directory_ras if a.principal_id.lower() in tenant.groups}
+    holding_groups = arm_groups | role_groups
+    groups_of_mi = {
+        pid: {g.id for g in tenant.groups_of(pid, transitive=True) if g.id in holding_groups} for pid in mi_ids
+    }
+    sp_members = {gid: 0 for gid in holding_groups}  # group -> its transitive service-principal members
+    for sp in sps:
+        for g in tenant.groups_of(sp.id, transitive=True):
+            if g.id in sp_members:
+                sp_members[g.id] += 1
+    # what the identities hold: their own, and through their groups
+    ras_by_principal: dict[str, int] = {}
+    for ra in ras:
+        ras_by_principal[ra.principal_id.lower()] = ras_by_principal.get(ra.principal_id.lower(), 0) + 1
+    ras_to_mis = sum(
+        ras_by_principal.get(pid, 0) + sum(ras_by_principal.get(g, 0) for g in groups_of_mi[pid]) for pid in mi_ids
+    )
+    dras_by_principal: dict[str, int] = {}
+    for a in directory_ras:
+        dras_by_principal[a.principal_id.lower()] = dras_by_principal.get(a.principal_id.lower(), 0) + 1
+    dras_to_mis = sum(
+        dras_by_principal.get(pid, 0) + sum(dras_by_principal.get(g, 0) for g in groups_of_mi[pid]) for pid in mi_ids
+    )
+    # getByIds: the orphan candidates, who created the assignments shown, the groups holding Azure roles
+    shown = mi_ids | orphan_candidates | arm_groups
+    creators = {ra.created_by.lower() for ra in ras if ra.created_by and ra.principal_id.lower() in shown}
+    by_ids_wanted = orphan_candidates | creators | arm_groups
     builtin_defs = sum(1 for rd in tenant.role_definitions.values() if rd.role_type == "BuiltInRole")
 
     page_g, batch, by_ids = MAX_PAGE, MAX_BATCH_REQUESTS, MAX_GET_BY_IDS
@@ -152,6 +190,10 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
     else:
         grants_chain = 1 + max((pages(n, page_g) for n in grants_per_mi.values()), default=1)
 
+    dra_pages = pages(len(directory_ras), DEFAULT_PAGE)
+    longest_members = max((pages(n, page_g) for n in sp_members.values()), default=1)
+    member_requests = math.ceil(len(holding_groups) / batch) + sum(pages(n, page_g) - 1 for n in sp_members.values())
+
     requests = {
         "ARM subscriptions": subs_pages,
         "ARM resources": sum(res_pages.values()),
@@ -160,7 +202,10 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
         "Graph managed identities": mi_pages,
         "Graph resource apps": app_pages,
         "Graph app role grants": grant_requests,
-        "Graph getByIds (orphans)": math.ceil(len(orphan_candidates) / by_ids),
+        "Graph getByIds (orphans, creators, groups)": math.ceil(len(by_ids_wanted) / by_ids),
+        "Graph directory role definitions": 1,
+        "Graph directory role assignments": dra_pages,
+        "Graph group members": member_requests,
     }
     arm_chain = subs_pages + max(
         (max(res_pages[k], ra_pages[k] + (1 if k in subs_needing_custom else 0)) for k in visible_keys), default=0
@@ -172,8 +217,11 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
         "Graph managed identities": mi_pages,
         "Graph apps → app role grants": grants_chain,
     }
-    if orphan_candidates:
-        chains["… → getByIds (orphans)"] = max(ra_chain, mi_pages, app_pages) + 1
+    if by_ids_wanted:
+        chains["… → getByIds (orphans, creators, groups)"] = max(ra_chain, mi_pages, app_pages) + 1
+    chains["Graph directory role assignments"] = dra_pages
+    if holding_groups:
+        chains["… → group members"] = max(ra_chain, dra_pages) + longest_members
     counts = {
         "subscriptions": len(tenant.subscriptions),
         "visible subscriptions": len(visible),
@@ -184,6 +232,10 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
         "resource apps": len(resource_apps),
         "app role grants": len(tenant.app_role_assignments),
         "orphan candidates": len(orphan_candidates),
+        "directory role assignments": len(directory_ras),
+        "groups holding rights": len(holding_groups),
+        "identities in them": sum(1 for g in groups_of_mi.values() if g),
+        "creators": len(creators),
         "max resources/sub": max(resources_per_sub.values(), default=0),
         "max assignments/sub": max(ras_per_sub.values(), default=0),
     }
@@ -191,6 +243,7 @@ def request_plan(subs: int, ids: int, seed: int) -> Plan:
         "identities": len(mi_ids),
         "role assignments of identities": ras_to_mis,
         "app role grants of identities": grants_to_mis,
+        "directory roles of identities": dras_to_mis,
     }
     del tenant, ras, seen_ras
     _ = arm_key  # (imported to show where the emulator's id keys come from)

@@ -116,6 +116,26 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
     owner = next(r for r in rights if r.get("roleName") == "Owner")
     assert owner["privilege"] == "critical" and "roleAssignments/write" in owner["privilegeReason"]
     assert len(data["orphanedRoleAssignments"]) == 2
+    # issue #13, read from the tenant: directory roles (own and through a group), Owner through a group, creators
+    assert data["problems"] == []
+    bootstrap = names["id-tenant-bootstrap"]
+    assert [(d["roleName"], d["privilege"], d["via"]) for d in bootstrap["directoryRoleAssignments"]] == [
+        ("Global Administrator", "critical", None)
+    ]
+    assert bootstrap["effectivePrivilege"] == "critical"
+    github = names["id-github-deploy"]
+    assert [(d["roleName"], d["via"]["groupName"]) for d in github["directoryRoleAssignments"]] == [
+        ("Application Administrator", "sg-app-admins")
+    ]
+    assert [g["displayName"] for g in github["groups"]] == ["sg-app-admins"]
+    deploy = names["id-platform-deploy"]
+    assert deploy["effectivePrivilege"] == "critical"
+    assert [g["displayName"] for g in deploy["groups"]] == ["sg-platform-owners"]
+    (owner,) = [r for r in deploy["roleAssignments"] if r["roleName"] == "Owner"]
+    assert owner["via"] == {"groupId": deploy["groups"][0]["id"], "groupName": "sg-platform-owners"}
+    assert owner["privilege"] == "critical" and owner["createdOn"]
+    assert owner["createdBy"] and owner["createdByName"] == "Alex Admin"
+    assert {d["roleName"] for d in names["sql-contoso-prod"]["directoryRoleAssignments"]} == {"Directory Readers"}
 
 
 def test_csv_and_table(served: tuple[Connection, Path]) -> None:

@@ -344,3 +344,72 @@ async def test_hostile_group_names_come_back_literally(emulator_factory):
     assert [g["displayName"] for g in listed] == [group.display_name]
     assert listed[0]["description"] == "[link=https://evil.example]owners[/link]"
     assert {o["displayName"] for o in of} == {group.display_name, "Global Reader"}
+
+
+# --- transitive members (group-list-transitivemembers.md) ---------------------------------------------------------
+async def test_transitive_service_principal_members_need_the_advanced_query(emulator_factory, graph_for):
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body import GetByIdsPostRequestBody
+    from msgraph.generated.groups.item.transitive_members.graph_service_principal.graph_service_principal_request_builder import (  # noqa: E501
+        GraphServicePrincipalRequestBuilder,
+    )
+
+    emu = emulator_factory()
+    tenant = emu.tenant
+    owners = _group(tenant, "sg-platform-owners")
+    # sg-outer holds aa-identity-sync and sg-inner, which holds aa-exchange-mail and a user
+    outer = Group(id=str(uuid.uuid4()), display_name="sg-outer", mail_nickname="sgouter")
+    inner = Group(id=str(uuid.uuid4()), display_name="sg-inner", mail_nickname="sginner")
+    tenant.groups[outer.id] = outer
+    tenant.groups[inner.id] = inner
+    sync = _identity(tenant, "aa-identity-sync")
+    mail = _identity(tenant, "aa-exchange-mail")
+    assert tenant.add_member(outer, sync) and tenant.add_member(outer, inner.id) and tenant.add_member(inner, mail)
+    assert tenant.add_member(inner, tenant.admin_user_id)
+    q = GraphServicePrincipalRequestBuilder.GraphServicePrincipalRequestBuilderGetQueryParameters
+    async with graph_for(emu) as client:
+        sps = client.groups.by_group_id(outer.id).transitive_members.graph_service_principal
+        config = RequestConfiguration(query_parameters=q(select=["id"], count=True))
+        config.headers.add("ConsistencyLevel", "eventual")
+        found = await sps.get(config)
+        assert [m.id for m in found.value] == [sync, mail], "nested members too, service principals only"
+        assert found.odata_count == 2
+        # the cast without the advanced query: Graph answers an empty collection, not an error
+        bare = await sps.get(RequestConfiguration(query_parameters=q(select=["id"])))
+        assert bare.value == []
+        everything = await client.groups.by_group_id(outer.id).transitive_members.get()
+        assert [(m.odata_type, m.id) for m in everything.value] == [
+            ("#microsoft.graph.servicePrincipal", sync),
+            ("#microsoft.graph.group", inner.id),
+            ("#microsoft.graph.servicePrincipal", mail),
+            ("#microsoft.graph.user", tenant.admin_user_id),
+        ]
+        mine = await client.groups.by_group_id(owners.id).transitive_members.get()
+        assert [m.id for m in mine.value] == owners.members
+        # getByIds names groups too (its default type is every directory object)
+        got = await client.directory_objects.get_by_ids.post(GetByIdsPostRequestBody(ids=[owners.id, sync]))
+        assert {(o.odata_type, o.id) for o in got.value} == {
+            ("#microsoft.graph.group", owners.id),
+            ("#microsoft.graph.servicePrincipal", sync),
+        }
+
+
+async def test_transitive_members_inside_batch_with_the_header(emulator_factory):
+    emu = emulator_factory()
+    owners = _group(emu.tenant, "sg-platform-owners")
+    deploy = _identity(emu.tenant, "id-platform-deploy")
+    url = f"/groups/{owners.id}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$count=true"
+    payload = {
+        "requests": [
+            {"id": "1", "method": "GET", "url": url, "headers": {"ConsistencyLevel": "eventual"}},
+            {"id": "2", "method": "GET", "url": url},
+            {"id": "3", "method": "GET", "url": f"/groups/{uuid.uuid4()}/transitiveMembers"},
+        ]
+    }
+    async with raw_client(emu) as http:
+        resp = await http.post("/$batch", json=payload, headers=JSON)
+    answers = {r["id"]: r for r in resp.json()["responses"]}
+    assert answers["1"]["status"] == 200 and answers["1"]["body"]["value"] == [{"id": deploy}]
+    assert answers["1"]["body"]["@odata.count"] == 1
+    assert answers["2"]["status"] == 400, "$count without ConsistencyLevel: eventual"
+    assert answers["3"]["status"] == 404 and answers["3"]["body"]["error"]["code"] == "Request_ResourceNotFound"

@@ -37,6 +37,19 @@ async def test_requests_grow_with_subscriptions_and_pages(emulator_factory, sess
     # Graph: managed identities and resource apps page by 999; grants by $batch; orphans by getByIds
     graph_total = sum(n for r, n in by.items() if "/v1.0/" in r)
     assert by.get("GET /v1.0/servicePrincipals", 0) <= math.ceil(mis / 999) + 2
-    assert graph_total <= math.ceil(mis / 999) + 2 + 2 + 2 + 2
+    # directory roles: the definitions once, the assignments in one listing (Graph's default page of 100); the
+    # groups that hold a right: their members 20 to a $batch (beside the grants' one); getByIds once for the
+    # orphans, the creators and the groups' names together
+    groups = {ra.principal_id.lower() for ra in t.role_assignments.values() if ra.principal_type == "Group"} | {
+        a.principal_id.lower() for a in t.directory_role_assignments.values() if a.principal_id.lower() in t.groups
+    }
+    assert groups and inv.memberships
+    assert by["GET /v1.0/roleManagement/directory/roleDefinitions"] == 1
+    assert by["GET /v1.0/roleManagement/directory/roleAssignments"] == math.ceil(
+        len(t.directory_role_assignments) / 100
+    )
+    assert by["POST /v1.0/$batch"] == 1 + math.ceil(len(groups) / 20)
+    assert by["POST /v1.0/directoryObjects/getByIds"] == 1
+    assert graph_total <= math.ceil(mis / 999) + 2 + 2 + 2 + 2 + math.ceil(len(groups) / 20)
     # nothing per identity
     assert stats["total"] < len(inv.identities) / 5
