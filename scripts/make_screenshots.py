@@ -61,6 +61,15 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             await settle(app, pilot)
             save("main-roles")
 
+            await select(app, pilot, "aa-identity-sync")  # a conditioned RBAC Administrator, who made it and when
+            app.screen.query_one("#details-tabs").active = "tab-roles"
+            await settle(app, pilot)
+            save("roles-created")
+            await select(app, pilot, "id-github-deploy")  # Application Administrator through sg-app-admins
+            app.screen.query_one("#details-tabs").active = "tab-directory-roles"
+            await settle(app, pilot)
+            save("directory-roles")
+
             await select(app, pilot, "id-ops-scheduler")  # high on its own, critical through aa-ops-prod
             app.screen.query_one("#details-tabs").active = "tab-overview"
             await settle(app, pilot)

@@ -136,3 +136,95 @@ async def test_incident_mode_shows_hostile_strings_literally(tmp_path: Path) -> 
         shown = app.export_screenshot()
         assert "\x1b" not in shown and "\u202e" not in shown
         assert app.is_running
+
+
+async def test_hostile_groups_and_directory_roles_stay_literal(tmp_path: Path) -> None:
+    """The hostile group (markup, escapes, bidi in its name) holds Global Reader and an Azure role with a hostile
+    condition and description; id-hostile-shared is its member. Every place that names them shows them literally."""
+    from tui.screens.error import ErrorScreen
+    from tui.screens.grant_directory_role import DirectoryRolePickerScreen
+    from tui.services.models import DirectoryRoleDefinition, Privilege
+    from tui.services.plans import directory_role_grant_plan
+    from tui.widgets.details import TAB_DIRECTORY_ROLES
+
+    demo = DemoTenant(tenant=HOSTILE, state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        screen = await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        group = next(g for g in tenant.groups.values() if "[@click=app.quit]" in g.display_name)
+        table = screen.query_one("#identities", VirtualTable)
+        member = next(row for row in table.rows if row.data.identity.name == "id-hostile-shared")
+        table.move_to_key(member.key)
+        await settle(app, pilot)
+        details = screen.query_one(IdentityDetails)
+
+        overview = plain(details.query_one("#overview"))
+        assert "[bold]x[/] sg [@click=app.quit]quit[/]" in overview and _no_controls(overview)
+
+        details.tabs.active = TAB_DIRECTORY_ROLES
+        directory = details.query_one("#directory-roles-table")
+        directory.focus()
+        await settle(app, pilot)
+        assert [a.role_name for a in details.directory_role_rows.values()] == ["Global Reader"]
+        key = next(iter(directory.rows))
+        via = directory.get_cell(key, "via").plain
+        assert "[bold]x[/] sg [@click=app.quit]quit[/]" in via and _no_controls(via)
+        line = plain(details.query_one("#directory-roles-detail"))
+        assert "Through group [bold]x[/] sg [@click=app.quit]quit[/]" in line and _no_controls(line)
+
+        # the Azure role it holds through the group: its condition and description, literally
+        details.tabs.active = TAB_ROLES
+        roles = details.query_one("#roles-table")
+        roles.focus()
+        await settle(app, pilot)
+        through = next(k for k, a in details.role_rows.items() if a.via is not None and a.condition)
+        roles.move_cursor(row=roles.get_row_index(through))
+        await settle(app, pilot)
+        line = plain(details.query_one("#roles-detail"))
+        assert "StringEquals '[bold]x[/]'" in line and "[bold red]via group[/]" in line and _no_controls(line)
+
+        # removing the directory role from the member is refused, naming the group literally
+        details.tabs.active = TAB_DIRECTORY_ROLES
+        directory.focus()
+        await settle(app, pilot)
+        await pilot.press("delete")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        title = plain(app.screen.query_one("#error-title"))
+        assert "[bold]x[/] sg [@click=app.quit]quit[/]" in title and _no_controls(title)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert any(a.principal_id == group.id for a in tenant.directory_role_assignments.values())
+
+        # a directory role whose name is markup (a custom role): literal in the picker and the confirmation
+        hostile = DirectoryRoleDefinition(
+            id="11111111-2222-3333-4444-555555555555",
+            display_name="Role [@click=app.quit]x[/] \x1b[31mred\x1b[0m",
+            description="[link=https://evil.example/steal]click me[/link]",
+            is_built_in=False,
+            privilege=Privilege.CRITICAL,
+            privilege_reason="[bold]why[/]",
+        )
+        identity = screen.selected_identity()
+        picked: list[Any] = []
+        app.push_screen(DirectoryRolePickerScreen(identity, [hostile]), picked.append)
+        await settle(app, pilot)
+        picker = app.screen
+        shown = picker.table.current.cells
+        assert "Role [@click=app.quit]x[/] \\x1b[31mred\\x1b[0m" in shown[0].plain
+        assert "[link=https://evil.example/steal]click me[/link]" in shown[3].plain
+        assert "[bold]why[/]" in plain(picker.query_one("#picker-why"))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert picked == [hostile]
+        dialog = ConfirmScreen(directory_role_grant_plan(identity, hostile, None))
+        app.push_screen(dialog)
+        await settle(app, pilot)
+        summary = plain(dialog.query_one("#confirm-summary"))
+        assert "Role [@click=app.quit]x[/] \\x1b[31mred\\x1b[0m" in summary and _no_controls(summary)
+        prompt = plain(dialog.query_one("#confirm-type-prompt"))
+        assert "[@click=app.quit]" in prompt and _no_controls(prompt)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.is_running and isinstance(app.screen, MainScreen)

@@ -20,6 +20,7 @@ from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject
 from tui.services.errors import NotFound
 from tui.services.models import (
     AppRoleAssignment,
+    DirectoryRoleAssignment,
     DirectoryRoleDefinition,
     FederatedCredential,
     Group,
@@ -194,6 +195,20 @@ class AzureBackend(Calls):
         pages = await batched_collections(self, urls)
         return {pid: [wire.app_role_grant(g) for g in pages.get(pid, [])] for pid in ids}
 
+    async def list_directory_role_assignments_of(self, principal_id: str) -> list[DirectoryRoleAssignment]:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (
+            RoleAssignmentsRequestBuilder,
+        )
+
+        pid = guid(principal_id, "principal id")
+        qp = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
+            filter=f"principalId eq {quote(pid)}"
+        )
+        builder = self.graph.role_management.directory.role_assignments
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=qp))
+        return [a for a, _ in await graph_pages(self, info, wire.directory_role_assignment)]
+
     async def existing_object_ids(self, object_ids: list[str]) -> set[str]:
         return set(await self.get_directory_objects(object_ids))
 
@@ -277,6 +292,14 @@ class AzureBackend(Calls):
 
     async def delete_app_role_assignment(self, principal_id: str, assignment_id: str) -> Written:
         return await writes.delete_app_role_assignment(self, principal_id, assignment_id)
+
+    async def create_directory_role_assignment(
+        self, principal_id: str, role_definition_id: str, directory_scope_id: str = "/"
+    ) -> Written:
+        return await writes.create_directory_role_assignment(self, principal_id, role_definition_id, directory_scope_id)
+
+    async def delete_directory_role_assignment(self, assignment_id: str) -> Written:
+        return await writes.delete_directory_role_assignment(self, assignment_id)
 
 
 def _s_lower(value: Any) -> str:

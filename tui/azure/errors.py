@@ -181,6 +181,9 @@ def _from_graph(exc: Any, where: str, write: bool) -> MituiError:
         )
     if status == 400 and "already exist" in message.lower():
         return AlreadyExists("This app role is already granted", message, **kw)
+    if status == 400 and "conflicting object" in message.lower():
+        # the directory's answer to a duplicate (e.g. a directory role assignment that is already there)
+        return AlreadyExists("It already exists in the directory", message, **kw)
     if status == 404:
         return NotFound(f"Not found in the directory ({code or 404})", message, **kw)
     if status == 429:

@@ -1,5 +1,6 @@
-"""The four writes, each sent once and never retried by mitui (tui.services.session reconciles a lost answer
-by reading back), each returning the request ids of its answers (for the audit log)."""
+"""The writes (Azure roles, app roles, directory roles), each sent once and never retried by mitui
+(tui.services.session reconciles a lost answer by reading back), each returning the request ids of its answers (for
+the audit log)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import graph_json
 from tui.azure.policies import request_ids
 from tui.services.backend import Written
-from tui.services.errors import InvalidInput
+from tui.services.errors import AlreadyExists, InvalidInput, PermissionDenied
 from tui.services.odata import arm_id, guid
 
 
@@ -84,4 +85,65 @@ async def delete_app_role_assignment(calls: Calls, principal_id: str, assignment
     builder = calls.graph.service_principals.by_service_principal_id(pid).app_role_assignments
     with recorded_request_ids() as ids:
         await calls.graph_call(lambda: builder.by_app_role_assignment_id(aid).delete(), write=True)
+    return Written(None, tuple(ids))
+
+
+# The directory role writes (api-reference/v1.0/api/rbacapplication-post-roleassignments.md and
+# unifiedroleassignment-delete.md): RoleManagement.ReadWrite.Directory for an app, Privileged Role Administrator (or
+# Global Administrator) for a user.
+DIRECTORY_ROLE_WRITE_HINT = (
+    "granting or removing directory roles needs the directory role Privileged Role Administrator (or Global "
+    "Administrator), or the Graph permission RoleManagement.ReadWrite.Directory"
+)
+
+
+@contextlib.contextmanager
+def directory_role_errors() -> Iterator[None]:
+    """A 403 names what a directory role write needs; a 400 conflict is the assignment already there."""
+    try:
+        yield
+    except PermissionDenied as err:
+        raise PermissionDenied(
+            "Microsoft Graph denied the directory role change",
+            DIRECTORY_ROLE_WRITE_HINT,
+            request_id=err.request_id,
+            status=err.status,
+            code=err.code,
+        ) from None
+    except AlreadyExists as err:
+        raise AlreadyExists(
+            "This directory role is already assigned", err.hint, request_id=err.request_id, status=err.status
+        ) from None
+
+
+def _directory_scope(scope: str) -> str:
+    scope = (scope or "").strip()
+    if scope != "/" and not (scope.startswith("/") and all(c.isalnum() or c in "-/_" for c in scope)):
+        raise InvalidInput("Not a valid directory scope", scope[:60])
+    return scope
+
+
+async def create_directory_role_assignment(
+    calls: Calls, principal_id: str, role_definition_id: str, directory_scope_id: str = "/"
+) -> Written:
+    from msgraph.generated.models.unified_role_assignment import UnifiedRoleAssignment
+
+    body = UnifiedRoleAssignment(
+        principal_id=guid(principal_id, "principal id"),
+        role_definition_id=guid(role_definition_id, "directory role id"),
+        directory_scope_id=_directory_scope(directory_scope_id),
+    )
+    builder = calls.graph.role_management.directory.role_assignments
+    with recorded_request_ids() as ids, directory_role_errors():
+        a = await graph_json(calls, builder.to_post_request_information(body), write=True)
+    return Written(wire.directory_role_assignment(a)[0] if isinstance(a, dict) else None, tuple(ids))
+
+
+async def delete_directory_role_assignment(calls: Calls, assignment_id: str) -> Written:
+    aid = (assignment_id or "").strip()
+    if not aid or not all(c.isalnum() or c in "-_" for c in aid) or len(aid) > 200:
+        raise InvalidInput("Not a valid directory role assignment id", aid[:60])
+    builder = calls.graph.role_management.directory.role_assignments.by_unified_role_assignment_id(aid)
+    with recorded_request_ids() as ids, directory_role_errors():
+        await calls.graph_call(lambda: builder.delete(), write=True)
     return Written(None, tuple(ids))

@@ -23,8 +23,17 @@ TITLES = {
     "remove-role": "Remove Azure role assignment",
     "grant-app-role": "Grant app role",
     "revoke-app-role": "Revoke app role",
+    "grant-directory-role": "Grant directory role",
+    "remove-directory-role": "Remove directory role",
 }
-VERBS = {"assign-role": "Assign", "remove-role": "Remove", "grant-app-role": "Grant", "revoke-app-role": "Revoke"}
+VERBS = {
+    "assign-role": "Assign",
+    "remove-role": "Remove",
+    "grant-app-role": "Grant",
+    "revoke-app-role": "Revoke",
+    "grant-directory-role": "Grant",
+    "remove-directory-role": "Remove",
+}
 
 
 def plan_title(plan: Plan) -> str:
@@ -77,7 +86,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 if self._no_op:
                     note = (
                         "Already in place: applying changes nothing."
-                        if action in ("assign-role", "grant-app-role")
+                        if plan.action.adds
                         else "Already gone: there is nothing to remove."
                     )
                     yield Static(Text(note, style="bold"), id="confirm-exists", classes="-notice")

@@ -83,7 +83,7 @@ class DirectoryRoleListing:
 class Written:
     """The result of a write: what the service answered, and its request ids."""
 
-    value: RoleAssignment | AppRoleAssignment | None
+    value: RoleAssignment | AppRoleAssignment | DirectoryRoleAssignment | None
     request_ids: tuple[str, ...] = ()
 
 
@@ -142,6 +142,11 @@ class Backend(Protocol):
         """Which of these directory object ids still exist (getByIds), lower-case."""
         ...
 
+    async def list_directory_role_assignments_of(self, principal_id: str) -> list[DirectoryRoleAssignment]:
+        """The directory roles assigned to this principal itself (not through its groups), unresolved: one filtered
+        listing (planning and reading back a directory role write)."""
+        ...
+
     async def get_directory_objects(self, object_ids: list[str]) -> dict[str, DirectoryObject]:
         """The directory objects (users, service principals, groups...) these ids name, by id (lower); one
         ``getByIds`` per 1000 ids. An id that names nothing (deleted) is absent."""
@@ -175,5 +180,11 @@ class Backend(Protocol):
     async def create_app_role_assignment(self, principal_id: str, resource_id: str, app_role_id: str) -> Written: ...
 
     async def delete_app_role_assignment(self, principal_id: str, assignment_id: str) -> Written: ...
+
+    async def create_directory_role_assignment(
+        self, principal_id: str, role_definition_id: str, directory_scope_id: str = "/"
+    ) -> Written: ...
+
+    async def delete_directory_role_assignment(self, assignment_id: str) -> Written: ...
 
     async def close(self) -> None: ...

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from tui.services.models import DirectoryRoleDefinition
+from tui.services.models import DirectoryRoleDefinition, Inventory
 
 
 def _text(value: Any) -> str:
@@ -44,3 +44,14 @@ def builtin_directory_roles() -> tuple[DirectoryRoleDefinition, ...]:
     """Entra's built-in directory roles, as shipped in tui/data/entra-roles.json (unclassified)."""
     text = resources.files("tui.data").joinpath("entra-roles.json").read_text("utf-8")
     return tuple(definition_from_graph(raw) for raw in json.loads(text)["value"] if isinstance(raw, dict))
+
+
+def assignable_directory_roles(inventory: Inventory | None) -> list[DirectoryRoleDefinition]:
+    """The directory roles one may grant, classified, by name: those the load read from Graph (custom roles too),
+    else Entra's built-in ones (their ids are the same in every tenant)."""
+    from tui.services.joins import classified_directory_role
+
+    read = list(inventory.directory_role_definitions.values()) if inventory is not None else []
+    roles = [classified_directory_role(r) for r in (read or builtin_directory_roles())]
+    roles.sort(key=lambda r: (r.display_name.lower(), r.id))
+    return roles

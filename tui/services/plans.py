@@ -16,6 +16,8 @@ from tui.services.errors import MituiError
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
     ManagedIdentity,
     Privilege,
     ResourceApp,
@@ -33,10 +35,16 @@ class PlanAction(StrEnum):
     REMOVE_ROLE = "remove-role"
     GRANT_APP_ROLE = "grant-app-role"
     REVOKE_APP_ROLE = "revoke-app-role"
+    GRANT_DIRECTORY_ROLE = "grant-directory-role"
+    REMOVE_DIRECTORY_ROLE = "remove-directory-role"
 
     @property
     def adds(self) -> bool:
-        return self in (PlanAction.ASSIGN_ROLE, PlanAction.GRANT_APP_ROLE)
+        return self in (PlanAction.ASSIGN_ROLE, PlanAction.GRANT_APP_ROLE, PlanAction.GRANT_DIRECTORY_ROLE)
+
+    @property
+    def is_directory_role(self) -> bool:
+        return self in (PlanAction.GRANT_DIRECTORY_ROLE, PlanAction.REMOVE_DIRECTORY_ROLE)
 
     @property
     def verb(self) -> str:
@@ -45,6 +53,8 @@ class PlanAction(StrEnum):
             "remove-role": "Remove role assignment",
             "grant-app-role": "Grant app role",
             "revoke-app-role": "Revoke app role",
+            "grant-directory-role": "Grant directory role",
+            "remove-directory-role": "Remove directory role",
         }[self.value]
 
 
@@ -54,8 +64,10 @@ class Plan:
     identity: ManagedIdentity
     right_name: str  # role name, or app role value
     right_id: str  # role definition id, or app role id
-    target: str  # the scope (ARM id) for roles; the resource app's display name for app roles
-    target_id: str  # scope, or the resource app's service principal id
+    # the scope (ARM id) for roles; the resource app's display name for app roles; the directory scope ("/": the
+    # whole tenant) for directory roles
+    target: str
+    target_id: str  # scope, the resource app's service principal id, or the directory scope id
     scope_level: ScopeLevel | None
     privilege: Privilege
     already_exists: bool  # assign/grant: an identical assignment is there; remove/revoke: False when it's gone
@@ -92,6 +104,10 @@ class Plan:
             rows += [("Role", self.right_name), ("Scope", self.target)]
             if self.scope_level:
                 rows.append(("Scope level", self.scope_level.value))
+        elif self.action.is_directory_role:
+            rows += [("Role", self.right_name), ("Scope", directory_scope_name(self.target))]
+            if self.right_description:
+                rows.append(("Description", self.right_description))
         else:
             rows += [("App role", self.right_name), ("Resource app", self.target)]
             if self.right_description:
@@ -138,6 +154,11 @@ def sh_quote(value: str) -> str:
 def ps_quote(value: str) -> str:
     """A PowerShell single-quoted string for ``value`` (nothing inside is expanded; quotes doubled)."""
     return "'" + "".join(c * 2 if c in _PS_QUOTES else c for c in value) + "'"
+
+
+def directory_scope_name(directory_scope_id: str) -> str:
+    """``/`` is the whole tenant; any other directory scope (an administrative unit, an object) as Graph names it."""
+    return "tenant" if directory_scope_id.strip() in ("", "/") else directory_scope_id
 
 
 def _guid_of(role_definition_id: str) -> str:
@@ -198,6 +219,30 @@ def ps_app_role_revoke(principal_id: str, assignment_id: str) -> str:
         f"Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId {ps_quote(principal_id)} "
         f"-AppRoleAssignmentId {ps_quote(assignment_id)}"
     )
+
+
+def az_directory_role_grant(graph_url: str, principal_id: str, role_definition_id: str, scope: str) -> str:
+    uri = f"{graph_url.rstrip('/')}/v1.0/roleManagement/directory/roleAssignments"
+    body = json.dumps({"principalId": principal_id, "roleDefinitionId": role_definition_id, "directoryScopeId": scope})
+    return (
+        f"az rest --method POST --uri {sh_quote(uri)} --headers Content-Type=application/json --body {sh_quote(body)}"
+    )
+
+
+def ps_directory_role_grant(principal_id: str, role_definition_id: str, scope: str) -> str:
+    return (
+        f"New-MgRoleManagementDirectoryRoleAssignment -PrincipalId {ps_quote(principal_id)} "
+        f"-RoleDefinitionId {ps_quote(role_definition_id)} -DirectoryScopeId {ps_quote(scope)}"
+    )
+
+
+def az_directory_role_remove(graph_url: str, assignment_id: str) -> str:
+    uri = f"{graph_url.rstrip('/')}/v1.0/roleManagement/directory/roleAssignments/{assignment_id}"
+    return f"az rest --method DELETE --uri {sh_quote(uri)}"
+
+
+def ps_directory_role_remove(assignment_id: str) -> str:
+    return f"Remove-MgRoleManagementDirectoryRoleAssignment -UnifiedRoleAssignmentId {ps_quote(assignment_id)}"
 
 
 # --- plan builders (pure: the session looks up what exists and passes it in) --------------------------------
@@ -290,4 +335,52 @@ def app_role_revoke_plan(
         powershell_command=ps_app_role_revoke(identity.principal_id, assignment.id),
         resource_app_id=assignment.resource_app_id,
         right_description=assignment.app_role_description,
+    )
+
+
+def directory_role_grant_plan(
+    identity: ManagedIdentity,
+    role: DirectoryRoleDefinition,
+    existing: DirectoryRoleAssignment | None,
+    graph_url: str = DEFAULT_GRAPH_URL,
+    scope: str = "/",
+) -> Plan:
+    return Plan(
+        action=PlanAction.GRANT_DIRECTORY_ROLE,
+        identity=identity,
+        right_name=role.display_name or role.id,
+        right_id=role.id,
+        target=scope,
+        target_id=scope,
+        scope_level=None,
+        privilege=role.privilege,
+        privilege_reason=role.privilege_reason,
+        already_exists=existing is not None,
+        existing_id=existing.id if existing else None,
+        az_command=az_directory_role_grant(graph_url, identity.principal_id, role.id, scope),
+        powershell_command=ps_directory_role_grant(identity.principal_id, role.id, scope),
+        right_description=role.description,
+    )
+
+
+def directory_role_removal_plan(
+    identity: ManagedIdentity,
+    assignment: DirectoryRoleAssignment,
+    still_exists: bool,
+    graph_url: str = DEFAULT_GRAPH_URL,
+) -> Plan:
+    return Plan(
+        action=PlanAction.REMOVE_DIRECTORY_ROLE,
+        identity=identity,
+        right_name=assignment.role_name or assignment.role_definition_id,
+        right_id=assignment.role_definition_id,
+        target=assignment.directory_scope_id,
+        target_id=assignment.directory_scope_id,
+        scope_level=None,
+        privilege=assignment.privilege,
+        privilege_reason=assignment.privilege_reason,
+        already_exists=still_exists,
+        existing_id=assignment.id,
+        az_command=az_directory_role_remove(graph_url, assignment.id),
+        powershell_command=ps_directory_role_remove(assignment.id),
     )

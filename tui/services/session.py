@@ -32,11 +32,20 @@ from tui.services.errors import (
     Unreachable,
 )
 from tui.services.inventory import load_inventory as _load_inventory
-from tui.services.joins import classified_app, classified_app_role, classified_role, definition_guid, resolve_grant
+from tui.services.joins import (
+    classified_app,
+    classified_app_role,
+    classified_directory_role,
+    classified_role,
+    definition_guid,
+    resolve_grant,
+)
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
     Caller,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
     FederatedCredential,
     IdentityKind,
     Inventory,
@@ -56,6 +65,8 @@ from tui.services.plans import (
     PlanAction,
     app_role_grant_plan,
     app_role_revoke_plan,
+    directory_role_grant_plan,
+    directory_role_removal_plan,
     role_assignment_plan,
     role_removal_plan,
 )
@@ -199,6 +210,7 @@ class Session:
 
     async def plan_role_removal(self, identity: ManagedIdentity, assignment: RoleAssignment) -> Plan:
         arm_id(assignment.id, "role assignment id")
+        refuse_through_group(identity, assignment)
         current = await self._backend.get_role_assignment(assignment.id)
         return role_removal_plan(identity, assignment, current is not None)
 
@@ -215,6 +227,34 @@ class Session:
         grants = (await self._backend.list_app_role_assignments([principal_id])).get(principal_id, [])
         still = any(g.id == assignment.id for g in grants)
         return app_role_revoke_plan(identity, assignment, still, self.graph_url)
+
+    async def plan_directory_role_grant(
+        self, identity: ManagedIdentity, role: DirectoryRoleDefinition, directory_scope_id: str = "/"
+    ) -> Plan:
+        principal_id = guid(identity.principal_id, "principal id")
+        guid(role.id, "directory role id")  # validated before anything is sent (it goes into the commands)
+        role = classified_directory_role(role)
+        existing = await self._find_directory_role(principal_id, role.id, directory_scope_id)
+        return directory_role_grant_plan(identity, role, existing, self.graph_url, directory_scope_id)
+
+    async def plan_directory_role_removal(self, identity: ManagedIdentity, assignment: DirectoryRoleAssignment) -> Plan:
+        principal_id = guid(identity.principal_id, "principal id")
+        refuse_through_group(identity, assignment)
+        held = await self._backend.list_directory_role_assignments_of(principal_id)
+        still = any(a.id == assignment.id for a in held)
+        return directory_role_removal_plan(identity, assignment, still, self.graph_url)
+
+    async def _find_directory_role(
+        self, principal_id: str, role_definition_id: str, directory_scope_id: str
+    ) -> DirectoryRoleAssignment | None:
+        for a in await self._backend.list_directory_role_assignments_of(principal_id):
+            if (
+                a.role_definition_id.lower() == role_definition_id.lower()
+                and a.directory_scope_id == directory_scope_id
+                and a.principal_id.lower() == principal_id.lower()
+            ):
+                return a
+        return None
 
     async def _find_role_assignment(
         self, scope: str, principal_id: str, role_definition_id: str
@@ -257,6 +297,10 @@ class Session:
                 result = await self._remove(plan, request_ids)
             elif plan.action is PlanAction.GRANT_APP_ROLE:
                 result = await self._grant(plan, request_ids)
+            elif plan.action is PlanAction.GRANT_DIRECTORY_ROLE:
+                result = await self._grant_directory_role(plan, request_ids)
+            elif plan.action is PlanAction.REMOVE_DIRECTORY_ROLE:
+                result = await self._remove_directory_role(plan, request_ids)
             else:
                 result = await self._revoke(plan, request_ids)
         except MituiError as err:
@@ -411,6 +455,69 @@ class Session:
             return _Attempt("failed", assignment_id, "Graph accepted the revocation but the grant is still there.")
         return _Attempt("applied", assignment_id, "App role revoked.")
 
+    async def _grant_directory_role(self, plan: Plan, request_ids: list[str]) -> _Attempt:
+        principal_id, role_id, scope = plan.identity.principal_id, plan.right_id, plan.target_id
+        uncertain = self.uncertain_retries
+        delays = list(self.principal_retry_delays)
+        while True:
+            try:
+                written = await self._backend.create_directory_role_assignment(principal_id, role_id, scope)
+                request_ids.extend(written.request_ids)
+                break
+            except AlreadyExists as err:
+                _add_id(request_ids, err)
+                found = await self._find_directory_role(principal_id, role_id, scope)
+                return _Attempt("already-there", found.id if found else None, "This directory role is already held.")
+            except NotFound as err:
+                _add_id(request_ids, err)
+                if not delays:
+                    raise
+                await asyncio.sleep(delays.pop(0))  # a fresh identity: the directory has not replicated it yet
+            except _UNCERTAIN as err:
+                _add_id(request_ids, err)
+                found = await self._find_directory_role(principal_id, role_id, scope)
+                if found is not None:
+                    return _Attempt("applied", found.id, "Directory role granted (the response was lost; read back).")
+                if uncertain <= 0:
+                    raise
+                uncertain -= 1
+        found = await self._find_directory_role(principal_id, role_id, scope)
+        if found is None:
+            return _Attempt("failed", None, "Graph accepted the directory role but it cannot be read back.")
+        return _Attempt("applied", found.id, "Directory role granted.")
+
+    async def _remove_directory_role(self, plan: Plan, request_ids: list[str]) -> _Attempt:
+        principal_id, assignment_id = plan.identity.principal_id, plan.existing_id or ""
+        uncertain = self.uncertain_retries
+
+        async def still_there() -> bool:
+            return any(
+                a.id == assignment_id for a in await self._backend.list_directory_role_assignments_of(principal_id)
+            )
+
+        while True:
+            try:
+                written = await self._backend.delete_directory_role_assignment(assignment_id)
+                request_ids.extend(written.request_ids)
+                break
+            except NotFound as err:
+                _add_id(request_ids, err)
+                return _Attempt("already-there", assignment_id, "The directory role assignment was already gone.")
+            except _UNCERTAIN as err:
+                _add_id(request_ids, err)
+                if not await still_there():
+                    return _Attempt(
+                        "applied", assignment_id, "Directory role removed (the response was lost; read back)."
+                    )
+                if uncertain <= 0:
+                    raise
+                uncertain -= 1
+        if await still_there():
+            return _Attempt(
+                "failed", assignment_id, "Graph accepted the removal but the directory role is still there."
+            )
+        return _Attempt("applied", assignment_id, "Directory role removed.")
+
     # --- lifetime -----------------------------------------------------------------------------------------------
     def on_close(self, cleanup: Callable[[], Awaitable[None] | None]) -> None:
         """Call ``cleanup`` (awaited if it returns an awaitable) when the session closes, after its backend: e.g.
@@ -436,6 +543,20 @@ class Session:
         await self.close()
 
 
+def refuse_through_group(identity: ManagedIdentity, right: RoleAssignment | DirectoryRoleAssignment) -> None:
+    """A right held through a group is the group's: removing it from the identity would take it from every member.
+    Raises InvalidInput naming the group."""
+    if right.via is None:
+        return
+    group = right.via.group_name or right.via.group_id
+    raise InvalidInput(
+        f"{identity.name} holds this role through the group {group}",
+        f"it cannot be removed from the identity alone: remove {identity.name} from the group {group}, or the role "
+        "from the group (for every member)",
+        code="HeldThroughGroup",
+    )
+
+
 def _add_id(request_ids: list[str], err: MituiError) -> None:
     if err.request_id:
         request_ids.append(err.request_id)
@@ -443,7 +564,11 @@ def _add_id(request_ids: list[str], err: MituiError) -> None:
 
 def _already_message(plan: Plan) -> str:
     if plan.action.adds:
-        return "Already there: nothing was sent." if plan.is_role else "Already granted: nothing was sent."
+        return (
+            "Already granted: nothing was sent."
+            if plan.action is PlanAction.GRANT_APP_ROLE
+            else "Already there: nothing was sent."
+        )
     return "Already gone: nothing was sent."
 
 

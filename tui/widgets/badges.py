@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.text import Text
 
+from tui.services.filtering import parse_time
 from tui.services.models import Privilege, Via
 from tui.widgets.safe_text import safe_text
 
@@ -49,6 +52,28 @@ def via_text(via: Via | None) -> Text:
     out = Text("group ", style="dim")
     out.append_text(safe_text(via.group_name or via.group_id, 40))
     return out
+
+
+def created_ago(created_on: str | None, now: datetime | None = None) -> Text:
+    """When a right was created, in calendar days before today (UTC): ``today``, ``3d ago``, ``5mo ago``, ``2y ago``;
+    a dim ``—`` when unknown. Whole days, so the same right reads the same all day long."""
+    when = parse_time(created_on)
+    if when is None:
+        return Text("—", style="dim")
+    days = ((now or datetime.now(UTC)).astimezone(UTC).date() - when.astimezone(UTC).date()).days
+    if days <= 0:
+        return Text("today", style="bold")
+    if days < 60:
+        return Text(f"{days}d ago", style="bold" if days <= 7 else "")
+    if days < 730:
+        return Text(f"{days // 30}mo ago", style="dim")
+    return Text(f"{days // 365}y ago", style="dim")
+
+
+def created_at(created_on: str | None) -> str:
+    """The absolute time of ``created_on`` (UTC, to the minute), or "" when unknown."""
+    when = parse_time(created_on)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when is not None else ""
 
 
 def yes_no(value: bool) -> Text:

@@ -1,4 +1,5 @@
-"""The selected identity in detail: Overview, Azure roles, App roles, Federated credentials, Snippets."""
+"""The selected identity in detail: Overview, Azure roles, Directory roles, App roles, Federated credentials,
+Snippets. Rights are listed most privileged first, or newest first (:meth:`IdentityDetails.toggle_sort`)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,49 @@ import asyncio
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from tui.services.escalation import acted_as_by, can_act_as, escalation_of
+from tui.services.filtering import parse_time
 from tui.services.models import (
     AppRoleAssignment,
+    DirectoryRoleAssignment,
     FederatedCredential,
     IdentityKind,
     Inventory,
     ManagedIdentity,
+    Right,
     RoleAssignment,
     right_name,
 )
-from tui.widgets.badges import privilege_badge, via_text
+from tui.services.plans import directory_scope_name
+from tui.widgets.badges import created_ago, created_at, privilege_badge, via_text
 from tui.widgets.safe_text import Redactor, safe_text
 
 TAB_OVERVIEW = "tab-overview"
 TAB_ROLES = "tab-roles"
+TAB_DIRECTORY_ROLES = "tab-directory-roles"
 TAB_APP_ROLES = "tab-app-roles"
 TAB_FEDERATED = "tab-federated"
 TAB_SNIPPETS = "tab-snippets"
 SHOWN_ACTING_AS = 8  # identities listed under "Can act as" (a subscription's Contributor can act as hundreds)
+SHOWN_GROUPS = 8  # groups listed under "Member of"
+CONDITION_MARK = " ⚑"  # after the role's name: the assignment carries a condition (the line under the table says it)
+SORT_PRIVILEGE = "privilege"
+SORT_NEWEST = "newest"
+
+
+def by_privilege(right: Right) -> tuple[int, str]:
+    return (-right.privilege.rank, right_name(right).lower())
+
+
+def newest_first(right: Right) -> tuple[float, int, str]:
+    """Newest first; those whose creation time is unknown last, most privileged first."""
+    when = parse_time(right.created_on)
+    return (-when.timestamp() if when is not None else float("inf"), -right.privilege.rank, right_name(right).lower())
 
 
 def short_scope(scope: str) -> str:
@@ -47,6 +68,13 @@ def short_scope(scope: str) -> str:
     return parts[-1]
 
 
+def created_by(assignment: RoleAssignment, redactor: Redactor) -> str:
+    """Who created it: the name Graph knows, else the object id ARM sends, else ""."""
+    if assignment.created_by_name:
+        return redactor.name(assignment.created_by_name)
+    return redactor.id(assignment.created_by)
+
+
 class IdentityDetails(Vertical):
     """Shows one identity. Screens call :meth:`show`; the federated tab is filled by :meth:`show_federated`."""
 
@@ -55,6 +83,7 @@ class IdentityDetails(Vertical):
     IdentityDetails #details-tabs { height: 1fr; }
     IdentityDetails TabPane { padding: 0 1; }
     IdentityDetails DataTable { height: 1fr; }
+    IdentityDetails .right-detail { height: auto; max-height: 8; color: $text-muted; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -63,11 +92,14 @@ class IdentityDetails(Vertical):
         self.redactor = Redactor()
         self.role_rows: dict[str, RoleAssignment] = {}
         self.app_role_rows: dict[str, AppRoleAssignment] = {}
+        self.directory_role_rows: dict[str, DirectoryRoleAssignment] = {}
+        self.sort = SORT_PRIVILEGE  # or SORT_NEWEST (toggle_sort)
         self.built = False  # the tabs are mounted (see build)
         self.painted = asyncio.Event()  # ... and drawn once
         self._building = False
         self._pending: tuple[ManagedIdentity | None, Inventory | None, str, Redactor | None] | None = None
         self._pending_federated: tuple[list[FederatedCredential] | None, str] | None = None
+        self._shown: tuple[ManagedIdentity | None, Inventory | None, str] = (None, None, "AzureCloud")
 
     @property
     def tabs(self) -> TabbedContent:
@@ -103,16 +135,26 @@ class IdentityDetails(Vertical):
 
     def _panes(self) -> list[TabPane]:
         table: DataTable[Text] = DataTable(id="roles-table", cursor_type="row", zebra_stripes=True)
+        # (the badge next to the name, then what shows at 120 columns: the narrow before the wide)
         table.add_column("Role", key="role")
-        table.add_column("Scope", key="scope")
-        table.add_column("Level", key="level")
-        table.add_column("Via", key="via")
         table.add_column("Privilege", key="privilege")
+        table.add_column("Scope", key="scope")
+        table.add_column("Created", key="created")
+        table.add_column("By", key="by")
+        table.add_column("Via", key="via")
+        table.add_column("Level", key="level")
         table.add_column("Why", key="why")
+        directory: DataTable[Text] = DataTable(id="directory-roles-table", cursor_type="row", zebra_stripes=True)
+        directory.add_column("Role", key="role")
+        directory.add_column("Privilege", key="privilege")
+        directory.add_column("Scope", key="scope")
+        directory.add_column("Via", key="via")
+        directory.add_column("Why", key="why")
         apps: DataTable[Text] = DataTable(id="app-roles-table", cursor_type="row", zebra_stripes=True)
         apps.add_column("Resource app", key="app")
         apps.add_column("Value", key="value")
         apps.add_column("Privilege", key="privilege")
+        apps.add_column("Created", key="created")
         apps.add_column("Why", key="why")
         apps.add_column("Description", key="description")
         fed: DataTable[Text] = DataTable(id="federated-table", cursor_type="row", zebra_stripes=True)
@@ -126,8 +168,14 @@ class IdentityDetails(Vertical):
                 VerticalScroll(Static(Text("Select an identity.", style="dim"), id="overview")),
                 id=TAB_OVERVIEW,
             ),
-            TabPane("Azure roles", table, id=TAB_ROLES),
-            TabPane("App roles", apps, id=TAB_APP_ROLES),
+            TabPane("Azure roles", table, Static("", id="roles-detail", classes="right-detail"), id=TAB_ROLES),
+            TabPane(
+                "Directory roles",
+                directory,
+                Static("", id="directory-roles-detail", classes="right-detail"),
+                id=TAB_DIRECTORY_ROLES,
+            ),
+            TabPane("App roles", apps, Static("", id="app-roles-detail", classes="right-detail"), id=TAB_APP_ROLES),
             TabPane("Federated", Static(Text("", style="dim"), id="federated-status"), fed, id=TAB_FEDERATED),
             TabPane(
                 "Snippets",
@@ -152,47 +200,135 @@ class IdentityDetails(Vertical):
             return
         self.redactor = redactor or Redactor()
         self.identity = identity
+        self._shown = (identity, inventory, cloud_name)
         overview = self.query_one("#overview", Static)
-        roles = self.query_one("#roles-table", DataTable)
-        apps = self.query_one("#app-roles-table", DataTable)
-        roles.clear()
-        apps.clear()
-        self.role_rows = {}
-        self.app_role_rows = {}
         self.show_federated(None)
+        self._fill_rights(identity, inventory)
         if identity is None or inventory is None:
             overview.update(Text("Select an identity.", style="dim"))
             self.query_one("#snippets", Static).update(Text("Select an identity.", style="dim"))
             return
         overview.update(self._overview(identity, inventory))
-        red = self.redactor
-        for assignment in sorted(inventory.roles_of(identity), key=lambda a: (-a.privilege.rank, a.role_name)):
-            self.role_rows[assignment.id] = assignment
-            roles.add_row(
-                safe_text(assignment.role_name or "(unknown role)", 40),
-                safe_text(red.id(short_scope(assignment.scope)), 50),
-                Text(assignment.scope_level.value),
-                via_text(assignment.via),
-                privilege_badge(assignment.privilege),
-                safe_text(assignment.privilege_reason, 90, style="dim"),
-                key=assignment.id,
-            )
-        for grant in sorted(inventory.app_roles_of(identity), key=lambda a: (-a.privilege.rank, a.app_role_value)):
-            self.app_role_rows[grant.id] = grant
-            apps.add_row(
-                safe_text(grant.resource_display_name or red.id(grant.resource_id), 28),
-                safe_text(grant.app_role_value or red.id(grant.app_role_id), 40),
-                privilege_badge(grant.privilege),
-                safe_text(grant.privilege_reason, 90, style="dim"),
-                safe_text(grant.app_role_description, 60),
-                key=grant.id,
-            )
         self.query_one("#snippets", Static).update(self._snippets(identity, cloud_name))
-        self._retitle(len(self.role_rows), len(self.app_role_rows))
 
-    def _retitle(self, roles: int, app_roles: int) -> None:
+    def toggle_sort(self) -> str:
+        """Most privileged first <-> newest first; the rights shown are listed again. Returns the new order."""
+        self.sort = SORT_NEWEST if self.sort == SORT_PRIVILEGE else SORT_PRIVILEGE
+        if self.built:
+            identity, inventory, _ = self._shown
+            self._fill_rights(identity, inventory)
+        return self.sort
+
+    def _fill_rights(self, identity: ManagedIdentity | None, inventory: Inventory | None) -> None:
+        """The three tables of rights, in the chosen order, and their counts in the tabs' titles."""
+        roles = self.query_one("#roles-table", DataTable)
+        directory = self.query_one("#directory-roles-table", DataTable)
+        apps = self.query_one("#app-roles-table", DataTable)
+        for table in (roles, directory, apps):
+            table.clear()
+        self.role_rows = {}
+        self.directory_role_rows = {}
+        self.app_role_rows = {}
+        if identity is not None and inventory is not None:
+            order = newest_first if self.sort == SORT_NEWEST else by_privilege
+            red = self.redactor
+            for assignment in sorted(inventory.roles_of(identity), key=order):
+                self.role_rows[assignment.id] = assignment
+                name = safe_text(assignment.role_name or "(unknown role)", 40)
+                if assignment.condition:
+                    name.append(CONDITION_MARK, style="bold yellow")
+                roles.add_row(
+                    name,
+                    privilege_badge(assignment.privilege),
+                    safe_text(red.id(short_scope(assignment.scope)), 50),
+                    created_ago(assignment.created_on),
+                    safe_text(created_by(assignment, red), 24),
+                    via_text(assignment.via),
+                    Text(assignment.scope_level.value),
+                    safe_text(assignment.privilege_reason, 90, style="dim"),
+                    key=assignment.id,
+                )
+            for held in sorted(inventory.directory_roles_of(identity), key=order):
+                self.directory_role_rows[held.id] = held
+                directory.add_row(
+                    safe_text(held.role_name or red.id(held.role_definition_id), 40),
+                    privilege_badge(held.privilege),
+                    safe_text(red.id(directory_scope_name(held.directory_scope_id)), 40),
+                    via_text(held.via),
+                    safe_text(held.privilege_reason, 90, style="dim"),
+                    key=held.id,
+                )
+            for grant in sorted(inventory.app_roles_of(identity), key=order):
+                self.app_role_rows[grant.id] = grant
+                apps.add_row(
+                    safe_text(grant.resource_display_name or red.id(grant.resource_id), 28),
+                    safe_text(grant.app_role_value or red.id(grant.app_role_id), 40),
+                    privilege_badge(grant.privilege),
+                    created_ago(grant.created_on),
+                    safe_text(grant.privilege_reason, 90, style="dim"),
+                    safe_text(grant.app_role_description, 60),
+                    key=grant.id,
+                )
+        self._retitle(len(self.role_rows), len(self.directory_role_rows), len(self.app_role_rows))
+        self._detail_roles()
+        self._detail_directory_roles()
+        self._detail_app_roles()
+
+    def _retitle(self, roles: int, directory_roles: int, app_roles: int) -> None:
         self.tabs.get_tab(TAB_ROLES).label = f"Azure roles ({roles})"  # type: ignore[assignment]
+        self.tabs.get_tab(TAB_DIRECTORY_ROLES).label = f"Directory roles ({directory_roles})"  # type: ignore[assignment]
         self.tabs.get_tab(TAB_APP_ROLES).label = f"App roles ({app_roles})"  # type: ignore[assignment]
+
+    # --- the line under each table: the highlighted right in full ----------------------------------------------
+    @on(DataTable.RowHighlighted, "#roles-table")
+    def _detail_roles(self, event: DataTable.RowHighlighted | None = None) -> None:
+        self._detail("#roles-detail", self.selected_role_assignment())
+
+    @on(DataTable.RowHighlighted, "#directory-roles-table")
+    def _detail_directory_roles(self, event: DataTable.RowHighlighted | None = None) -> None:
+        self._detail("#directory-roles-detail", self.selected_directory_role_assignment())
+
+    @on(DataTable.RowHighlighted, "#app-roles-table")
+    def _detail_app_roles(self, event: DataTable.RowHighlighted | None = None) -> None:
+        self._detail("#app-roles-detail", self.selected_app_role_assignment())
+
+    def _detail(self, where: str, right: Right | None) -> None:
+        box = self.query_one(where, Static)
+        text = self._right_detail(right) if right is not None else Text()
+        box.display = bool(text.plain)
+        box.update(text)
+
+    def _right_detail(self, right: Right) -> Text:
+        """Created (when, by whom), the group it comes through, the condition and the description: all of it."""
+        red = self.redactor
+        out = Text()
+        when = created_at(right.created_on)
+        if when:
+            out.append("Created ", style="bold")
+            out.append(when)
+            by = created_by(right, red) if isinstance(right, RoleAssignment) else ""
+            if by:
+                out.append(" by ")
+                out.append_text(safe_text(by, 60))
+        if right.via is not None:
+            if out.plain:
+                out.append("  ·  ")
+            out.append("Through group ", style="bold")
+            out.append_text(safe_text(red.name(right.via.group_name or right.via.group_id), 60))
+            out.append("  (remove it from the group, not from the identity)", style="dim")
+        if isinstance(right, RoleAssignment):
+            if right.condition:
+                out.append("\n")
+                out.append(CONDITION_MARK.strip() + " Condition", style="bold yellow")
+                if right.condition_version:
+                    out.append(f" (v{right.condition_version})", style="dim")
+                out.append(" ")
+                out.append_text(safe_text(right.condition, 2000))
+            if right.description:
+                out.append("\n")
+                out.append("Description ", style="bold")
+                out.append_text(safe_text(right.description, 200))
+        return out
 
     def _overview(self, identity: ManagedIdentity, inventory: Inventory) -> Text:
         red = self.redactor
@@ -232,6 +368,14 @@ class IdentityDetails(Vertical):
             if top.privilege_reason:
                 line("", safe_text(top.privilege_reason, style="dim"))
         self._acting_as(identity, inventory, line)
+        groups = inventory.groups_of(identity)
+        for index, group in enumerate(groups[:SHOWN_GROUPS]):
+            shown = safe_text(red.name(group.display_name or group.id), 60)
+            if group.is_assignable_to_role:
+                shown.append("  role-assignable", style="dim")
+            line("Member of" if index == 0 else "", shown)
+        if len(groups) > SHOWN_GROUPS:
+            line("", Text(f"… and {len(groups) - SHOWN_GROUPS} more", style="dim"))
         label = "Used by" if identity.kind is IdentityKind.USER else "Owner"
         if identity.used_by:
             for index, resource in enumerate(identity.used_by):
@@ -330,6 +474,15 @@ class IdentityDetails(Vertical):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.role_rows.get(key or "")
+
+    def selected_directory_role_assignment(self) -> DirectoryRoleAssignment | None:
+        if not self.built:
+            return None
+        table = self.query_one("#directory-roles-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.directory_role_rows.get(key or "")
 
     def selected_app_role_assignment(self) -> AppRoleAssignment | None:
         if not self.built:

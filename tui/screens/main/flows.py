@@ -52,6 +52,17 @@ async def grant_app_role(screen: MainScreen, identity: ManagedIdentity) -> None:
     await confirm_and_apply(screen, screen.session.plan_app_role_grant(identity, app, role))
 
 
+async def grant_directory_role(screen: MainScreen, identity: ManagedIdentity) -> None:
+    from tui.screens.grant_directory_role import DirectoryRolePickerScreen
+    from tui.services.directory_roles import assignable_directory_roles
+
+    roles = assignable_directory_roles(screen.inventory)
+    role = await screen.app.push_screen_wait(DirectoryRolePickerScreen(identity, roles, screen.redactor))
+    if role is None:
+        return
+    await confirm_and_apply(screen, screen.session.plan_directory_role_grant(identity, role))
+
+
 async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
     """Show the Plan, apply it once confirmed, say what happened and load again."""
     from tui.screens.confirm import ConfirmScreen, plan_title

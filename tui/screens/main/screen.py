@@ -34,7 +34,14 @@ from tui.services.filtering import (
     subscription_counts,
 )
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity
-from tui.widgets.details import TAB_APP_ROLES, TAB_FEDERATED, TAB_ROLES, IdentityDetails
+from tui.widgets.details import (
+    SORT_NEWEST,
+    TAB_APP_ROLES,
+    TAB_DIRECTORY_ROLES,
+    TAB_FEDERATED,
+    TAB_ROLES,
+    IdentityDetails,
+)
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.header import SessionHeader
 from tui.widgets.keys_footer import KeysFooter
@@ -46,7 +53,7 @@ if TYPE_CHECKING:
 
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tabs are mounted
-WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
+WRITE_ACTIONS = {"assign_role", "grant_app_role", "grant_directory_role", "remove"}
 
 
 class MainScreen(InventoryLoading, Screen[None]):
@@ -64,7 +71,26 @@ class MainScreen(InventoryLoading, Screen[None]):
         Binding("a", "assign_role", "Assign role", id="assign-role", tooltip="Assign an Azure role to the identity"),
         Binding("g", "grant_app_role", "Grant app role", id="grant-app-role", tooltip="Grant a Graph / API app role"),
         Binding(
-            "delete", "remove", "Remove", id="remove", tooltip="Remove the selected role assignment or app role grant"
+            "d",
+            "grant_directory_role",
+            "Directory role",
+            id="grant-directory-role",
+            tooltip="Grant an Entra directory role (Global Administrator, Directory Readers, ...) to the identity",
+        ),
+        Binding(
+            "delete",
+            "remove",
+            "Remove",
+            id="remove",
+            tooltip="Remove the selected role assignment, directory role or app role grant",
+        ),
+        Binding(
+            "s",
+            "sort_rights",
+            "Sort rights",
+            id="sort-rights",
+            show=False,  # (F1 and the palette list it; the footer keeps room for the writes)
+            tooltip="List the identity's rights newest first / most privileged first",
         ),
         Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
         Binding("p", "app_roles", "App roles", id="app-roles", tooltip="Graph app roles and who holds them"),
@@ -457,6 +483,17 @@ class MainScreen(InventoryLoading, Screen[None]):
         if identity is not None and not self.session.read_only:
             self.grant_app_role_flow(identity)
 
+    def action_grant_directory_role(self) -> None:
+        identity = self.selected_identity()
+        if identity is not None and not self.session.read_only:
+            self.grant_directory_role_flow(identity)
+
+    def action_sort_rights(self) -> None:
+        order = self.query_one(IdentityDetails).toggle_sort()
+        self.app.say(  # type: ignore[attr-defined]
+            "Rights: newest first." if order == SORT_NEWEST else "Rights: most privileged first.", timeout=2
+        )
+
     def action_remove(self) -> None:
         identity = self.selected_identity()
         if identity is None or self.session.read_only:
@@ -464,11 +501,14 @@ class MainScreen(InventoryLoading, Screen[None]):
         details = self.query_one(IdentityDetails)
         if details.active == TAB_ROLES and (assignment := details.selected_role_assignment()):
             self.run_plan(self.session.plan_role_removal(identity, assignment))
+        elif details.active == TAB_DIRECTORY_ROLES and (held := details.selected_directory_role_assignment()):
+            self.run_plan(self.session.plan_directory_role_removal(identity, held))
         elif details.active == TAB_APP_ROLES and (grant := details.selected_app_role_assignment()):
             self.run_plan(self.session.plan_app_role_revoke(identity, grant))
         else:
             self.app.say(  # type: ignore[attr-defined]
-                "Select a role assignment in the Azure roles tab, or a grant in the App roles tab, then press delete.",
+                "Select a role assignment in the Azure roles tab, a directory role in the Directory roles tab, or a "
+                "grant in the App roles tab, then press delete.",
                 "warning",
             )
 
@@ -480,6 +520,10 @@ class MainScreen(InventoryLoading, Screen[None]):
     @work(group="flow")
     async def grant_app_role_flow(self, identity: ManagedIdentity) -> None:
         await flows.grant_app_role(self, identity)
+
+    @work(group="flow")
+    async def grant_directory_role_flow(self, identity: ManagedIdentity) -> None:
+        await flows.grant_directory_role(self, identity)
 
     @work(group="flow")
     async def run_plan(self, planning: Any) -> None:
