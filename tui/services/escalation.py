@@ -130,17 +130,19 @@ def _hosts(identity: ManagedIdentity) -> list[str]:
 ANYWHERE = "*"  # the bucket of assignments at the root or a management group: above every host
 
 
-def _ancestors(key: str) -> list[str]:
+def _ancestors(key: str) -> tuple[str, ...]:
     """The key itself, the resource group and subscription above it, and ANYWHERE (parent resources are not
-    walked)."""
-    parts = key.split("/")  # "", "subscriptions", id, "resourcegroups", name, ...
-    out = [key]
-    if len(parts) > 5 and parts[3] == "resourcegroups":
-        out.append("/".join(parts[:5]))
-    if len(parts) > 3 and parts[1] == "subscriptions":
-        out.append("/".join(parts[:3]))
-    out.append(ANYWHERE)
-    return out
+    walked). (Found by position, not split and joined: asked for every host of a load.)"""
+    if not key.startswith("/subscriptions/"):
+        return (key, ANYWHERE)
+    end = key.find("/", 15)  # after the subscription id
+    if end < 0:
+        return (key, ANYWHERE)
+    if key.startswith("/resourcegroups/", end):
+        group_end = key.find("/", end + 16)
+        if group_end > 0:
+            return (key, key[:group_end], key[:end], ANYWHERE)
+    return (key, key[:end], ANYWHERE)
 
 
 def _bucket(scope: str) -> str:
@@ -154,9 +156,10 @@ class _Index:
 
     def __init__(self, inv: Inventory) -> None:
         self.by_id = {i.principal_id.lower(): i for i in inv.identities}
-        self.hosts: dict[str, list[tuple[str, str]]] = {}  # principal -> (host key, type)
+        # principal -> (host key, type, the scopes above it (_ancestors))
+        self.hosts: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
         for pid, identity in self.by_id.items():
-            self.hosts[pid] = [(key, resource_type(key)) for key in map(scope_key, _hosts(identity))]
+            self.hosts[pid] = [(key, resource_type(key), _ancestors(key)) for key in map(scope_key, _hosts(identity))]
         self._below: dict[str, list[tuple[str, str]]] | None = None
         self._runs: dict[str, tuple[tuple[str, str], ...]] = {}  # role guid -> the (host type, operation) it runs
         self._roles: dict[str, tuple[bool, bool]] = {}  # role guid -> (assigns identities, deploys compute)
@@ -220,8 +223,8 @@ class _Index:
         if self._below is None:
             self._below = defaultdict(list)
             for pid, hosts in self.hosts.items():
-                for key, rtype in hosts:
-                    for anc in _ancestors(key):
+                for _key, rtype, above in hosts:
+                    for anc in above:
                         self._below[anc].append((rtype, pid))
         return self._below
 
@@ -288,8 +291,8 @@ def escalations(inv: Inventory) -> dict[str, Escalation]:
         while frontier:
             following = []
             for b in frontier:
-                for key, rtype in index.hosts[b]:
-                    for anc in _ancestors(key):
+                for _key, rtype, above in index.hosts[b]:
+                    for anc in above:
                         bucket = (anc, rtype)
                         if bucket in opened:
                             continue
@@ -331,8 +334,8 @@ def acted_as_by(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPa
     index = _index(inv)
     pid = identity.principal_id.lower()
     found: dict[str, RoleAssignment] = {}
-    for key, rtype in index.hosts.get(pid, ()):
-        for anc in _ancestors(key):
+    for _key, rtype, above in index.hosts.get(pid, ()):
+        for anc in above:
             for apid, ra, _op in index.acting.get((anc, rtype), ()):
                 if apid != pid and apid not in found:
                     found[apid] = ra
