@@ -74,10 +74,11 @@ def test_access_at_a_key_vault(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["scope"] == vault.id
-    got = {(a["name"], a["roleName"], a["how"].split(",")[0]) for a in doc["access"]}
-    assert ("aa-ops-prod", "Key Vault Secrets Officer", "here") in got
-    assert ("aa-ops-prod", "Contributor", "inherited from the subscription") in got
-    assert ("id-orders-shared", "Storage Blob Data Reader", "inherited from the resource group") in got
+    got = {(a["name"], a["roleName"], a["how"].split(",")[0], a["assignedAt"].lower()) for a in doc["access"]}
+    group, sub = vault.id.lower().split("/providers/")[0], f"/subscriptions/{vault.subscription_id}".lower()
+    assert ("aa-ops-prod", "Key Vault Secrets Officer", "here", vault.id.lower()) in got
+    assert ("aa-ops-prod", "Contributor", "inherited", sub) in got
+    assert ("id-orders-shared", "Storage Blob Data Reader", "inherited", group) in got
     # nothing assigned below the vault's resource group or in another subscription
     assert all(
         vault.id.lower() == a["assignedAt"].lower() or vault.id.lower().startswith(a["assignedAt"].lower() + "/")

@@ -49,7 +49,7 @@ ACCESS_COLUMNS = (
     Column("privilege", "Privilege", 10),
     Column("name", "Identity", 20, flex=1),
     Column("role", "Role", 20, flex=1),
-    Column("how", "How", 22, flex=1),
+    Column("how", "How", 22, flex=1),  # ("inherited, via group <name>")
     Column("at", "Assigned at", 18, flex=1, drop=1),
 )
 

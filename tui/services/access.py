@@ -21,8 +21,9 @@ class Access:
 
     @property
     def how(self) -> str:
-        """``here`` or ``inherited from the <level>``, and ``via group <name>`` when held through a group."""
-        how = "here" if self.here else f"inherited from the {self.right.scope_level.value}"
+        """``here`` or ``inherited`` (from the scope it is assigned at, above), as the portal's IAM blade says, and
+        ``via group <name>`` when held through a group."""
+        how = "here" if self.here else "inherited"
         via = self.right.via
         return f"{how}, via group {via.group_name or via.group_id}" if via is not None else how
 
