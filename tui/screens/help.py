@@ -57,8 +57,8 @@ class HelpScreen(ModalScreen[None]):
             table: DataTable[Text] = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             inner = min(110, int(self.app.size.width * 0.9)) - 14  # borders, padding, cell padding, scrollbar
             table.add_column("Key", key="key", width=14)
-            table.add_column("Does", key="does", width=max(20, min(50, inner - 14 - 18)))
-            table.add_column("Binding id", key="id", width=18)
+            table.add_column("Does", key="does", width=max(20, min(70, inner - 14 - 22)))
+            table.add_column("Binding id", key="id", width=22)  # ("grant-directory-role")
             for key, does, binding_id, enabled in self.rows:
                 style = "" if enabled else "dim"
                 table.add_row(Text(key, style="bold " + style), safe_text(does, style=style), Text(binding_id, "dim"))

@@ -66,7 +66,7 @@ class MainScreen(InventoryLoading, Screen[None]):
             "filter",
             "Filter",
             id="filter",
-            tooltip="Filter identities: words, kind:user, priv:critical, esc:yes",
+            tooltip="Filter identities: words, kind:user, priv:critical, esc:yes, since:7d, scope:/subscriptions/…",
         ),
         Binding("a", "assign_role", "Assign role", id="assign-role", tooltip="Assign an Azure role to the identity"),
         Binding("g", "grant_app_role", "Grant app role", id="grant-app-role", tooltip="Grant a Graph / API app role"),
