@@ -132,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     changes.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
     changes.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     changes.error = _one_line_error(changes)  # type: ignore[method-assign]
+
+    restore = sub.add_parser(
+        "restore",
+        help="put back the rights a containment removed, from the restore file it wrote",
+        epilog=f"Exit 0 all back, 1 failed, 2 bad flags, 3 some items failed. {FLAGS_EITHER_SIDE}",
+    )
+    add_connection_flags(restore, defaults=False)
+    restore.add_argument("file", metavar="FILE", help="the restore file (JSON) containment wrote")
+    restore.add_argument("--dry-run", action="store_true", help="print the plan and the az / PowerShell commands only")
+    restore.add_argument("--yes", action="store_true", help="apply without asking (required when not on a terminal)")
+    restore.error = _one_line_error(restore)  # type: ignore[method-assign]
     return parser
 
 

@@ -104,4 +104,9 @@ def run_command(args: argparse.Namespace) -> int:
 
         command = import_module(f"tui.commands.{args.command}")
         return command.run(args, session_factory(args, read_only=True))
+    if args.command == "restore":  # (containment's undo, issue #14: writes, so --read-only and the config apply)
+        from tui.commands import restore
+
+        read_only = resolve_read_only(args, load_config(getattr(args, "config", None)))
+        return restore.run(args, session_factory(args, read_only))
     raise ValueError(f"unknown command {args.command!r}")

@@ -280,9 +280,26 @@ class AzureBackend(Calls):
 
     # --- writes -------------------------------------------------------------------------------------------------
     async def create_role_assignment(
-        self, scope: str, name: str, role_definition_id: str, principal_id: str
+        self,
+        scope: str,
+        name: str,
+        role_definition_id: str,
+        principal_id: str,
+        *,
+        condition: str | None = None,
+        condition_version: str | None = None,
+        description: str | None = None,
     ) -> Written:
-        return await writes.create_role_assignment(self, scope, name, role_definition_id, principal_id)
+        return await writes.create_role_assignment(
+            self,
+            scope,
+            name,
+            role_definition_id,
+            principal_id,
+            condition=condition,
+            condition_version=condition_version,
+            description=description,
+        )
 
     async def delete_role_assignment(self, assignment_id: str) -> Written:
         return await writes.delete_role_assignment(self, assignment_id)

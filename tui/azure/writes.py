@@ -28,7 +28,15 @@ def recorded_request_ids() -> Iterator[list[str]]:
 
 
 async def create_role_assignment(
-    calls: Calls, scope: str, name: str, role_definition_id: str, principal_id: str
+    calls: Calls,
+    scope: str,
+    name: str,
+    role_definition_id: str,
+    principal_id: str,
+    *,
+    condition: str | None = None,
+    condition_version: str | None = None,
+    description: str | None = None,
 ) -> Written:
     from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
@@ -36,7 +44,12 @@ async def create_role_assignment(
     rd_id = arm_id(role_definition_id, "role definition id")
     client = calls.arm.authorization()
     params = RoleAssignmentCreateParameters(
-        role_definition_id=rd_id, principal_id=pid, principal_type="ServicePrincipal"
+        role_definition_id=rd_id,
+        principal_id=pid,
+        principal_type="ServicePrincipal",
+        condition=condition or None,
+        condition_version=(condition_version or "2.0") if condition else None,
+        description=description or None,
     )
     # A write whose answer was lost is not sent again by the SDK (azure-core counts a server disconnect after the
     # request as a connection error, and a retried DELETE answers 204: the removal just made would be logged as

@@ -172,7 +172,15 @@ class Backend(Protocol):
 
     # --- writes -------------------------------------------------------------------------------------------------
     async def create_role_assignment(
-        self, scope: str, name: str, role_definition_id: str, principal_id: str
+        self,
+        scope: str,
+        name: str,
+        role_definition_id: str,
+        principal_id: str,
+        *,
+        condition: str | None = None,
+        condition_version: str | None = None,
+        description: str | None = None,
     ) -> Written: ...
 
     async def delete_role_assignment(self, assignment_id: str) -> Written: ...

@@ -77,6 +77,10 @@ class Plan:
     resource_app_id: str = ""  # app roles: the resource app's appId
     right_description: str = ""
     privilege_reason: str = ""  # why the right has its privilege
+    # role assignments: the ABAC condition that narrows it and the assignment's description (a restore puts them back)
+    condition: str | None = None
+    condition_version: str | None = None
+    assignment_description: str | None = None
 
     @property
     def is_role(self) -> bool:
@@ -104,6 +108,10 @@ class Plan:
             rows += [("Role", self.right_name), ("Scope", self.target)]
             if self.scope_level:
                 rows.append(("Scope level", self.scope_level.value))
+            if self.condition:
+                rows.append(("Condition", self.condition))
+            if self.assignment_description:
+                rows.append(("Description", self.assignment_description))
         elif self.action.is_directory_role:
             rows += [("Role", self.right_name), ("Scope", directory_scope_name(self.target))]
             if self.right_description:
@@ -168,19 +176,43 @@ def _guid_of(role_definition_id: str) -> str:
 # --- commands -------------------------------------------------------------------------------------------------
 
 
-def az_role_assign(principal_id: str, role_definition_id: str, scope: str) -> str:
-    return (
+def az_role_assign(
+    principal_id: str,
+    role_definition_id: str,
+    scope: str,
+    condition: str | None = None,
+    condition_version: str | None = None,
+    description: str | None = None,
+) -> str:
+    command = (
         f"az role assignment create --assignee-object-id {sh_quote(principal_id)} "
         f"--assignee-principal-type ServicePrincipal --role {sh_quote(_guid_of(role_definition_id))} "
         f"--scope {sh_quote(scope)}"
     )
+    if condition:
+        command += f" --condition {sh_quote(condition)} --condition-version {sh_quote(condition_version or '2.0')}"
+    if description:
+        command += f" --description {sh_quote(description)}"
+    return command
 
 
-def ps_role_assign(principal_id: str, role_definition_id: str, scope: str) -> str:
-    return (
+def ps_role_assign(
+    principal_id: str,
+    role_definition_id: str,
+    scope: str,
+    condition: str | None = None,
+    condition_version: str | None = None,
+    description: str | None = None,
+) -> str:
+    command = (
         f"New-AzRoleAssignment -ObjectId {ps_quote(principal_id)} "
         f"-RoleDefinitionId {ps_quote(_guid_of(role_definition_id))} -Scope {ps_quote(scope)}"
     )
+    if condition:
+        command += f" -Condition {ps_quote(condition)} -ConditionVersion {ps_quote(condition_version or '2.0')}"
+    if description:
+        command += f" -Description {ps_quote(description)}"
+    return command
 
 
 def az_role_remove(assignment_id: str) -> str:
@@ -249,8 +281,18 @@ def ps_directory_role_remove(assignment_id: str) -> str:
 
 
 def role_assignment_plan(
-    identity: ManagedIdentity, role: RoleDefinition, scope: str, existing: RoleAssignment | None
+    identity: ManagedIdentity,
+    role: RoleDefinition,
+    scope: str,
+    existing: RoleAssignment | None,
+    *,
+    condition: str | None = None,
+    condition_version: str | None = None,
+    description: str | None = None,
 ) -> Plan:
+    """``condition`` / ``description``: the assignment's own (a restore recreates the assignment as it was)."""
+    condition_version = (condition_version or "2.0") if condition else None
+    extra = (condition, condition_version, description)
     return Plan(
         action=PlanAction.ASSIGN_ROLE,
         identity=identity,
@@ -263,9 +305,12 @@ def role_assignment_plan(
         privilege_reason=role.privilege_reason,
         already_exists=existing is not None,
         existing_id=existing.id if existing else None,
-        az_command=az_role_assign(identity.principal_id, role.id, scope),
-        powershell_command=ps_role_assign(identity.principal_id, role.id, scope),
+        az_command=az_role_assign(identity.principal_id, role.id, scope, *extra),
+        powershell_command=ps_role_assign(identity.principal_id, role.id, scope, *extra),
         right_description=role.description,
+        condition=condition,
+        condition_version=condition_version,
+        assignment_description=description,
     )
 
 
@@ -284,6 +329,9 @@ def role_removal_plan(identity: ManagedIdentity, assignment: RoleAssignment, sti
         existing_id=assignment.id,
         az_command=az_role_remove(assignment.id),
         powershell_command=ps_role_remove(identity.principal_id, assignment.role_definition_id, assignment.scope),
+        condition=assignment.condition,
+        condition_version=assignment.condition_version,
+        assignment_description=assignment.description,
     )
 
 

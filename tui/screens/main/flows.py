@@ -63,6 +63,26 @@ async def grant_directory_role(screen: MainScreen, identity: ManagedIdentity) ->
     await confirm_and_apply(screen, screen.session.plan_directory_role_grant(identity, role))
 
 
+async def contain(screen: MainScreen, identity: ManagedIdentity) -> None:
+    """The containment plan (every right held directly, each checked now), one screen to confirm and follow it; the
+    inventory loads again when anything was removed."""
+    from tui.screens.contain import ContainScreen
+
+    app, inventory = screen.app, screen.inventory
+    if inventory is None:
+        return
+    try:
+        plan = await screen.session.plan_containment(identity, inventory)
+    except MituiError as exc:
+        app.show_error(exc)  # type: ignore[attr-defined]
+        return
+    changed = await app.push_screen_wait(ContainScreen(screen.session, plan, screen.redactor))
+    if changed:
+        screen.load()
+    else:
+        app.say("Containment closed.", timeout=3)  # type: ignore[attr-defined]
+
+
 async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
     """Show the Plan, apply it once confirmed, say what happened and load again."""
     from tui.screens.confirm import ConfirmScreen, plan_title

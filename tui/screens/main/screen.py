@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tabs are mounted
-WRITE_ACTIONS = {"assign_role", "grant_app_role", "grant_directory_role", "remove"}
+WRITE_ACTIONS = {"assign_role", "grant_app_role", "grant_directory_role", "remove", "contain"}
 
 
 class MainScreen(InventoryLoading, Screen[None]):
@@ -91,6 +91,15 @@ class MainScreen(InventoryLoading, Screen[None]):
             id="sort-rights",
             show=False,  # (F1 and the palette list it; the footer keeps room for the writes)
             tooltip="List the identity's rights newest first / most privileged first",
+        ),
+        Binding(
+            "x",
+            "contain",
+            "Contain",
+            id="contain",
+            show=False,  # (F1 and the palette list it; the footer keeps room for the writes)
+            tooltip="Contain the identity: remove every right it holds directly in one confirmed plan (restore file "
+            "first)",
         ),
         Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
         Binding("p", "app_roles", "App roles", id="app-roles", tooltip="Graph app roles and who holds them"),
@@ -488,6 +497,11 @@ class MainScreen(InventoryLoading, Screen[None]):
         if identity is not None and not self.session.read_only:
             self.grant_directory_role_flow(identity)
 
+    def action_contain(self) -> None:
+        identity = self.selected_identity()
+        if identity is not None and self.inventory is not None and not self.session.read_only:
+            self.contain_flow(identity)
+
     def action_sort_rights(self) -> None:
         order = self.query_one(IdentityDetails).toggle_sort()
         self.app.say(  # type: ignore[attr-defined]
@@ -524,6 +538,10 @@ class MainScreen(InventoryLoading, Screen[None]):
     @work(group="flow")
     async def grant_directory_role_flow(self, identity: ManagedIdentity) -> None:
         await flows.grant_directory_role(self, identity)
+
+    @work(group="flow")
+    async def contain_flow(self, identity: ManagedIdentity) -> None:
+        await flows.contain(self, identity)
 
     @work(group="flow")
     async def run_plan(self, planning: Any) -> None:
