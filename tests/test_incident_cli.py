@@ -42,7 +42,7 @@ def test_findings_match_the_tenant(doc: dict) -> None:
         assert set(f) == {"kind", "severity", "principalId", "name", "right", "scope", "detail", "createdOn"}
         by_kind.setdefault(f["kind"], []).append(f)
     # the deleted function app's and identity's assignments, left behind
-    assert len(by_kind["orphaned-assignment"]) == 2
+    assert len(by_kind["orphaned-assignment"]) == 3  # two service principals, one user
     attached = {uid.lower() for r in tenant.resources.values() for uid in r.user_assigned_identity_ids}
     unused = {r.name for r in tenant.resources.values() if r.is_user_assigned_identity and r.id.lower() not in attached}
     assert {f["name"] for f in by_kind["unused-identity"]} == unused
@@ -79,9 +79,13 @@ def test_access_at_a_key_vault(tmp_path: Path) -> None:
     assert ("aa-ops-prod", "Key Vault Secrets Officer", "here", vault.id.lower()) in got
     assert ("aa-ops-prod", "Contributor", "inherited", sub) in got
     assert ("id-orders-shared", "Storage Blob Data Reader", "inherited", group) in got
+    # the management group above Contoso Production
+    assert ("aa-shared-patching", "Owner") in {(a["name"], a["roleName"]) for a in doc["access"]}
     # nothing assigned below the vault's resource group or in another subscription
     assert all(
-        vault.id.lower() == a["assignedAt"].lower() or vault.id.lower().startswith(a["assignedAt"].lower() + "/")
+        vault.id.lower() == a["assignedAt"].lower()
+        or vault.id.lower().startswith(a["assignedAt"].lower() + "/")
+        or a["assignedAt"].lower().startswith("/providers/microsoft.management/managementgroups/")
         for a in doc["access"]
     )
     bad = _findings(["--scope", "kv-contoso-prod"], tmp_path, command="access")

@@ -128,6 +128,7 @@ def test_role_assignments_span_scopes_and_include_an_orphan_and_a_custom_role(de
     assert levels["subscription"] and levels["group"] and levels["resource"]
     orphans = [ra for ra in demo.role_assignments.values() if demo.principal(ra.principal_id) is None]
     assert orphans, "an orphaned role assignment (its principal deleted)"
+    assert any(ra.principal_type == "User" for ra in orphans), "a deleted user's assignment too"
     custom = [rd for rd in demo.role_definitions.values() if rd.role_type == "CustomRole"]
     assert custom and any(ra.role_definition_name == custom[0].name for ra in demo.role_assignments.values())
     for ra in demo.role_assignments.values():
@@ -135,6 +136,9 @@ def test_role_assignments_span_scopes_and_include_an_orphan_and_a_custom_role(de
         assert ra.role_definition_name in demo.role_definitions
         assert ra.role_definition_id == demo.role_definitions[ra.role_definition_name].id_at(ra.scope)
         sub = subscription_of(ra.scope)
+        if sub is None:  # a management group's scope
+            assert demo.management_group(ra.scope.rsplit("/", 1)[-1]) is not None, ra.scope
+            continue
         assert sub in demo.subscriptions
         if _scope_level(ra.scope) != "subscription":
             assert arm_key(ra.scope) in demo.resources or arm_key(ra.scope) in demo.resource_groups

@@ -611,6 +611,8 @@ async def test_escalation_through_identities_one_can_act_as(demo: DemoTenant) ->
         await select_identity(app, pilot, "aa-ops-prod")  # who can act as it: the job starter among others
         overview = " ".join(plain(screen.query_one(IdentityDetails).query_one("#overview")).split())
         assert "Acted as by" in overview and "id-ops-scheduler HIGH through Contoso Job Starter" in overview
+        # people too: a user holding Automation Contributor on the account, said to be a user
+        assert "Omar Operator (user) CRITICAL through Automation Contributor" in overview
 
         await select_identity(app, pilot, "func-dev-scheduler")  # critical on its own, and can act as aa-dev
         overview = " ".join(plain(screen.query_one(IdentityDetails).query_one("#overview")).split())

@@ -44,6 +44,7 @@ from tui.emulator.tenant import (
     DirectoryRoleAssignment,
     FederatedCredential,
     Group,
+    ManagementGroup,
     Resource,
     ResourceGroup,
     RoleAssignment,
@@ -63,14 +64,14 @@ _FORBIDDEN_IN_NAMES = re.compile(r"[<>%&\\?/\x00-\x1f\x7f-\x9f]")
 
 
 Principal = User | ServicePrincipal
-ScopeLike = str | Subscription | ResourceGroup | Resource
+ScopeLike = str | Subscription | ResourceGroup | Resource | ManagementGroup
 
 
 def scope_of(scope: ScopeLike) -> str:
     """The ARM scope string of a subscription, resource group, resource, or a scope given as a string."""
     if isinstance(scope, Subscription):
         return f"/subscriptions/{scope.subscription_id}"
-    if isinstance(scope, ResourceGroup | Resource):
+    if isinstance(scope, ResourceGroup | Resource | ManagementGroup):
         return scope.id
     return scope
 
@@ -251,6 +252,27 @@ class TenantBuilder:
         sub = Subscription(subscription_id=sid, display_name=display_name, state=state, tags=dict(tags or {}))
         self.tenant.subscriptions[sid] = sub
         return sub
+
+    def add_management_group(
+        self, name: str, display_name: str, *, parent: ManagementGroup | None = None
+    ) -> ManagementGroup:
+        """A management group below ``parent`` (default: the tenant root group, created with the first group:
+        its name is the tenant id, its display name "Tenant Root Group", as Azure names it)."""
+        t = self.tenant
+        if parent is None:
+            parent = t.management_group(t.tenant_id)
+            if parent is None:
+                parent = ManagementGroup(t.tenant_id, "Tenant Root Group", None, self._now(), t.admin_user_id or None)
+                t.management_groups[parent.name.lower()] = parent
+        if t.management_group(name) is not None:
+            raise ValueError(f"management group {name} already exists")
+        mg = ManagementGroup(name, display_name, parent.name, self._now(), t.admin_user_id or None)
+        t.management_groups[name.lower()] = mg
+        return mg
+
+    def move_subscription(self, sub: Subscription, mg: ManagementGroup) -> None:
+        """Place ``sub`` below the management group ``mg``."""
+        sub.management_group = mg.name
 
     def add_resource_group(
         self,

@@ -1,8 +1,9 @@
 """Azure RBAC as ARM evaluates it: a caller's rights come from its own role assignments.
 
-A role assignment at a scope applies to that scope and everything below it (root ``/`` → subscription →
-resource group → resource). A permission block grants an action when one of its ``actions`` matches and none of
-its ``notActions`` does (``*`` is a wildcard, comparison ignores case); a role grants it when any block does.
+A role assignment at a scope applies to that scope and everything below it (root ``/`` → management
+groups, the tenant root group first → subscription → resource group → resource). A permission block grants an
+action when one of its ``actions`` matches and none of its ``notActions`` does (``*`` is a wildcard, comparison
+ignores case); a role grants it when any block does.
 
 Look-ups are indexed by principal, by exact scope and by subscription, so that a tenant with tens of thousands
 of assignments answers in microseconds. The index follows the tenant: ARM routes call :func:`added` /
@@ -30,6 +31,26 @@ def scope_ancestors(scope_key: str) -> list[str]:
 
 def is_at_or_below(scope_key: str, ancestor_key: str) -> bool:
     return ancestor_key == "/" or scope_key == ancestor_key or scope_key.startswith(ancestor_key + "/")
+
+
+def ancestors_in(tenant: Tenant, scope_key: str) -> list[str]:
+    """:func:`scope_ancestors` with the management groups above the scope in between (root ``/``, then the
+    tenant root group down to the nearest group, then the scope's path)."""
+    if not tenant.management_groups:
+        return scope_ancestors(scope_key)
+    mg = tenant.management_group_of_scope(scope_key)
+    chain = [arm_key(g.id) for g in reversed(tenant.management_group_chain(mg))]
+    if scope_key.startswith("/providers/microsoft.management/"):
+        return ["/", *chain]
+    path = scope_ancestors(scope_key)
+    return [path[0], *chain, *path[1:]]
+
+
+def is_within(tenant: Tenant, scope_key: str, ancestor_key: str) -> bool:
+    """:func:`is_at_or_below`, management groups included."""
+    if is_at_or_below(scope_key, ancestor_key):
+        return True
+    return bool(tenant.management_groups) and ancestor_key in ancestors_in(tenant, scope_key)
 
 
 class RbacIndex:
@@ -145,8 +166,9 @@ def allowed(tenant: Tenant, principal_id: str, action: str, scope: str) -> bool:
     """Whether ``principal_id`` may perform ``action`` at ``scope``, from its role assignments (and those of its
     groups) at or above it."""
     target = arm_key(scope)
+    above = set(ancestors_in(tenant, target))
     for key, ra in _entries_of(tenant, principal_id):
-        if is_at_or_below(target, key):
+        if key in above or is_at_or_below(target, key):
             role = _role_of(tenant, ra)
             if role is not None and role_grants(role, action):
                 return True
@@ -158,7 +180,7 @@ def has_any_right_in(tenant: Tenant, principal_id: str, scope: str) -> bool:
     (what makes a subscription or a resource group visible in ARM's lists)."""
     target = arm_key(scope)
     for key, _ra in _entries_of(tenant, principal_id):
-        if is_at_or_below(target, key) or is_at_or_below(key, target):
+        if is_within(tenant, target, key) or is_within(tenant, key, target):
             return True
     return False
 
@@ -178,7 +200,17 @@ def assignments_around(tenant: Tenant, scope: str, *, below: bool = True) -> lis
     """Role assignments at ``scope`` and above it, and (``below``) under it, as ARM lists them at a scope."""
     idx = index_of(tenant)
     target = arm_key(scope)
-    out = [ra for anc in scope_ancestors(target) for _, ra in idx.by_scope.get(anc, ())]
+    out = [ra for anc in ancestors_in(tenant, target) for _, ra in idx.by_scope.get(anc, ())]
+    if below and target.startswith("/providers/microsoft.management/") and tenant.management_groups:
+        # every group and subscription under the management group
+        out += [
+            ra
+            for key, entries in idx.by_scope.items()
+            if key != target
+            for _, ra in entries
+            if is_within(tenant, key, target)
+        ]
+        below = False
     if below:
         sub = subscription_of(scope)
         if sub is None:

@@ -69,6 +69,26 @@ class Subscription:
     display_name: str
     state: str = "Enabled"
     tags: dict[str, str] = field(default_factory=dict)
+    management_group: str | None = None  # the name of its parent management group (None: no hierarchy)
+
+
+MG_PREFIX = "/providers/Microsoft.Management/managementGroups/"
+
+
+@dataclass
+class ManagementGroup:
+    """A management group: ``name`` is its id (the tenant root group's name is the tenant id), ``parent`` the
+    name of its parent (None for the tenant root group)."""
+
+    name: str
+    display_name: str
+    parent: str | None = None
+    updated_time: str = ""
+    updated_by: str | None = None
+
+    @property
+    def id(self) -> str:
+        return MG_PREFIX + self.name
 
 
 @dataclass
@@ -217,6 +237,7 @@ class Tenant:
         self.users: dict[str, User] = {}
         self.service_principals: dict[str, ServicePrincipal] = {}
         self.subscriptions: dict[str, Subscription] = {}
+        self.management_groups: dict[str, ManagementGroup] = {}  # name (lower) -> group
         self.resource_groups: dict[str, ResourceGroup] = {}  # arm_key(id) -> group
         self.resources: dict[str, Resource] = {}  # arm_key(id) -> resource
         self.federated_credentials: dict[str, FederatedCredential] = {}  # arm_key(fic id) -> credential
@@ -306,6 +327,41 @@ class Tenant:
 
     def resource(self, resource_id: str) -> Resource | None:
         return self.resources.get(arm_key(resource_id))
+
+    # --- management groups ----------------------------------------------------------------------------------
+    def management_group(self, name: str) -> ManagementGroup | None:
+        return self.management_groups.get(name.lower())
+
+    def management_group_chain(self, name: str | None) -> list[ManagementGroup]:
+        """The management group ``name`` and its ancestors, the tenant root group last."""
+        out: list[ManagementGroup] = []
+        while name is not None and len(out) <= len(self.management_groups):
+            mg = self.management_groups.get(name.lower())
+            if mg is None:
+                break
+            out.append(mg)
+            name = mg.parent
+        return out
+
+    def management_group_of_scope(self, scope_key: str) -> str | None:
+        """The management group name of a scope key: the group itself for a management group scope, the
+        subscription's parent for a scope in a subscription; None otherwise."""
+        if scope_key.startswith("/providers/microsoft.management/managementgroups/"):
+            return scope_key.split("/")[4] if scope_key.count("/") == 4 else None
+        sub = subscription_of(scope_key)
+        if sub is None:
+            return None
+        found = self.subscriptions.get(sub)
+        if found is None:
+            found = next((s for s in self.subscriptions.values() if s.subscription_id.lower() == sub), None)
+        if found is None:
+            return None
+        return found.management_group or self.root_management_group()
+
+    def root_management_group(self) -> str | None:
+        """The tenant root group's name (the tenant id) once the tenant has management groups: every subscription
+        not placed in another group is below it."""
+        return self.tenant_id if self.tenant_id.lower() in self.management_groups else None
 
 
 # --- changes on a live tenant (used by the ARM and Graph routes) -----------------------------------------------

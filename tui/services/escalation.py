@@ -16,7 +16,8 @@ assignments, not with the edges between them (a Contributor of a subscription ca
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from tui.services.joins import UAMI_TYPE, definition_guid
 from tui.services.models import (
@@ -345,6 +346,63 @@ def acted_as_by(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPa
         out.append(EscalationPath((a.name,), ra.role_name, ra.scope, inv.highest_privilege(a), ""))
     out.sort(key=lambda p: (-p.privilege.rank, p.via))
     return tuple(out)
+
+
+def acting_rights(
+    assignments: Iterable[RoleAssignment],
+    definitions: dict[str, RoleDefinition],
+    names: dict[str, str],
+    resolve: Callable[[RoleAssignment], RoleAssignment],
+) -> list[RoleAssignment]:
+    """The ``assignments`` (of principals other than managed identities) whose role runs code on some host type
+    (RUN_AS) or attaches a user-assigned identity (ASSIGN), ``resolve``d, each with its principal's name from
+    ``names`` (object id (lower) ->). Each role is judged once."""
+    acting: dict[str, bool] = {}
+    out = []
+    for ra in assignments:
+        guid = definition_guid(ra.role_definition_id)
+        acts = acting.get(guid)
+        if acts is None:
+            role = definitions.get(guid)
+            acts = acting[guid] = role is not None and (
+                role_grants(role, ASSIGN) is not None or any(_first_granted(role, ops) for ops in RUN_AS.values())
+            )
+        if acts:
+            out.append(replace(resolve(ra), principal_name=names.get(ra.principal_id.lower())))
+    out.sort(key=lambda a: (scope_key(a.scope), a.role_name.lower(), a.principal_id.lower()))
+    return out
+
+
+def _actor_ops(inv: Inventory, ra: RoleAssignment) -> set[str]:
+    """The host types an actor's assignment acts on (ASSIGN counts alone: a person may deploy compute the
+    inventory does not see)."""
+    role = inv.role_definitions.get(definition_guid(ra.role_definition_id))
+    if role is None:
+        return set()
+    types = {rtype for rtype, ops in RUN_AS.items() if _first_granted(role, ops)}
+    if role_grants(role, ASSIGN) is not None:
+        types.add(UAMI_KEY)
+    return types
+
+
+def who_can_act_as(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPath, ...]:
+    """:func:`acted_as_by` and the users, groups and other service principals (``inv.actors``) who can act as
+    this identity: each with the role and scope that let it; ``reason`` names a non-identity's principal type."""
+    found = list(acted_as_by(inv, identity))
+    hosts = [(key, rtype) for key, rtype in _index(inv).hosts.get(identity.principal_id.lower(), ())]
+    seen: set[str] = set()
+    for ra in inv.actors:
+        bucket, ops = _bucket(ra.scope), None
+        for key, rtype in hosts:
+            if bucket in _ancestors(key):
+                ops = ops if ops is not None else _actor_ops(inv, ra)
+                if rtype in ops and ra.id.lower() not in seen:
+                    seen.add(ra.id.lower())
+                    name = ra.principal_name or ra.principal_id
+                    found.append(EscalationPath((name,), ra.role_name, ra.scope, ra.privilege, ra.principal_type))
+                    break
+    found.sort(key=lambda p: (-p.privilege.rank, p.via))
+    return tuple(found)
 
 
 def escalation_of(inv: Inventory, identity: ManagedIdentity) -> Escalation:

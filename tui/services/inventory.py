@@ -35,7 +35,9 @@ from tui.services import tuning
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity, DirectoryObject, DirectoryRoleListing
 from tui.services.directory_roles import builtin_directory_roles
 from tui.services.errors import MituiError
+from tui.services.escalation import acting_rights
 from tui.services.joins import (
+    Resolver,
     classified_directory_role,
     classified_role,
     custom_role_subscriptions,
@@ -129,6 +131,7 @@ class InventoryLoader:
         self.sub_of_assignment: dict[str, str] = {}  # assignment id (lower) -> subscription id
         self.assigned_service_principals: set[str] = set()  # (lowercase) the orphan candidates among them
         self.assigned_groups: set[str] = set()  # (lowercase) the groups that hold an Azure role
+        self.assigned_users: set[str] = set()  # (lowercase) the users that hold an Azure role
         self.readable_subs: set[str] = set()
         self.subscriptions_read = 0
         # what on_partial is shown, once the identities are known
@@ -151,8 +154,11 @@ class InventoryLoader:
             self.cancel_tenant_reads()
             raise
         # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
+        # users and groups too: a deleted user's assignments stay behind as a service principal's do (one getByIds)
         candidates = (
             orphan_candidates(self.assigned_service_principals, identities, raw_apps)
+            | self.assigned_users
+            | self.assigned_groups
             if directory is not None
             else set()
         )
@@ -190,6 +196,7 @@ class InventoryLoader:
         orphans = orphaned_assignments(joined.orphan_candidates, self.definitions, existing)
         if candidates and existing is not None:
             self.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
+        actors = self.actors(identities, raw_apps, objects, orphans)
 
         self.report("done", 1, 1)
         return Inventory(
@@ -207,7 +214,23 @@ class InventoryLoader:
             memberships=memberships,
             directory_role_assignments=directory_roles,
             directory_role_definitions=directory_definitions,
+            actors=actors,
         )
+
+    def actors(
+        self,
+        identities: list[ManagedIdentity],
+        raw_apps: list[ResourceApp],
+        objects: dict[str, DirectoryObject] | None,
+        orphans: list[RoleAssignment],
+    ) -> list[RoleAssignment]:
+        """The assignments of users, groups and other service principals that let them act as identities (run
+        code on their hosts, attach them), named from the getByIds already made; none of the orphans."""
+        skip = {i.principal_id.lower() for i in identities} | {a.id.lower() for a in raw_apps}
+        skip |= {a.principal_id.lower() for a in orphans}
+        names = {oid: o.display_name for oid, o in (objects or {}).items() if o.display_name}
+        others = (ra for ra in self.raw_assignments.values() if ra.principal_id.lower() not in skip)
+        return acting_rights(others, self.definitions, names, Resolver(self.definitions).resolve)
 
     # --- the phases ---------------------------------------------------------------------------------------------
     async def read_subscriptions(self) -> None:
@@ -282,6 +305,8 @@ class InventoryLoader:
                         self.assigned_service_principals.add(ra.principal_id.lower())
                     elif ra.principal_type == "Group" and is_guid(ra.principal_id):
                         self.assigned_groups.add(ra.principal_id.lower())
+                    elif ra.principal_type == "User" and is_guid(ra.principal_id):
+                        self.assigned_users.add(ra.principal_id.lower())
             self.add_partial(fresh)
         if ok:
             self.readable_subs.add(sub.id.lower())

@@ -147,6 +147,7 @@ class RoleAssignment:
     created_by: str | None = None  # object id of who created it, as ARM sends it
     created_by_name: str | None = None  # resolved from Graph where known
     via: Via | None = None  # None: assigned to the identity itself; else the group it holds the right through
+    principal_name: str | None = None  # (actors, orphans) its principal's display name, from getByIds
 
     @property
     def inherited(self) -> bool:
@@ -302,6 +303,9 @@ class Inventory:
     directory_role_assignments: dict[str, list[DirectoryRoleAssignment]] = field(default_factory=dict)
     # the directory role definitions the load read, by id (lower), classified
     directory_role_definitions: dict[str, DirectoryRoleDefinition] = field(default_factory=dict)
+    # the role assignments of users, groups and other service principals whose role runs code as an identity's host
+    # or attaches a user-assigned identity (tui.services.escalation RUN_AS / ASSIGN), with principal_name resolved
+    actors: list[RoleAssignment] = field(default_factory=list)
 
     def roles_of(self, identity: ManagedIdentity) -> list[RoleAssignment]:
         """Its role assignments: its own and those of the groups it is a member of (``via`` says which)."""

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from tui.services.escalation import acted_as_by, can_act_as, escalation_of
+from tui.services.escalation import can_act_as, escalation_of, who_can_act_as
 from tui.services.filtering import parse_time
 from tui.services.models import (
     AppRoleAssignment,
@@ -413,10 +413,12 @@ class IdentityDetails(Vertical):
                     line("", safe_text(path.reason, 120, style="dim"))
         for label, steps in (
             ("Can act as", can_act_as(inventory, identity)),
-            ("Acted as by", acted_as_by(inventory, identity)),  # (managed identities; incident mode, issue #14)
+            ("Acted as by", who_can_act_as(inventory, identity)),  # identities, users, groups, apps (issue #14)
         ):
             for index, step in enumerate(steps[:SHOWN_ACTING_AS]):
                 who = safe_text(red.name(step.via[0]), 50)
+                if step.reason in ("User", "Group", "ServicePrincipal"):  # not a managed identity: say what it is
+                    who.append(f" ({step.reason.lower() if step.reason != 'ServicePrincipal' else 'app'})", style="dim")
                 who.append(" ")
                 who.append_text(privilege_badge(step.privilege))
                 through = f"  through {step.role_name} on {red.id(short_scope(step.scope))}"

@@ -25,7 +25,15 @@ from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resour
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
-from tui.emulator.tenant import Resource, ResourceGroup, RoleAssignment, Subscription, Tenant, arm_key
+from tui.emulator.tenant import (
+    ManagementGroup,
+    Resource,
+    ResourceGroup,
+    RoleAssignment,
+    Subscription,
+    Tenant,
+    arm_key,
+)
 from tui.emulator.text_cache import TextCache
 from tui.emulator.tokens import TokenIssuer, is_arm_audience
 from tui.emulator.wire import ApiError, encode_str, json_response, new_request_id, utc_now_iso
@@ -275,12 +283,9 @@ class ArmApi(ApiFamily):
             return
         low = [p.lower() for p in parts]
         if low[0] != "subscriptions" or len(parts) < 2:
-            if low[:2] == ["providers", "microsoft.management"]:
-                raise ApiError(
-                    404,
-                    "ManagementGroupNotFound",
-                    "The sandbox tenant has no management groups.",
-                )
+            if low[:3] == ["providers", "microsoft.management", "managementgroups"] and len(parts) == 4:
+                self.management_group(parts[3])
+                return
             raise bad_request("InvalidScope", f"The scope '{scope}' is not valid.")
         self.subscription(parts[1])
         if len(parts) == 2:
@@ -295,10 +300,23 @@ class ArmApi(ApiFamily):
             typ = "/".join(parts[5:-1:2]) if len(parts) > 6 else "/".join(parts[5:-1])
             raise resource_not_found(f"{parts[5] if len(parts) > 5 else ''}/{typ}".strip("/"), parts[-1], parts[3])
 
+    def management_group(self, name: str) -> ManagementGroup:
+        """The management group ``name``, or ARM's 404 (management.json: ErrorResponse)."""
+        mg = self.tenant.management_group(name)
+        if mg is None:
+            raise ApiError(
+                404,
+                "NotFound",
+                f"'/providers/Microsoft.Management/managementGroups/{name}' not found",
+            )
+        return mg
+
     def canonical_scope(self, scope: str) -> str:
         parts = [p for p in scope.split("/") if p]
         if not parts:
             return "/"
+        if len(parts) == 4 and parts[1].lower() == "microsoft.management":
+            return self.management_group(parts[3]).id
         if len(parts) == 2 and parts[0].lower() == "subscriptions":
             return f"/subscriptions/{self.subscription(parts[1]).subscription_id}"
         if len(parts) == 4:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.emulator.arm import identities, resources, role_assignments, role_definitions
+from tui.emulator.arm import identities, management_groups, resources, role_assignments, role_definitions
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -29,6 +29,8 @@ SYSTEM_IDENTITY = "/providers/Microsoft.ManagedIdentity/identities/default"
 UAMIS = "/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
 UAMI_ITEM = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}" + UAMIS + "/{resourceName}"
 FICS = UAMI_ITEM + "/federatedIdentityCredentials"
+MGS = "/providers/Microsoft.Management/managementGroups"
+MG = rf"{MGS.lower()}/(?P<groupId>{SEGMENT})"
 
 
 def under_scope(tail: str, handlers: dict, *, item: str | None = None) -> Route:
@@ -42,6 +44,9 @@ ROUTES: list[Route] = [
     url("/tenants", {"GET": resources.list_tenants}),
     url("/subscriptions", {"GET": resources.list_subscriptions}),
     url("/subscriptions/{subscriptionId}", {"GET": resources.get_subscription}, pattern=f"^{SUB}$"),
+    url(MGS, {"GET": management_groups.list_management_groups}, pattern=f"^{MGS.lower()}$"),
+    url(MGS + "/{groupId}", {"GET": management_groups.get_management_group}, pattern=f"^{MG}$"),
+    url(MGS + "/{groupId}/descendants", {"GET": management_groups.get_descendants}, pattern=f"^{MG}/descendants$"),
     url("/subscriptions/{subscriptionId}/resourcegroups", {"GET": resources.list_resource_groups}),
     url("/subscriptions/{subscriptionId}/resources", {"GET": resources.list_resources}),
     url("/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}", {"GET": resources.get_resource_group}),

@@ -375,6 +375,7 @@ def build_demo_tenant() -> Tenant:
     remove_resource(b.tenant, id_old.id)
 
     _add_directory_roles_and_groups(b)
+    _add_management_groups_and_human_actors(b)
     return b.build()
 
 
@@ -522,3 +523,48 @@ def _add_directory_roles_and_groups(b: TenantBuilder) -> None:
     )
     b.assign_role(deploy, "Reader", dev, created_on=_days_ago(0, hour=0), created_by=dana.id)
     b.assign_role(aa_mail, "Reader", rg_auto, created_on=_days_ago(27), created_by=alex.id)
+
+
+def _add_management_groups_and_human_actors(b: TenantBuilder) -> None:
+    """The hierarchy above the subscriptions, people who can act as identities, and a deleted user's leftovers.
+
+    * management groups: Tenant Root Group → **mg-contoso** ("Contoso": Production, Development) →
+      **mg-contoso-platform** ("Contoso Platform [shared]": Shared Services); Finance stays below the root;
+    * aa-shared-patching holds **Owner at mg-contoso** (a break-glass automation, granted yesterday by Alex:
+      critical, at a broad scope, recent); id-backup-operator Reader at mg-contoso-platform;
+    * **Omar Operator** (user): Automation Contributor on aa-ops-prod (he can run code as its identity);
+      **Priya Platform** (user) and the group **sg-orders-operators** (member: Priya): Managed Identity Operator
+      on id-orders-shared (they can use that identity);
+    * **Former Employee** (a deleted user) leaves an orphaned User assignment: Contributor on rg-automation-prod.
+    """
+    t = b.tenant
+    alex = t.users[t.admin_user_id]
+    subs = {s.display_name: s for s in t.subscriptions.values()}
+    contoso = b.add_management_group("mg-contoso", "Contoso")
+    platform = b.add_management_group("mg-contoso-platform", "Contoso Platform [shared]", parent=contoso)
+    for name in ("Contoso Production", "Contoso Development"):
+        b.move_subscription(subs[name], contoso)
+    b.move_subscription(subs["Contoso Shared Services"], platform)
+    b.assign_role(
+        _named(b, "aa-shared-patching"),
+        "Owner",
+        contoso,
+        description="Break-glass patching automation",
+        created_on=_days_ago(1),
+        created_by=alex.id,
+    )
+    b.assign_role(_named(b, "id-backup-operator"), "Reader", platform, created_on=_days_ago(40), created_by=alex.id)
+
+    prod = subs["Contoso Production"].subscription_id
+    omar = b.add_user("Omar Operator", "omar.operator@contoso.onmicrosoft.com")
+    priya = b.add_user("Priya Platform", "priya.platform@contoso.onmicrosoft.com")
+    operators = b.add_group("sg-orders-operators", description="Operate the orders identities", members=[priya])
+    b.assign_role(omar, "Automation Contributor", _named(b, "aa-ops-prod"), created_on=_days_ago(5))
+    orders = _named(b, "id-orders-shared")
+    b.assign_role(priya, "Managed Identity Operator", orders, created_on=_days_ago(9))
+    b.assign_role(operators, "Managed Identity Operator", orders, created_on=_days_ago(9))
+
+    former = b.add_user("Former Employee", "former.employee@contoso.onmicrosoft.com")
+    b.assign_role(former, "Contributor", f"/subscriptions/{prod}/resourceGroups/rg-automation-prod")
+    del t.users[former.id]
+    t.forget_objects([former.id])
