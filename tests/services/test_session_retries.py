@@ -36,7 +36,10 @@ class ReplicatingDirectory:
     async def get_role_assignment(self, assignment_id: str) -> RoleAssignment | None:
         return next((a for a in self.assignments.values() if a.id == assignment_id), None)
 
-    async def create_role_assignment(self, scope: str, name: str, role_definition_id: str, principal_id: str) -> Any:
+    async def create_role_assignment(
+        self, scope: str, name: str, role_definition_id: str, principal_id: str, **assignment: str | None
+    ) -> Any:
+        """(``assignment``: condition, conditionVersion and description, as Backend.create_role_assignment takes)"""
         self.creates += 1
         if self.lag > 0:
             self.lag -= 1
