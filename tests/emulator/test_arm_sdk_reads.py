@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from azure.identity.aio import ManagedIdentityCredential
 
+from tui.emulator import rbac
 from tui.emulator.server import Emulator
 from tui.emulator.tenant import arm_key
 
@@ -211,17 +212,17 @@ async def test_role_assignments_listing_filters(demo_emulator, credential, arm_k
         by_id = await client.role_assignments.get_by_id(some.id)
     arm_schema("authorization", "RoleAssignmentListResult", hook.items[0])
     arm_schema("authorization", "RoleAssignment", hook.items[-1])
+    above = set(rbac.ancestors_in(tenant, arm_key(sub_scope)))  # the root, its management groups, itself
+    assert any(k.startswith("/providers/microsoft.management/") for k in above), "Production is below mg-contoso"
     expected = [
         ra
         for ra in tenant.role_assignments.values()
-        if ra.scope.lower().startswith(sub_scope.lower()) or ra.scope == "/"
+        if ra.scope.lower().startswith(sub_scope.lower()) or arm_key(ra.scope) in above
     ]
     assert sorted(a.name for a in all_sub) == sorted(ra.name for ra in expected)
-    assert at_scope and all(arm_key(a.scope) in ("/", arm_key(sub_scope)) for a in at_scope)
-    assert all(
-        arm_key(a.scope) in ("/", arm_key(sub_scope)) or arm_key(a.scope).startswith(arm_key(some.scope))
-        for a in for_rg
-    )
+    assert any("/managementGroups/" in a.scope for a in all_sub), "inherited from a management group"
+    assert at_scope and all(arm_key(a.scope) in above for a in at_scope)
+    assert all(arm_key(a.scope) in above or arm_key(a.scope).startswith(arm_key(some.scope)) for a in for_rg)
     assert some.name in {a.name for a in for_rg}
     # assignedTo() adds the assignments of the principal's groups to its own (principalId eq gives its own only)
     groups = {g.id for g in tenant.groups_of(some.principal_id, transitive=True)}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from tui.emulator import rbac
 from tui.emulator.arm import paging
+from tui.emulator.tenant import arm_key
 
 
 async def test_generated_tenant_pages_role_assignments_and_resources(
@@ -19,7 +21,13 @@ async def test_generated_tenant_pages_role_assignments_and_resources(
     tenant = emu.tenant
     sub = next(iter(tenant.subscriptions))
     scope = f"/subscriptions/{sub}"
-    expected_ras = [ra for ra in tenant.role_assignments.values() if ra.scope.lower().startswith(scope.lower())]
+    above = set(rbac.ancestors_in(tenant, scope.lower()))  # mg-fabrikam's assignments come inherited
+    expected_ras = [
+        ra
+        for ra in tenant.role_assignments.values()
+        if ra.scope.lower().startswith(scope.lower()) or arm_key(ra.scope) in above
+    ]
+    assert any("/managementGroups/" in ra.scope for ra in expected_ras)
     assert len(expected_ras) > paging.ROLE_ASSIGNMENTS_PAGE_SIZE  # the point of this test: more than one page
     pages: list[int] = []
     async with ManagedIdentityCredential() as cred:

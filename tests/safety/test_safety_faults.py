@@ -145,7 +145,9 @@ def test_cli_partial_result_is_marked_and_exits_3(emulator_factory, tmp_path: Pa
         assert proc.returncode == EXIT_PARTIAL, err
         lines = err.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in err
-        assert lines[0].startswith("mitui inventory: error: incomplete") and "App role grants" in lines[0]
+        # (the first problem is named; which of the failing reads fails first is a race)
+        assert lines[0].startswith("mitui inventory: error: incomplete")
+        assert "App role grants" in lines[0] or "listed in the output" in lines[0]
         text = (tmp_path / f"inv.{fmt}").read_text()
         if fmt == "json":
             data = json.loads(text)

@@ -199,10 +199,21 @@ def build_generated_tenant(subscriptions: int, identities: int, seed: int = 0) -
                 b.grant_app_role(res, graph, value)
 
     _add_directory_roles_and_groups(b, principals, subs, seed)
+    _add_management_group(b, [res for res, _ in principals[:2]], subs)
 
     # --- history: about 1 % of the system-assigned identities' resources were deleted ------------------------------
     remove_resources(b.tenant, [res.id for res in rng.sample(hosts, deleted)])
     return b.build()
+
+
+def _add_management_group(b: TenantBuilder, holders: list[Resource], subs: list[Subscription]) -> None:
+    """One management group above every subscription, where the first two identities hold Reader and
+    Contributor (inherited by every subscription's listing: no request more for the loader)."""
+    mg = b.add_management_group("mg-fabrikam", "Fabrikam")
+    for sub in subs:
+        b.move_subscription(sub, mg)
+    for res, role in zip(holders, ("Reader", "Contributor"), strict=False):
+        _assign(b, res, b.role_definition(role), mg)
 
 
 def _assign(b: TenantBuilder, principal: Resource, rd: RoleDefinition, scope: object) -> None:
