@@ -389,12 +389,12 @@ def who_can_act_as(inv: Inventory, identity: ManagedIdentity) -> tuple[Escalatio
     """:func:`acted_as_by` and the users, groups and other service principals (``inv.actors``) who can act as
     this identity: each with the role and scope that let it; ``reason`` names a non-identity's principal type."""
     found = list(acted_as_by(inv, identity))
-    hosts = [(key, rtype) for key, rtype in _index(inv).hosts.get(identity.principal_id.lower(), ())]
+    hosts = _index(inv).hosts.get(identity.principal_id.lower(), ())
     seen: set[str] = set()
     for ra in inv.actors:
         bucket, ops = _bucket(ra.scope), None
-        for key, rtype in hosts:
-            if bucket in _ancestors(key):
+        for _key, rtype, above in hosts:
+            if bucket in above:
                 ops = ops if ops is not None else _actor_ops(inv, ra)
                 if rtype in ops and ra.id.lower() not in seen:
                     seen.add(ra.id.lower())
