@@ -62,6 +62,23 @@ def _one_line_error(parser: argparse.ArgumentParser):  # noqa: ANN202
     return error
 
 
+def script_command(
+    sub: argparse._SubParsersAction, name: str, help: str, *, epilog: str = FLAGS_EITHER_SIDE, report: bool = True
+) -> argparse.ArgumentParser:
+    """A script subcommand: the connection flags, ONE line on stderr for an error, and for a ``report`` the
+    output flags every report shares (--format, --subscription, --output)."""
+    command = sub.add_parser(name, help=help, epilog=epilog)
+    add_connection_flags(command, defaults=False)
+    if report:
+        command.add_argument("--format", choices=("json", "csv", "table"), default="table")
+        command.add_argument(
+            "--subscription", metavar="ID", action="append", help="only this subscription (repeatable)"
+        )
+        command.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    command.error = _one_line_error(command)  # type: ignore[method-assign]  # scripts get ONE line on stderr
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mitui",
@@ -80,21 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_emulator_flags(emu)
 
-    inv = sub.add_parser("inventory", help="print every managed identity and what it may do", epilog=FLAGS_EITHER_SIDE)
-    add_connection_flags(inv, defaults=False)
-    inv.add_argument("--format", choices=("json", "csv", "table"), default="table")
-    inv.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
-    inv.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    inv.error = _one_line_error(inv)  # type: ignore[method-assign]  # scripts get ONE line on stderr
+    script_command(sub, "inventory", "print every managed identity and what it may do")
 
-    found = sub.add_parser(
+    found = script_command(
+        sub,
         "findings",
-        help="what is wrong: orphaned assignments, unused identities, critical and broad rights, recent changes",
+        "what is wrong: orphaned assignments, unused identities, critical and broad rights, recent changes",
         epilog=f"Exit 4 when a finding is at or above --fail-on (3: partial read). {FLAGS_EITHER_SIDE}",
     )
-    add_connection_flags(found, defaults=False)
-    found.add_argument("--format", choices=("json", "csv", "table"), default="table")
-    found.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
     found.add_argument(
         "--fail-on",
         choices=("normal", "high", "critical"),
@@ -104,45 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     found.add_argument(
         "--recent-days", type=int, metavar="N", default=7, help="rights created in the last N days are findings"
     )
-    found.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    found.error = _one_line_error(found)  # type: ignore[method-assign]
 
-    access = sub.add_parser(
-        "access",
-        help="who can touch a scope: every identity with an Azure role there, assigned or inherited",
-        epilog=FLAGS_EITHER_SIDE,
+    access = script_command(
+        sub, "access", "who can touch a scope: every identity with an Azure role there, assigned or inherited"
     )
-    add_connection_flags(access, defaults=False)
     access.add_argument("--scope", metavar="ARM_ID", required=True, help="a subscription, resource group, resource...")
-    access.add_argument("--format", choices=("json", "csv", "table"), default="table")
-    access.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
-    access.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    access.error = _one_line_error(access)  # type: ignore[method-assign]
 
-    changes = sub.add_parser(
-        "changes",
-        help="what changed: the identities' rights newest first, with who made each",
-        epilog=FLAGS_EITHER_SIDE,
-    )
-    add_connection_flags(changes, defaults=False)
+    changes = script_command(sub, "changes", "what changed: the identities' rights newest first, with who made each")
     changes.add_argument("--since", default="7d", help="24h, 7d, 30m, 2w or a date (default: 7d)")
     changes.add_argument("--min-privilege", choices=("normal", "high", "critical"), default="normal")
     changes.add_argument("--actor", metavar="TEXT", help="only changes made by someone whose name or id contains TEXT")
-    changes.add_argument("--format", choices=("json", "csv", "table"), default="table")
-    changes.add_argument("--subscription", metavar="ID", action="append", help="only this subscription (repeatable)")
-    changes.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    changes.error = _one_line_error(changes)  # type: ignore[method-assign]
 
-    restore = sub.add_parser(
+    restore = script_command(
+        sub,
         "restore",
-        help="put back the rights a containment removed, from the restore file it wrote",
+        "put back the rights a containment removed, from the restore file it wrote",
         epilog=f"Exit 0 all back, 1 failed, 2 bad flags, 3 some items failed. {FLAGS_EITHER_SIDE}",
+        report=False,
     )
-    add_connection_flags(restore, defaults=False)
     restore.add_argument("file", metavar="FILE", help="the restore file (JSON) containment wrote")
     restore.add_argument("--dry-run", action="store_true", help="print the plan and the az / PowerShell commands only")
     restore.add_argument("--yes", action="store_true", help="apply without asking (required when not on a terminal)")
-    restore.error = _one_line_error(restore)  # type: ignore[method-assign]
     return parser
 
 
