@@ -30,18 +30,15 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from tui.emulator import catalog
+from tui.emulator.builder_entra import EntraBuilder, Principal
 from tui.emulator.ids import (
     MANAGED_IDENTITY_SPN_PREFIX,
     MICROSOFT_GRAPH_APP_ID,
     UAMI_TYPE,
-    app_role_assignment_id,
-    directory_role_assignment_id,
     is_guid,
     seeded_guid,
 )
 from tui.emulator.tenant import (
-    AppRoleAssignment,
-    DirectoryRoleAssignment,
     FederatedCredential,
     Group,
     ManagementGroup,
@@ -63,7 +60,6 @@ _GROUP_NAME = re.compile(r"[-\w._()]+")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>%&\\?/\x00-\x1f\x7f-\x9f]")
 
 
-Principal = User | ServicePrincipal
 ScopeLike = str | Subscription | ResourceGroup | Resource | ManagementGroup
 
 
@@ -81,7 +77,7 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
-class TenantBuilder:
+class TenantBuilder(EntraBuilder):
     """Creates a :class:`Tenant` (or changes an existing one) through the operations an admin would perform.
 
     ``seed`` None draws random ids and stamps the current time (for changes at run time); any other value
@@ -549,119 +545,6 @@ class TenantBuilder:
         found = self.tenant.directory_object(principal)
         kind = "User" if isinstance(found, User) else "Group" if isinstance(found, Group) else "ServicePrincipal"
         return principal, kind
-
-    # --- Microsoft Graph app roles ---------------------------------------------------------------------------
-    def grant_app_role(
-        self,
-        principal: ServicePrincipal | Resource | str,
-        resource_sp: ServicePrincipal | str,
-        app_role: str,
-    ) -> AppRoleAssignment:
-        """Grant ``principal`` the app role (by value or id) that ``resource_sp`` defines."""
-        if isinstance(principal, ServicePrincipal | User):
-            pid = principal.id
-        else:
-            pid, _ = self._principal_id(principal)
-        found_principal = self.tenant.principal(pid)
-        if found_principal is None:
-            raise ValueError(f"principal {pid} does not exist")
-        pid = found_principal.id
-        if isinstance(resource_sp, str):
-            found = self.tenant.service_principals.get(resource_sp.lower()) or self.tenant.service_principal_by_app_id(
-                resource_sp
-            )
-            if found is None:
-                raise ValueError(f"resource service principal {resource_sp!r} does not exist")
-            resource_sp = found
-        roles = self._app_roles_of.get(resource_sp.id)
-        if roles is None or len(roles) != 2 * len(resource_sp.app_roles):
-            roles = {r["value"]: r for r in resource_sp.app_roles} | {r["id"]: r for r in resource_sp.app_roles}
-            self._app_roles_of[resource_sp.id] = roles
-        role = roles.get(app_role)
-        if role is None:
-            raise ValueError(f"{resource_sp.display_name!r} defines no app role {app_role!r}")
-        index_key = (pid, resource_sp.id, role["id"].lower())
-        if index_key in self._grant_index:
-            raise ValueError(f"{role['value']!r} is already granted to {pid}")
-        grant = AppRoleAssignment(
-            id=app_role_assignment_id(pid, self._digest("grant", f"{pid}|{resource_sp.id}|{role['id']}")),
-            principal_id=pid,
-            resource_id=resource_sp.id,
-            app_role_id=role["id"],
-            created_date_time=self._now(),
-        )
-        self.tenant.app_role_assignments[grant.id] = grant
-        self._grant_index.add(index_key)
-        return grant
-
-    # --- Entra groups and directory roles ---------------------------------------------------------------------
-    def add_group(
-        self,
-        display_name: str,
-        *,
-        description: str | None = None,
-        is_assignable_to_role: bool = False,
-        members: Iterable[Principal | Resource | Group | str] = (),
-        mail_nickname: str | None = None,
-    ) -> Group:
-        """A security group (``isAssignableToRole`` can only be set at creation, as in Entra)."""
-        nickname = mail_nickname or re.sub(r"[^A-Za-z0-9._-]", "", display_name) or "group"
-        group = Group(
-            id=self._guid("group", display_name),
-            display_name=display_name,
-            description=description,
-            mail_nickname=nickname,
-            is_assignable_to_role=is_assignable_to_role,
-            created_date_time=self._now(),
-        )
-        self.tenant.groups[group.id] = group
-        for member in members:
-            self.add_group_member(group, member)
-        return group
-
-    def _object_id(self, obj: Principal | Resource | Group | str) -> str:
-        if isinstance(obj, Group):
-            return obj.id
-        if isinstance(obj, str) and obj.lower() in self.tenant.groups:
-            return obj.lower()
-        return self._principal_id(obj)[0].lower()
-
-    def add_group_member(self, group: Group | str, member: Principal | Resource | Group | str) -> None:
-        found = group if isinstance(group, Group) else self.tenant.groups.get(group.lower())
-        if found is None:
-            raise ValueError(f"group {group!r} does not exist")
-        member_id = self._object_id(member)
-        if self.tenant.directory_object(member_id) is None:
-            raise ValueError(f"directory object {member_id} does not exist")
-        if member_id == found.id:
-            raise ValueError("a group cannot be a member of itself")
-        if not self.tenant.add_member(found, member_id):
-            raise ValueError(f"{member_id} is already a member of {found.display_name!r}")
-
-    def assign_directory_role(
-        self, principal: Principal | Resource | Group | str, role: str, *, directory_scope_id: str = "/"
-    ) -> DirectoryRoleAssignment:
-        """Assign the built-in Entra role ``role`` (display name or template id) to a user, a service principal
-        (or the identity of a resource) or a role-assignable group."""
-        definition = catalog.entra_role(role)
-        if definition is None:
-            raise ValueError(f"Entra has no built-in directory role {role!r}")
-        pid = self._object_id(principal)
-        holder = self.tenant.directory_object(pid)
-        if holder is None:
-            raise ValueError(f"directory object {pid} does not exist")
-        if isinstance(holder, Group) and not holder.is_assignable_to_role:
-            raise ValueError(f"group {holder.display_name!r} is not role-assignable")
-        aid = directory_role_assignment_id(definition["id"], pid)
-        if aid in self.tenant.directory_role_assignments:
-            raise ValueError(f"{definition['displayName']!r} is already assigned to {pid}")
-        assignment = DirectoryRoleAssignment(
-            id=aid, principal_id=pid, role_definition_id=definition["id"], directory_scope_id=directory_scope_id
-        )
-        self.tenant.directory_role_assignments[aid] = assignment
-        if isinstance(holder, User | ServicePrincipal) and definition["displayName"] not in holder.directory_roles:
-            holder.directory_roles.append(definition["displayName"])
-        return assignment
 
     def build(self) -> Tenant:
         """The tenant. Without any user, an admin ("Sandbox Admin", Global Administrator) is added first."""
