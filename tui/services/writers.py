@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tui.services.backend import Backend
+from tui.services.backend import Backend, Written
 from tui.services.errors import AlreadyExists, MituiError, NotFound, ServiceError, Throttled, Unreachable
 from tui.services.lookups import find_directory_role, find_grant, find_role_assignment
 from tui.services.models import RoleAssignment
@@ -39,6 +39,11 @@ class WriteContext(Protocol):
 
     principal_retry_delays: Sequence[float]
     uncertain_retries: int
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
 
 
 Writer = Callable[[WriteContext, Plan, list[str]], Awaitable[Attempt]]
@@ -106,105 +111,36 @@ async def _confirm_role(ctx: WriteContext, assignment_id: str | None, message: s
     return Attempt("applied", back.id, message)
 
 
-async def remove_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
-    assignment_id = plan.existing_id or ""
-    uncertain = ctx.uncertain_retries
-    while True:
-        try:
-            written = await ctx.backend.delete_role_assignment(assignment_id)
-            request_ids.extend(written.request_ids)
-            if written.value is None:
-                # 204: it was not there any more
-                return Attempt("already-there", assignment_id, "The role assignment was already gone.")
-            break
-        except NotFound as err:
-            add_id(request_ids, err)
-            return Attempt("already-there", assignment_id, "The role assignment was already gone.")
-        except _UNCERTAIN as err:
-            add_id(request_ids, err)
-            if await ctx.backend.get_role_assignment(assignment_id) is None:
-                return Attempt("applied", assignment_id, "Role assignment removed (the response was lost; read back).")
-            if uncertain <= 0:
-                raise
-            uncertain -= 1
-    if await ctx.backend.get_role_assignment(assignment_id) is not None:
-        return Attempt("failed", assignment_id, "Azure accepted the removal but the assignment is still there.")
-    return Attempt("applied", assignment_id, "Role assignment removed.")
+@dataclass(frozen=True)
+class Words:
+    """What a write says in each of its outcomes."""
+
+    done: str  # it landed and was read back
+    lost: str  # the response was lost; reading back shows it landed
+    already: str  # it was there (or gone) before anything changed
+    unconfirmed: str  # the service accepted it but reading back disagrees
 
 
-async def grant_app_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
-    principal_id, resource_id, role_id = plan.identity.principal_id, plan.target_id, plan.right_id
+async def create_and_read_back(
+    ctx: WriteContext,
+    request_ids: list[str],
+    send: Callable[[], Awaitable[Written]],
+    find: Callable[[], Awaitable[HasId | None]],
+    words: Words,
+) -> Attempt:
+    """Create something once: a duplicate is "already there"; a NotFound (a fresh identity the directory has not
+    replicated yet) is retried with bounded backoff; a lost response is read back before sending again."""
     uncertain = ctx.uncertain_retries
     delays = list(ctx.principal_retry_delays)
     while True:
         try:
-            written = await ctx.backend.create_app_role_assignment(principal_id, resource_id, role_id)
+            written = await send()
             request_ids.extend(written.request_ids)
             break
         except AlreadyExists as err:
             add_id(request_ids, err)
-            found = await find_grant(ctx.backend, principal_id, resource_id, role_id)
-            return Attempt("already-there", found.id if found else None, "This app role is already granted.")
-        except NotFound as err:
-            add_id(request_ids, err)
-            if not delays:
-                raise
-            await asyncio.sleep(delays.pop(0))
-        except _UNCERTAIN as err:
-            add_id(request_ids, err)
-            found = await find_grant(ctx.backend, principal_id, resource_id, role_id)
-            if found is not None:
-                return Attempt("applied", found.id, "App role granted (the response was lost; read back).")
-            if uncertain <= 0:
-                raise
-            uncertain -= 1
-    found = await find_grant(ctx.backend, principal_id, resource_id, role_id)
-    if found is None:
-        return Attempt("failed", None, "Graph accepted the grant but it cannot be read back.")
-    return Attempt("applied", found.id, "App role granted.")
-
-
-async def revoke_app_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
-    principal_id, assignment_id = plan.identity.principal_id, plan.existing_id or ""
-    uncertain = ctx.uncertain_retries
-
-    async def still_there() -> bool:
-        grants = (await ctx.backend.list_app_role_assignments([principal_id])).get(principal_id.lower(), [])
-        return any(g.id == assignment_id for g in grants)
-
-    while True:
-        try:
-            written = await ctx.backend.delete_app_role_assignment(principal_id, assignment_id)
-            request_ids.extend(written.request_ids)
-            break
-        except NotFound as err:
-            add_id(request_ids, err)
-            return Attempt("already-there", assignment_id, "The app role grant was already gone.")
-        except _UNCERTAIN as err:
-            add_id(request_ids, err)
-            if not await still_there():
-                return Attempt("applied", assignment_id, "App role revoked (the response was lost; read back).")
-            if uncertain <= 0:
-                raise
-            uncertain -= 1
-    if await still_there():
-        return Attempt("failed", assignment_id, "Graph accepted the revocation but the grant is still there.")
-    return Attempt("applied", assignment_id, "App role revoked.")
-
-
-async def grant_directory_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
-    principal_id, role_id, scope = plan.identity.principal_id, plan.right_id, plan.target_id
-    uncertain = ctx.uncertain_retries
-    delays = list(ctx.principal_retry_delays)
-    while True:
-        try:
-            written = await ctx.backend.create_directory_role_assignment(principal_id, role_id, scope)
-            request_ids.extend(written.request_ids)
-            break
-        except AlreadyExists as err:
-            add_id(request_ids, err)
-            found = await find_directory_role(ctx.backend, principal_id, role_id, scope)
-            return Attempt("already-there", found.id if found else None, "This directory role is already held.")
+            found = await find()
+            return Attempt("already-there", found.id if found else None, words.already)
         except NotFound as err:
             add_id(request_ids, err)
             if not delays:
@@ -212,43 +148,148 @@ async def grant_directory_role(ctx: WriteContext, plan: Plan, request_ids: list[
             await asyncio.sleep(delays.pop(0))  # a fresh identity: the directory has not replicated it yet
         except _UNCERTAIN as err:
             add_id(request_ids, err)
-            found = await find_directory_role(ctx.backend, principal_id, role_id, scope)
+            found = await find()
             if found is not None:
-                return Attempt("applied", found.id, "Directory role granted (the response was lost; read back).")
+                return Attempt("applied", found.id, words.lost)
             if uncertain <= 0:
                 raise
             uncertain -= 1
-    found = await find_directory_role(ctx.backend, principal_id, role_id, scope)
+    found = await find()
     if found is None:
-        return Attempt("failed", None, "Graph accepted the directory role but it cannot be read back.")
-    return Attempt("applied", found.id, "Directory role granted.")
+        return Attempt("failed", None, words.unconfirmed)
+    return Attempt("applied", found.id, words.done)
 
 
-async def remove_directory_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
-    principal_id, assignment_id = plan.identity.principal_id, plan.existing_id or ""
+async def delete_and_check(
+    ctx: WriteContext,
+    request_ids: list[str],
+    target_id: str,
+    send: Callable[[], Awaitable[Written]],
+    still_there: Callable[[], Awaitable[bool]],
+    words: Words,
+    *,
+    gone_already: Callable[[Written], bool] = lambda _: False,
+) -> Attempt:
+    """Delete something once: NotFound (or ``gone_already`` of the answer, e.g. ARM's 204) means it was already
+    gone; a lost response is checked before sending again; the result is checked."""
     uncertain = ctx.uncertain_retries
-
-    async def still_there() -> bool:
-        return any(a.id == assignment_id for a in await ctx.backend.list_directory_role_assignments_of(principal_id))
-
     while True:
         try:
-            written = await ctx.backend.delete_directory_role_assignment(assignment_id)
+            written = await send()
             request_ids.extend(written.request_ids)
+            if gone_already(written):
+                return Attempt("already-there", target_id, words.already)
             break
         except NotFound as err:
             add_id(request_ids, err)
-            return Attempt("already-there", assignment_id, "The directory role assignment was already gone.")
+            return Attempt("already-there", target_id, words.already)
         except _UNCERTAIN as err:
             add_id(request_ids, err)
             if not await still_there():
-                return Attempt("applied", assignment_id, "Directory role removed (the response was lost; read back).")
+                return Attempt("applied", target_id, words.lost)
             if uncertain <= 0:
                 raise
             uncertain -= 1
     if await still_there():
-        return Attempt("failed", assignment_id, "Graph accepted the removal but the directory role is still there.")
-    return Attempt("applied", assignment_id, "Directory role removed.")
+        return Attempt("failed", target_id, words.unconfirmed)
+    return Attempt("applied", target_id, words.done)
+
+
+async def remove_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
+    assignment_id = plan.existing_id or ""
+
+    async def still_there() -> bool:
+        return await ctx.backend.get_role_assignment(assignment_id) is not None
+
+    return await delete_and_check(
+        ctx,
+        request_ids,
+        assignment_id,
+        lambda: ctx.backend.delete_role_assignment(assignment_id),
+        still_there,
+        Words(
+            "Role assignment removed.",
+            "Role assignment removed (the response was lost; read back).",
+            "The role assignment was already gone.",
+            "Azure accepted the removal but the assignment is still there.",
+        ),
+        gone_already=lambda written: written.value is None,  # 204: it was not there any more
+    )
+
+
+async def grant_app_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
+    principal_id, resource_id, role_id = plan.identity.principal_id, plan.target_id, plan.right_id
+    return await create_and_read_back(
+        ctx,
+        request_ids,
+        lambda: ctx.backend.create_app_role_assignment(principal_id, resource_id, role_id),
+        lambda: find_grant(ctx.backend, principal_id, resource_id, role_id),
+        Words(
+            "App role granted.",
+            "App role granted (the response was lost; read back).",
+            "This app role is already granted.",
+            "Graph accepted the grant but it cannot be read back.",
+        ),
+    )
+
+
+async def revoke_app_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
+    principal_id, assignment_id = plan.identity.principal_id, plan.existing_id or ""
+
+    async def still_there() -> bool:
+        grants = (await ctx.backend.list_app_role_assignments([principal_id])).get(principal_id.lower(), [])
+        return any(g.id == assignment_id for g in grants)
+
+    return await delete_and_check(
+        ctx,
+        request_ids,
+        assignment_id,
+        lambda: ctx.backend.delete_app_role_assignment(principal_id, assignment_id),
+        still_there,
+        Words(
+            "App role revoked.",
+            "App role revoked (the response was lost; read back).",
+            "The app role grant was already gone.",
+            "Graph accepted the revocation but the grant is still there.",
+        ),
+    )
+
+
+async def grant_directory_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
+    principal_id, role_id, scope = plan.identity.principal_id, plan.right_id, plan.target_id
+    return await create_and_read_back(
+        ctx,
+        request_ids,
+        lambda: ctx.backend.create_directory_role_assignment(principal_id, role_id, scope),
+        lambda: find_directory_role(ctx.backend, principal_id, role_id, scope),
+        Words(
+            "Directory role granted.",
+            "Directory role granted (the response was lost; read back).",
+            "This directory role is already held.",
+            "Graph accepted the directory role but it cannot be read back.",
+        ),
+    )
+
+
+async def remove_directory_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
+    principal_id, assignment_id = plan.identity.principal_id, plan.existing_id or ""
+
+    async def still_there() -> bool:
+        return any(a.id == assignment_id for a in await ctx.backend.list_directory_role_assignments_of(principal_id))
+
+    return await delete_and_check(
+        ctx,
+        request_ids,
+        assignment_id,
+        lambda: ctx.backend.delete_directory_role_assignment(assignment_id),
+        still_there,
+        Words(
+            "Directory role removed.",
+            "Directory role removed (the response was lost; read back).",
+            "The directory role assignment was already gone.",
+            "Graph accepted the removal but the directory role is still there.",
+        ),
+    )
 
 
 # Which write carries out which kind of plan.
