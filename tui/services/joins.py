@@ -248,11 +248,11 @@ def join_assignments(
             unknown.setdefault(pid, []).append(ra)
     for items in role_assignments.values():
         if len(items) > 1:
-            items.sort(key=_assignment_order)
+            items.sort(key=assignment_order)
     return Joined(role_assignments, unknown, apps, apps_by_id)
 
 
-def _assignment_order(a: RoleAssignment) -> tuple[int, str, str, bool]:
+def assignment_order(a: RoleAssignment) -> tuple[int, str, str, bool]:
     return (-a.privilege.rank, a.role_name.lower(), scope_key(a.scope), a.via is not None)
 
 

@@ -43,7 +43,6 @@ class Privilege(StrEnum):
         self.rank: int = _PRIVILEGE_RANK[value]
 
 
-
 class ScopeLevel(StrEnum):
     ROOT = "root"
     MANAGEMENT_GROUP = "management group"

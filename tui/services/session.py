@@ -61,6 +61,7 @@ from tui.services.plans import (
     role_removal_plan,
 )
 from tui.services.privilege import MICROSOFT_GRAPH_APP_ID
+from tui.services.refresh import Reread, reread_after
 from tui.services.scopes import scope_key
 from tui.services.writers import Attempt, write
 
@@ -179,6 +180,11 @@ class Session(ContainAndRestore):
         if identity.kind is not IdentityKind.USER:
             return []
         return await self._backend.list_federated_credentials(arm_id(identity.resource_id, "identity id"))
+
+    async def reread_after(self, inventory: Inventory, plans: Sequence[Plan]) -> Reread:
+        """``inventory`` with only what ``plans`` touched read again (one request per identity and kind of right):
+        the refresh after a change, instead of loading everything again."""
+        return await reread_after(self._backend, inventory, plans, self._safe_caller())
 
     # --- plans --------------------------------------------------------------------------------------------------
     async def plan_role_assignment(self, identity: ManagedIdentity, role: RoleDefinition, scope: str) -> Plan:

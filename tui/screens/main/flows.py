@@ -78,13 +78,13 @@ async def contain(screen: MainScreen, identity: ManagedIdentity) -> None:
         return
     changed = await app.push_screen_wait(ContainScreen(screen.session, plan, screen.redactor))
     if changed:
-        screen.load()
+        screen.reread(plan.items)
     else:
         app.say("Containment closed.", timeout=3)  # type: ignore[attr-defined]
 
 
 async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
-    """Show the Plan, apply it once confirmed, say what happened and load again."""
+    """Show the Plan, apply it once confirmed, say what happened and read back what it touched."""
     from tui.screens.confirm import ConfirmScreen, plan_title
 
     app = screen.app
@@ -114,4 +114,4 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
         if not isinstance(error, MituiError):
             error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
         app.show_error(error)  # type: ignore[attr-defined]
-    screen.load()
+    screen.reread([plan])

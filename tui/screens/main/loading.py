@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from tui.screens.main.rows import identity_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop
+from tui.services.plans import Plan
 from tui.services.session import RETRYING
 from tui.widgets.details import IdentityDetails
 from tui.widgets.safe_text import Redactor, clean, safe_text
@@ -77,10 +78,11 @@ class InventoryLoading:
     app: Any
 
     class Loaded(Message, namespace="main_screen"):
-        def __init__(self, inventory: Inventory, rows: list[Row]) -> None:
+        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "") -> None:
             super().__init__()
             self.inventory = inventory
             self.rows = rows
+            self.note = note  # said after the summary (a re-read: what it read and what changed)
 
     class PartialShown(Message, namespace="main_screen"):
         """The table shows what has arrived so far, before the load has finished."""
@@ -146,6 +148,29 @@ class InventoryLoading:
             runtime.freeze_kept()
         self.post_message(self.Loaded(inventory, rows))
 
+    @work(exclusive=True, group="inventory")
+    async def reread(self, plans: Sequence[Plan]) -> None:
+        """After a change: read again only what ``plans`` touched (a request or two) and show it, the cursor and the
+        filter kept; a full load when that read fails or no inventory is shown yet."""
+        inventory = self.inventory
+        if inventory is None or self.is_loading:
+            self.load()
+            return
+        self._set_status(Text("Reading the change back…"))
+        try:
+            reread = await self.session.reread_after(inventory, plans)
+        except MituiError:
+            self.load()
+            return
+        if get_current_worker().is_cancelled:
+            return
+        rows = await off_loop(identity_rows, reread.inventory)
+        note = (
+            f"read back in {reread.requests} request{'s' if reread.requests != 1 else ''}: "
+            f"{reread.added} right(s) added, {reread.removed} removed · r reloads everything"
+        )
+        self.post_message(self.Loaded(reread.inventory, rows, note))
+
     @work(exclusive=True, group="partial")
     async def show_partial(self, generation: int) -> None:
         self._partial_timer = None
@@ -208,6 +233,8 @@ class InventoryLoading:
         # the details and the footer's keys (a recompose) in a frame of their own, as for a partial table: drawn in
         # the same frame as the table, the subscriptions and the status, they made one block of ~0.1 s
         self._details_timer = self.set_timer(PARTIAL_DETAILS_DELAY_S, self._loaded_details_due)
+        if message.note:
+            self._summary_status(message.note)
         runtime.freeze_kept()
 
     def _loaded_details_due(self) -> None:
@@ -221,12 +248,14 @@ class InventoryLoading:
         # #status has a fixed size: no layout (a full reflow of the screen) for each keystroke's new count
         self.query_one("#status", Static).update(text, layout=False)
 
-    def _summary_status(self) -> None:
+    def _summary_status(self, note: str = "") -> None:
         inventory = self.inventory
         if inventory is None:
             return
         table = self.query_one("#identities", VirtualTable)
         text = Text(f"{table.row_count} of {len(inventory.identities)} identities")
+        if note:
+            text.append(f" · {note}", style="green")
         if inventory.problems:
             text.append(f" · {len(inventory.problems)} problem(s): ", style="bold yellow")
             text.append_text(safe_text(self.redactor.text(inventory.problems[0]), 80, style="yellow"))

@@ -1,0 +1,89 @@
+"""After a change, only what it touched is read again, and the result is what a full load would show."""
+
+from __future__ import annotations
+
+import pytest
+from service_helpers import emulator_stats
+
+from tui.services.directory_roles import builtin_directory_roles
+from tui.services.models import Inventory, ManagedIdentity
+from tui.services.session import Session
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+
+
+def _identity(inv: Inventory, name: str) -> ManagedIdentity:
+    return next(i for i in inv.identities if i.name == name)
+
+
+def _rights(inv: Inventory, ident: ManagedIdentity) -> dict[str, list[tuple]]:
+    """What the main screen shows of an identity's rights, comparable across loads."""
+    return {
+        "roles": [
+            (ra.id.lower(), ra.role_name, ra.scope.lower(), ra.privilege, ra.via, ra.created_on)
+            for ra in inv.roles_of(ident)
+        ],
+        "grants": [(g.id, g.app_role_value, g.resource_display_name, g.privilege) for g in inv.app_roles_of(ident)],
+        "directory": [(a.id, a.role_name, a.privilege, a.via) for a in inv.directory_roles_of(ident)],
+    }
+
+
+def _data_requests(stats: dict) -> int:
+    return sum(n for route, n in stats["byRoute"].items() if route.startswith("GET") and "/_emulator" not in route)
+
+
+def _reset(emu) -> None:  # noqa: ANN001
+    import ssl
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=emu.connection.ca_file)
+    req = urllib.request.Request(emu.connection.arm + "/_emulator/stats/reset", method="POST", data=b"")
+    urllib.request.urlopen(req, context=ctx).close()
+
+
+async def test_each_kind_of_change_is_read_again_alone_and_matches_a_full_load(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    ident = _identity(inv, "id-legacy-unused")
+    other = _identity(inv, "id-ops-scheduler")
+    scope = next(s.scope for s in inv.subscriptions if s.display_name == "Contoso Development")
+    reader = next(r for r in await session.role_definitions(scope) if r.role_name == "Reader")
+    graph = await session.resource_app()
+    user_read = next(r for r in graph.app_roles if r.value == "User.Read.All")
+    readers = next(r for r in builtin_directory_roles() if r.id == DIRECTORY_READERS)
+
+    plans = [
+        await session.plan_role_assignment(ident, reader, scope + "/resourceGroups/rg-dev-apps"),
+        await session.plan_app_role_grant(ident, graph, user_read),
+        await session.plan_directory_role_grant(ident, readers),
+    ]
+    for plan in plans:
+        assert (await session.apply(plan)).outcome == "applied"
+
+    _reset(emu)
+    reread = await session.reread_after(inv, plans)
+    assert reread.requests == 3 == _data_requests(emulator_stats(emu))  # one per kind of right: no reload
+    assert (reread.added, reread.removed) == (3, 0)
+    full = await session.load_inventory()
+    assert _rights(reread.inventory, ident) == _rights(full, ident)
+    assert _rights(reread.inventory, other) == _rights(inv, other)  # the others are kept as loaded
+    assert reread.inventory.escalations == {} and reread.inventory is not inv
+    assert _rights(inv, ident) != _rights(full, ident)  # the inventory shown was not changed under the UI's feet
+
+    # and back: each removal read again alone
+    ra = next(r for r in full.roles_of(ident) if r.role_name == "Reader" and r.scope.lower().endswith("rg-dev-apps"))
+    grant = next(g for g in full.app_roles_of(ident) if g.app_role_id == user_read.id)
+    role = next(a for a in full.directory_roles_of(ident) if a.role_definition_id == DIRECTORY_READERS)
+    removals = [
+        await session.plan_role_removal(ident, ra),
+        await session.plan_app_role_revoke(ident, grant),
+        await session.plan_directory_role_removal(ident, role),
+    ]
+    for plan in removals:
+        assert (await session.apply(plan)).outcome == "applied"
+    back = await session.reread_after(reread.inventory, removals)
+    assert (back.added, back.removed) == (0, 3)
+    assert _rights(back.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)

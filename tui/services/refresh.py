@@ -1,0 +1,152 @@
+"""After a change: re-read only what the applied plans touched, and give back the inventory with it (issue #16,
+"refresh without reloading").
+
+A role assignment plan re-reads the identity's own assignments in the scope's subscription (or at the management
+group / root it was made at): one ARM request. An app role plan re-reads the identity's grants, a directory role plan
+its directory roles: one Graph request each. Everything else (the other identities, the groups, the orphans, the
+actors) is kept as loaded; what depends on the whole (escalations) is computed again. `r` still reads everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tui.services.backend import Backend
+from tui.services.joins import Resolver, assignment_order, directory_roles_by_identity
+from tui.services.models import (
+    AppRoleAssignment,
+    Caller,
+    DirectoryRoleAssignment,
+    Inventory,
+    ManagedIdentity,
+    RoleAssignment,
+)
+from tui.services.plans import Plan, PlanAction
+from tui.services.scopes import scope_key, subscription_of
+
+
+@dataclass(frozen=True)
+class Reread:
+    """What was read again, and what changed in it (for the status line)."""
+
+    inventory: Inventory
+    requests: int
+    added: int  # rights that are there now and were not
+    removed: int  # rights that were there and are not any more
+
+
+def touched_scopes(plans: Sequence[Plan]) -> dict[str, set[str]]:
+    """principal id (lower) -> the scopes to read its role assignments at again: the subscription of each plan's
+    scope, or the scope itself above subscriptions (a management group, the root)."""
+    out: dict[str, set[str]] = {}
+    for plan in plans:
+        if plan.action in (PlanAction.ASSIGN_ROLE, PlanAction.REMOVE_ROLE):
+            sub = subscription_of(plan.target_id)
+            out.setdefault(plan.identity.principal_id.lower(), set()).add(
+                f"/subscriptions/{sub}" if sub else plan.target_id or "/"
+            )
+    return out
+
+
+def _touched(plans: Sequence[Plan], actions: tuple[PlanAction, ...]) -> dict[str, ManagedIdentity]:
+    return {p.identity.principal_id.lower(): p.identity for p in plans if p.action in actions}
+
+
+async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[Plan], caller: Caller | None) -> Reread:
+    """The inventory with what ``plans`` touched read again (a new Inventory: the one shown is not changed under the
+    UI's feet). A read that fails raises (the caller falls back to a full load)."""
+    by_id = {i.principal_id.lower(): i for i in inventory.identities}
+    roles = dict(inventory.role_assignments)
+    grants = dict(inventory.app_role_assignments)
+    directory = dict(inventory.directory_role_assignments)
+    requests = added = removed = 0
+    resolver = Resolver(inventory.role_definitions)
+
+    async def role_assignments(pid: str, scope: str) -> tuple[str, str, list[RoleAssignment]]:
+        return pid, scope, await backend.list_role_assignments_for_principal(scope, pid)
+
+    reads = [role_assignments(pid, scope) for pid, scopes in touched_scopes(plans).items() for scope in sorted(scopes)]
+    for pid, scope, fresh in await asyncio.gather(*reads):
+        requests += 1
+        key = scope_key(scope)
+        fresh_own = [
+            _named(resolver.resolve(ra), caller) for ra in fresh if ra.principal_id.lower() == pid and ra.via is None
+        ]
+        fresh_ids = {ra.id.lower() for ra in fresh_own}
+        old = roles.get(pid, [])
+        kept = [ra for ra in old if ra.via is not None or not (_under(ra.scope, key) or ra.id.lower() in fresh_ids)]
+        old_ids = {ra.id.lower() for ra in old}
+        new = kept + fresh_own
+        added += sum(ra.id.lower() not in old_ids for ra in fresh_own)
+        removed += len(old) - len(kept) - sum(ra.id.lower() in old_ids for ra in fresh_own)
+        roles[pid] = sorted(new, key=assignment_order)
+        if not roles[pid]:
+            del roles[pid]
+
+    app_plans = [p for p in plans if p.action in (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE)]
+    for pid in _touched(plans, (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE)):
+        fresh_grants = (await backend.list_app_role_assignments([pid])).get(pid, [])
+        requests += 1
+        old_grants = {g.id: g for g in grants.get(pid, [])}
+        now = [old_grants.get(g.id) or _resolved_grant(g, app_plans) for g in fresh_grants]
+        added += sum(g.id not in old_grants for g in now)
+        removed += sum(gid not in {g.id for g in now} for gid in old_grants)
+        now.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
+        grants[pid] = now
+        if not now:
+            del grants[pid]
+
+    for pid, identity in _touched(plans, (PlanAction.GRANT_DIRECTORY_ROLE, PlanAction.REMOVE_DIRECTORY_ROLE)).items():
+        fresh_roles = await backend.list_directory_role_assignments_of(pid)
+        requests += 1
+        own = directory_roles_by_identity(fresh_roles, inventory.directory_role_definitions, [by_id.get(pid, identity)])
+        old_roles: list[DirectoryRoleAssignment] = directory.get(pid, [])
+        through_groups = [a for a in old_roles if a.via is not None]
+        mine = own.get(pid, [])
+        old_ids = {a.id for a in old_roles if a.via is None}
+        added += sum(a.id not in old_ids for a in mine)
+        removed += sum(i not in {a.id for a in mine} for i in old_ids)
+        directory[pid] = mine + through_groups
+        if not directory[pid]:
+            del directory[pid]
+
+    fresh_inventory = dataclasses.replace(
+        inventory,
+        role_assignments=roles,
+        app_role_assignments=grants,
+        directory_role_assignments=directory,
+        escalations={},
+        acting_index=None,
+    )
+    return Reread(fresh_inventory, requests, added, removed)
+
+
+def _under(scope: str, key: str) -> bool:
+    own = scope_key(scope)
+    return own == key or own.startswith(key + "/")
+
+
+def _named(ra: RoleAssignment, caller: Caller | None) -> RoleAssignment:
+    """An assignment the caller just made is named after the caller (the load names creators through Graph)."""
+    if caller is not None and ra.created_by and ra.created_by.lower() == caller.object_id.lower():
+        return dataclasses.replace(ra, created_by_name=caller.display_name or None)
+    return ra
+
+
+def _resolved_grant(g: AppRoleAssignment, plans: Sequence[Plan]) -> AppRoleAssignment:
+    """A grant that was not in the inventory: named and classified from the plan that made it."""
+    for plan in plans:
+        if plan.target_id.lower() == g.resource_id.lower() and plan.right_id.lower() == g.app_role_id.lower():
+            return dataclasses.replace(
+                g,
+                resource_display_name=g.resource_display_name or plan.target,
+                resource_app_id=plan.resource_app_id or g.resource_app_id,
+                app_role_value=plan.right_name,
+                app_role_description=plan.right_description,
+                privilege=plan.privilege,
+                privilege_reason=plan.privilege_reason,
+            )
+    return g
