@@ -16,6 +16,7 @@ from tui.azure import wire, writes
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
+from tui.azure.resource_graph import IDENTITY_RESOURCES, ROLE_ASSIGNMENTS, ROLE_ASSIGNMENTS_ABOVE, query_rows
 from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
 from tui.services.errors import NotFound
 from tui.services.models import (
@@ -75,6 +76,16 @@ class AzureBackend(Calls):
         sub = guid(subscription_id, "subscription id")
         url = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments"
         return await arm_pages(self, url, {"api-version": AUTHORIZATION_API}, wire.role_assignment)
+
+    async def query_identity_resources(self, subscription_ids: list[str]) -> list[ArmResource]:
+        subs = [guid(s, "subscription id") for s in subscription_ids]
+        return await query_rows(self, IDENTITY_RESOURCES, subs, wire.resource)
+
+    async def query_role_assignments(self, subscription_ids: list[str] | None) -> list[RoleAssignment]:
+        if subscription_ids is None:
+            return await query_rows(self, ROLE_ASSIGNMENTS_ABOVE, None, wire.role_assignment)
+        subs = [guid(s, "subscription id") for s in subscription_ids]
+        return await query_rows(self, ROLE_ASSIGNMENTS, subs, wire.role_assignment)
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]:
         scope, pid = arm_id(scope), guid(principal_id, "principal id")

@@ -42,8 +42,9 @@ async def _decoded(
         raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
 
 
-async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None) -> list:
-    """Every item of an ARM collection as plain JSON (or ``convert``-ed)."""
+async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
+    """One ARM request's answer body, sent through ``client``'s pipeline (auth, retries, the read-only gate); an
+    error status raises azure-core's error (``calls.arm_call`` maps it)."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -53,36 +54,42 @@ async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Cal
         ServiceResponseError,
     )
     from azure.core.exceptions import map_error as sdk_map_error
-    from azure.core.rest import HttpRequest
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
-    client = calls.arm.subscriptions()  # any ARM client's pipeline will do: the URL carries everything
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+
+    async def get() -> Any:
+        # stream=True: azure-core's ContentDecodePolicy would otherwise json-decode every page on the event
+        # loop, only for this function to decode it again (in a worker thread). The body is then read here,
+        # outside the pipeline's retries, so a connection lost while reading is retried here.
+        for attempt in range(READ_ATTEMPTS):
+            response = await client.send_request(request, stream=True)
+            try:
+                await response.read()
+                break
+            except (IncompleteReadError, ServiceResponseError):
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
+            finally:
+                await response.close()
+            await asyncio.sleep(0.5 * 2**attempt)
+        if response.status_code != 200:
+            sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
+            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        return response.body()
+
+    return await calls.arm_call(get)
+
+
+async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None) -> list:
+    """Every item of an ARM collection as plain JSON (or ``convert``-ed)."""
+    from azure.core.rest import HttpRequest
+
+    client = calls.arm.subscriptions()  # any ARM client's pipeline will do: the URL carries everything
     request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
     items: list[Any] = []
     while True:
-
-        async def get(request: Any = request) -> Any:
-            # stream=True: azure-core's ContentDecodePolicy would otherwise json-decode every page on the event
-            # loop, only for this function to decode it again (in a worker thread). The body is then read here,
-            # outside the pipeline's retries, so a connection lost while reading is retried here.
-            for attempt in range(READ_ATTEMPTS):
-                response = await client.send_request(request, stream=True)
-                try:
-                    await response.read()
-                    break
-                except (IncompleteReadError, ServiceResponseError):
-                    if attempt == READ_ATTEMPTS - 1:
-                        raise
-                finally:
-                    await response.close()
-                await asyncio.sleep(0.5 * 2**attempt)
-            if response.status_code != 200:
-                sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
-                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-            return response.body()
-
-        body = await calls.arm_call(get)
+        body = await arm_body(calls, client, request)
         values, link = await _decoded(body, convert, "nextLink", "ARM", "Azure Resource Manager")
         items.extend(values)
         if not link:

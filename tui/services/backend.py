@@ -118,6 +118,16 @@ class Backend(Protocol):
         Each comes with its ``scope_level`` filled in (the inventory relies on it)."""
         ...
 
+    async def query_identity_resources(self, subscription_ids: list[str]) -> list[ArmResource]:
+        """Through Azure Resource Graph: the resources of these subscriptions that carry an identity block, and the
+        user-assigned identities (every page; requests grow with the rows, not with the subscriptions)."""
+        ...
+
+    async def query_role_assignments(self, subscription_ids: list[str] | None) -> list[RoleAssignment]:
+        """Through Azure Resource Graph: the role assignments at and below these subscriptions; None: those above
+        every subscription (management groups, the tenant root). Each with its ``scope_level``."""
+        ...
+
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]: ...
 
     async def get_role_assignment(self, assignment_id: str) -> RoleAssignment | None: ...

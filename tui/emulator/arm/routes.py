@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.emulator.arm import identities, management_groups, resources, role_assignments, role_definitions
+from tui.emulator.arm import (
+    identities,
+    management_groups,
+    resource_graph,
+    resources,
+    role_assignments,
+    role_definitions,
+)
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -44,6 +51,11 @@ ROUTES: list[Route] = [
     url("/tenants", {"GET": resources.list_tenants}),
     url("/subscriptions", {"GET": resources.list_subscriptions}),
     url("/subscriptions/{subscriptionId}", {"GET": resources.get_subscription}, pattern=f"^{SUB}$"),
+    url(
+        "/providers/Microsoft.ResourceGraph/resources",
+        {"POST": resource_graph.query_resources},
+        pattern="^/providers/microsoft\\.resourcegraph/resources$",
+    ),
     url(MGS, {"GET": management_groups.list_management_groups}, pattern=f"^{MGS.lower()}$"),
     url(MGS + "/{groupId}", {"GET": management_groups.get_management_group}, pattern=f"^{MG}$"),
     url(MGS + "/{groupId}/descendants", {"GET": management_groups.get_descendants}, pattern=f"^{MG}/descendants$"),
