@@ -38,6 +38,13 @@ ROLE_ASSIGNMENTS_ABOVE = (
 )
 
 
+class _Sender:
+    """The client's ``send_request`` (azure-mgmt-resourcegraph 8 names it ``_send_request``: the same pipeline)."""
+
+    def __init__(self, client: Any) -> None:
+        self.send_request = getattr(client, "send_request", None) or client._send_request
+
+
 def decode_rows(body: bytes | None, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
     """(the rows of a Resource Graph answer, ``convert``-ed; its ``$skipToken``, None on the last page)."""
     page = json.loads(body or b"{}")
@@ -60,7 +67,7 @@ async def query_rows(
     """Every row of ``query`` over ``subscriptions`` (None: the tenant's scope), every page."""
     from azure.core.rest import HttpRequest
 
-    client = calls.arm.resource_graph()
+    client = _Sender(calls.arm.resource_graph())
     rows: list[Any] = []
     token: str | None = None
     while True:

@@ -36,6 +36,7 @@ from tui.services.backend import ArmResource, Backend, DirectoryIdentity, Direct
 from tui.services.errors import MituiError
 from tui.services.escalation import acting_rights
 from tui.services.inventory_directory import DirectoryPhases
+from tui.services.inventory_graph import ResourceGraphPhases, sub_of, uses_resource_graph
 from tui.services.joins import (
     Resolver,
     classified_role,
@@ -80,6 +81,7 @@ async def load_inventory(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_partial: PartialFn | None = None,
+    source: str = "auto",
 ) -> Inventory:
     """Every managed identity of the tenant (or of ``subscription_ids``) and what each may do.
 
@@ -87,13 +89,16 @@ async def load_inventory(
     has arrived so far: once the tenant's identities are known (joined with the resources read by then), and again
     as each later subscription's role assignments arrive. It always gets the same Inventory object, grown in place
     (no copy per call); its role assignments are not yet resolved (role names and privileges come with the final
-    Inventory)."""
+    Inventory). ``source``: how the subscriptions are read: "arm" (two listings each), "resource-graph" (Azure
+    Resource Graph: a few queries for all of them) or "auto" (Resource Graph past a number of subscriptions)."""
     with tuning.around_load():
-        loader = InventoryLoader(backend, subscription_ids, progress, concurrency=concurrency, on_partial=on_partial)
+        loader = InventoryLoader(
+            backend, subscription_ids, progress, concurrency=concurrency, on_partial=on_partial, source=source
+        )
         return await loader.load()
 
 
-class InventoryLoader(DirectoryPhases):
+class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
     """One load of the inventory. Its phases are methods, in the order :meth:`load` runs them; what they share
     (what has been read so far) is on the instance. The joins themselves are tui.services.joins."""
 
@@ -105,7 +110,10 @@ class InventoryLoader(DirectoryPhases):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_partial: PartialFn | None = None,
+        source: str = "auto",
     ) -> None:
+        uses_resource_graph(source, 0)  # (an unknown source fails here, before any request)
+        self.source = source
         self.backend = backend
         self.progress = progress
         self.on_partial = on_partial
@@ -267,7 +275,10 @@ class InventoryLoader(DirectoryPhases):
         inventory once the identities are known."""
         partial_task = asyncio.ensure_future(self.show_partial_identities()) if self.on_partial is not None else None
         try:
-            await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))
+            if uses_resource_graph(self.source, len(self.subscriptions)):
+                await self.read_through_resource_graph()
+            else:
+                await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))
         finally:
             if partial_task is not None and not partial_task.done():
                 partial_task.cancel()  # every subscription is read: the final join comes next anyway
@@ -290,24 +301,29 @@ class InventoryLoader(DirectoryPhases):
                 raise ras
             self.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(ras)}")
         else:
-            fresh = []
-            for ra in ras:
-                key = ra.id.lower()
-                if key not in self.raw_assignments:
-                    self.raw_assignments[key] = ra
-                    self.sub_of_assignment[key] = sub.id
-                    fresh.append(ra)
-                    if ra.principal_type == "ServicePrincipal":
-                        self.assigned_service_principals.add(ra.principal_id.lower())
-                    elif ra.principal_type == "Group" and is_guid(ra.principal_id):
-                        self.assigned_groups.add(ra.principal_id.lower())
-                    elif ra.principal_type == "User" and is_guid(ra.principal_id):
-                        self.assigned_users.add(ra.principal_id.lower())
-            self.add_partial(fresh)
+            self.take_assignments(ras, sub.id, by_scope=False)
         if ok:
             self.readable_subs.add(sub.id.lower())
         self.subscriptions_read += 1
         self.report("subscriptions read", self.subscriptions_read, len(self.subscriptions), sub.display_name)
+
+    def take_assignments(self, ras: list[RoleAssignment], default_sub: str, *, by_scope: bool = True) -> None:
+        """Keep the assignments not yet seen (each with the subscription it was read in: its scope's when
+        ``by_scope``, else ``default_sub``), note who holds them, and show them."""
+        fresh = []
+        for ra in ras:
+            key = ra.id.lower()
+            if key not in self.raw_assignments:
+                self.raw_assignments[key] = ra
+                self.sub_of_assignment[key] = sub_of(ra, default_sub) if by_scope else default_sub
+                fresh.append(ra)
+                if ra.principal_type == "ServicePrincipal":
+                    self.assigned_service_principals.add(ra.principal_id.lower())
+                elif ra.principal_type == "Group" and is_guid(ra.principal_id):
+                    self.assigned_groups.add(ra.principal_id.lower())
+                elif ra.principal_type == "User" and is_guid(ra.principal_id):
+                    self.assigned_users.add(ra.principal_id.lower())
+        self.add_partial(fresh)
 
     async def show_partial_identities(self) -> None:
         """As soon as Graph has listed the identities: show them, joined with the resources read by then."""

@@ -80,8 +80,10 @@ class Session(ContainAndRestore):
         principal_retry_delays: Sequence[float] = (2.0, 4.0, 8.0, 16.0),
         uncertain_retries: int = 2,
         on_close: Sequence[Callable[[], Awaitable[None] | None]] = (),
+        source: str = "auto",
     ) -> None:
         self._backend = backend
+        self.source = source  # how the inventory reads the subscriptions: "auto", "arm" or "resource-graph"
         self.read_only = read_only
         self.demo = demo
         self.audit = audit or AuditLog()
@@ -127,7 +129,9 @@ class Session(ContainAndRestore):
         Requests retried while loading (throttling, 5xx, dropped connections) are reported to ``progress`` as steps
         named "retrying", so a slow load shows why."""
         if progress is None:
-            return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+            return await _load_inventory(
+                self._backend, subscription_ids, progress, on_partial=on_partial, source=self.source
+            )
         retried = 0
 
         def on_retry(what: str) -> None:
@@ -137,7 +141,9 @@ class Session(ContainAndRestore):
 
         self._backend.set_retry_listener(on_retry)
         try:
-            return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+            return await _load_inventory(
+                self._backend, subscription_ids, progress, on_partial=on_partial, source=self.source
+            )
         finally:
             self._backend.set_retry_listener(None)
 
