@@ -22,7 +22,8 @@ from pathlib import Path
 
 APP_NAME = "mitui"
 DEFAULT_THEME = "textual-dark"
-_KNOWN = {"theme", "read_only", "keymap"}
+_KNOWN = {"theme", "read_only", "keymap", "source"}
+SOURCES = ("auto", "arm", "resource-graph")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Config:
     theme: str = DEFAULT_THEME
     read_only: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
+    source: str = "auto"  # how the inventory reads the subscriptions (tui.services.inventory_graph)
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -71,6 +73,11 @@ def load_config(path: str | Path | None = None) -> Config:
         config.read_only = read_only
     else:
         config.problems.append("Config: 'read_only' must be true or false; using false.")
+    source = data.get("source", "auto")
+    if source in SOURCES:
+        config.source = source
+    else:
+        config.problems.append(f"Config: 'source' must be one of {', '.join(SOURCES)}; using auto.")
     keymap = data.get("keymap", {})
     if isinstance(keymap, dict):
         for binding_id, keys in keymap.items():

@@ -51,7 +51,14 @@ def connect_options(args: argparse.Namespace, read_only: bool) -> ConnectOptions
         tenant=getattr(args, "tenant", None),
         ca_file=getattr(args, "ca_file", None),
         read_only=read_only,
+        source=resolve_source(args),
     )
+
+
+def resolve_source(args: argparse.Namespace) -> str:
+    """--source wins; otherwise the config file's ``source`` (default auto)."""
+    flag = getattr(args, "source", None)
+    return flag if flag else load_config(getattr(args, "config", None)).source
 
 
 def azure_factory(args: argparse.Namespace, read_only: bool) -> SessionFactory:
