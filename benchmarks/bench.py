@@ -19,6 +19,9 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
   ``loaded_s`` (app start until the first frame in which the identity table lists every identity),
   ``filter_ms`` (median keystroke-to-repaint in the filter box), ``stall_ms`` (the longest the event loop was
   blocked while loading), ``rss_mb`` (the child's peak resident memory);
+* with ``--both-sources``: ``inventory_arm_s`` / ``requests_arm`` and ``inventory_graph_s`` / ``requests_graph``,
+  the first load of a fresh session through ARM's listings and through Azure Resource Graph (``--source``; the
+  main figures use ``auto``, Resource Graph from 100 subscriptions on);
 * ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal.
 
 It prints a table, the growth ratios between consecutive sizes, the targets, and last a single line
@@ -57,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.figures import Figures
 from benchmarks.first_frame import measure_first_frame
-from benchmarks.probes import measure_process, measure_service
+from benchmarks.probes import measure_process, measure_service, measure_sources
 from benchmarks.processes import isolated_env
 from benchmarks.report import report
 from benchmarks.request_plan import request_plan
@@ -95,6 +98,12 @@ def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures
         fig.emulator_start_cpu_s = emu.cpu_s()  # (it pre-encodes its listings before it says ready)
         log(f"{fig.size}: emulator ready; measuring the service layer")
         asyncio.run(measure_service(emu, fig, plan.truth, warm=not ns.no_warm))
+        if ns.both_sources:
+            asyncio.run(measure_sources(emu, fig, plan.truth))
+            log(
+                f"{fig.size}: through ARM {fig.inventory_arm_s:.2f} s, {fig.requests_arm} requests; through Resource "
+                f"Graph {fig.inventory_graph_s:.2f} s, {fig.requests_graph} requests"
+            )
         log(f"{fig.size}: inventory_s={fig.inventory_s:.2f} requests={fig.requests}; measuring `mitui inventory`")
         if not ns.skip_process:
             measure_process(emu, fig, plan.truth, home)
@@ -121,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warm", action="store_true", help="skip the second (warm) service-layer load")
     parser.add_argument("--skip-process", action="store_true", help="skip `mitui inventory` as a process")
     parser.add_argument("--skip-tui", action="store_true", help="skip the TUI measurements")
+    parser.add_argument(
+        "--both-sources",
+        action="store_true",
+        help="also load once through ARM's listings and once through Azure Resource Graph (time and requests each)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument(
         "--profile-dir", metavar="DIR", help="write pyinstrument profiles of the TUI's load and filter phases to DIR"

@@ -50,6 +50,11 @@ class Figures:
     main_screen_s: float = math.nan  # TUI: when the main screen was first composed
     worst_stalls: list[tuple[float, float]] = field(default_factory=list)  # (s after start, ms)
     first_frame_s: float = math.nan
+    # the same first load through each source (--both-sources): ARM's listings, Azure Resource Graph's queries
+    inventory_arm_s: float = math.nan
+    requests_arm: int = 0
+    inventory_graph_s: float = math.nan
+    requests_graph: int = 0
     checks: list[str] = field(default_factory=list)
     routes: dict[str, int] = field(default_factory=dict)
     plan_requests: dict[str, int] = field(default_factory=dict)
