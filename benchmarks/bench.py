@@ -18,7 +18,9 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
 * the TUI on the same tenant, headless through Textual's test driver (``App.run_test``) in a child process:
   ``loaded_s`` (app start until the first frame in which the identity table lists every identity),
   ``filter_ms`` (median keystroke-to-repaint in the filter box), ``stall_ms`` (the longest the event loop was
-  blocked while loading), ``rss_mb`` (the child's peak resident memory);
+  blocked while loading), ``rss_mb`` (the child's peak resident memory), ``partial_s`` (app start until the first
+  frame that lists any identity), ``refresh_ms`` (Reader applied to an identity through the TUI: from the key that
+  applies it until the frame whose table counts it on the identity's row);
 * with ``--both-sources``: ``inventory_arm_s`` / ``requests_arm`` and ``inventory_graph_s`` / ``requests_graph``,
   the first load of a fresh session through ARM's listings and through Azure Resource Graph (``--source``; the
   main figures use ``auto``, Resource Graph from 100 subscriptions on);
@@ -26,7 +28,8 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
 
 It prints a table, the growth ratios between consecutive sizes, the targets, and last a single line
 ``RESULT size=... inventory_s=... bound_s=... requests=... min_requests=... loaded_s=... filter_ms=...
-stall_ms=... rss_mb=... first_frame_s=...`` for the middle size.
+stall_ms=... rss_mb=... first_frame_s=... partial_s=... refresh_ms=...`` for the middle size (and, when 200:40000
+is among the sizes and not the middle one, the same line for it just before).
 
 Where each part lives (each module's docstring says how it measures):
 

@@ -17,6 +17,8 @@ RESULT_FIELDS = (
     "stall_ms",
     "rss_mb",
     "first_frame_s",
+    "partial_s",
+    "refresh_ms",
 )
 
 
@@ -45,6 +47,8 @@ class Figures:
     filter_ms: float = math.nan
     filter_max_ms: float = math.nan
     stall_ms: float = math.nan
+    partial_s: float = math.nan  # TUI: start -> the first frame that lists any identity
+    refresh_ms: float = math.nan  # TUI: the key that applies one role assignment -> its row counts it
     rss_mb: float = math.nan
     tui_requests: int = 0
     main_screen_s: float = math.nan  # TUI: when the main screen was first composed
