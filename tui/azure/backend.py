@@ -10,6 +10,7 @@ requested per identity.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from tui.azure import wire, writes
@@ -152,9 +153,11 @@ class AzureBackend(Calls):
         )
         return self.graph.service_principals.to_get_request_information(RequestConfiguration(query_parameters=qp))
 
-    async def list_managed_identity_principals(self) -> list[DirectoryIdentity]:
+    async def list_managed_identity_principals(
+        self, on_page: Callable[[list[DirectoryIdentity]], None] | None = None
+    ) -> list[DirectoryIdentity]:
         info = self._service_principals("servicePrincipalType eq 'ManagedIdentity'", MI_SELECT)
-        return await graph_pages(self, info, wire.directory_identity)
+        return await graph_pages(self, info, wire.directory_identity, on_page=on_page)
 
     async def list_resource_apps(self) -> list[ResourceApp]:
         return [

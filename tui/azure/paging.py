@@ -114,9 +114,14 @@ async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
 
 
 async def graph_pages(
-    calls: Calls, info: Any, convert: Callable[[dict], T] | None = None, headers: dict[str, str] | None = None
+    calls: Calls,
+    info: Any,
+    convert: Callable[[dict], T] | None = None,
+    headers: dict[str, str] | None = None,
+    on_page: Callable[[list], None] | None = None,
 ) -> list:
-    """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page."""
+    """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page;
+    ``on_page`` (optional) is given each page's items as it lands (on the event loop)."""
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
@@ -130,6 +135,8 @@ async def graph_pages(
         raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
         values, link = await _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
         items.extend(values)
+        if on_page is not None:
+            on_page(values)
         if not link:
             return items
         nxt = RequestInformation()

@@ -101,7 +101,11 @@ class Backend(Protocol):
     # --- reads --------------------------------------------------------------------------------------------------
     async def list_subscriptions(self) -> list[Subscription]: ...
 
-    async def list_managed_identity_principals(self) -> list[DirectoryIdentity]: ...
+    async def list_managed_identity_principals(
+        self, on_page: Callable[[list[DirectoryIdentity]], None] | None = None
+    ) -> list[DirectoryIdentity]:
+        """Every managed identity's service principal (tenant-wide); ``on_page`` is given each page as it lands."""
+        ...
 
     async def list_resource_apps(self) -> list[ResourceApp]:
         """Every service principal that exposes app roles to applications (tenant-wide)."""

@@ -37,6 +37,7 @@ from tui.services.errors import MituiError
 from tui.services.escalation import acting_rights
 from tui.services.inventory_directory import DirectoryPhases
 from tui.services.inventory_graph import ResourceGraphPhases, sub_of, uses_resource_graph
+from tui.services.inventory_partial import PartialPhases
 from tui.services.joins import (
     Resolver,
     classified_role,
@@ -98,7 +99,7 @@ async def load_inventory(
         return await loader.load()
 
 
-class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
+class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
     """One load of the inventory. Its phases are methods, in the order :meth:`load` runs them; what they share
     (what has been read so far) is on the instance. The joins themselves are tui.services.joins."""
 
@@ -138,9 +139,12 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
         self.assigned_users: set[str] = set()  # (lowercase) the users that hold an Azure role
         self.readable_subs: set[str] = set()
         self.subscriptions_read = 0
-        # what on_partial is shown, once the identities are known
+        # what on_partial is shown, as Graph's pages of identities land
         self.partial: Inventory | None = None
         self.partial_principals: set[str] = set()
+        self.partial_pages: list[list[DirectoryIdentity]] = []  # landed, not yet shown
+        self.partial_task: asyncio.Future[None] | None = None
+        self.partial_done = False  # the final join has begun: no more partial tables
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
@@ -153,8 +157,10 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
             self.members_task = asyncio.ensure_future(self.read_group_members())
             await self.read_role_definitions()
             directory, identities = await self.read_identities()
+            self.end_partial()  # the final join begins
             raw_apps = await self.apps_task
         except BaseException:
+            self.end_partial()
             self.cancel_tenant_reads()
             raise
         # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
@@ -242,7 +248,11 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
         b = self.backend
         subs_task = asyncio.ensure_future(b.list_subscriptions())
         self.directory_task = asyncio.ensure_future(
-            self.attempt("Managed identities from Microsoft Graph", b.list_managed_identity_principals, None)
+            self.attempt(
+                "Managed identities from Microsoft Graph",
+                lambda: b.list_managed_identity_principals(self.directory_page if self.on_partial else None),
+                None,
+            )
         )
         self.apps_task = asyncio.ensure_future(
             self.attempt("Resource apps from Microsoft Graph", b.list_resource_apps, [])
@@ -271,17 +281,12 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
         self.report("subscriptions", 1, 1, f"{len(subs)} subscriptions")
 
     async def read_each_subscription(self) -> None:
-        """Resources and role assignments of every subscription, concurrently (bounded); meanwhile, the partial
-        inventory once the identities are known."""
-        partial_task = asyncio.ensure_future(self.show_partial_identities()) if self.on_partial is not None else None
-        try:
-            if uses_resource_graph(self.source, len(self.subscriptions)):
-                await self.read_through_resource_graph()
-            else:
-                await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))
-        finally:
-            if partial_task is not None and not partial_task.done():
-                partial_task.cancel()  # every subscription is read: the final join comes next anyway
+        """Resources and role assignments of every subscription, concurrently (bounded) (meanwhile, the partial
+        inventory grows as Graph's pages of identities land: tui.services.inventory_partial)."""
+        if uses_resource_graph(self.source, len(self.subscriptions)):
+            await self.read_through_resource_graph()
+        else:
+            await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))
 
     async def read_subscription(self, sub: Subscription) -> None:
         b = self.backend
@@ -324,45 +329,6 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases):
                 elif ra.principal_type == "User" and is_guid(ra.principal_id):
                     self.assigned_users.add(ra.principal_id.lower())
         self.add_partial(fresh)
-
-    async def show_partial_identities(self) -> None:
-        """As soon as Graph has listed the identities: show them, joined with the resources read by then."""
-        directory = await asyncio.shield(self.directory_task)  # (cancelling this must not cancel the listing)
-        if directory is None:
-            return
-        try:
-            identities = await off_loop(
-                join_identities,
-                directory,
-                list(self.resources),
-                self.wanted,
-                set(self.readable_subs),
-                self.subscriptions,
-            )
-        except Exception:  # only a preview: the final join reports what went wrong
-            return
-        self.partial_principals = {i.principal_id.lower() for i in identities}
-        self.partial = Inventory(
-            tenant_id=self.backend.tenant_id,
-            cloud=self.backend.cloud_name,
-            caller=self.backend.caller,
-            subscriptions=self.subscriptions,
-            identities=identities,
-        )
-        self.add_partial(list(self.raw_assignments.values()))
-
-    def add_partial(self, ras: list[RoleAssignment]) -> None:
-        """Add these (unresolved) assignments to the partial inventory, and show it."""
-        partial, on_partial = self.partial, self.on_partial
-        if partial is None or on_partial is None:
-            return
-        roles, known = partial.role_assignments, self.partial_principals
-        for ra in ras:
-            pid = ra.principal_id.lower()
-            if pid in known:
-                roles.setdefault(pid, []).append(ra)
-        with contextlib.suppress(Exception):  # a broken display must not break the load
-            on_partial(partial)
 
     async def read_role_definitions(self) -> None:
         """The built-in role definitions once, custom ones only for subscriptions whose assignments reference a
