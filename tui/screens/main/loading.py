@@ -22,7 +22,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui import runtime
-from tui.screens.main.rows import identity_rows
+from tui.screens.main.rows import identity_rows, updated_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop
@@ -164,11 +164,21 @@ class InventoryLoading:
             return
         if get_current_worker().is_cancelled:
             return
-        rows = await off_loop(identity_rows, reread.inventory)
         note = (
             f"read back in {reread.requests} request{'s' if reread.requests != 1 else ''}: "
             f"{reread.added} right(s) added, {reread.removed} removed · r reloads everything"
         )
+        # the changed rows at once (their counts), then every row's privilege again (a pass over every identity's
+        # escalation paths: a second or more at 10 000 identities)
+        touched = {plan.identity.principal_id.lower() for plan in plans}
+        table = self.query_one("#identities", VirtualTable)
+        quick = await off_loop(updated_rows, list(table.rows), reread.inventory, touched)
+        if get_current_worker().is_cancelled:
+            return
+        self.post_message(self.Loaded(reread.inventory, quick, note))
+        rows = await off_loop(identity_rows, reread.inventory)
+        if get_current_worker().is_cancelled:
+            return
         self.post_message(self.Loaded(reread.inventory, rows, note))
 
     @work(exclusive=True, group="partial")

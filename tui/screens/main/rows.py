@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -68,6 +69,21 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
         )
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
     return rows
+
+
+def updated_rows(rows: Iterable[Row], inventory: Inventory, touched: set[str]) -> list[Row]:
+    """``rows`` with those of the ``touched`` identities (principal ids, lower) counting their rights in
+    ``inventory`` again; every other row as it was (their privileges are those of the load: :func:`identity_rows`
+    computes them all again, a pass over every identity)."""
+    roles_by, grants_by = inventory.role_assignments, inventory.app_role_assignments
+    out: list[Row] = []
+    for row in rows:
+        if row.key in touched:
+            item: IdentityRow = row.data
+            counts = {"roles": len(roles_by.get(row.key, ())), "app_roles": len(grants_by.get(row.key, ()))}
+            row = Row(key=row.key, search=row.search, data=dataclasses.replace(item, **counts))
+        out.append(row)
+    return out
 
 
 def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
