@@ -187,10 +187,11 @@ class Session(ContainAndRestore):
             return []
         return await self._backend.list_federated_credentials(arm_id(identity.resource_id, "identity id"))
 
-    async def reread_after(self, inventory: Inventory, plans: Sequence[Plan]) -> Reread:
+    async def reread_after(self, inventory: Inventory, plans: Sequence[Plan], changes: Sequence[Change] = ()) -> Reread:
         """``inventory`` with only what ``plans`` touched read again (one request per identity and kind of right):
-        the refresh after a change, instead of loading everything again."""
-        return await reread_after(self._backend, inventory, plans, self._safe_caller())
+        the refresh after a change, instead of loading everything again. A role assignment that ``changes`` say
+        was made and read back (or removed and checked gone) needs no request."""
+        return await reread_after(self._backend, inventory, plans, self._safe_caller(), changes)
 
     # --- plans --------------------------------------------------------------------------------------------------
     async def plan_role_assignment(self, identity: ManagedIdentity, role: RoleDefinition, scope: str) -> Plan:
@@ -260,7 +261,13 @@ class Session(ContainAndRestore):
             error = MituiError("Unexpected error while applying the change", f"{type(err).__name__}: {err}")
             result = Attempt("failed", None, error.one_line())
         change = Change(
-            plan, result.outcome, result.assignment_id, result.message, tuple(dict.fromkeys(request_ids)), error
+            plan,
+            result.outcome,
+            result.assignment_id,
+            result.message,
+            tuple(dict.fromkeys(request_ids)),
+            error,
+            right=result.right,
         )
         self.audit.outcome(op, change, self._safe_caller(), self.tenant_id, self.cloud_name)
         return change

@@ -26,7 +26,7 @@ from tui.screens.main.rows import identity_rows, updated_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop
-from tui.services.plans import Plan
+from tui.services.plans import Change, Plan
 from tui.services.session import RETRYING
 from tui.widgets.details import IdentityDetails
 from tui.widgets.safe_text import Redactor, clean, safe_text
@@ -149,7 +149,7 @@ class InventoryLoading:
         self.post_message(self.Loaded(inventory, rows))
 
     @work(exclusive=True, group="inventory")
-    async def reread(self, plans: Sequence[Plan]) -> None:
+    async def reread(self, plans: Sequence[Plan], changes: Sequence[Change] = ()) -> None:
         """After a change: read again only what ``plans`` touched (a request or two) and show it, the cursor and the
         filter kept; a full load when that read fails or no inventory is shown yet."""
         inventory = self.inventory
@@ -158,14 +158,14 @@ class InventoryLoading:
             return
         self._set_status(Text("Reading the change back…"))
         try:
-            reread = await self.session.reread_after(inventory, plans)
+            reread = await self.session.reread_after(inventory, plans, changes)
         except MituiError:
             self.load()
             return
         if get_current_worker().is_cancelled:
             return
         note = (
-            f"read back in {reread.requests} request{'s' if reread.requests != 1 else ''}: "
+            f"read back in {reread.requests} more request{'s' if reread.requests != 1 else ''}: "
             f"{reread.added} right(s) added, {reread.removed} removed · r reloads everything"
         )
         # the changed rows at once (their counts), then every row's privilege again (a pass over every identity's
