@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,7 +146,7 @@ async def test_assignments_above_the_subscriptions_at_the_tenant_scope(
     [
         ("resources | summarize count() by type", "summarize"),
         ("securityresources | project id", "securityresources"),
-        ("resources | where name contains 'x'", "contains"),
+        ("resources | where name matches regex 'x'", "matches"),
         ("resources | where nosuchcolumn == 'x'", "nosuchcolumn"),
         ("resources | where name == ", "<EOF>"),
     ],
@@ -180,3 +181,45 @@ async def test_top_out_of_range_and_foreign_skip_token_are_refused(
         with pytest.raises(HttpResponseError) as caught:
             await _query(client, "resources | project id", None, top=1, skip_token=first.skip_token)
         assert caught.value.status_code == 400
+
+
+async def test_the_spec_examples_are_answered_in_the_spec_shape(
+    demo_emulator: Emulator,
+    arm_kwargs: Callable[[Emulator], dict[str, Any]],
+    credential: ManagedIdentityCredential,
+    arm_schema: Callable[[str, str, Any], None],
+) -> None:
+    """resourcegraph.json's first-page example (``contains``, ``project``, ``$top`` and ``$skip``) on a demo
+    subscription, then its next page by the answer's ``$skipToken``: each answer is a QueryResponse."""
+    examples = Path(__file__).parent.parent / "data" / "arm" / "resourcegraph" / "2022-10-01" / "examples"
+    first = json.loads((examples / "ResourcesFirstPageQuery.json").read_text())["parameters"]
+    sub = _visible(demo_emulator, await _caller(credential, demo_emulator))[0]
+    request = {**first["query"], "subscriptions": [sub], "query": first["query"]["query"].replace("'test'", "'-'")}
+    bodies: list[Any] = []
+
+    def keep(response: Any) -> None:
+        bodies.append(response.http_response.json())
+
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        page = await client.resources(request, raw_response_hook=keep)
+        assert page.skip_token and page.count == 3 and page.total_records > 3
+        again = {**request, "options": {"$skipToken": page.skip_token}}
+        nxt = await client.resources(again, raw_response_hook=keep)
+    for body in bodies:
+        arm_schema("resourcegraph", "QueryResponse", body)
+        for row in body["data"]:
+            assert set(row) == {"id", "name", "type", "location"} and "-" in row["name"]
+    assert not {r["id"] for r in bodies[0]["data"]} & {r["id"] for r in bodies[1]["data"]}
+    assert nxt.total_records == page.total_records
+
+
+async def test_a_refused_query_answers_the_spec_error_shape(
+    demo_emulator: Emulator,
+    arm_kwargs: Callable[[Emulator], dict[str, Any]],
+    credential: ManagedIdentityCredential,
+    arm_schema: Callable[[str, str, Any], None],
+) -> None:
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        with pytest.raises(HttpResponseError) as caught:
+            await _query(client, "resources | take 5", None)
+    arm_schema("resourcegraph", "ErrorResponse", caught.value.response.json())

@@ -7,7 +7,8 @@ A query is a table followed by operators separated by ``|``::
 
 Understood: the tables ``resources`` and ``authorizationresources`` (any case); ``where`` with ``==``, ``!=``
 (case-sensitive), ``=~``, ``!~`` (case-insensitive), ``in`` / ``in~`` / ``!in`` / ``!in~`` a list of literals,
-``isnotempty()`` / ``isempty()``, ``and``, ``or``, ``not()`` and parentheses; ``project`` a list of columns (``name
+``contains`` / ``startswith`` (case-insensitive), ``isnotempty()`` / ``isempty()``, ``and``, ``or``, ``not()`` and
+parentheses; ``project`` a list of columns (``name
 = path`` renames); ``extend name = path``. A path is a column with ``.field`` or ``['field']`` steps into its
 object. Anything else is refused (:class:`KqlError`, with where it happened), as the service refuses a query it
 cannot parse."""
@@ -237,6 +238,10 @@ class Parser:
             self.i += 1
             value = self.literal()
             return _compare(get, op.text, value)
+        if op.kind == "word" and op.text.lower() in ("contains", "startswith"):
+            self.i += 1
+            value = self.literal()
+            return _text_test(get, op.text.lower(), value)
         if (op.kind == "word" and op.text.lower() in ("in", "in~")) or (op.kind == "op" and "in" in op.text):
             self.i += 1
             values = self.literal_list()
@@ -297,6 +302,14 @@ def _compare(get: Getter, op: str, value: Any) -> Predicate:
     if op == "=~":
         return lambda row: _lower(get(row)) == folded
     return lambda row: _lower(get(row)) != folded
+
+
+def _text_test(get: Getter, op: str, value: Any) -> Predicate:
+    """``contains`` / ``startswith``: case-insensitive, as Kusto's are."""
+    folded = str(value).lower()
+    if op == "contains":
+        return lambda row: isinstance(v := get(row), str) and folded in v.lower()
+    return lambda row: isinstance(v := get(row), str) and v.lower().startswith(folded)
 
 
 def _member(get: Getter, op: str, values: list[Any]) -> Predicate:
