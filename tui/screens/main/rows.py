@@ -42,6 +42,7 @@ class IdentityRow:
     app_roles: int
     top: Privilege | None  # the effective level (tui.services.escalation): its own, or that of whom it can act as
     escalates: bool = False  # the effective level is above its own
+    loading: bool = False  # a partial inventory's row: its rights so far, its privilege not known yet
 
 
 def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
@@ -64,7 +65,7 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
             Row(
                 key=key,
                 search=search_text(identity),
-                data=IdentityRow(identity, len(roles), len(grants), top, escalates),
+                data=IdentityRow(identity, len(roles), len(grants), top, escalates, loading=not privileges),
             )
         )
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
@@ -97,7 +98,9 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
             safe_text(redactor.id(identity.principal_id)),
             Text(str(item.roles)),
             Text(str(item.app_roles)),
-            privilege_badge(item.top, escalated=item.escalates) if item.top else Text(""),
+            privilege_badge(item.top, escalated=item.escalates)
+            if item.top
+            else Text("loading…" if item.loading else "", style="dim italic"),
         )
 
     return cells
