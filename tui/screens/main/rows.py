@@ -100,7 +100,7 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
             Text(str(item.app_roles)),
             privilege_badge(item.top, escalated=item.escalates)
             if item.top
-            else Text("loading…" if item.loading else "", style="dim italic"),
+            else (Text("loading…", style="dim italic") if item.loading else Text("")),
         )
 
     return cells
