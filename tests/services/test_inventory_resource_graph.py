@@ -88,3 +88,26 @@ async def test_auto_uses_resource_graph_past_the_threshold_only() -> None:
     assert not uses_resource_graph("arm", 5000)
     with pytest.raises(ValueError):
         uses_resource_graph("graph", 1)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+async def test_through_resource_graph_under_faults_the_inventory_is_the_same(
+    emulator_factory: Any, session_for: Any, seed: int
+) -> None:
+    emu = emulator_factory(scale=(12, 300))
+    session = await session_for(emu)
+    session.source = "arm"
+    clean = await session.load_inventory()
+    session.source = "resource-graph"
+    emu.set_faults(0.2, seed=seed)  # 429 with Retry-After, 500, 503 and dropped connections, on every route
+    try:
+        faulty = await session.load_inventory()
+    finally:
+        emu.set_faults(0.0)
+    assert emu.faults.injected_snapshot()  # faults were answered, and survived
+    picture = _picture(faulty)
+    # a batch Resource Graph could not answer (past the retries) is read through ARM: said, nothing missing
+    assert all("read through ARM" in p for p in picture.pop("problems")), faulty.problems
+    expected = _picture(clean)
+    expected.pop("problems")
+    assert picture == expected

@@ -7,6 +7,7 @@ with its properties), so tui.azure.wire converts them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from tui.azure.calls import Calls
 from tui.azure.errors import map_error
 from tui.azure.paging import arm_body
+from tui.services.errors import ServiceError, Unreachable
 from tui.services.offload import off_loop
 
 T = TypeVar("T")
@@ -21,6 +23,9 @@ T = TypeVar("T")
 # same request and answer)
 RESOURCE_GRAPH_API = "2022-10-01"
 PAGE_ROWS = 1000  # the service's largest page
+# A query only reads, but it is a POST: azure-core does not send it again after a dropped connection (nor after a 5xx
+# past its own retries); these are sent again here, this many times
+QUERY_ATTEMPTS = 4
 UAMI_TYPE = "microsoft.managedidentity/userassignedidentities"
 # resources that carry an identity block, and the user-assigned identities themselves (ARM's listing shape)
 IDENTITY_RESOURCES = (
@@ -43,6 +48,26 @@ class _Sender:
 
     def __init__(self, client: Any) -> None:
         self.send_request = getattr(client, "send_request", None) or client._send_request
+
+
+async def _sent(calls: Calls, client: Any, request: Any) -> bytes:
+    """One page's answer; a dropped connection or a server error is sent again (a query changes nothing)."""
+    for attempt in range(QUERY_ATTEMPTS):
+        try:
+            return await arm_body(calls, client, request)
+        except (Unreachable, ServiceError) as err:
+            untrusted = isinstance(err, Unreachable) and err.code == "CertificateUntrusted"
+            if untrusted or attempt == QUERY_ATTEMPTS - 1 or (isinstance(err, ServiceError) and _client_error(err)):
+                raise
+            calls.gate.note_retry(f"Azure Resource Graph: {err.title}")
+            await asyncio.sleep(min(0.5 * 2**attempt, 4.0))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _client_error(err: ServiceError) -> bool:
+    """A 4xx (the query refused): sending it again would not help."""
+    status = getattr(err, "status", None)
+    return isinstance(status, int) and 400 <= status < 500
 
 
 def decode_rows(body: bytes | None, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
@@ -84,7 +109,7 @@ async def query_rows(
             json=body,
             headers={"Accept": "application/json"},
         )
-        raw = await arm_body(calls, client, request)
+        raw = await _sent(calls, client, request)
         try:
             page, token = await off_loop(decode_rows, raw, convert)
         except (ValueError, TypeError, AttributeError) as err:
