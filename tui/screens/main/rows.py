@@ -42,12 +42,17 @@ class IdentityRow:
     app_roles: int
     top: Privilege | None  # the effective level (tui.services.escalation): its own, or that of whom it can act as
     escalates: bool = False  # the effective level is above its own
+    change: tuple[int, int] | None = None  # (rights added, removed) by the last refresh, marked on the row
     loading: bool = False  # a partial inventory's row: its rights so far, its privilege not known yet
 
 
-def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
+def identity_rows(
+    inventory: Inventory, privileges: bool = True, changes: dict[str, tuple[int, int]] | None = None
+) -> list[Row]:
     """One table row per identity; the cells are made when a row is first drawn (see identity_cells).
-    ``privileges=False`` for a partial inventory (its assignments are not classified yet): no badge."""
+    ``privileges=False`` for a partial inventory (its assignments are not classified yet): no badge. ``changes``
+    (tui.services.refresh.changed_rights) marks the rows whose rights a refresh changed."""
+    changes = changes or {}
     rows: list[Row] = []
     roles_by = inventory.role_assignments
     grants_by = inventory.app_role_assignments
@@ -65,24 +70,36 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
             Row(
                 key=key,
                 search=search_text(identity),
-                data=IdentityRow(identity, len(roles), len(grants), top, escalates, loading=not privileges),
+                data=IdentityRow(
+                    identity, len(roles), len(grants), top, escalates, changes.get(key), loading=not privileges
+                ),
             )
         )
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
     return rows
 
 
-def updated_rows(rows: Iterable[Row], inventory: Inventory, touched: set[str]) -> list[Row]:
+def updated_rows(
+    rows: Iterable[Row],
+    inventory: Inventory,
+    touched: set[str],
+    changes: dict[str, tuple[int, int]] | None = None,
+) -> list[Row]:
     """``rows`` with those of the ``touched`` identities (principal ids, lower) counting their rights in
-    ``inventory`` again; every other row as it was (their privileges are those of the load: :func:`identity_rows`
-    computes them all again, a pass over every identity)."""
+    ``inventory`` again, marked with their ``changes``; every other row as it was, its mark dropped (their privileges
+    are those of the load: :func:`identity_rows` computes them all again, a pass over every identity)."""
+    changes = changes or {}
     roles_by, grants_by = inventory.role_assignments, inventory.app_role_assignments
     out: list[Row] = []
     for row in rows:
+        item: IdentityRow = row.data
         if row.key in touched:
-            item: IdentityRow = row.data
             counts = {"roles": len(roles_by.get(row.key, ())), "app_roles": len(grants_by.get(row.key, ()))}
-            row = Row(key=row.key, search=row.search, data=dataclasses.replace(item, **counts))
+            row = Row(
+                key=row.key, search=row.search, data=dataclasses.replace(item, **counts, change=changes.get(row.key))
+            )
+        elif item.change is not None:
+            row = Row(key=row.key, search=row.search, data=dataclasses.replace(item, change=None))
         out.append(row)
     return out
 
@@ -91,8 +108,15 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
     def cells(row: Row) -> tuple[Text, ...]:
         item: IdentityRow = row.data
         identity = item.identity
+        name = safe_text(redactor.name(identity.name))
+        if item.change is not None:
+            added, removed = item.change
+            if added:
+                name.append(f" +{added}", style="bold green")
+            if removed:
+                name.append(f" −{removed}", style="bold red")
         return (
-            safe_text(redactor.name(identity.name)),
+            name,
             Text("user" if identity.kind is IdentityKind.USER else "system"),
             safe_text(redactor.name(identity.resource_group or "")),
             safe_text(redactor.id(identity.principal_id)),
