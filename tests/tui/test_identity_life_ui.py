@@ -134,3 +134,39 @@ async def test_help_lists_the_identity_keys(demo: DemoTenant) -> None:
         assert isinstance(app.screen, HelpScreen)
         rows = {binding_id: key for key, _, binding_id, _ in app.screen.rows if binding_id}
         assert rows["manage-identity"] == "m" and rows["new-identity"] == "n"
+
+
+async def test_contain_can_also_detach_a_user_identity(demo: DemoTenant) -> None:
+    from textual.widgets import Button
+
+    from tui.screens.contain import ContainScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        uami = _resource(tenant, "id-orders-shared")
+        users = [r for r in tenant.resources.values() if uami.id in r.user_assigned_identity_ids]
+        assert users
+        await select_identity(app, pilot, "id-orders-shared")
+        await pilot.press("x")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ContainScreen) and not dialog.detach
+        assert "u: also detach" in plain(dialog.query_one("#contain-plan"))
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert dialog.detach
+        text = plain(dialog.query_one("#contain-plan"))
+        assert all(r.id in text for r in users)
+        dialog.query_one("#contain-typed").focus()
+        await type_text(pilot, "id-orders-shared")
+        await pilot.pause()
+        dialog.query_one("#contain-apply", Button).press()
+        for _ in range(200):
+            await settle(app, pilot, 1)
+            if not dialog.busy and dialog.results is not None:
+                break
+        assert dialog.results is not None and dialog.results.ok, dialog.results.summary()
+        assert all(uami.id not in r.user_assigned_identity_ids for r in users)
+        assert dialog.results.restore_file is not None
