@@ -229,3 +229,20 @@ async def test_containment_can_detach_and_restore_attaches_again(emulator_factor
     assert all(c.ok for c in changes), [c.message for c in changes]
     for rid in resources:
         assert uami.resource_id.lower() in {u.lower() for u in emu.tenant.resource(rid).user_assigned_identity_ids}
+
+
+async def test_a_type_mitui_does_not_know_takes_its_providers_api_version(emulator_factory, session_for) -> None:  # noqa: ANN001
+    from tui.emulator.arm.resources import PROVIDER_API_VERSIONS
+
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    aks = next(r for r in emu.tenant.resources.values() if r.type == "Microsoft.ContainerService/managedClusters")
+    assert rules.resource_type_of(aks.id) not in rules.RESOURCE_API_VERSIONS
+    plan = await session.plan_system_identity(aks.id, enable=True)
+    newest_stable = max(v for v in PROVIDER_API_VERSIONS if "preview" not in v)
+    assert plan.param("api_version") == newest_stable
+    assert (
+        f"api-version={newest_stable}" in plan.az_command and f"api-version={newest_stable}" in plan.powershell_command
+    )
+    assert (await session.apply(plan)).outcome == "applied"
+    assert aks.system_principal_id and aks.user_assigned_identity_ids  # turned on, its user-assigned identity kept
