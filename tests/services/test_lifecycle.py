@@ -246,3 +246,19 @@ async def test_a_type_mitui_does_not_know_takes_its_providers_api_version(emulat
     )
     assert (await session.apply(plan)).outcome == "applied"
     assert aks.system_principal_id and aks.user_assigned_identity_ids  # turned on, its user-assigned identity kept
+
+
+async def test_the_audit_line_says_what_was_sent(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    uami = _identity(inv, "id-legacy-unused")
+    credential = rules.kubernetes("aks-audit", "https://oidc.example.com/cluster/", "ops", "runner")
+    change = await session.apply(await session.plan_add_federated_credential(uami, credential, inv))
+    assert change.outcome == "applied"
+    intent, outcome = session.audit.entries()[-2:]
+    for entry in (intent, outcome):
+        assert entry["action"] == "add-federated-credential" and entry["identity"]["principalId"] == uami.principal_id
+        assert entry["sent"]["subject"] == "system:serviceaccount:ops:runner"
+        assert entry["sent"]["issuer"] == "https://oidc.example.com/cluster/"
+    assert outcome["result"] == "applied" and outcome["requestIds"]

@@ -311,7 +311,7 @@ class IdentityLifecycle:
         details = [
             ("Resource ID", rid),
             ("Attached to", str(len(used_by)) + " resource(s)"),
-            ("Federated credentials", str(len(credentials))),
+            ("Credentials", f"{len(credentials)} federated"),
         ]
         return Plan(
             action=PlanAction.DELETE_USER_IDENTITY,
