@@ -170,3 +170,24 @@ async def test_contain_can_also_detach_a_user_identity(demo: DemoTenant) -> None
         assert dialog.results is not None and dialog.results.ok, dialog.results.summary()
         assert all(uami.id not in r.user_assigned_identity_ids for r in users)
         assert dialog.results.restore_file is not None
+
+
+def test_the_menu_masks_names_when_redacting() -> None:
+    from tui.screens.main.life_flows import life_actions
+    from tui.services.models import FederatedCredential, IdentityKind, ManagedIdentity
+    from tui.widgets.safe_text import Redactor
+
+    sub = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-secret"
+    uami = ManagedIdentity(
+        principal_id="00000000-0000-0000-0000-000000000002",
+        client_id="",
+        name="id-secret-name",
+        kind=IdentityKind.USER,
+        resource_id=f"{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-secret-name",
+        used_by=(f"{sub}/providers/Microsoft.Web/sites/app-secret-site",),
+    )
+    credentials = [FederatedCredential("fic-secret", "https://issuer", "repo:secret/repo:ref:refs/heads/main")]
+    redactor = Redactor(enabled=True)
+    shown = " ".join(f"{a.label} {a.detail}" for a in life_actions(uami, None, credentials, redactor))
+    assert "Remove federated credential" in shown and "Detach from resource" in shown
+    assert not any(secret in shown for secret in ("id-secret-name", "app-secret-site", "fic-secret", "secret/repo"))

@@ -95,7 +95,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-dialog", classes="dialog"):
-            yield Static(Text(self.title_text, style="bold"), classes="dialog-title", id="form-title")
+            yield Static(safe_text(self.title_text, style="bold"), classes="dialog-title", id="form-title")
             for field in self.fields:
                 with Horizontal(classes="form-row"):
                     yield Label(field.label, classes="form-label")

@@ -15,6 +15,7 @@ from tui.screens.main.flows import confirm_and_apply
 from tui.services import lifecycle_rules as rules
 from tui.services.errors import MituiError
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity
+from tui.widgets.safe_text import Redactor
 
 if TYPE_CHECKING:
     from tui.screens.main.screen import MainScreen
@@ -60,30 +61,36 @@ def user_identities_on(inventory: Inventory | None, resource_id: str) -> list[Ma
 
 
 def life_actions(
-    identity: ManagedIdentity, inventory: Inventory | None, credentials: list[Any] | None
+    identity: ManagedIdentity,
+    inventory: Inventory | None,
+    credentials: list[Any] | None,
+    redactor: Redactor | None = None,
 ) -> list[LifeAction]:
-    """What can be done to ``identity`` (and around it), in the admin's words."""
+    """What can be done to ``identity`` (and around it), in the admin's words (names masked with ``redactor``)."""
     out: list[LifeAction] = []
+    name = (redactor or Redactor()).name
     if identity.kind is IdentityKind.SYSTEM:
         rid = identity.resource_id
-        out.append(LifeAction("disable-system", "Turn off system-assigned identity", _short(rid), rid))
-        out.append(LifeAction("attach-to-resource", "Attach a user-assigned identity", _short(rid), rid))
+        out.append(LifeAction("disable-system", "Turn off system-assigned identity", name(_short(rid)), rid))
+        out.append(LifeAction("attach-to-resource", "Attach a user-assigned identity", name(_short(rid)), rid))
         for uami in user_identities_on(inventory, rid):
-            out.append(LifeAction("detach", f"Detach {uami.name}", _short(rid), f"{rid}\n{uami.principal_id}"))
+            out.append(
+                LifeAction("detach", f"Detach {name(uami.name)}", name(_short(rid)), f"{rid}\n{uami.principal_id}")
+            )
     else:
-        out.append(LifeAction("fic-github", "Add federated credential: GitHub Actions", identity.name))
-        out.append(LifeAction("fic-kubernetes", "Add federated credential: Kubernetes", identity.name))
-        out.append(LifeAction("fic-other", "Add federated credential: other issuer", identity.name))
+        out.append(LifeAction("fic-github", "Add federated credential: GitHub Actions", name(identity.name)))
+        out.append(LifeAction("fic-kubernetes", "Add federated credential: Kubernetes", name(identity.name)))
+        out.append(LifeAction("fic-other", "Add federated credential: other issuer", name(identity.name)))
         for c in credentials or []:
-            out.append(LifeAction("fic-remove", f"Remove federated credential {c.name}", c.subject, c.name))
-        out.append(LifeAction("attach-identity", "Attach to a resource…", identity.name))
+            out.append(LifeAction("fic-remove", f"Remove federated credential {name(c.name)}", name(c.subject), c.name))
+        out.append(LifeAction("attach-identity", "Attach to a resource…", name(identity.name)))
         for rid in identity.used_by:
             if rid.lower() == identity.resource_id.lower():
                 continue
-            out.append(LifeAction("detach-identity", "Detach from resource", _short(rid), rid))
+            out.append(LifeAction("detach-identity", "Detach from resource", name(_short(rid)), rid))
             if not _has_system_identity(inventory, rid):
-                out.append(LifeAction("enable-system", "Turn on system-assigned identity", _short(rid), rid))
-        out.append(LifeAction("delete", "Delete this user-assigned identity", identity.name))
+                out.append(LifeAction("enable-system", "Turn on system-assigned identity", name(_short(rid)), rid))
+        out.append(LifeAction("delete", "Delete this user-assigned identity", name(identity.name)))
     out.append(LifeAction("enable-system-other", "Turn on system-assigned identity of a resource…"))
     out.append(LifeAction("create", "Create a user-assigned identity…"))
     return out
@@ -98,7 +105,7 @@ async def manage(screen: MainScreen, identity: ManagedIdentity) -> None:
         except MituiError as exc:
             app.show_error(exc)  # type: ignore[attr-defined]
             return
-    actions = life_actions(identity, screen.inventory, credentials)
+    actions = life_actions(identity, screen.inventory, credentials, screen.redactor)
     chosen: LifeAction | None = await app.push_screen_wait(LifeActionsScreen(identity, actions, screen.redactor))
     if chosen is not None:
         await run_action(screen, identity, chosen)
@@ -121,7 +128,9 @@ async def run_action(screen: MainScreen, identity: ManagedIdentity, action: Life
             await confirm_and_apply(screen, session.plan_system_identity(answers["resource"].strip(), True, inventory))
     elif kind == "attach-identity":
         answers = await _form(
-            screen, f"Attach {identity.name} to a resource", [Field("resource", "Resource ID", RESOURCE_ID_HINT)]
+            screen,
+            f"Attach {screen.redactor.name(identity.name)} to a resource",
+            [Field("resource", "Resource ID", RESOURCE_ID_HINT)],
         )
         if answers:
             await confirm_and_apply(
@@ -152,7 +161,8 @@ async def _pick_user_identity(screen: MainScreen, inventory: Inventory | None) -
     if inventory is None:
         return None
     users = [i for i in inventory.identities if i.kind is IdentityKind.USER]
-    actions = [LifeAction("pick", i.name, i.resource_group or "", i.principal_id) for i in users]
+    name = screen.redactor.name
+    actions = [LifeAction("pick", name(i.name), name(i.resource_group or ""), i.principal_id) for i in users]
     picked = await screen.app.push_screen_wait(LifeActionsScreen(None, actions, screen.redactor))
     if picked is None:
         return None
@@ -205,7 +215,7 @@ async def add_federated_credential(screen: MainScreen, identity: ManagedIdentity
             Field("audience", "Audience", rules.DEFAULT_AUDIENCE),
         ]
         note = ""
-    answers = await _form(screen, f"Add a federated credential to {identity.name}", fields, note)
+    answers = await _form(screen, f"Add a federated credential to {screen.redactor.name(identity.name)}", fields, note)
     if not answers:
         return
     try:
