@@ -191,3 +191,42 @@ def test_the_menu_masks_names_when_redacting() -> None:
     shown = " ".join(f"{a.label} {a.detail}" for a in life_actions(uami, None, credentials, redactor))
     assert "Remove federated credential" in shown and "Detach from resource" in shown
     assert not any(secret in shown for secret in ("id-secret-name", "app-secret-site", "fic-secret", "secret/repo"))
+
+
+async def test_attach_picks_the_resource_from_a_list(demo: DemoTenant) -> None:
+    from tui.screens.identity_life import ResourcePickerScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        uami = _resource(tenant, "id-legacy-unused")
+        target = _resource(tenant, "logic-order-approvals")
+        assert uami.id not in target.user_assigned_identity_ids
+        await select_identity(app, pilot, "id-legacy-unused")
+        await pilot.press("m")
+        await settle(app, pilot)
+        await _choose(app, pilot, "attach to")
+        picker = app.screen
+        assert isinstance(picker, ResourcePickerScreen)
+        listed = {r.id for r in picker.resources}
+        assert target.id in listed and not any("userAssignedIdentities" in r for r in listed)
+        await type_text(pilot, "logic-order-approvals")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        assert "can act as id-legacy-unused" in " ".join(plain(dialog.query_one("#confirm-warnings")).split())
+        await _apply(app, pilot, typed="id-legacy-unused" if dialog.needs_typing else None)
+        assert [u.lower() for u in target.user_assigned_identity_ids] == [uami.id.lower()]
+        assert target.system_principal_id  # kept
+
+
+def test_the_create_form_takes_a_subscription_by_name() -> None:
+    from tui.screens.main.life_flows import subscription_id_of
+    from tui.services.models import Inventory, Subscription
+
+    inv = Inventory("t", "AzureCloud", subscriptions=[Subscription("11111111-1111-1111-1111-111111111111", "Prod")])
+    assert subscription_id_of(inv, " prod ") == "11111111-1111-1111-1111-111111111111"
+    assert subscription_id_of(inv, "22222222-2222-2222-2222-222222222222") == "22222222-2222-2222-2222-222222222222"

@@ -92,6 +92,15 @@ class IdentityLifecycle:
         @property
         def arm_url(self) -> str: ...
 
+    async def resources_for_identities(self, subscription_id: str) -> list[ArmResource]:
+        """The subscription's resources that can carry an identity (not identities themselves, not child resources),
+        by name: what the attach and turn-on pickers list. One paged ARM listing."""
+        sub = guid(subscription_id, "subscription id")
+        items = await self._backend.list_resources(sub)
+        out = [r for r in items if not r.is_user_assigned_identity and r.type.count("/") == 1 and "/" not in r.name]
+        out.sort(key=lambda r: (r.name.lower(), r.id.lower()))
+        return out
+
     async def _resource(self, resource_id: str) -> tuple[str, ArmResource, str]:
         """(its id, the resource as ARM has it now, the api-version its provider takes)."""
         rid = arm_id(resource_id, "resource id")

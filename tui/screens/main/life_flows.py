@@ -5,6 +5,7 @@ and subject) is asked in a form and checked by the service layer before anything
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from tui.screens.identity_life import Field, FormScreen, LifeAction, LifeActionsScreen
 from tui.screens.main.flows import confirm_and_apply
 from tui.services import lifecycle_rules as rules
+from tui.services.backend import ArmResource
 from tui.services.errors import MituiError
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity
 from tui.widgets.safe_text import Redactor
@@ -39,7 +41,6 @@ LIFE_BINDINGS = [
         tooltip="Create a user-assigned identity (subscription, resource group, region, name, tags)",
     ),
 ]
-RESOURCE_ID_HINT = "/subscriptions/…/resourceGroups/…/providers/Provider/type/name"
 
 
 def _short(resource_id: str) -> str:
@@ -121,21 +122,21 @@ async def run_action(screen: MainScreen, identity: ManagedIdentity, action: Life
     elif kind in ("disable-system", "enable-system"):
         await confirm_and_apply(screen, session.plan_system_identity(action.target, kind == "enable-system", inventory))
     elif kind == "enable-system-other":
-        answers = await _form(
-            screen, "Turn on a system-assigned identity", [Field("resource", "Resource ID", RESOURCE_ID_HINT)]
+        rid = await _pick_resource(
+            screen, identity, "Turn on the system-assigned identity of", lambda r: not r.system_principal_id
         )
-        if answers:
-            await confirm_and_apply(screen, session.plan_system_identity(answers["resource"].strip(), True, inventory))
+        if rid:
+            await confirm_and_apply(screen, session.plan_system_identity(rid, True, inventory))
     elif kind == "attach-identity":
-        answers = await _form(
+        uid = identity.resource_id.lower()
+        rid = await _pick_resource(
             screen,
-            f"Attach {screen.redactor.name(identity.name)} to a resource",
-            [Field("resource", "Resource ID", RESOURCE_ID_HINT)],
+            identity,
+            f"Attach {screen.redactor.name(identity.name)} to",
+            lambda r: uid not in _lower(r.user_assigned),
         )
-        if answers:
-            await confirm_and_apply(
-                screen, session.plan_attach_user_identity(answers["resource"].strip(), identity, inventory)
-            )
+        if rid:
+            await confirm_and_apply(screen, session.plan_attach_user_identity(rid, identity, inventory))
     elif kind == "attach-to-resource":
         uami = await _pick_user_identity(screen, inventory)
         if uami is not None:
@@ -151,6 +152,32 @@ async def run_action(screen: MainScreen, identity: ManagedIdentity, action: Life
         await confirm_and_apply(screen, session.plan_remove_federated_credential(identity, action.target))
     elif kind.startswith("fic-"):
         await add_federated_credential(screen, identity, kind)
+
+
+def _lower(ids: Any) -> set[str]:
+    return {i.lower() for i in ids}
+
+
+async def _pick_resource(
+    screen: MainScreen, identity: ManagedIdentity, verb: str, wanted: Callable[[ArmResource], bool]
+) -> str | None:
+    """A resource of the identity's subscription (or the one chosen in the pane) picked from a list of those
+    ``wanted``; None when cancelled or unreadable (the error is shown)."""
+    from rich.text import Text
+
+    from tui.screens.identity_life import ResourcePickerScreen
+
+    subscription = identity.subscription_id or screen.subscription_id
+    if not subscription and screen.inventory is not None and screen.inventory.subscriptions:
+        subscription = screen.inventory.subscriptions[0].id
+    try:
+        resources = [r for r in await screen.session.resources_for_identities(subscription or "") if wanted(r)]
+    except MituiError as exc:
+        screen.app.show_error(exc)  # type: ignore[attr-defined]
+        return None
+    title = Text(verb + " …", style="bold")
+    picked = await screen.app.push_screen_wait(ResourcePickerScreen(title, resources, screen.redactor))
+    return picked.id if picked is not None else None
 
 
 async def _form(screen: MainScreen, title: str, fields: list[Field], note: str = "") -> dict[str, str] | None:
@@ -169,13 +196,22 @@ async def _pick_user_identity(screen: MainScreen, inventory: Inventory | None) -
     return next((i for i in users if i.principal_id == picked.target), None)
 
 
+def subscription_id_of(inventory: Inventory | None, text: str) -> str:
+    """The id of the subscription named ``text`` (its display name, any case), else ``text`` as typed."""
+    wanted = text.strip().lower()
+    for sub in inventory.subscriptions if inventory is not None else []:
+        if sub.display_name.strip().lower() == wanted:
+            return sub.id
+    return text.strip()
+
+
 async def create(screen: MainScreen, near: ManagedIdentity | None) -> None:
     """Create a user-assigned identity: the form starts from the selected identity's subscription, group, region."""
     subscription = (near.subscription_id if near else None) or screen.subscription_id or ""
     if not subscription and screen.inventory is not None and screen.inventory.subscriptions:
         subscription = screen.inventory.subscriptions[0].id
     fields = [
-        Field("subscription", "Subscription ID", "00000000-0000-0000-0000-000000000000", subscription),
+        Field("subscription", "Subscription", "its name or id", subscription),
         Field("group", "Resource group", "rg-identities", (near.resource_group or "") if near else ""),
         Field("region", "Region", "westeurope", (near.location or "") if near else ""),
         Field("name", "Name", "id-my-workload"),
@@ -184,7 +220,11 @@ async def create(screen: MainScreen, near: ManagedIdentity | None) -> None:
     answers = await _form(screen, "Create a user-assigned identity", fields)
     if answers:
         planning = screen.session.plan_create_user_identity(
-            answers["subscription"], answers["group"], answers["name"], answers["region"], answers["tags"]
+            subscription_id_of(screen.inventory, answers["subscription"]),
+            answers["group"],
+            answers["name"],
+            answers["region"],
+            answers["tags"],
         )
         await confirm_and_apply(screen, planning)
 
