@@ -128,6 +128,8 @@ async def test_create_add_credentials_and_delete_user_identity(emulator_factory,
         ManagedIdentityCredential() as cred,
         ManagedServiceIdentityClient(cred, sub, **arm_kwargs(emu)) as msi,
     ):
+        listed = {u.name async for u in msi.user_assigned_identities.list_by_resource_group(group)}
+        assert "id-new-runner" in listed
         got = await msi.user_assigned_identities.get(group, "id-new-runner")
         assert got.tags == {"team": "ops", "env": "prod"} and got.location == "westeurope"
         fics = {f.name: f async for f in msi.federated_identity_credentials.list(group, "id-new-runner")}

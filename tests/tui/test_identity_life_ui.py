@@ -108,6 +108,18 @@ async def test_create_a_user_identity_then_trust_github(demo: DemoTenant) -> Non
         fics = [f for f in tenant.federated_credentials.values() if f.identity_id.lower() == made.id.lower()]
         assert [(f.name, f.subject) for f in fics] == [("gh-main", "repo:contoso/orders:ref:refs/heads/main")]
 
+        # and delete it: the plan names the credential that goes with it
+        await select_identity(app, pilot, "id-pilot-made")
+        await pilot.press("m")
+        await settle(app, pilot)
+        await _choose(app, pilot, "delete this")
+        assert "gh-main" in plain(app.screen.query_one("#confirm-warnings"))
+        await _apply(app, pilot)
+        assert tenant.resource(made.id) is None
+        assert not [f for f in tenant.federated_credentials.values() if f.identity_id.lower() == made.id.lower()]
+        actions = [e["action"] for e in demo.session.audit.entries() if e["event"] == "outcome"]
+        assert actions == ["create-user-identity", "add-federated-credential", "delete-user-identity"]
+
 
 async def test_a_bad_name_is_an_error_and_nothing_is_sent(demo: DemoTenant) -> None:
     app = make_app(demo)
