@@ -79,11 +79,15 @@ class InventoryLoading:
     app: Any
 
     class Loaded(Message, namespace="main_screen"):
-        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "") -> None:
+        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "", *, rows_only: bool = False) -> None:
             super().__init__()
             self.inventory = inventory
             self.rows = rows
             self.note = note  # said after the summary (a re-read: what it read and what changed)
+            # only the table's rows (a change's, before every privilege is computed again): the inventory and the
+            # details follow with the complete rows (drawing the details now would compute every identity's
+            # escalation paths on the event loop)
+            self.rows_only = rows_only
 
     class PartialShown(Message, namespace="main_screen"):
         """The table shows what has arrived so far, before the load has finished."""
@@ -179,7 +183,7 @@ class InventoryLoading:
         quick = await off_loop(updated_rows, list(table.rows), reread.inventory, touched, reread.changes)
         if get_current_worker().is_cancelled:
             return
-        self.post_message(self.Loaded(reread.inventory, quick, note))
+        self.post_message(self.Loaded(reread.inventory, quick, note, rows_only=True))
         rows = await off_loop(identity_rows, reread.inventory, True, reread.changes)
         if get_current_worker().is_cancelled:
             return
@@ -228,6 +232,11 @@ class InventoryLoading:
         self._set_status(status)
 
     def on_main_screen_loaded(self, message: Loaded) -> None:
+        if message.rows_only:
+            table = self.query_one("#identities", VirtualTable)
+            table.set_rows(message.rows)  # (the cursor stays on its row, the filter is kept)
+            self._apply_filter()
+            return
         self.is_loading = False
         if self._partial_timer is not None:
             self._partial_timer.stop()
