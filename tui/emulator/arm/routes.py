@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.emulator.arm import identities, management_groups, resources, role_assignments, role_definitions
+from tui.emulator.arm import activity_logs, identities, management_groups, resources, role_assignments, role_definitions
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -47,6 +47,10 @@ ROUTES: list[Route] = [
     url(MGS, {"GET": management_groups.list_management_groups}, pattern=f"^{MGS.lower()}$"),
     url(MGS + "/{groupId}", {"GET": management_groups.get_management_group}, pattern=f"^{MG}$"),
     url(MGS + "/{groupId}/descendants", {"GET": management_groups.get_descendants}, pattern=f"^{MG}/descendants$"),
+    url(
+        "/subscriptions/{subscriptionId}/providers/microsoft.insights/eventtypes/management/values",
+        {"GET": activity_logs.list_activity_logs},
+    ),
     url("/subscriptions/{subscriptionId}/resourcegroups", {"GET": resources.list_resource_groups}),
     url("/subscriptions/{subscriptionId}/resources", {"GET": resources.list_resources}),
     url("/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}", {"GET": resources.get_resource_group}),
