@@ -8,7 +8,7 @@ for two GETs whose JSON is converted here in a few lines.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui.azure.paging import graph_pages
@@ -93,7 +93,8 @@ class UsageReads:
     async def list_activity_log(self, subscription_id: str, start: datetime, end: datetime) -> list[Operation]:
         """The subscription's Activity Log events between ``start`` and ``end``, every page (newest first)."""
         client = self.arm.monitor(guid(subscription_id, "subscription id"))
-        flt = f"eventTimestamp ge '{_z(start)}' and eventTimestamp le '{_z(end)}'"
+        # whole seconds: the end rounded up, so that an event in end's second is in
+        flt = f"eventTimestamp ge '{_z(start)}' and eventTimestamp le '{_z(end + timedelta(seconds=1))}'"
 
         async def read() -> list[Operation]:
             out = []

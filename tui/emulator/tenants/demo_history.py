@@ -117,7 +117,7 @@ def add_demo_history(tenant: Tenant, now: float | None = None) -> None:
     app, gh = by_name.get("app-orders-prod"), by_name.get("id-github-deploy")
     if app is not None:
         sp = _sp_of(tenant, app)
-        for minutes in range(60 * 24 * 30, 0, -60):
+        for minutes in range(60 * 24 * 30, -1, -60):
             _sign_in(tenant, sp, app, now - minutes * 60 - 600)
     if gh is not None and app is not None:
         sp = _sp_of(tenant, gh)
