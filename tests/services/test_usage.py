@@ -132,3 +132,49 @@ async def test_the_cache_reads_only_what_is_newer(demo, tmp_path):
         f"eventTimestamp ge '{cutoff}" in p or "eventTimestamp ge '" + end.strftime("%Y-%m-%d") in p for p in asked
     )
     assert not any((end - timedelta(days=90)).strftime("%Y-%m-%d") in p for p in asked)
+
+
+async def test_right_size_a_broad_right_used_narrowly(emulator_factory, session_for, tmp_path):
+    import json
+
+    from tui.services.right_size import narrowest_scope, right_size, right_size_plans
+
+    emu = emulator_factory("demo")
+    session = await session_for(emu)
+    inv = await session.load_inventory()
+    report = await usage_of(inv, session.backend)
+    ops = _named(inv, "aa-ops-prod")
+    broad = next(a for a in inv.role_assignments[ops.principal_id.lower()] if a.role_name == "Contributor")
+    proposal = right_size(inv, report, ops, broad)
+    assert proposal is not None
+    vm = next(r for r in emu.tenant.resources.values() if r.name == "vm-batch-prod-01")
+    assert proposal.scope.lower() == vm.id.lower()
+    assert proposal.operations == ("Microsoft.Compute/virtualMachines/restart/action",)
+    assert proposal.role.privilege.rank < broad.privilege.rank
+    assert "used only Microsoft.Compute/virtualMachines/restart/action on vm-batch-prod-01" in proposal.reason
+    assign, remove = await right_size_plans(session, proposal)
+    assert assign.action.value.startswith("assign") and not assign.already_exists
+    assert remove.existing_id == broad.id and remove.already_exists
+    # applied in order, each audited; the identity keeps the narrow right and loses the broad one
+    assert (await session.apply(assign)).ok
+    assert (await session.apply(remove)).ok
+    held = {(a.role_definition_name.lower(), a.scope.lower()) for a in emu.tenant.role_assignments.values()
+            if a.principal_id == ops.principal_id}  # fmt: skip
+    assert (proposal.role.name.lower(), vm.id.lower()) in held
+    assert (broad.role_definition_id.rsplit("/", 1)[-1].lower(), broad.scope.lower()) not in held
+    audit = [json.loads(line) for line in session.audit.path.read_text().splitlines()]
+    assert len(audit) == 4  # intent and outcome of each
+    # nothing is proposed for a right never used, nor when the Activity Log is unknown
+    dev = _named(inv, "aa-dev")
+    owner = next(a for a in inv.role_assignments[dev.principal_id.lower()] if a.role_name == "Owner")
+    assert right_size(inv, report, dev, owner) is None
+    emu.refuse_usage("activityLog")
+    unknown = await usage_of(inv, session.backend)
+    assert right_size(inv, unknown, ops, broad) is None
+    assert narrowest_scope(["/subscriptions/s/resourceGroups/a/x/y/z", "/subscriptions/s/resourceGroups/a/x/y/w"]) == (
+        "/subscriptions/s/resourceGroups/a"
+    )
+    assert (
+        narrowest_scope(["/subscriptions/s/resourceGroups/a", "/subscriptions/s/resourceGroups/b"])
+        == "/subscriptions/s"
+    )
