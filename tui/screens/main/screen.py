@@ -110,6 +110,7 @@ class MainScreen(InventoryLoading, Screen[None]):
             id="incident",
             tooltip="Incident mode: findings, changes, who can touch a scope",
         ),
+        Binding("u", "activity", "Activity", id="activity", show=False, tooltip="What it did; right-size its rights"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read everything again"),
         Binding("escape", "back", "Back", id="back", show=False, tooltip="Clear the filter / back to the list"),
     ]
@@ -546,6 +547,14 @@ class MainScreen(InventoryLoading, Screen[None]):
     @work(group="flow")
     async def run_plan(self, planning: Any) -> None:
         await flows.confirm_and_apply(self, planning)
+
+    def action_activity(self) -> None:  # (reads only when asked for: the Activity view and its right-size)
+        if (identity := self.selected_identity()) is not None and self.inventory is not None:
+            self.activity_flow(identity)
+
+    @work(group="flow")
+    async def activity_flow(self, identity: ManagedIdentity) -> None:
+        await flows.activity(self, identity)
 
 
 __all__ = ["MainScreen"]
