@@ -120,3 +120,51 @@ async def test_hostile_operations_and_resources_stay_literal(tmp_path: Path) -> 
         texts = [c for r in _cells(app.screen) for c in r]
         assert any("[@click=app.quit]" in t for t in texts) and all(_no_controls(t) for t in texts)
         assert app.is_running
+
+
+async def test_last_used_column_and_the_used_filter(tmp_path: Path) -> None:
+    from tui.services.usage import UsageReport
+
+    demo = DemoTenant(state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(180, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        await settle(app, pilot)  # the usage is read after the rows are shown
+        assert isinstance(screen.inventory.usage, UsageReport)
+        table = screen.query_one("#identities", VirtualTable)
+        by_name = {row.data.identity.name: row for row in table.rows}
+        column = [c.key for c in table.columns].index("last_used")
+        await settle(app, pilot)
+        assert table.cell_factory(by_name["aa-dev"])[column].plain == "never"
+        assert table.cell_factory(by_name["app-orders-prod"])[column].plain == "<1h"
+        await pilot.press("slash")
+        await type_text(pilot, "used:never")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        names = {row.data.identity.name for row in table.visible_rows}
+        assert "aa-dev" in names and "app-orders-prod" not in names
+        await pilot.press("escape", "slash")
+        await type_text(pilot, "used:<24h")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        names = {row.data.identity.name for row in table.visible_rows}
+        assert "app-orders-prod" in names and "aa-dev" not in names
+
+
+async def test_unknown_usage_shows_a_question_mark_and_matches_no_used_filter(tmp_path: Path) -> None:
+    demo = DemoTenant(state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(180, 48)) as pilot:
+        await pilot.pause()
+        screen = await until_loaded(app, pilot)
+        demo.emulator.refuse_usage("signInActivity", "licence")
+        screen.read_usage(screen.inventory)
+        await settle(app, pilot)
+        table = screen.query_one("#identities", VirtualTable)
+        column = [c.key for c in table.columns].index("last_used")
+        assert all(table.cell_factory(row)[column].plain.endswith("?") for row in table.rows)
+        await pilot.press("slash")
+        await type_text(pilot, "used:never")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert list(table.visible_rows) == []

@@ -168,7 +168,7 @@ class MainScreen(InventoryLoading, Screen[None]):
                     yield VirtualTable(
                         IDENTITY_COLUMNS,
                         empty_text="No identities (yet)",
-                        cell_factory=identity_cells(self.redactor),
+                        cell_factory=identity_cells(self.redactor, self._usage),
                         id="identities",
                     )
                     with Horizontal(id="status-row"):
