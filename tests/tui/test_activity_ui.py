@@ -168,3 +168,19 @@ async def test_unknown_usage_shows_a_question_mark_and_matches_no_used_filter(tm
         await pilot.press("enter")
         await settle(app, pilot)
         assert list(table.visible_rows) == []
+
+
+async def test_incident_findings_include_idle_and_unused_once_usage_is_read(tmp_path: Path) -> None:
+    from tui.screens.incident import IncidentScreen
+
+    demo = DemoTenant(state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(180, 48)) as pilot:
+        await until_loaded(app, pilot)
+        await settle(app, pilot)
+        await pilot.press("i")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        rows = [[c.plain for c in row.cells] for row in app.screen.query_one("#findings", VirtualTable).rows]
+        assert ["idle-identity", "aa-dev"] in [r[1:3] for r in rows]
+        assert any(r[1] == "unused-right" for r in rows)

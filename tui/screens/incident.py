@@ -19,8 +19,9 @@ from tui.services.access import access_at
 from tui.services.changes import timeline
 from tui.services.errors import InvalidInput
 from tui.services.filtering import since_cutoff
-from tui.services.findings import findings
+from tui.services.findings import IDLE_DAYS, findings, sort_findings, usage_findings
 from tui.services.models import Inventory, Privilege
+from tui.services.usage import UsageReport
 from tui.widgets.badges import privilege_badge
 from tui.widgets.details import short_scope
 from tui.widgets.filter_input import FilterInput
@@ -105,6 +106,10 @@ class IncidentScreen(Screen[str | None]):
     def _fill_findings(self) -> None:
         red = self.redactor
         found = findings(self.inventory)
+        usage = self.inventory.usage
+        if isinstance(usage, UsageReport):  # read after the load (the Last used column): idle and unused rights too
+            idle_days = getattr(getattr(self.app, "config", None), "idle_days", IDLE_DAYS)
+            found = sort_findings(found + usage_findings(self.inventory, usage, idle_days))
         rows = [
             Row(
                 key=f"{n}",
