@@ -101,3 +101,39 @@ def test_activity_bad_input_is_one_line(tmp_path: Path, args: list[str], message
     assert result.returncode in (1, 2)
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr.lower()
+
+
+@pytest.mark.parametrize(
+    ("refused", "source"), [("signInActivity:licence", "signInActivity"), ("activityLog", "activityLog")]
+)
+def test_a_refused_source_is_reported_unknown(tmp_path: Path, refused: str, source: str) -> None:
+    from mitui_processes import start_served, stop_served
+
+    proc, conn = start_served(tmp_path / "emulator", "--refuse-usage", refused)
+    try:
+        flags = ["--arm-endpoint", conn.arm, "--credential", "managed-identity", "--ca-file", conn.ca_file]
+        env = clean_env(
+            {"IDENTITY_ENDPOINT": conn.identity_endpoint, "IDENTITY_HEADER": conn.identity_header}, tmp_path
+        )
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "tui.cli", *args, *flags],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+            )  # fmt: skip
+
+        inv = run("inventory", "--usage", "--format", "json")
+        assert inv.returncode == 0, inv.stderr
+        doc = json.loads(inv.stdout)
+        assert doc["usageCoverage"][source].startswith("unavailable: ")
+        assert all(i["usage"]["coverage"][source].startswith("unavailable") for i in doc["identities"])
+        found = json.loads(run("findings", "--usage", "--format", "json").stdout)
+        kinds = {f["kind"] for f in found["findings"]}
+        assert "idle-identity" not in kinds  # unknown is never idle
+        assert ("unused-right" in kinds) == (source != "activityLog")
+        if source == "activityLog":
+            act = run("activity", "--identity", "aa-ops-prod", "--since", "7d", "--format", "json")
+            assert act.returncode == 3 and "activityLog" in act.stderr
+            assert json.loads(act.stdout)["coverage"]["activityLog"].startswith("unavailable")
+    finally:
+        stop_served(proc)

@@ -98,6 +98,12 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--caller", metavar="NAME|OBJECT_ID", help="who the token endpoints sign in by default")
     parser.add_argument(
+        "--refuse-usage",
+        action="append",
+        metavar="SOURCE[:licence]",
+        help="answer a usage source (activityLog, signInActivity, signIns, directoryAudits) with 403 (repeatable)",
+    )
+    parser.add_argument(
         "--activity-per-day",
         type=_non_negative,
         default=0,
@@ -129,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
             replication_delay_s=getattr(args, "replication_delay_s", 0.0),
         )
         emulator.start()
+        for refused in getattr(args, "refuse_usage", None) or []:
+            source, _, how = refused.partition(":")
+            emulator.refuse_usage(source, how or "forbidden")
         per_day = getattr(args, "activity_per_day", 0) or 0
         if per_day:
             from tui.emulator.tenants.history import add_generated_history
