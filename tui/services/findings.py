@@ -53,6 +53,7 @@ KINDS = (
 BROAD = (ScopeLevel.SUBSCRIPTION, ScopeLevel.MANAGEMENT_GROUP, ScopeLevel.ROOT)
 RECENT = timedelta(days=7)
 IDLE_DAYS = 90
+USAGE_KINDS = ("idle-identity", "unused-right")  # only with usage (usage_findings); the others from the inventory
 
 
 @dataclass(frozen=True)
