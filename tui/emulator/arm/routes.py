@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.emulator.arm import activity_logs, identities, management_groups, resources, role_assignments, role_definitions
+from tui.emulator.arm import (
+    activity_logs,
+    identities,
+    management_groups,
+    resource_identity,
+    resources,
+    role_assignments,
+    role_definitions,
+)
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -48,6 +56,11 @@ ROUTES: list[Route] = [
     url(MGS + "/{groupId}", {"GET": management_groups.get_management_group}, pattern=f"^{MG}$"),
     url(MGS + "/{groupId}/descendants", {"GET": management_groups.get_descendants}, pattern=f"^{MG}/descendants$"),
     url(
+        "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}",
+        {"GET": resources.get_provider},
+        pattern=rf"^{SUB}/providers/(?P<resourceProviderNamespace>[^/]+)$",
+    ),
+    url(
         "/subscriptions/{subscriptionId}/providers/microsoft.insights/eventtypes/management/values",
         {"GET": activity_logs.list_activity_logs},
     ),
@@ -61,7 +74,11 @@ ROUTES: list[Route] = [
     url(
         "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/"
         "{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
-        {"GET": resources.get_generic_resource},
+        {
+            "GET": resources.get_generic_resource,
+            "PATCH": resource_identity.patch_generic_resource,
+            "PUT": resource_identity.put_generic_resource,
+        },
         pattern=GENERIC,
     ),
     url("/subscriptions/{subscriptionId}" + UAMIS, {"GET": identities.list_uamis}, pattern=f"^{SUB}{UAMIS.lower()}$"),
