@@ -264,8 +264,10 @@ class InventoryLoading:
         table = self.query_one("#identities", VirtualTable)
         for row in table.rows:
             row.cells = ()  # made again, with the usage
-        table.set_rows(list(table.rows))
-        self._apply_filter()
+        table.set_rows(list(table.rows))  # (the filter stays; its cached results go)
+        used = self.identity_filter is not None and any(k == "used" for k, _ in self.identity_filter.qualifiers)
+        if used:  # the rows it keeps change: count them again (else the load's note stays on the status line)
+            self._apply_filter()
 
     def _loaded_details_due(self) -> None:
         self._has_selection = None  # the keys' state changes with the load's end too: the footer recomposes once
