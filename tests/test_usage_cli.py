@@ -69,7 +69,8 @@ def test_findings_with_usage(tmp_path: Path) -> None:
     config.write_text("idle_days = 1\n")
     short = json.loads(_mitui(["--config", str(config), "findings", "--usage", "--format", "json"], tmp_path).stdout)
     idle_names = {f["name"] for f in short["findings"] if f["kind"] == "idle-identity"}
-    assert "aa-dev" in idle_names and "id-dev-ci" in idle_names  # its last operation was two nights ago
+    assert {"aa-dev", "aa-ops-prod"} <= idle_names  # aa-ops-prod: last used two days ago
+    assert "id-dev-ci" not in idle_names  # its last deployment, 20 hours ago
 
 
 def test_activity_of_one_identity(tmp_path: Path) -> None:

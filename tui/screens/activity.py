@@ -112,11 +112,6 @@ class ActivityScreen(Screen["RightSize | None"]):
         except MituiError as err:
             self.query_one("#activity-coverage", Static).update(safe_text(err.one_line(), 300, style="red"))
             return
-        cover = ", ".join(f"{k}: {v}" for k, v in self.timeline.coverage.items())
-        unknown = any(v != OK for v in self.timeline.coverage.values())
-        self.query_one("#activity-coverage", Static).update(
-            safe_text(f"Coverage — {cover}", 400, style="red" if unknown else "")
-        )
         self._fill()
         try:
             report = await usage_of(self.inventory, self.session.backend, cache=cache)
@@ -142,11 +137,15 @@ class ActivityScreen(Screen["RightSize | None"]):
         if self.timeline is None:
             return
         query = self.query_one("#activity-q", Input).value
+        line = self.query_one("#activity-coverage", Static)
+        cover = ", ".join(f"{k}: {v}" for k, v in self.timeline.coverage.items())
+        unknown = any(v != OK for v in self.timeline.coverage.values())
         try:
             since, words = parse_query(query, datetime.now(UTC))
-        except InvalidInput as err:
-            self.query_one("#activity-coverage", Static).update(safe_text(err.one_line(), 300, style="red"))
+        except InvalidInput as err:  # (while typing "since:7d", "since:7" is one of these: the rows stay)
+            line.update(safe_text(f"Coverage — {cover} · {err.one_line()}", 500, style="yellow"))
             return
+        line.update(safe_text(f"Coverage — {cover}", 400, style="red" if unknown else ""))
         entries = filter_timeline(self.timeline.entries, since, words)
         self.query_one("#activity-table", VirtualTable).set_rows([self._row(n, e) for n, e in enumerate(entries)])
 

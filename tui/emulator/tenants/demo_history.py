@@ -100,7 +100,8 @@ def add_demo_history(tenant: Tenant, now: float | None = None) -> None:
         every = rng.choice((1, 2, 3, 7))
         day = HISTORY_DAYS
         while day > 0:
-            _sign_in(tenant, sp, res, now - day * DAY + rng.uniform(0, 3600 * 8), graph=rng.random() < 0.2)
+            # (whole hours and a half before now: "Last used" shows the same hours while the seconds go by)
+            _sign_in(tenant, sp, res, now - day * DAY + rng.randrange(8) * 3600 + 1800, graph=rng.random() < 0.2)
             day -= every
 
     # aa-ops-prod: Contributor on Contoso Production, only ever restarts vm-batch-prod-01 (every ~5 days)
@@ -136,7 +137,11 @@ def add_demo_history(tenant: Tenant, now: float | None = None) -> None:
             ra = f"/subscriptions/{sub}/resourceGroups/rg-dev-apps/providers/Microsoft.Authorization/roleAssignments/"
             _operate(tenant, sp, ci, night + i * 40, "Microsoft.Authorization/roleAssignments/write",
                      ra + str(uuid.UUID(int=rng.getrandbits(128))), "PUT")  # fmt: skip
-        for day in range(HISTORY_DAYS - 1, 3, -4):  # its daily deployments, before
+        # its deployments, before and since (the last one 20 hours ago, after the night whatever the time of day)
+        _operate(tenant, sp, ci, now - 20 * 3600, "Microsoft.Web/sites/write",
+                 f"/subscriptions/{sub}/resourceGroups/rg-dev-apps/providers/Microsoft.Web/sites/func-dev-sandbox",
+                 "PUT")  # fmt: skip
+        for day in range(HISTORY_DAYS - 1, 3, -4):
             _operate(tenant, sp, ci, now - day * DAY + 10 * 3600, "Microsoft.Web/sites/write",
                      f"/subscriptions/{sub}/resourceGroups/rg-dev-apps/providers/Microsoft.Web/sites/func-dev-sandbox",
                      "PUT")  # fmt: skip
