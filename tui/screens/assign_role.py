@@ -1,9 +1,11 @@
-"""Assign an Azure role: pick the role (searchable; name, privilege, description), then the scope
-(subscription → resource group → resource, the identity's own resource suggested)."""
+"""Assign an Azure role: pick the role (searchable; name, privilege, description), then the scope (any management
+group, subscription, resource group or resource of the tenant, or a pasted ARM id; the identity's own resource
+suggested)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -11,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static, Tree
+from textual.widgets import Footer, Input, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
@@ -93,10 +95,13 @@ class RolePickerScreen(PickerScreen[RoleDefinition]):
 
 
 class ScopePickerScreen(ModalScreen[str | None]):
-    """Where the role applies. Suggested scopes first; the tree below browses the subscription lazily."""
+    """Where the role applies. Suggested scopes first; the tree below browses the tenant lazily (the identity's own
+    subscription opened, the tenant's other subscriptions, the management groups); ``/`` pastes an ARM id, which is
+    checked (well formed, and there) before it is chosen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back", id="scope-cancel"),
+        Binding("slash", "paste", "Paste an ARM id", id="scope-paste", tooltip="Choose a scope by its ARM id"),
     ]
 
     def __init__(
@@ -106,6 +111,7 @@ class ScopePickerScreen(ModalScreen[str | None]):
         subscription: Subscription,
         role: RoleDefinition,
         redactor: Redactor | None = None,
+        subscriptions: Sequence[Subscription] = (),
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.session = session
@@ -113,6 +119,10 @@ class ScopePickerScreen(ModalScreen[str | None]):
         self.subscription = subscription
         self.role = role
         self.redactor = redactor or Redactor()
+        mine = subscription.id.lower()
+        self.others = sorted(
+            (s for s in subscriptions if s.id.lower() != mine), key=lambda s: ((s.display_name or s.id).lower(), s.id)
+        )
         self.suggestions: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -124,14 +134,17 @@ class ScopePickerScreen(ModalScreen[str | None]):
             yield Static(title, classes="dialog-title")
             yield Static(Text("Suggested (enter chooses)", style="bold dim"))
             yield OptionList(*self._suggestions(), id="scope-suggested")
-            yield Static(Text("Browse (space opens, enter chooses)", style="bold dim"))
+            yield Static(Text("Browse the tenant (space opens, enter chooses)", style="bold dim"))
             tree: Tree[tuple[str, ScopeLevel, bool]] = Tree(
-                self._label(self.subscription.display_name or self.subscription.id, ScopeLevel.SUBSCRIPTION),
-                data=(self.subscription.scope, ScopeLevel.SUBSCRIPTION, False),
-                id="scope-tree",
+                "tenant", data=("/", ScopeLevel.ROOT, True), id="scope-tree"
             )
+            tree.show_root = False
             tree.auto_expand = False
             yield tree
+            yield Input(
+                placeholder="/  paste an ARM id: a management group, subscription, resource group or resource",
+                id="scope-paste",
+            )
             yield Static("", id="scope-status")
         yield Footer(compact=True)
 
@@ -139,6 +152,11 @@ class ScopePickerScreen(ModalScreen[str | None]):
         label = safe_text(self.redactor.name(name), 60)
         label.append(f"  {level.value}", style="dim")
         return label
+
+    def _add(self, node: TreeNode[tuple[str, ScopeLevel, bool]], scope: str, name: str, level: ScopeLevel) -> Any:
+        return node.add(
+            self._label(name, level), data=(scope, level, False), allow_expand=level is not ScopeLevel.RESOURCE
+        )
 
     def _suggestions(self) -> list[Option]:
         red = self.redactor
@@ -170,7 +188,15 @@ class ScopePickerScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#scope-suggested", OptionList).focus()
-        self.query_one("#scope-tree", Tree).root.expand()
+        root = self.query_one("#scope-tree", Tree).root
+        sub = self.subscription
+        own = self._add(root, sub.scope, sub.display_name or sub.id, ScopeLevel.SUBSCRIPTION)
+        for other in self.others:
+            self._add(root, other.scope, other.display_name or other.id, ScopeLevel.SUBSCRIPTION)
+        groups = root.add(Text("Management groups", style="bold"), data=("/", ScopeLevel.ROOT, False))
+        groups.allow_expand = True
+        root.expand()
+        own.expand()
 
     @on(OptionList.OptionSelected, "#scope-suggested")
     def _suggested(self, event: OptionList.OptionSelected) -> None:
@@ -180,7 +206,7 @@ class ScopePickerScreen(ModalScreen[str | None]):
     @on(Tree.NodeSelected, "#scope-tree")
     def _tree_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()
-        if event.node.data is not None:
+        if event.node.data is not None and event.node.data[1] is not ScopeLevel.ROOT:
             self.dismiss(event.node.data[0])
 
     @on(Tree.NodeExpanded, "#scope-tree")
@@ -201,13 +227,41 @@ class ScopePickerScreen(ModalScreen[str | None]):
             status.update(safe_text(f"{exc.title}. {exc.hint}", style="red"))
             node.data = (node.data[0], node.data[1], False)
             return
-        for scope, name, level in sorted(children, key=lambda c: (c[2] != ScopeLevel.RESOURCE_GROUP, c[1].lower())):
-            node.add(
-                self._label(name, level),
-                data=(scope, level, False),
-                allow_expand=level is not ScopeLevel.RESOURCE,
-            )
+        for scope, name, level in sorted(children, key=lambda c: (ORDER.get(c[2], 9), c[1].lower())):
+            self._add(node, scope, name, level)
         status.update(Text(f"{len(children)} below" if children else "Nothing below.", style="dim"))
 
+    @on(Input.Submitted, "#scope-paste")
+    def _pasted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.check_pasted(event.value)
+
+    @work(exclusive=True, group="paste")
+    async def check_pasted(self, text: str) -> None:
+        """The pasted id, chosen once it is well formed and there; else the reason, and nothing chosen."""
+        status = self.query_one("#scope-status", Static)
+        status.update(Text("Checking…", style="dim"))
+        try:
+            scope = await self.session.check_scope(text, self.identity.principal_id)
+        except MituiError as exc:
+            status.update(safe_text(exc.one_line(), 300, style="red"))
+            return
+        self.dismiss(scope)
+
+    def action_paste(self) -> None:
+        self.query_one("#scope-paste", Input).focus()
+
     def action_cancel(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one("#scope-suggested", OptionList).focus()
+            return
         self.dismiss(None)
+
+
+# the order of a scope's children in the tree: management groups, subscriptions, resource groups, resources
+ORDER = {
+    ScopeLevel.MANAGEMENT_GROUP: 0,
+    ScopeLevel.SUBSCRIPTION: 1,
+    ScopeLevel.RESOURCE_GROUP: 2,
+    ScopeLevel.RESOURCE: 3,
+}
