@@ -146,7 +146,7 @@ class IncidentScreen(Screen[str | None]):
             "search",
             "Filter",
             id="incident-search",
-            tooltip="Narrow the list; on Changes: 24h / 7d / a date, priv:high, by:NAME; on Who can touch: the scope",
+            tooltip="Filter the list; on Changes: 24h / 7d / a date, priv:high, by:NAME",
         ),
     ]
 
@@ -186,13 +186,14 @@ class IncidentScreen(Screen[str | None]):
         self.fill("#changes", partial(change_rows, inv, red, "7d"))
         if self.scope:
             self.fill("#access", partial(access_rows, inv, red, self.scope))
-        self.query_one("#findings", VirtualTable).focus()
 
     # --- filling ----------------------------------------------------------------------------------------------
     @work(exclusive=False, group="incident")
-    async def fill(self, table_id: str, build: Callable[[], tuple[list[Row], str]]) -> None:
+    async def fill(self, table_id: str, build: Callable[[], tuple[list[Row], str]], focus: bool = False) -> None:
         """``build()`` in the CPU worker thread, then its rows into ``table_id`` and its words into the status line
-        (a newer fill of the same table wins); InvalidInput goes to the status line, the rows stay as they were."""
+        (a newer fill of the same table wins); InvalidInput goes to the status line, the rows stay as they were.
+        Once filled, the table takes the focus when its tab is showing (a loading widget cannot take it), unless
+        the admin is typing in a box; ``focus``: even then (the box was just submitted)."""
         table = self.query_one(table_id, VirtualTable)
         status = self.query_one(f"#{STATUS[table_id]}", Static)
         self._serial[table_id] = serial = self._serial.get(table_id, 0) + 1
@@ -209,6 +210,10 @@ class IncidentScreen(Screen[str | None]):
         table.set_rows(rows, keep_cursor=False)
         table.loading = False
         status.update(safe_text(said))
+        if self.query_one("#incident-tabs", TabbedContent).active == TAB[table_id] and (
+            focus or not isinstance(self.focused, Input)
+        ):
+            table.focus()
 
     # --- events -----------------------------------------------------------------------------------------------
     @on(Input.Changed, "#findings-filter")
@@ -219,13 +224,16 @@ class IncidentScreen(Screen[str | None]):
 
     @on(Input.Submitted, "#changes-filter")
     def _changes(self, event: Input.Submitted) -> None:
-        self.fill("#changes", partial(change_rows, self.inventory, self.redactor, event.value))
-        self.query_one("#changes", VirtualTable).focus()
+        try:
+            parse_change_filter(event.value, datetime.now(UTC))  # (cheap: a filter it cannot read stays in the box)
+        except InvalidInput as err:
+            self.query_one("#changes-status", Static).update(safe_text(err.one_line(), style="red"))
+            return
+        self.fill("#changes", partial(change_rows, self.inventory, self.redactor, event.value), focus=True)
 
     @on(Input.Submitted, "#scope")
     def _scope(self, event: Input.Submitted) -> None:
-        self.fill("#access", partial(access_rows, self.inventory, self.redactor, event.value))
-        self.query_one("#access", VirtualTable).focus()
+        self.fill("#access", partial(access_rows, self.inventory, self.redactor, event.value), focus=True)
 
     @on(Input.Submitted, "#findings-filter")
     def _search_done(self, event: Input.Submitted) -> None:
@@ -262,3 +270,4 @@ class IncidentScreen(Screen[str | None]):
 
 
 STATUS = {"#findings": "findings-status", "#changes": "changes-status", "#access": "access-status"}
+TAB = {"#findings": TAB_FINDINGS, "#changes": TAB_CHANGES, "#access": TAB_ACCESS}
