@@ -74,3 +74,62 @@ async def test_changes_filter_by_window_privilege_and_actor(demo: DemoTenant) ->
         assert isinstance(app.screen, HelpScreen)
         does = next(does for _key, does, binding_id, _on in app.screen.rows if binding_id == "incident-search")
         assert "priv:high" in does and "by:NAME" in does, does
+
+
+async def test_who_can_touch_browses_the_tenant_or_takes_a_pasted_id(demo: DemoTenant) -> None:
+    from textual.widgets import Tree
+
+    from tui.screens.scope_browser import ScopeBrowserScreen
+    from tui.services.access import access_at
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        inventory = screen.inventory
+        await pilot.press("i", "b")  # from any tab: to Who can touch, and its scope browser
+        await settle(app, pilot)
+        browser = app.screen
+        assert isinstance(browser, ScopeBrowserScreen)
+        tree = browser.query_one("#scope-tree", Tree)
+        tops = [node.label.plain.split("  ")[0] for node in tree.root.children]
+        assert tops == [*(s.display_name for s in inventory.subscriptions), "Management groups"]
+        tree.focus()
+        for label in ("Management groups", "Tenant Root Group"):
+            tree.move_cursor(next(n for n in _visible(tree) if n.label.plain.startswith(label)))
+            await pilot.press("space")
+            await settle(app, pilot)
+        tree.move_cursor(next(n for n in _visible(tree) if n.label.plain.startswith("Contoso  management group")))
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen)
+        mg = "/providers/Microsoft.Management/managementGroups/mg-contoso"
+        assert incident.query_one("#scope", Input).value == mg
+        access = incident.query_one("#access", VirtualTable)
+        assert access.row_count == len(access_at(inventory, mg)) > 0
+        assert incident.focused is access
+        rows = [plain_cells(row) for row in access.visible_rows]
+        assert ["aa-shared-patching", "Owner", "here"] in [cells[1:4] for cells in rows]
+
+        # a pasted id: checked (a malformed one is refused in the browser), then shown
+        await pilot.press("b")
+        await settle(app, pilot)
+        browser = app.screen
+        assert isinstance(browser, ScopeBrowserScreen)
+        await pilot.press("slash")
+        await type_text(pilot, "/subscriptions/nope")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is browser and "Not a valid scope" in plain(browser.query_one("#scope-status"))
+        aa = next(i for i in inventory.identities if i.name == "aa-ops-prod")
+        box = browser.query_one("#scope-paste", Input)
+        box.value = aa.resource_id
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is incident
+        assert access.row_count == len(access_at(inventory, aa.resource_id)) > 0
+
+
+def _visible(tree) -> list:  # noqa: ANN001
+    return [tree.get_node_at_line(line) for line in range(tree.last_line + 1)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -18,17 +18,21 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from tui.services.access import access_at
+from tui.services.access import access_at, checked_scope
 from tui.services.changes import changes_matching, parse_change_filter
 from tui.services.errors import InvalidInput
 from tui.services.findings import findings
 from tui.services.models import Inventory, Privilege
+from tui.services.odata import arm_id
 from tui.services.offload import off_loop
 from tui.widgets.badges import privilege_badge
 from tui.widgets.details import short_scope
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row, VirtualTable
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
 
 TAB_FINDINGS, TAB_CHANGES, TAB_ACCESS = "incident-findings", "incident-changes", "incident-access"
 
@@ -142,6 +146,13 @@ class IncidentScreen(Screen[str | None]):
         Binding("2", "tab('incident-changes')", "Changes", id="incident-changes", tooltip="What changed, newest first"),
         Binding("3", "tab('incident-access')", "Who can touch", id="incident-access", tooltip="Rights at a scope"),
         Binding(
+            "b",
+            "browse",
+            "Browse scopes",
+            id="incident-browse",
+            tooltip="Who can touch: choose the scope in the tenant's tree (management groups, subscriptions, ...)",
+        ),
+        Binding(
             "slash",
             "search",
             "Filter",
@@ -157,11 +168,15 @@ class IncidentScreen(Screen[str | None]):
     IncidentScreen .incident-status { color: $text-muted; height: 1; }
     """
 
-    def __init__(self, inventory: Inventory, redactor: Redactor, scope: str = "") -> None:
+    def __init__(
+        self, inventory: Inventory, redactor: Redactor, scope: str = "", session: Session | None = None
+    ) -> None:
+        """``session``: to browse the tenant's scopes (`b`); without one, the scope is typed."""
         super().__init__()
         self.inventory = inventory
         self.redactor = redactor
         self.scope = scope
+        self.session = session
         self._serial: dict[str, int] = {}  # per table, the latest fill's number
 
     def compose(self) -> ComposeResult:
@@ -256,6 +271,32 @@ class IncidentScreen(Screen[str | None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#incident-tabs", TabbedContent).active = tab
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.session is not None if action == "browse" else True
+
+    def action_browse(self) -> None:
+        """The tenant's scopes in a tree (or a pasted id); the one chosen goes to Who can touch."""
+        from tui.screens.scope_browser import ScopeBrowserScreen
+
+        if self.session is None:
+            return
+        self.action_tab(TAB_ACCESS)
+        current = self.query_one("#scope", Input).value.strip()
+        suggested = [(current, "the scope shown")] if current else []
+
+        async def check(text: str) -> str:
+            return checked_scope(arm_id(text.strip()))  # (no request: the answer comes from the inventory)
+
+        def chosen(scope: str | None) -> None:
+            if scope:
+                self.query_one("#scope", Input).value = scope
+                self.fill("#access", partial(access_rows, self.inventory, self.redactor, scope), focus=True)
+
+        title = Text("Who can touch: choose a scope", style="bold")
+        subscriptions = self.inventory.subscriptions
+        browser = ScopeBrowserScreen(self.session, title, suggested, subscriptions, check, self.redactor)
+        self.app.push_screen(browser, chosen)
 
     def action_search(self) -> None:
         tab = self.query_one("#incident-tabs", TabbedContent).active
