@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.emulator.arm import identities, management_groups, resources, role_assignments, role_definitions
+from tui.emulator.arm import (
+    identities,
+    management_groups,
+    resource_identity,
+    resources,
+    role_assignments,
+    role_definitions,
+)
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -47,6 +54,11 @@ ROUTES: list[Route] = [
     url(MGS, {"GET": management_groups.list_management_groups}, pattern=f"^{MGS.lower()}$"),
     url(MGS + "/{groupId}", {"GET": management_groups.get_management_group}, pattern=f"^{MG}$"),
     url(MGS + "/{groupId}/descendants", {"GET": management_groups.get_descendants}, pattern=f"^{MG}/descendants$"),
+    url(
+        "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}",
+        {"GET": resources.get_provider},
+        pattern=rf"^{SUB}/providers/(?P<resourceProviderNamespace>[^/]+)$",
+    ),
     url("/subscriptions/{subscriptionId}/resourcegroups", {"GET": resources.list_resource_groups}),
     url("/subscriptions/{subscriptionId}/resources", {"GET": resources.list_resources}),
     url("/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}", {"GET": resources.get_resource_group}),
@@ -57,7 +69,11 @@ ROUTES: list[Route] = [
     url(
         "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/"
         "{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
-        {"GET": resources.get_generic_resource},
+        {
+            "GET": resources.get_generic_resource,
+            "PATCH": resource_identity.patch_generic_resource,
+            "PUT": resource_identity.put_generic_resource,
+        },
         pattern=GENERIC,
     ),
     url("/subscriptions/{subscriptionId}" + UAMIS, {"GET": identities.list_uamis}, pattern=f"^{SUB}{UAMIS.lower()}$"),
