@@ -47,6 +47,13 @@ def test_inventory_usage_per_identity_and_right(inventory: dict) -> None:
     assert by_name["app-orders-prod"]["usage"]["lastSignIn"]
 
 
+def test_inventory_table_with_usage(tmp_path: Path) -> None:
+    table = _mitui(["inventory", "--usage"], tmp_path).stdout
+    block = table.split("\naa-ops-prod ", 1)[1].split("\n\n", 1)[0]
+    assert "used     last sign-in 20" in block and "signInActivity ok, activityLog ok" in block
+    assert "last used 20" in block  # its Contributor, by the restarts
+
+
 def test_without_usage_nothing_is_read_or_added(tmp_path: Path) -> None:
     result = _mitui(["inventory", "--format", "json"], tmp_path)
     doc = json.loads(result.stdout)

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]
         if isinstance(loaded, int):
             return loaded
         inventory, usage = loaded, None
+    inventory.usage = usage  # (the table prints it too)
     text = render(inventory, getattr(args, "format", None) or "table", usage)
     return write(COMMAND, text, getattr(args, "output", None)) or partial(COMMAND, inventory)
 
@@ -321,12 +322,24 @@ def to_table(inv: Inventory) -> str:
             f"{plain(i.client_id)}{seen}"
         )
         lines.append(f"    resource {plain(i.resource_id)}")
+        usage = inv.usage if isinstance(inv.usage, UsageReport) else None
+        if usage is not None:
+            u = usage.of(i)
+            cover = ", ".join(f"{k} {plain(v, 120)}" for k, v in u.coverage.items())
+            lines.append(
+                f"    used     last sign-in {iso(u.last_sign_in) or 'none'} · last Azure operation "
+                f"{iso(u.last_activity) or 'none'} (in {usage.days} days; {cover})"
+            )
         for a in inv.roles_of(i):
             lines.append(
                 f"    role     {plain(a.role_name or a.role_definition_id, 60)} [{a.privilege.value}] at "
                 f"{a.scope_level.value} {plain(a.scope)}{_via_text(a.via)}"
             )
             lines.append(f"             why {plain(a.privilege_reason, 200)}")
+            if usage is not None:
+                lines.append(
+                    f"             last used {iso(usage.right_last_used.get(a.id.lower())) or 'not in the window'}"
+                )
             if a.condition:
                 lines.append(f"             condition {plain(a.condition, 300)}")
             if a.description:
