@@ -19,7 +19,10 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
   ``loaded_s`` (app start until the first frame in which the identity table lists every identity),
   ``filter_ms`` (median keystroke-to-repaint in the filter box), ``stall_ms`` (the longest the event loop was
   blocked while loading), ``rss_mb`` (the child's peak resident memory);
-* ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal.
+* ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal;
+* the usage run (``benchmarks/usage_probe.py``): the emulator records 90 days of history (``--activity-per-day``
+  operations per subscription per day), and ``usage_of`` reads sign-in activity and every subscription's Activity Log,
+  cold (``usage_s``, ``usage_requests``) and again from its on-disk cache (``usage_incremental_*``).
 
 It prints a table, the growth ratios between consecutive sizes, the targets, and last a single line
 ``RESULT size=... inventory_s=... bound_s=... requests=... min_requests=... loaded_s=... filter_ms=...
@@ -62,6 +65,7 @@ from benchmarks.processes import isolated_env
 from benchmarks.report import report
 from benchmarks.request_plan import request_plan
 from benchmarks.tui_child import measure_tui, run_tui_child
+from benchmarks.usage_probe import measure_usage
 
 DEFAULT_SIZES = "10:2000,50:10000,200:40000"
 
@@ -81,7 +85,8 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
 
 def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures:
     fig = Figures(size=f"{subs}:{ids}", subs=subs, ids=ids, latency_ms=ns.latency_ms)
-    emu = EmulatorProcess(subs, ids, ns.latency_ms, ns.seed, home / f"emulator-{subs}-{ids}")
+    per_day = 0 if ns.skip_usage else ns.activity_per_day
+    emu = EmulatorProcess(subs, ids, ns.latency_ms, ns.seed, home / f"emulator-{subs}-{ids}", per_day)
     emu.start(isolated_env(home))
     try:
         plan = request_plan(subs, ids, ns.seed)  # built while the emulator builds the same tenant
@@ -95,6 +100,10 @@ def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures
         fig.emulator_start_cpu_s = emu.cpu_s()  # (it pre-encodes its listings before it says ready)
         log(f"{fig.size}: emulator ready; measuring the service layer")
         asyncio.run(measure_service(emu, fig, plan.truth, warm=not ns.no_warm))
+        if not ns.skip_usage:
+            log(f"{fig.size}: inventory_s={fig.inventory_s:.2f}; measuring the usage run")
+            asyncio.run(measure_usage(emu, fig))
+            log(f"{fig.size}: usage_s={fig.usage_s:.2f} requests={fig.usage_requests} events={fig.usage_events}")
         log(f"{fig.size}: inventory_s={fig.inventory_s:.2f} requests={fig.requests}; measuring `mitui inventory`")
         if not ns.skip_process:
             measure_process(emu, fig, plan.truth, home)
@@ -121,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warm", action="store_true", help="skip the second (warm) service-layer load")
     parser.add_argument("--skip-process", action="store_true", help="skip `mitui inventory` as a process")
     parser.add_argument("--skip-tui", action="store_true", help="skip the TUI measurements")
+    parser.add_argument("--skip-usage", action="store_true", help="skip the usage run (and the emulator's history)")
+    parser.add_argument(
+        "--activity-per-day", type=int, default=20, metavar="N", help="Activity Log events per subscription per day"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument(
         "--profile-dir", metavar="DIR", help="write pyinstrument profiles of the TUI's load and filter phases to DIR"

@@ -50,6 +50,12 @@ class Figures:
     main_screen_s: float = math.nan  # TUI: when the main screen was first composed
     worst_stalls: list[tuple[float, float]] = field(default_factory=list)  # (s after start, ms)
     first_frame_s: float = math.nan
+    # the usage run (tui.services.usage.usage_of: sign-in activity + 90 days of Activity Log, every subscription)
+    usage_events: int = 0
+    usage_s: float = math.nan
+    usage_requests: int = 0
+    usage_incremental_s: float = math.nan  # the same again, with the on-disk cache: only what is newer
+    usage_incremental_requests: int = 0
     checks: list[str] = field(default_factory=list)
     routes: dict[str, int] = field(default_factory=dict)
     plan_requests: dict[str, int] = field(default_factory=dict)

@@ -3,6 +3,7 @@
 ```toml
 theme = "textual-dark"        # any Textual theme name
 read_only = false             # start in read-only mode unless --read-only / a write is wanted
+idle_days = 90                # usage: no sign-in and no Azure operation in this many days is idle
 
 [keymap]                      # binding id = key(s); see the help screen (F1) for the ids
 assign-role = "ctrl+a"
@@ -22,13 +23,15 @@ from pathlib import Path
 
 APP_NAME = "mitui"
 DEFAULT_THEME = "textual-dark"
-_KNOWN = {"theme", "read_only", "keymap"}
+_KNOWN = {"theme", "read_only", "idle_days", "keymap"}
+DEFAULT_IDLE_DAYS = 90
 
 
 @dataclass
 class Config:
     theme: str = DEFAULT_THEME
     read_only: bool = False
+    idle_days: int = DEFAULT_IDLE_DAYS
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
@@ -71,6 +74,11 @@ def load_config(path: str | Path | None = None) -> Config:
         config.read_only = read_only
     else:
         config.problems.append("Config: 'read_only' must be true or false; using false.")
+    idle_days = data.get("idle_days", DEFAULT_IDLE_DAYS)
+    if isinstance(idle_days, int) and not isinstance(idle_days, bool) and 1 <= idle_days <= 3650:
+        config.idle_days = idle_days
+    else:
+        config.problems.append(f"Config: 'idle_days' must be a number of days (1-3650); using {DEFAULT_IDLE_DAYS}.")
     keymap = data.get("keymap", {})
     if isinstance(keymap, dict):
         for binding_id, keys in keymap.items():

@@ -16,6 +16,7 @@ from tui.azure import lifecycle, wire, writes
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
+from tui.azure.usage import UsageReads
 from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
 from tui.services.errors import NotFound
 from tui.services.models import (
@@ -55,7 +56,7 @@ DIRECTORY_ROLE_ASSIGNMENT_SELECT = ["id", "principalId", "roleDefinitionId", "di
 ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
 
 
-class AzureBackend(Calls):
+class AzureBackend(UsageReads, Calls):
     """Implements tui.services.backend.Backend."""
 
     # --- ARM reads ----------------------------------------------------------------------------------------------

@@ -42,8 +42,15 @@ async def _decoded(
         raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
 
 
-async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None) -> list:
-    """Every item of an ARM collection as plain JSON (or ``convert``-ed)."""
+async def arm_pages(
+    calls: Calls,
+    url: str,
+    params: dict[str, str],
+    convert: Callable[[dict], T] | None = None,
+    client: Any = None,
+) -> list:
+    """Every item of an ARM collection as plain JSON (or ``convert``-ed); through ``client``'s pipeline (any ARM
+    client's will do: the URL carries everything; by default the subscriptions client's)."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -56,7 +63,9 @@ async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Cal
     from azure.core.rest import HttpRequest
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
-    client = calls.arm.subscriptions()  # any ARM client's pipeline will do: the URL carries everything
+    client = client if client is not None else calls.arm.subscriptions()
+    # (azure-mgmt-monitor 7 names it _send_request; the other clients send_request)
+    send_request = getattr(client, "send_request", None) or client._send_request
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
     request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
     items: list[Any] = []
@@ -67,7 +76,7 @@ async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Cal
             # loop, only for this function to decode it again (in a worker thread). The body is then read here,
             # outside the pipeline's retries, so a connection lost while reading is retried here.
             for attempt in range(READ_ATTEMPTS):
-                response = await client.send_request(request, stream=True)
+                response = await send_request(request, stream=True)
                 try:
                     await response.read()
                     break

@@ -21,10 +21,11 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from tui.services.access import access_at, checked_scope
 from tui.services.changes import changes_matching, parse_change_filter
 from tui.services.errors import InvalidInput
-from tui.services.findings import findings
+from tui.services.findings import IDLE_DAYS, findings, sort_findings, usage_findings
 from tui.services.models import Inventory, Privilege
 from tui.services.odata import arm_id
 from tui.services.offload import off_loop
+from tui.services.usage import UsageReport
 from tui.widgets.badges import privilege_badge
 from tui.widgets.details import short_scope
 from tui.widgets.filter_input import FilterInput
@@ -65,8 +66,11 @@ CHANGES_HINT = "24h, 7d or a date; priv:high (at or above); by:NAME (who made it
 
 
 # --- rows (plain data: built in the CPU worker thread) -----------------------------------------------------------
-def finding_rows(inventory: Inventory, red: Redactor) -> tuple[list[Row], str]:
+def finding_rows(inventory: Inventory, red: Redactor, idle_days: int = IDLE_DAYS) -> tuple[list[Row], str]:
     found = findings(inventory)
+    usage = inventory.usage
+    if isinstance(usage, UsageReport):  # read after the load (the Last used column): idle and unused rights too
+        found = sort_findings(found + usage_findings(inventory, usage, idle_days))
     rows = [
         Row(
             key=f"{n}",
@@ -197,7 +201,8 @@ class IncidentScreen(Screen[str | None]):
 
     def on_mount(self) -> None:
         inv, red = self.inventory, self.redactor
-        self.fill("#findings", partial(finding_rows, inv, red))
+        idle_days = getattr(getattr(self.app, "config", None), "idle_days", IDLE_DAYS)
+        self.fill("#findings", partial(finding_rows, inv, red, idle_days))
         self.fill("#changes", partial(change_rows, inv, red, "7d"))
         if self.scope:
             self.fill("#access", partial(access_rows, inv, red, self.scope))

@@ -65,6 +65,7 @@ from tui.emulator.ids import (
     VNET,
 )
 from tui.emulator.tenant import Resource, ResourceGroup, Subscription, Tenant, remove_resource
+from tui.emulator.tenants.demo_history import add_demo_history
 
 DEMO_SEED = "contoso-demo"
 
@@ -376,7 +377,9 @@ def build_demo_tenant() -> Tenant:
 
     _add_directory_roles_and_groups(b)
     _add_management_groups_and_human_actors(b)
-    return b.build()
+    tenant = b.build()
+    add_demo_history(tenant)
+    return tenant
 
 
 def _acting_as_others(
