@@ -24,7 +24,10 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
 * with ``--both-sources``: ``inventory_arm_s`` / ``requests_arm`` and ``inventory_graph_s`` / ``requests_graph``,
   the first load of a fresh session through ARM's listings and through Azure Resource Graph (``--source``; the
   main figures use ``auto``, Resource Graph from 100 subscriptions on);
-* ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal.
+* ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal;
+* the usage run (``benchmarks/usage_probe.py``): the emulator records 90 days of history (``--activity-per-day``
+  operations per subscription per day), and ``usage_of`` reads sign-in activity and every subscription's Activity Log,
+  cold (``usage_s``, ``usage_requests``) and again from its on-disk cache (``usage_incremental_*``).
 
 It prints a table, the growth ratios between consecutive sizes, the targets, and last a single line
 ``RESULT size=... inventory_s=... bound_s=... requests=... min_requests=... loaded_s=... filter_ms=...
@@ -68,6 +71,7 @@ from benchmarks.processes import isolated_env
 from benchmarks.report import report
 from benchmarks.request_plan import request_plan
 from benchmarks.tui_child import measure_tui, run_tui_child
+from benchmarks.usage_probe import measure_usage
 
 DEFAULT_SIZES = "10:2000,50:10000,200:40000"
 
@@ -87,7 +91,8 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
 
 def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures:
     fig = Figures(size=f"{subs}:{ids}", subs=subs, ids=ids, latency_ms=ns.latency_ms)
-    emu = EmulatorProcess(subs, ids, ns.latency_ms, ns.seed, home / f"emulator-{subs}-{ids}")
+    per_day = 0 if ns.skip_usage else ns.activity_per_day
+    emu = EmulatorProcess(subs, ids, ns.latency_ms, ns.seed, home / f"emulator-{subs}-{ids}", per_day)
     emu.start(isolated_env(home))
     try:
         plan = request_plan(subs, ids, ns.seed)  # built while the emulator builds the same tenant
@@ -107,6 +112,10 @@ def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures
                 f"{fig.size}: through ARM {fig.inventory_arm_s:.2f} s, {fig.requests_arm} requests; through Resource "
                 f"Graph {fig.inventory_graph_s:.2f} s, {fig.requests_graph} requests"
             )
+        if not ns.skip_usage:
+            log(f"{fig.size}: inventory_s={fig.inventory_s:.2f}; measuring the usage run")
+            asyncio.run(measure_usage(emu, fig))
+            log(f"{fig.size}: usage_s={fig.usage_s:.2f} requests={fig.usage_requests} events={fig.usage_events}")
         log(f"{fig.size}: inventory_s={fig.inventory_s:.2f} requests={fig.requests}; measuring `mitui inventory`")
         if not ns.skip_process:
             measure_process(emu, fig, plan.truth, home)
@@ -137,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         "--both-sources",
         action="store_true",
         help="also load once through ARM's listings and once through Azure Resource Graph (time and requests each)",
+    )
+    parser.add_argument("--skip-usage", action="store_true", help="skip the usage run (and the emulator's history)")
+    parser.add_argument(
+        "--activity-per-day", type=int, default=20, metavar="N", help="Activity Log events per subscription per day"
     )
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument(

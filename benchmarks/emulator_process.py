@@ -23,7 +23,9 @@ TOKEN_ROUTE = re.compile(r"/(msi/token|metadata/identity|oauth2|[^ ]*/oauth2/)",
 class EmulatorProcess:
     """``mitui emulator --scale S:I --latency-ms N --state-dir DIR``, started and stopped by its pid."""
 
-    def __init__(self, subs: int, ids: int, latency_ms: int, seed: int, state_dir: Path) -> None:
+    def __init__(
+        self, subs: int, ids: int, latency_ms: int, seed: int, state_dir: Path, activity_per_day: int = 0
+    ) -> None:
         self.args = [
             *mitui_command(),
             "emulator",
@@ -35,6 +37,7 @@ class EmulatorProcess:
             str(seed),
             "--state-dir",
             str(state_dir),
+            *(["--activity-per-day", str(activity_per_day)] if activity_per_day else []),
         ]
         self.state_dir = state_dir
         self.proc: subprocess.Popen[str] | None = None

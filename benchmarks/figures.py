@@ -59,6 +59,12 @@ class Figures:
     requests_arm: int = 0
     inventory_graph_s: float = math.nan
     requests_graph: int = 0
+    # the usage run (tui.services.usage.usage_of: sign-in activity + 90 days of Activity Log, every subscription)
+    usage_events: int = 0
+    usage_s: float = math.nan
+    usage_requests: int = 0
+    usage_incremental_s: float = math.nan  # the same again, with the on-disk cache: only what is newer
+    usage_incremental_requests: int = 0
     checks: list[str] = field(default_factory=list)
     routes: dict[str, int] = field(default_factory=dict)
     plan_requests: dict[str, int] = field(default_factory=dict)

@@ -104,7 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_emulator_flags(emu)
 
-    script_command(sub, "inventory", "print every managed identity and what it may do")
+    inventory = script_command(sub, "inventory", "print every managed identity and what it may do")
+    inventory.add_argument(
+        "--usage",
+        action="store_true",
+        help="also read last sign-in and Azure activity (90 days): usage per identity, lastUsed per role (JSON)",
+    )
 
     found = script_command(
         sub,
@@ -121,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     found.add_argument(
         "--recent-days", type=int, metavar="N", default=7, help="rights created in the last N days are findings"
     )
+
+    found.add_argument(
+        "--usage",
+        action="store_true",
+        help="also read sign-ins and the Activity Log for the idle-identity and unused-right findings",
+    )
+    found.add_argument(
+        "--idle-days", type=int, metavar="N", help="no sign-in and no operation in N days is idle (config idle_days)"
+    )
+
+    activity = script_command(
+        sub, "activity", "what one identity did: its sign-ins, Azure operations and Entra changes, newest first"
+    )
+    activity.add_argument("--identity", metavar="ID", required=True, help="principal id, client id, name or ARM id")
+    activity.add_argument("--since", default="24h", help="1h, 24h, 7d or a date (default: 24h)")
 
     access = script_command(
         sub, "access", "who can touch a scope: every identity with an Azure role there, assigned or inherited"

@@ -3,6 +3,7 @@
 ```toml
 theme = "textual-dark"        # any Textual theme name
 read_only = false             # start in read-only mode unless --read-only / a write is wanted
+idle_days = 90                # usage: no sign-in and no Azure operation in this many days is idle
 
 [keymap]                      # binding id = key(s); see the help screen (F1) for the ids
 assign-role = "ctrl+a"
@@ -22,7 +23,8 @@ from pathlib import Path
 
 APP_NAME = "mitui"
 DEFAULT_THEME = "textual-dark"
-_KNOWN = {"theme", "read_only", "keymap", "source"}
+_KNOWN = {"theme", "read_only", "idle_days", "keymap", "source"}
+DEFAULT_IDLE_DAYS = 90
 SOURCES = ("auto", "arm", "resource-graph")
 
 
@@ -30,6 +32,7 @@ SOURCES = ("auto", "arm", "resource-graph")
 class Config:
     theme: str = DEFAULT_THEME
     read_only: bool = False
+    idle_days: int = DEFAULT_IDLE_DAYS
     keymap: dict[str, str] = field(default_factory=dict)
     source: str = "auto"  # how the inventory reads the subscriptions (tui.services.inventory_graph)
     path: Path | None = None
@@ -78,6 +81,11 @@ def load_config(path: str | Path | None = None) -> Config:
         config.source = source
     else:
         config.problems.append(f"Config: 'source' must be one of {', '.join(SOURCES)}; using auto.")
+    idle_days = data.get("idle_days", DEFAULT_IDLE_DAYS)
+    if isinstance(idle_days, int) and not isinstance(idle_days, bool) and 1 <= idle_days <= 3650:
+        config.idle_days = idle_days
+    else:
+        config.problems.append(f"Config: 'idle_days' must be a number of days (1-3650); using {DEFAULT_IDLE_DAYS}.")
     keymap = data.get("keymap", {})
     if isinstance(keymap, dict):
         for binding_id, keys in keymap.items():

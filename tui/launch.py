@@ -110,7 +110,7 @@ def run_command(args: argparse.Namespace) -> int:
         from tui.commands import inventory
 
         return inventory.run(args, session_factory(args, read_only=True))  # the inventory never writes
-    if args.command in ("findings", "access", "changes"):  # (incident mode, issue #14: read-only, as the inventory)
+    if args.command in ("findings", "access", "changes", "activity"):  # (incident mode: read-only, as the inventory)
         from importlib import import_module
 
         command = import_module(f"tui.commands.{args.command}")

@@ -625,7 +625,7 @@ async def test_incident_mode_answers_in_three_keys(demo: DemoTenant) -> None:
     enter goes back to the identity of the row."""
     from tui.screens.incident import IncidentScreen
     from tui.services.access import access_at
-    from tui.services.findings import findings
+    from tui.services.findings import findings, usage_findings
 
     app = make_app(demo)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -637,7 +637,8 @@ async def test_incident_mode_answers_in_three_keys(demo: DemoTenant) -> None:
         incident = app.screen
         assert isinstance(incident, IncidentScreen)
         table = incident.query_one("#findings", VirtualTable)
-        assert table.row_count == len(findings(inventory)) > 0
+        usage = usage_findings(inventory, inventory.usage) if inventory.usage is not None else []  # read after load
+        assert table.row_count == len(findings(inventory)) + len(usage) > 0
         kinds = {plain_cells(row)[1] for row in table.visible_rows}
         assert {"orphaned-assignment", "unused-identity", "critical-right", "broad-scope"} <= kinds
 

@@ -94,6 +94,15 @@ class ArmClients:
 
         return self._get("graph", "", lambda: ResourceGraphClient(self.credential, **self._common()))
 
+    def monitor(self, subscription_id: str) -> Any:
+        from azure.mgmt.monitor.aio import MonitorManagementClient
+
+        return self._get(
+            "monitor",
+            subscription_id,
+            lambda: MonitorManagementClient(self.credential, subscription_id, **self._common()),
+        )
+
     async def close(self) -> None:
         for client in self._clients.values():
             with contextlib.suppress(Exception):

@@ -18,6 +18,7 @@ from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
 from tui.azure.resource_graph import IDENTITY_RESOURCES, ROLE_ASSIGNMENTS, ROLE_ASSIGNMENTS_ABOVE, query_rows
+from tui.azure.usage import UsageReads
 from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
 from tui.services.errors import NotFound
 from tui.services.models import (
@@ -43,6 +44,8 @@ SUBSCRIPTIONS_API = "2022-12-01"
 RESOURCES_API = "2025-04-01"
 AUTHORIZATION_API = "2022-04-01"
 MSI_API = "2024-11-30"
+MANAGEMENT_GROUPS_API = "2023-04-01"  # management.json (Microsoft.Management) stable
+MANAGEMENT_GROUPS = "/providers/Microsoft.Management/managementGroups"
 MI_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "alternativeNames"]
 APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 ALL_APPS = "servicePrincipalType eq 'Application'"
@@ -55,7 +58,7 @@ DIRECTORY_ROLE_ASSIGNMENT_SELECT = ["id", "principalId", "roleDefinitionId", "di
 ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
 
 
-class AzureBackend(Calls):
+class AzureBackend(UsageReads, Calls):
     """Implements tui.services.backend.Backend."""
 
     # --- ARM reads ----------------------------------------------------------------------------------------------
@@ -133,8 +136,16 @@ class AzureBackend(Calls):
             url = f"/subscriptions/{parts[2]}/resourcegroups/{parts[4]}/resources"
             items = await arm_pages(self, url, {"api-version": RESOURCES_API}, wire.resource)
             out = [(r.id, f"{r.name} ({r.type})", ScopeLevel.RESOURCE) for r in items]
-        elif level in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP):
-            out = [(s.scope, s.display_name, ScopeLevel.SUBSCRIPTION) for s in await self.list_subscriptions()]
+        elif level is ScopeLevel.ROOT:
+            groups = await arm_pages(self, MANAGEMENT_GROUPS, {"api-version": MANAGEMENT_GROUPS_API}, wire.scope_item)
+            root = [g for g in groups if g[0].lower() == f"{MANAGEMENT_GROUPS}/{self.tenant_id}".lower()]
+            out = root or groups  # the tenant root group, else every group the caller sees
+        elif level is ScopeLevel.MANAGEMENT_GROUP:
+            # descendants (management.json 2023-04-01), every page; the children are those whose parent is this group
+            url = f"{scope}/descendants"
+            items = await arm_pages(self, url, {"api-version": MANAGEMENT_GROUPS_API}, wire.descendant)
+            key = scope.lower()
+            out = [(sid, name, lvl) for sid, name, lvl, parent in items if parent.lower() == key]
         else:
             out = []
         out.sort(key=lambda t: t[1].lower())

@@ -56,6 +56,8 @@ async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
     from azure.core.exceptions import map_error as sdk_map_error
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
+    # (azure-mgmt-monitor 7 and azure-mgmt-resourcegraph 8 name it _send_request; the other clients send_request)
+    send_request = getattr(client, "send_request", None) or client._send_request
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
 
     async def get() -> Any:
@@ -63,7 +65,7 @@ async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
         # loop, only for this function to decode it again (in a worker thread). The body is then read here,
         # outside the pipeline's retries, so a connection lost while reading is retried here.
         for attempt in range(READ_ATTEMPTS):
-            response = await client.send_request(request, stream=True)
+            response = await send_request(request, stream=True)
             try:
                 await response.read()
                 break
@@ -81,11 +83,18 @@ async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
     return await calls.arm_call(get)
 
 
-async def arm_pages(calls: Calls, url: str, params: dict[str, str], convert: Callable[[dict], T] | None = None) -> list:
-    """Every item of an ARM collection as plain JSON (or ``convert``-ed)."""
+async def arm_pages(
+    calls: Calls,
+    url: str,
+    params: dict[str, str],
+    convert: Callable[[dict], T] | None = None,
+    client: Any = None,
+) -> list:
+    """Every item of an ARM collection as plain JSON (or ``convert``-ed); through ``client``'s pipeline (any ARM
+    client's will do: the URL carries everything; by default the subscriptions client's)."""
     from azure.core.rest import HttpRequest
 
-    client = calls.arm.subscriptions()  # any ARM client's pipeline will do: the URL carries everything
+    client = client if client is not None else calls.arm.subscriptions()
     request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
     items: list[Any] = []
     while True:

@@ -43,13 +43,6 @@ ROLE_ASSIGNMENTS_ABOVE = (
 )
 
 
-class _Sender:
-    """The client's ``send_request`` (azure-mgmt-resourcegraph 8 names it ``_send_request``: the same pipeline)."""
-
-    def __init__(self, client: Any) -> None:
-        self.send_request = getattr(client, "send_request", None) or client._send_request
-
-
 async def _sent(calls: Calls, client: Any, request: Any) -> bytes:
     """One page's answer; a dropped connection or a server error is sent again (a query changes nothing)."""
     for attempt in range(QUERY_ATTEMPTS):
@@ -92,7 +85,7 @@ async def query_rows(
     """Every row of ``query`` over ``subscriptions`` (None: the tenant's scope), every page."""
     from azure.core.rest import HttpRequest
 
-    client = _Sender(calls.arm.resource_graph())
+    client = calls.arm.resource_graph()
     rows: list[Any] = []
     token: str | None = None
     while True:

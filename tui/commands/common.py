@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import InvalidInput, MituiError
 from tui.services.models import Inventory
@@ -30,18 +30,30 @@ def fail(command: str, message: str, code: int = EXIT_FAILED) -> int:
 def load(command: str, args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> Inventory | int:
     """The inventory of the tenant that ``open_session`` signs in to, or the exit code of why not (said on
     stderr)."""
+    found = load_then(command, args, open_session, None)
+    return found if isinstance(found, int) else found[0]
+
+
+def load_then(
+    command: str,
+    args: argparse.Namespace,
+    open_session: Callable[[], Awaitable[Session]],
+    then: Callable[[Session, Inventory], Awaitable[Any]] | None,
+) -> tuple[Inventory, Any] | int:
+    """:func:`load`, then ``then(session, inventory)`` in the same session (e.g. reading usage): (inventory, its
+    result), or the exit code of why not (said on stderr)."""
     logging.getLogger().addHandler(logging.NullHandler())  # SDK warnings must not reach stderr
     try:
         subs = [guid(s, "subscription id") for s in (getattr(args, "subscription", None) or [])]
     except InvalidInput as err:
         return fail(command, err.one_line(), EXIT_USAGE)
-    loaded: list[Inventory] = []
+    loaded: list[Any] = []
     try:
         # (the inventory is handed back through a list, not as asyncio.run's result: Python 3.11's asyncio.run ends
         # with signal.getsignal(SIGINT), which formats repr() of the main task, result included — seconds of CPU
         # for a tenant with tens of thousands of assignments)
-        asyncio.run(_load(open_session, subs or None, loaded))
-        return loaded[0]
+        asyncio.run(_load(open_session, subs or None, loaded, then))
+        return loaded[0], loaded[1] if len(loaded) > 1 else None
     except MituiError as err:
         usage = isinstance(err, InvalidInput) and "flag" in err.title
         return fail(command, err.one_line(), EXIT_USAGE if usage else EXIT_FAILED)
@@ -52,11 +64,16 @@ def load(command: str, args: argparse.Namespace, open_session: Callable[[], Awai
 
 
 async def _load(
-    open_session: Callable[[], Awaitable[Session]], subscription_ids: list[str] | None, into: list[Inventory]
+    open_session: Callable[[], Awaitable[Session]],
+    subscription_ids: list[str] | None,
+    into: list[Any],
+    then: Callable[[Session, Inventory], Awaitable[Any]] | None = None,
 ) -> None:
     session = await open_session()
     try:
         into.append(await session.load_inventory(subscription_ids))
+        if then is not None:
+            into.append(await then(session, into[0]))
     finally:
         await session.close()
 

@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.common import load, partial, write
+from tui.commands.common import load, load_then, partial, write
 from tui.commands.inventory import json_text
-from tui.services.findings import RECENT, Finding, at_or_above, findings
+from tui.config import load_config
+from tui.services.findings import RECENT, Finding, at_or_above, findings, sort_findings, usage_findings
 from tui.services.models import Inventory, Privilege
 from tui.services.text import csv_cell, plain
+from tui.services.usage import UsageReport, read_usage
 
 if TYPE_CHECKING:
     from tui.services.session import Session
@@ -29,12 +31,23 @@ COLUMNS = ("kind", "severity", "principalId", "name", "right", "scope", "detail"
 
 
 def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
-    inventory = load(COMMAND, args, open_session)
-    if isinstance(inventory, int):
-        return inventory
+    usage: UsageReport | None = None
+    if getattr(args, "usage", False):
+        loaded = load_then(COMMAND, args, open_session, read_usage)
+        if isinstance(loaded, int):
+            return loaded
+        inventory, usage = loaded
+    else:
+        only = load(COMMAND, args, open_session)
+        if isinstance(only, int):
+            return only
+        inventory = only
     days = getattr(args, "recent_days", None)
     found = findings(inventory, recent=timedelta(days=days) if days is not None else RECENT)
-    text = render(inventory, found, getattr(args, "format", None) or "table")
+    if usage is not None:
+        idle = getattr(args, "idle_days", None) or load_config(getattr(args, "config", None)).idle_days
+        found = sort_findings(found + usage_findings(inventory, usage, idle))
+    text = render(inventory, found, getattr(args, "format", None) or "table", usage)
     code = write(COMMAND, text, getattr(args, "output", None))
     if code:
         return code
@@ -44,16 +57,23 @@ def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]
 
 
 def _json(f: Finding) -> dict[str, Any]:
-    return dict(zip(COLUMNS, (f.kind, f.severity.value, *_cells(f)[2:-1], f.created_on), strict=True))
+    out = dict(zip(COLUMNS, (f.kind, f.severity.value, *_cells(f)[2:-1], f.created_on), strict=True))
+    if f.coverage is not None:
+        out["coverage"] = dict(f.coverage)
+    return out
 
 
 def _cells(f: Finding) -> list[str]:
     return [f.kind, f.severity.value, f.principal_id, f.name, f.right, f.scope, f.detail, f.created_on or ""]
 
 
-def render(inventory: Inventory, found: list[Finding], fmt: str) -> str:
+def render(inventory: Inventory, found: list[Finding], fmt: str, usage: UsageReport | None = None) -> str:
     if fmt == "json":
-        return json_text({"tenantId": inventory.tenant_id, "findings": [_json(f) for f in found]})
+        doc: dict[str, Any] = {"tenantId": inventory.tenant_id}
+        if usage is not None:
+            doc["usageCoverage"] = dict(usage.coverage)
+        doc["findings"] = [_json(f) for f in found]
+        return json_text(doc)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -66,6 +86,9 @@ def render(inventory: Inventory, found: list[Finding], fmt: str) -> str:
         f"{counts[Privilege.NORMAL]} normal",
         "",
     ]
+    if usage is not None:
+        cover = ", ".join(f"{k} {plain(v, 200)}" for k, v in usage.coverage.items())
+        lines[1:1] = [f"usage over {usage.days} days: {cover}"]
     for f in found:
         lines.append(f"{f.severity.value:<8}  {f.kind:<19}  {plain(f.name, 60)}  {plain(f.right, 60)}")
         lines.append(f"{'':<8}  {'':<19}  at {plain(f.scope, 200)}")

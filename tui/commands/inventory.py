@@ -15,10 +15,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.common import load, partial, write
+from tui.commands.common import load, load_then, partial, write
 from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
 from tui.services.text import csv_cell, plain
+from tui.services.usage import UsageReport, iso, read_usage
 
 if TYPE_CHECKING:
     from tui.services.session import Session
@@ -28,16 +29,24 @@ COMMAND = "inventory"
 
 def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
     """Print the inventory of the tenant that ``open_session`` signs in to (read-only)."""
-    inventory = load(COMMAND, args, open_session)
-    if isinstance(inventory, int):
-        return inventory
-    text = render(inventory, getattr(args, "format", None) or "table")
+    if getattr(args, "usage", False):
+        found = load_then(COMMAND, args, open_session, read_usage)
+        if isinstance(found, int):
+            return found
+        inventory, usage = found
+    else:
+        loaded = load(COMMAND, args, open_session)
+        if isinstance(loaded, int):
+            return loaded
+        inventory, usage = loaded, None
+    inventory.usage = usage  # (the table prints it too)
+    text = render(inventory, getattr(args, "format", None) or "table", usage)
     return write(COMMAND, text, getattr(args, "output", None)) or partial(COMMAND, inventory)
 
 
-def render(inventory: Inventory, fmt: str) -> str:
+def render(inventory: Inventory, fmt: str, usage: UsageReport | None = None) -> str:
     if fmt == "json":
-        return json_text(to_json(inventory))
+        return json_text(to_json(inventory, usage))
     if fmt == "csv":
         return to_csv(inventory)
     return to_table(inventory)
@@ -131,7 +140,26 @@ def _escalation_json(e: Escalation) -> dict[str, Any]:
     }
 
 
-def to_json(inv: Inventory) -> dict[str, Any]:
+def _with_usage(doc: dict[str, Any], inv: Inventory, usage: UsageReport) -> dict[str, Any]:
+    """``usage: {lastSignIn, lastActivity, coverage}`` on each identity and ``lastUsed`` on each role assignment
+    (null: not exercised in the window, or unknown: see the coverage)."""
+    by_pid = {i.principal_id: i for i in inv.identities}
+    for item in doc["identities"]:
+        identity = by_pid[item["principalId"]]
+        item["usage"] = usage.of(identity).to_json()
+        for ra in item["roleAssignments"]:
+            ra["lastUsed"] = iso(usage.right_last_used.get(str(ra.get("id", "")).lower()))
+    doc["usageWindowDays"] = usage.days
+    doc["usageCoverage"] = dict(usage.coverage)
+    return doc
+
+
+def to_json(inv: Inventory, usage: UsageReport | None = None) -> dict[str, Any]:
+    doc = _to_json(inv)
+    return _with_usage(doc, inv, usage) if usage is not None else doc
+
+
+def _to_json(inv: Inventory) -> dict[str, Any]:
     return {
         "tenantId": inv.tenant_id,
         "cloud": inv.cloud,
@@ -294,12 +322,24 @@ def to_table(inv: Inventory) -> str:
             f"{plain(i.client_id)}{seen}"
         )
         lines.append(f"    resource {plain(i.resource_id)}")
+        usage = inv.usage if isinstance(inv.usage, UsageReport) else None
+        if usage is not None:
+            u = usage.of(i)
+            cover = ", ".join(f"{k} {plain(v, 120)}" for k, v in u.coverage.items())
+            lines.append(
+                f"    used     last sign-in {iso(u.last_sign_in) or 'none'} · last Azure operation "
+                f"{iso(u.last_activity) or 'none'} (in {usage.days} days; {cover})"
+            )
         for a in inv.roles_of(i):
             lines.append(
                 f"    role     {plain(a.role_name or a.role_definition_id, 60)} [{a.privilege.value}] at "
                 f"{a.scope_level.value} {plain(a.scope)}{_via_text(a.via)}"
             )
             lines.append(f"             why {plain(a.privilege_reason, 200)}")
+            if usage is not None:
+                lines.append(
+                    f"             last used {iso(usage.right_last_used.get(a.id.lower())) or 'not in the window'}"
+                )
             if a.condition:
                 lines.append(f"             condition {plain(a.condition, 300)}")
             if a.description:

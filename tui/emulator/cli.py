@@ -97,6 +97,19 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         help="a new managed identity stays invisible to grants and role assignments for S seconds (Entra lag)",
     )
     parser.add_argument("--caller", metavar="NAME|OBJECT_ID", help="who the token endpoints sign in by default")
+    parser.add_argument(
+        "--refuse-usage",
+        action="append",
+        metavar="SOURCE[:licence]",
+        help="answer a usage source (activityLog, signInActivity, signIns, directoryAudits) with 403 (repeatable)",
+    )
+    parser.add_argument(
+        "--activity-per-day",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="record 90 days of history: N Azure operations per subscription per day (for the usage benchmark)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,6 +135,14 @@ def run(args: argparse.Namespace) -> int:
             replication_delay_s=getattr(args, "replication_delay_s", 0.0),
         )
         emulator.start()
+        for refused in getattr(args, "refuse_usage", None) or []:
+            source, _, how = refused.partition(":")
+            emulator.refuse_usage(source, how or "forbidden")
+        per_day = getattr(args, "activity_per_day", 0) or 0
+        if per_day:
+            from tui.emulator.tenants.history import add_generated_history
+
+            add_generated_history(emulator.tenant, per_day, seed=args.seed)
     except (OSError, ValueError, RuntimeError) as e:
         print(f"mitui emulator: {e}", file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1

@@ -78,6 +78,11 @@ class ApiFamily(ABC):
     async def handle(self, request: web.Request, pipeline: Pipeline) -> web.StreamResponse:
         """Route and answer the request; calls :meth:`Pipeline.authenticate` where the family checks tokens."""
 
+    def record(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Record an authenticated write as the family's service does (ARM: an Activity Log event; Graph: a
+        directory audit); nothing by default."""
+        return None
+
 
 class Pipeline:
     """One family's requests, from the wire to its handlers and back (see the module's docstring)."""
@@ -112,6 +117,8 @@ class Pipeline:
                 resp = family.error_response(e, request_id)
             except web.HTTPRequestEntityTooLarge:
                 resp = family.error_response(family.too_large(), request_id)
+        if is_write and fault is None and "claims" in request:
+            family.record(request, resp)
         for k, v in headers.items():
             resp.headers.setdefault(k, v)
         if fault == "drop-after-commit" and resp.status < 400:

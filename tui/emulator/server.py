@@ -209,6 +209,11 @@ class Emulator:
         if self._ctx is not None:
             self._ctx.fault_rate = rate
 
+    def refuse_usage(self, source: str, how: str | None = "forbidden") -> None:
+        """Answer a usage source (``activityLog``, ``signInActivity``, ``signIns``, ``directoryAudits``) with 403:
+        ``forbidden`` (no right) or ``licence`` (no Entra ID P1/P2); None serves it again."""
+        self.tenant.activity.refuse(source, how)
+
     def set_replication_delay(self, seconds: float) -> None:
         """For ``seconds`` after a managed identity is created, its service principal is not yet visible to Graph's
         app-role-assignment create (404 Request_ResourceNotFound) nor to ARM's role-assignment create without

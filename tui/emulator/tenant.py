@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tui.emulator.activity import ActivityRecord
+
 
 def arm_key(resource_id: str) -> str:
     """The case-insensitive key of an ARM id or scope (ARM compares ids without regard to case)."""
@@ -234,6 +236,7 @@ class Tenant:
         self.admin_user_id = admin_user_id  # the principal every token endpoint signs in by default
         self.default_domain = default_domain
         self.lock = threading.RLock()
+        self.activity = ActivityRecord()  # what happened: Activity Log, sign-ins, directory audits
         self.users: dict[str, User] = {}
         self.service_principals: dict[str, ServicePrincipal] = {}
         self.subscriptions: dict[str, Subscription] = {}

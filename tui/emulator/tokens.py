@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tui.emulator.activity import ARM_APP_ID, GRAPH_APP_ID
 from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID
 from tui.emulator.tenant import ServicePrincipal, Tenant, User
 
@@ -156,7 +157,21 @@ class TokenIssuer:
         return sorted(values)
 
     def issue(self, principal: User | ServicePrincipal, resource: str, now: int | None = None) -> tuple[str, dict]:
+        """A signed token for ``principal`` to ``resource``; a service principal's sign-in is recorded (as Entra's
+        sign-in logs and last-sign-in activity record it)."""
         claims = self.claims_for(principal, resource, now)
+        if isinstance(principal, ServicePrincipal):
+            graph = is_graph_audience(resource, self.graph_url)
+            self.tenant.activity.record_sign_in(
+                principal_id=principal.id,
+                app_id=principal.app_id,
+                display_name=principal.display_name,
+                managed_identity=principal.service_principal_type == "ManagedIdentity",
+                mi_resource_id=managed_identity_resource_id(principal),
+                resource_app_id=GRAPH_APP_ID if graph else ARM_APP_ID,
+                resource_name="Microsoft Graph" if graph else "Windows Azure Service Management API",
+                ts=float(claims["iat"]),
+            )
         return self.sign(claims), claims
 
     def sign(self, claims: dict) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.services.models import (
     AppRoleAssignment,
@@ -22,6 +22,11 @@ from tui.services.models import (
     ScopeLevel,
     Subscription,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from tui.services.usage import DirectoryChange, Operation, SignIn
 
 
 @dataclass  # (read by the ten thousand, never changed: not frozen, whose __init__ is ~7x dearer)
@@ -238,5 +243,18 @@ class Backend(Protocol):
     ) -> Written: ...
 
     async def delete_federated_credential(self, identity_id: str, name: str) -> Written: ...
+
+    # --- usage (tui.services.usage): raise MituiError when the source is refused or unlicensed
+    async def list_activity_log(self, subscription_id: str, start: datetime, end: datetime) -> list[Operation]:
+        """The subscription's Activity Log events between ``start`` and ``end``, newest first."""
+        ...
+
+    async def list_sign_in_activities(self) -> dict[str, datetime | None]:
+        """Client id (lower) -> last sign-in of every service principal Entra has a sign-in activity for."""
+        ...
+
+    async def list_sign_ins(self, principal_id: str, start: datetime) -> list[SignIn]: ...
+
+    async def list_directory_changes(self, principal_id: str, start: datetime) -> list[DirectoryChange]: ...
 
     async def close(self) -> None: ...

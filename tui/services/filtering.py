@@ -8,7 +8,9 @@ can act as, see tui.services.escalation), ``esc:yes|no`` (whether the effective 
 ``rg:<name part>``, ``type:<resource type part>``, ``since:<24h|7d|30m|2w|2026-11-30|"2026-11-30T08:00Z">`` (a right
 of the identity, role assignment, directory role or app role grant, was created since then, UTC; those whose
 creation time Azure does not give never match), ``scope:<ARM id>`` (an Azure role of the identity applies there:
-assigned at it or above, see tui.services.access); a qualifier's value may be quoted (``rg:"my group"``).
+assigned at it or above, see tui.services.access), ``used:never|>90d|<24h`` (last sign-in or Azure operation, once the
+usage is read: an identity whose usage is unknown or not read yet never matches); a qualifier's value may be quoted
+(``rg:"my group"``).
 Inside quotes, ``\\"`` and ``\\\\`` escape. Anything else raises :class:`InvalidInput` with a clear message.
 
 Every filter rule lives here, also those the identity list answers from what it computed once per row (the
@@ -30,7 +32,8 @@ from tui.services.errors import InvalidInput
 from tui.services.escalation import escalation_of
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege
 
-QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type", "since", "scope")
+QUALIFIERS = ("kind", "priv", "esc", "sub", "rg", "type", "since", "scope", "used")
+_USED = re.compile(r"^(never|[<>]\d{1,6}[mhdw])$")
 _ESC = {"yes": True, "no": False}
 _KINDS = {
     "user": IdentityKind.USER,
@@ -43,8 +46,8 @@ MAX_FILTER_LENGTH = 1000
 GRAPH_ONLY = "graph-only"  # the subscriptions pane's "Not visible in ARM": identities whose subscription ARM hides
 
 
-def _tokens(text: str) -> list[tuple[str | None, str]]:
-    """(qualifier or None, value) pairs."""
+def tokens(text: str, qualifiers: tuple[str, ...] = QUALIFIERS) -> list[tuple[str | None, str]]:
+    """(qualifier or None, value) pairs; a qualifier other than ``qualifiers`` is InvalidInput."""
     out: list[tuple[str | None, str]] = []
     i, n = 0, len(text)
     while i < n:
@@ -59,10 +62,10 @@ def _tokens(text: str) -> list[tuple[str | None, str]]:
         head = text[start:i]
         if i < n and text[i] == ":":
             key = head.lower()
-            if key not in QUALIFIERS:
+            if key not in qualifiers:
                 raise InvalidInput(
                     f"Unknown filter {head!r}",
-                    "use free words, or one of " + ", ".join(f"{q}:" for q in QUALIFIERS),
+                    "use free words, or one of " + ", ".join(f"{q}:" for q in qualifiers),
                 )
             i += 1
             head = ""
@@ -117,7 +120,9 @@ def _example(key: str) -> str:
         "type": "type:sites",
         "since": "since:24h",
         "scope": "scope:/subscriptions/<id>/resourceGroups/<name>",
-    }[key]
+        "by": "by:alex",
+        "used": "used:never",
+    }.get(key, f"{key}:text")
 
 
 def _quote(value: str) -> str:
@@ -189,7 +194,10 @@ class IdentityFilter:
             elif key == "since":
                 if not _has_right_since(identity, inventory, self.cutoffs[value]):
                     return False
-            elif key == "scope" and (inventory is None or not rights_reaching(inventory, identity, value)):
+            elif key == "scope":
+                if inventory is None or not rights_reaching(inventory, identity, value):
+                    return False
+            elif key == "used" and not _used_matches(identity, inventory, v):
                 return False
         return True
 
@@ -208,6 +216,20 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def privilege_named(value: str) -> Privilege:
+    """The level ``priv:value`` names (``critical``, ``high``, ``normal``); InvalidInput on anything else."""
+    level = _PRIVS.get(value.strip().lower())
+    if level is None:
+        raise InvalidInput(f"Unknown privilege {value!r}", "use priv:critical, priv:high or priv:normal")
+    return level
+
+
+def looks_like_time(value: str) -> bool:
+    """Whether ``value`` reads as a window of :func:`since_cutoff` (``24h``, ``7d``... or a date) rather than a word."""
+    text = value.strip().lower()
+    return bool(_RELATIVE.match(text) or re.match(r"^\d{4}-\d{2}-\d{2}", text))
 
 
 def since_cutoff(value: str, now: datetime) -> datetime:
@@ -339,12 +361,13 @@ def subscription_counts(identities: list[ManagedIdentity], subscriptions: list[A
     return counts
 
 
-FilterKey = tuple[str | None, IdentityFilter | None, int]
+FilterKey = tuple[str | None, IdentityFilter | None, tuple[int, int]]
 
 
 def filter_key(subscription: str | None, identity_filter: IdentityFilter | None, inventory: object) -> FilterKey:
     """What names one filtering of one inventory's rows (a list keeps each one's result by it)."""
-    return (subscription, identity_filter, id(inventory))
+    # (the usage too: a used: filter keeps other rows once it is read)
+    return (subscription, identity_filter, (id(inventory), id(getattr(inventory, "usage", None))))
 
 
 def narrows(before: FilterKey, after: FilterKey) -> bool:
@@ -361,6 +384,25 @@ def narrows(before: FilterKey, after: FilterKey) -> bool:
         return False
     words_after = filter_after.lowered_words
     return all(any(w in after for after in words_after) for w in filter_before.lowered_words)
+
+
+def _used_matches(identity: ManagedIdentity, inventory: Inventory | None, v: str) -> bool:
+    """``used:never`` (known and not in the window), ``used:>90d`` (not since then, never included), ``used:<24h``."""
+    from tui.services.usage import UsageReport
+
+    report = inventory.usage if inventory is not None else None
+    if not isinstance(report, UsageReport):
+        return False
+    usage = report.of(identity)
+    if not usage.known:
+        return False  # unknown is never idle (nor recent)
+    last = usage.last_used
+    if v == "never":
+        return last is None
+    cutoff = since_cutoff(v[1:], report.end)
+    if v[0] == ">":
+        return last is None or last < cutoff
+    return last is not None and last >= cutoff
 
 
 def _sub_matches(identity: ManagedIdentity, inventory: Inventory | None, v: str) -> bool:
@@ -384,20 +426,22 @@ def parse_filter(text: str) -> IdentityFilter:
         raise InvalidInput("Control characters in filter", "type plain text")
     words: list[str] = []
     quals: list[tuple[str, str]] = []
-    for key, value in _tokens(text):
+    for key, value in tokens(text):
         if key is None:
             words.append(value)
             continue
         low = value.lower()
         if key == "kind" and low not in _KINDS:
             raise InvalidInput(f"Unknown kind {value!r}", "use kind:user or kind:system")
-        if key == "priv" and low not in _PRIVS:
-            raise InvalidInput(f"Unknown privilege {value!r}", "use priv:critical, priv:high or priv:normal")
+        if key == "priv":
+            privilege_named(value)  # (raises on a level it does not know)
         if key == "esc" and low not in _ESC:
             raise InvalidInput(f"Unknown escalation {value!r}", "use esc:yes or esc:no")
         if key == "since":
             since_cutoff(value, datetime.now(UTC))  # (raises on a value it cannot read)
         if key == "scope":
             checked_scope(value)
+        if key == "used" and not _USED.match(low):
+            raise InvalidInput(f"Unknown use {value!r}", "use used:never, used:>90d or used:<24h (m, h, d or w)")
         quals.append((key, value))
     return IdentityFilter(tuple(words), tuple(quals))

@@ -12,6 +12,13 @@ right and the scope. The kinds:
   resource below is in reach.
 * ``recent-right``: a right created in the last ``recent`` (7 days unless told): the first question of an
   incident is what changed.
+
+With usage (tui.services.usage, read only when asked for: ``mitui findings --usage``):
+
+* ``idle-identity``: no sign-in and no Azure operation in the last N days (``idle_days``, 90 unless told) while
+  holding a high or critical right. Only when both sources were read: unknown is never idle.
+* ``unused-right``: a high or critical Azure role assignment that no operation inside its scope, allowed by its
+  role, exercised in the window (Activity Log read). Each carries the coverage it was computed from.
 """
 
 from __future__ import annotations
@@ -32,10 +39,21 @@ from tui.services.models import (
     ScopeLevel,
     right_name,
 )
+from tui.services.usage import OK, UsageReport, iso
 
-KINDS = ("orphaned-assignment", "unused-identity", "critical-right", "broad-scope", "recent-right")
+KINDS = (
+    "orphaned-assignment",
+    "unused-identity",
+    "idle-identity",
+    "unused-right",
+    "critical-right",
+    "broad-scope",
+    "recent-right",
+)
 BROAD = (ScopeLevel.SUBSCRIPTION, ScopeLevel.MANAGEMENT_GROUP, ScopeLevel.ROOT)
 RECENT = timedelta(days=7)
+IDLE_DAYS = 90
+USAGE_KINDS = ("idle-identity", "unused-right")  # only with usage (usage_findings); the others from the inventory
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ class Finding:
     scope: str  # the ARM scope, the directory scope ("/" tenant-wide) or the resource app's name
     detail: str  # one line for the admin: what it is and why it matters
     created_on: str | None = None
+    coverage: dict[str, str] | None = None  # usage findings: the sources they were computed from
 
 
 def _scope_of(right: RoleAssignment | DirectoryRoleAssignment | AppRoleAssignment) -> str:
@@ -126,6 +145,60 @@ def findings(inv: Inventory, now: datetime | None = None, recent: timedelta = RE
         )
     for identity in inv.identities:
         out.extend(_identity_findings(inv, identity, since))
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    out.sort(key=lambda f: (-f.severity.rank, order[f.kind], f.name.lower(), f.right.lower(), f.scope.lower()))
+    return out
+
+
+def usage_findings(inv: Inventory, report: UsageReport, idle_days: int = IDLE_DAYS) -> list[Finding]:
+    """``idle-identity`` and ``unused-right`` from a usage report (see the module's docstring)."""
+    out: list[Finding] = []
+    idle_since = report.end - timedelta(days=idle_days)
+    activity_ok = report.coverage.get("activityLog") == OK
+    for identity in inv.identities:
+        usage = report.of(identity)
+        top = inv.highest_right(identity)
+        if top is None or top.privilege.rank < Privilege.HIGH.rank:
+            continue
+        if usage.known and (usage.last_used is None or usage.last_used < idle_since):
+            last = iso(usage.last_used) or f"not in the last {max(report.days, idle_days)} days"
+            out.append(
+                Finding(
+                    "idle-identity",
+                    top.privilege,
+                    identity.principal_id,
+                    identity.name,
+                    right_name(top),
+                    _scope_of(top),
+                    f"no sign-in and no Azure operation in {idle_days} days (last used: {last}) while holding "
+                    f"{right_name(top)} ({top.privilege.value}): remove its rights or the identity",
+                    coverage=dict(usage.coverage),
+                )
+            )
+        if not activity_ok:
+            continue
+        for ra in inv.role_assignments.get(identity.principal_id.lower(), []):
+            if ra.privilege.rank < Privilege.HIGH.rank or ra.via is not None:
+                continue
+            if report.right_last_used.get(ra.id.lower()) is None:
+                out.append(
+                    Finding(
+                        "unused-right",
+                        ra.privilege,
+                        identity.principal_id,
+                        identity.name,
+                        ra.role_name or ra.role_definition_id,
+                        ra.scope,
+                        f"no operation its role allows was performed inside its scope in {report.days} days "
+                        "(reads and data-plane use are not recorded by Azure)",
+                        ra.created_on,
+                        coverage={"activityLog": report.coverage.get("activityLog", "")},
+                    )
+                )
+    return out
+
+
+def sort_findings(out: list[Finding]) -> list[Finding]:
     order = {kind: i for i, kind in enumerate(KINDS)}
     out.sort(key=lambda f: (-f.severity.rank, order[f.kind], f.name.lower(), f.right.lower(), f.scope.lower()))
     return out

@@ -296,6 +296,8 @@ class Inventory:
     escalations: dict[str, Escalation] = field(default_factory=dict, repr=False, compare=False)
     # who runs code on whose hosts, indexed once by tui.services.escalation (opaque here)
     acting_index: object = field(default=None, repr=False, compare=False)
+    # the usage of the identities (tui.services.usage.UsageReport), once read (only when asked for), else None
+    usage: object = field(default=None, repr=False, compare=False)
     # the groups the identities are members of, by id (lower)
     groups: dict[str, Group] = field(default_factory=dict)
     # principal id (lower) -> the ids (lower) of the groups it is a member of, transitively

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator import rbac
+from tui.emulator.activity import operation_of
 from tui.emulator.arm.call import ArmCall, read_json_object
 from tui.emulator.arm.errors import (
     arm_error_response,
@@ -32,6 +33,7 @@ from tui.emulator.tenant import (
     RoleAssignment,
     Subscription,
     Tenant,
+    User,
     arm_key,
 )
 from tui.emulator.text_cache import TextCache
@@ -215,6 +217,31 @@ class ArmApi(ApiFamily):
                 )
         return ApiError(
             404, "NotFound", f"No HTTP resource was found that matches the request URI '/{'/'.join(segs)}'."
+        )
+
+    def record(self, request: web.Request, response: web.StreamResponse) -> None:
+        """An Activity Log event for the write or action, with the caller's claims (Azure records failures too)."""
+        found = request.get("arm_route")
+        claims = request.get("claims")
+        if not found or found[1] is None or not isinstance(claims, dict):
+            return
+        op = operation_of(request.method, found[0])
+        if op is None:
+            return
+        operation, resource_id = op
+        caller = request.get("caller")
+        who = caller.user_principal_name if isinstance(caller, User) else str(claims.get("oid", ""))
+        self.tenant.activity.record_operation(
+            tenant_id=self.tenant.tenant_id,
+            claims=claims,
+            caller=who,
+            operation=operation,
+            resource_id=resource_id,
+            method=request.method,
+            status_code=response.status,
+            correlation_id=request.headers.get("x-ms-correlation-request-id"),
+            client_request_id=request.headers.get("x-ms-client-request-id"),
+            uri=f"{self.ctx.arm_url}{request.raw_path}",
         )
 
     # --- helpers --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from tui.emulator.arm import (
+    activity_logs,
     identities,
     management_groups,
     resource_graph,
@@ -64,6 +65,10 @@ ROUTES: list[Route] = [
         "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}",
         {"GET": resources.get_provider},
         pattern=rf"^{SUB}/providers/(?P<resourceProviderNamespace>[^/]+)$",
+    ),
+    url(
+        "/subscriptions/{subscriptionId}/providers/microsoft.insights/eventtypes/management/values",
+        {"GET": activity_logs.list_activity_logs},
     ),
     url("/subscriptions/{subscriptionId}/resourcegroups", {"GET": resources.list_resource_groups}),
     url("/subscriptions/{subscriptionId}/resources", {"GET": resources.list_resources}),

@@ -9,7 +9,9 @@ from aiohttp import web
 
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
+from tui.emulator.graph.audits import audit_of, initiated_by
 from tui.emulator.graph.call import (
+    BETA,
     GRAPH_JSON,
     V1,
     GraphCall,
@@ -19,7 +21,7 @@ from tui.emulator.graph.call import (
     invoke,
     unknown_segment,
 )
-from tui.emulator.graph.routes import ROUTES
+from tui.emulator.graph.routes import BETA_ROUTES, ROUTES
 from tui.emulator.graph.shapes import grant_texts
 from tui.emulator.ids import MICROSOFT_GRAPH_APP_ID
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
@@ -77,6 +79,10 @@ class GraphFamily(ApiFamily):
 
     def template(self, request: web.Request) -> str | None:
         path = request.path
+        if path.startswith(BETA + "/"):
+            found = resolve(BETA_ROUTES, request.method, path[len(BETA) :])
+            request["graph_route"] = found if found[0] is not None else None
+            return found[0].template if found[0] is not None else None
         if not path.startswith(V1 + "/"):
             request["graph_route"] = None
             return None
@@ -133,6 +139,24 @@ class GraphFamily(ApiFamily):
 
     def error_response(self, err: ApiError, request_id: str) -> web.Response:
         return graph_error_response(err.status, err.code, err.message, request_id, headers=err.headers)
+
+    def record(self, request: web.Request, response: web.StreamResponse) -> None:
+        """A directory audit for a Graph write that succeeded."""
+        found = request.get("graph_route")
+        caller = request.get("caller")
+        if not found or found[0] is None or found[1] is None or response.status >= 400 or caller is None:
+            return
+        audit = audit_of(request.method, found[0].template, found[2], self.ctx.tenant)
+        if audit is None:
+            return
+        activity, category, operation_type, targets = audit
+        self.ctx.tenant.activity.record_audit(
+            activity=activity,
+            category=category,
+            operation_type=operation_type,
+            initiated_by=initiated_by(caller),
+            targets=targets,
+        )
 
     async def handle(self, request: web.Request, pipeline: Pipeline) -> web.StreamResponse:
         caller, claims = pipeline.authenticate(request)

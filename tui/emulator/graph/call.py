@@ -15,6 +15,7 @@ from tui.emulator.tenant import ServicePrincipal, Tenant, User
 from tui.emulator.wire import ApiError, json_response
 
 V1 = "/v1.0"
+BETA = "/beta"
 
 
 @dataclass

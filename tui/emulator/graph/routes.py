@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import partial
 
 from tui.emulator.graph import app_role_assignments as grants
-from tui.emulator.graph import directory, groups, role_management
+from tui.emulator.graph import directory, groups, reports, role_management
 from tui.emulator.graph import service_principals as sps
 from tui.emulator.graph.batch import batch
-from tui.emulator.graph.call import V1
+from tui.emulator.graph.call import BETA, V1
 from tui.emulator.routing import Route, pattern_of
 
 
@@ -78,4 +78,17 @@ ROUTES: list[Route] = [
     url("/me", {"GET": directory.get_me}),
     url("/users/{user_id}", {"GET": directory.get_user}),
     url("/$batch", {"POST": batch}),
+    url("/auditLogs/directoryAudits", {"GET": reports.list_directory_audits}),
+]
+
+
+def beta(template: str, handlers: dict) -> Route:
+    return Route(BETA + template, pattern_of(template, segment="[^/']+"), handlers)
+
+
+# Graph beta: only what mitui reads there (sign-in activity and sign-in events, which v1.0 does not serve)
+BETA_ROUTES: list[Route] = [
+    beta("/reports/servicePrincipalSignInActivities", {"GET": reports.list_sign_in_activities}),
+    beta("/auditLogs/signIns", {"GET": reports.list_sign_ins}),
+    beta("/auditLogs/directoryAudits", {"GET": reports.list_directory_audits}),
 ]

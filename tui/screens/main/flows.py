@@ -10,7 +10,7 @@ from tui.services.models import Inventory, ManagedIdentity, Subscription
 
 if TYPE_CHECKING:
     from tui.screens.main.screen import MainScreen
-    from tui.services.plans import Plan
+    from tui.services.plans import Change, Plan
 
 
 def subscription_for(inventory: Inventory | None, identity: ManagedIdentity, chosen: str | None) -> Subscription | None:
@@ -36,7 +36,9 @@ async def assign_role(screen: MainScreen, identity: ManagedIdentity) -> None:
     role = await app.push_screen_wait(RolePickerScreen(session, identity, subscription))
     if role is None:
         return
-    scope = await app.push_screen_wait(ScopePickerScreen(session, identity, subscription, role))
+    others = screen.inventory.subscriptions if screen.inventory is not None else []
+    picker = ScopePickerScreen(session, identity, subscription, role, screen.redactor, subscriptions=others)
+    scope = await app.push_screen_wait(picker)
     if scope is None:
         return
     await confirm_and_apply(screen, session.plan_role_assignment(identity, role, scope))
@@ -84,8 +86,37 @@ async def contain(screen: MainScreen, identity: ManagedIdentity) -> None:
         app.say("Containment closed.", timeout=3)  # type: ignore[attr-defined]
 
 
-async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
-    """Show the Plan, apply it once confirmed, say what happened and read back what it touched."""
+async def activity(screen: MainScreen, identity: ManagedIdentity) -> None:
+    """The Activity view; when it hands back a right-size proposal: confirm and apply the narrow right, and only
+    once it is in place confirm and remove the broad one (each its own plan, confirmation and audit line)."""
+    from tui.screens.activity import ActivityScreen
+    from tui.services.right_size import right_size_plans
+
+    app, inventory = screen.app, screen.inventory
+    if inventory is None:
+        return
+    proposal = await app.push_screen_wait(ActivityScreen(screen.session, inventory, identity, screen.redactor))
+    if proposal is None:
+        return
+    try:
+        assign, remove = await right_size_plans(screen.session, proposal)
+    except MituiError as exc:
+        app.show_error(exc)  # type: ignore[attr-defined]
+        return
+    first = await confirm_and_apply(screen, _ready(assign))
+    if first is None or not first.ok:
+        app.say("Right size stopped: the broad right is kept.", timeout=4)  # type: ignore[attr-defined]
+        return
+    await confirm_and_apply(screen, _ready(remove))
+
+
+async def _ready(plan: Plan) -> Plan:
+    return plan
+
+
+async def confirm_and_apply(screen: MainScreen, planning: Any) -> Change | None:
+    """Show the Plan, apply it once confirmed, say what happened and read back what it touched; the Change (None
+    when cancelled or not applied)."""
     from tui.screens.confirm import ConfirmScreen, plan_title
 
     app = screen.app
@@ -94,17 +125,17 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
         plan: Plan = await planning
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
-        return
+        return None
     confirmed = await app.push_screen_wait(ConfirmScreen(plan, screen.redactor))
     if not confirmed:
         say("Cancelled: nothing was changed.", timeout=3)
-        return
+        return None
     try:
         change = await screen.session.apply(plan)
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
         screen.load()
-        return
+        return None
     title = plan_title(plan)
     if change.outcome == "applied":
         say(f"{title}: done — {plan.right_name}", title="Applied")
@@ -116,3 +147,4 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> None:
             error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
         app.show_error(error)  # type: ignore[attr-defined]
     screen.reread([plan], [change])
+    return change

@@ -29,6 +29,7 @@ from tui.services.offload import off_loop
 from tui.services.plans import Change, Plan
 from tui.services.refresh import changed_rights, changes_note
 from tui.services.session import RETRYING
+from tui.services.usage import UsageReport
 from tui.widgets.details import IdentityDetails
 from tui.widgets.safe_text import Redactor, clean, safe_text
 from tui.widgets.virtual_table import Row, VirtualTable
@@ -259,6 +260,32 @@ class InventoryLoading:
         if message.note:
             self._summary_status(message.note)
         runtime.freeze_kept()
+        self.read_usage(message.inventory)
+
+    def _usage(self) -> UsageReport | None:
+        usage = self.inventory.usage if self.inventory is not None else None
+        return usage if isinstance(usage, UsageReport) else None
+
+    @work(exclusive=True, group="usage")
+    async def read_usage(self, inventory: Inventory) -> None:
+        """The Last used column (and the ``used:`` filter), after the load: sign-in activity and the Activity Log
+        (cached on disk, read again only for what is newer). A source that cannot be read shows ``?``."""
+        from tui.services.usage import ActivityCache, usage_of
+
+        try:
+            report = await usage_of(inventory, self.session.backend, cache=ActivityCache(ActivityCache.default_dir()))
+        except MituiError:
+            return
+        if inventory is not self.inventory:
+            return  # a newer load came meanwhile
+        inventory.usage = report
+        table = self.query_one("#identities", VirtualTable)
+        for row in table.rows:
+            row.cells = ()  # made again, with the usage
+        table.set_rows(list(table.rows))  # (the filter stays; its cached results go)
+        used = self.identity_filter is not None and any(k == "used" for k, _ in self.identity_filter.qualifiers)
+        if used:  # the rows it keeps change: count them again (else the load's note stays on the status line)
+            self._apply_filter()
 
     def _loaded_details_due(self) -> None:
         self._has_selection = None  # the keys' state changes with the load's end too: the footer recomposes once

@@ -12,7 +12,9 @@ from textual.widgets.option_list import Option
 
 from tui.services.escalation import escalation_of
 from tui.services.filtering import GRAPH_ONLY, search_text
+from tui.services.findings import IDLE_DAYS
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, Subscription
+from tui.services.usage import UsageReport
 from tui.widgets.badges import privilege_badge
 from tui.widgets.safe_text import Redactor, safe_text, truncate
 from tui.widgets.virtual_table import Column, Row
@@ -30,6 +32,7 @@ IDENTITY_COLUMNS = (
     Column("roles", "Roles", 5, align="right"),
     Column("app_roles", "App", 4, align="right", drop=1),
     Column("privilege", "Privilege", 11),  # " CRITICAL ↑"
+    Column("last_used", "Last used", 9, drop=2),  # filled in after the load (tui.services.usage)
 )
 
 
@@ -104,7 +107,26 @@ def updated_rows(
     return out
 
 
-def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
+def last_used_cell(report: UsageReport | None, identity: ManagedIdentity) -> Text:
+    """``…`` while reading, ``never`` in the window, else how long ago (``<1h``, ``5h``, ``3d``); ``?`` (alone, or
+    after the age) when a source was missing: unknown, never idle."""
+    if report is None:
+        return Text("…", style="dim")
+    usage = report.of(identity)
+    last = usage.last_used
+    if last is None:
+        return Text("?", style="yellow") if not usage.known else Text("never", style="bold red")
+    age = report.end - last
+    hours = age.total_seconds() / 3600
+    text = "<1h" if hours < 1 else f"{int(hours)}h" if hours < 24 else f"{age.days}d"
+    if not usage.known:  # used then, and maybe since: a source is missing
+        return Text(f"{text}?", style="yellow")
+    return Text(text, style="red" if age.days >= IDLE_DAYS else "")
+
+
+def identity_cells(
+    redactor: Redactor, usage: Callable[[], UsageReport | None] | None = None
+) -> Callable[[Row], tuple[Text, ...]]:
     def cells(row: Row) -> tuple[Text, ...]:
         item: IdentityRow = row.data
         identity = item.identity
@@ -125,6 +147,7 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
             privilege_badge(item.top, escalated=item.escalates)
             if item.top
             else (Text("loading…", style="dim italic") if item.loading else Text("")),
+            last_used_cell(usage() if usage is not None else None, identity),
         )
 
     return cells

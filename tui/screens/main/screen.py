@@ -112,6 +112,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
             id="incident",
             tooltip="Incident mode: findings, changes, who can touch a scope",
         ),
+        Binding("u", "activity", "Activity", id="activity", show=False, tooltip="What it did; right-size its rights"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read everything again"),
         Binding("escape", "back", "Back", id="back", show=False, tooltip="Clear the filter / back to the list"),
     ]
@@ -169,7 +170,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
                     yield VirtualTable(
                         IDENTITY_COLUMNS,
                         empty_text="No identities (yet)",
-                        cell_factory=identity_cells(self.redactor),
+                        cell_factory=identity_cells(self.redactor, self._usage),
                         id="identities",
                     )
                     with Horizontal(id="status-row"):
@@ -470,7 +471,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
             table.focus()
             self._show_selected()
 
-        self.app.push_screen(IncidentScreen(self.inventory, self.redactor, scope), chosen)
+        self.app.push_screen(IncidentScreen(self.inventory, self.redactor, scope, self.session), chosen)
 
     def action_copy_id(self) -> None:
         from tui.screens.copy_id import CopyIdScreen
@@ -550,6 +551,14 @@ class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
     @work(group="flow")
     async def run_plan(self, planning: Any) -> None:
         await flows.confirm_and_apply(self, planning)
+
+    def action_activity(self) -> None:  # (reads only when asked for: the Activity view and its right-size)
+        if (identity := self.selected_identity()) is not None and self.inventory is not None:
+            self.activity_flow(identity)
+
+    @work(group="flow")
+    async def activity_flow(self, identity: ManagedIdentity) -> None:
+        await flows.activity(self, identity)
 
 
 __all__ = ["MainScreen"]

@@ -1,0 +1,116 @@
+"""The right size of a broad right that was used narrowly (issue #19): the least-privileged built-in role that covers
+every operation seen, at the narrowest scope that covers every resource touched, proposed as two plans — assign the
+narrow right, then remove the broad one — through the usual plan → confirmation → audit path.
+
+"Used only Microsoft.Compute/virtualMachines/restart/action on vm-batch-prod-01: Virtual Machine Contributor on
+that VM would do." Nothing is proposed for a right never used (that is the ``unused-right`` finding: remove it), nor
+when the Activity Log could not be read (unknown), nor when nothing narrower covers what was done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from tui.services.models import Inventory, ManagedIdentity, RoleAssignment, RoleDefinition
+from tui.services.privilege import role_grants
+from tui.services.usage import OK, UsageReport, exercised, role_of
+
+if TYPE_CHECKING:
+    from tui.services.plans import Plan
+    from tui.services.session import Session
+
+
+@dataclass(frozen=True)
+class RightSize:
+    identity: ManagedIdentity
+    broad: RoleAssignment
+    role: RoleDefinition  # the narrow role
+    scope: str  # the narrow scope
+    operations: tuple[str, ...]  # every operation seen, sorted
+    resources: tuple[str, ...]  # every resource touched, sorted
+
+    @property
+    def reason(self) -> str:
+        ops = ", ".join(self.operations[:3]) + (
+            f" and {len(self.operations) - 3} more" if len(self.operations) > 3 else ""
+        )
+        where = _last(self.scope) if len(self.resources) == 1 else f"{len(self.resources)} resources"
+        return f"used only {ops} on {where}: {self.role.role_name} on {_last(self.scope)} would do"
+
+
+def _last(scope: str) -> str:
+    parts = [p for p in scope.split("/") if p]
+    return parts[-1] if parts else "/"
+
+
+def narrowest_scope(resource_ids: list[str]) -> str:
+    """The narrowest subscription, resource group or resource that holds every resource in ``resource_ids``."""
+    split = [[p for p in r.split("/") if p] for r in resource_ids]
+    common: list[str] = []
+    for segs in zip(*split, strict=False):
+        if len({s.lower() for s in segs}) != 1:
+            break
+        common.append(segs[0])
+    if len({r.lower().rstrip("/") for r in resource_ids}) == 1:
+        return "/" + "/".join(split[0])
+    if len(common) >= 4:
+        return "/" + "/".join(common[:4])
+    return "/" + "/".join(common[:2]) if len(common) >= 2 else "/"
+
+
+def _breadth(role: RoleDefinition) -> tuple[int, int, int, int]:
+    """How much a role allows (to order candidates, least first): its privilege, whether it allows every action
+    (``*``), its wildcards, its actions."""
+    every = int(any(a.strip() == "*" for a in role.actions))
+    return role.privilege.rank, every, sum(a.count("*") for a in role.actions), len(role.actions)
+
+
+def right_size(
+    inventory: Inventory, report: UsageReport, identity: ManagedIdentity, broad: RoleAssignment
+) -> RightSize | None:
+    """The proposal for ``broad`` (see the module's docstring), or None."""
+    if report.coverage.get("activityLog") != OK or broad.via is not None:
+        return None
+    role = role_of(inventory, broad)
+    used = exercised(broad, role, report.operations_of(identity.principal_id))
+    if not used or role is None:
+        return None
+    operations = tuple(sorted({o.operation for o in used}, key=str.lower))
+    resources = tuple(sorted({o.resource_id for o in used}, key=str.lower))
+    candidates = [
+        r
+        for r in inventory.role_definitions.values()
+        if r.role_type == "BuiltInRole"
+        and all(role_grants(r, op) for op in operations)
+        and _breadth(r) <= _breadth(role)
+    ]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda r: (*_breadth(r), r.role_name.lower()))
+    scope = narrowest_scope(list(resources))
+    if best.name.lower() == role.name.lower() and scope.lower() == broad.scope.lower().rstrip("/"):
+        return None  # already the right size
+    sub = [p for p in scope.split("/") if p][1]  # the role's id at the new scope's subscription
+    best = replace(best, id=f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{best.name}")
+    return RightSize(identity, broad, best, scope, operations, resources)
+
+
+def right_sizes(inventory: Inventory, report: UsageReport) -> list[RightSize]:
+    """Every proposal of the inventory (each identity's direct Azure role assignments), most privileged first."""
+    out = []
+    for identity in inventory.identities:
+        for ra in inventory.role_assignments.get(identity.principal_id.lower(), []):
+            found = right_size(inventory, report, identity, ra)
+            if found is not None:
+                out.append(found)
+    out.sort(key=lambda p: (-p.broad.privilege.rank, p.identity.name.lower()))
+    return out
+
+
+async def right_size_plans(session: Session, proposal: RightSize) -> list[Plan]:
+    """The two plans, in the order they must be applied: assign the narrow right, then remove the broad one (apply the
+    second only when the first is done: the identity never loses what it uses)."""
+    assign = await session.plan_role_assignment(proposal.identity, proposal.role, proposal.scope)
+    remove = await session.plan_role_removal(proposal.identity, proposal.broad)
+    return [assign, remove]

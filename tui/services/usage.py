@@ -1,0 +1,410 @@
+"""Used or idle, and what it did (issue #19): last sign-in, last control-plane activity and when each right was
+last exercised, always with its **coverage**.
+
+Sources: Entra's last sign-in activity (``signInActivity``), the Activity Log of every subscription
+(``activityLog``); for one identity's timeline also its sign-in events (``signIns``) and the directory changes it
+made (``directoryAudits``). Coverage names each source ``ok`` or ``unavailable: <why>``: a source that was refused,
+unlicensed or unreadable makes the answer *unknown*, never *idle*.
+
+The Activity Log is read only when asked for, per subscription in parallel (bounded), every page, and cached on disk
+(the user cache dir): a later read asks only for what is newer than the cache. Writes and actions only: Azure records
+no reads and no data-plane use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.services.errors import MituiError
+from tui.services.models import Inventory, ManagedIdentity, Privilege, RoleAssignment, RoleDefinition
+from tui.services.privilege import role_grants
+
+if TYPE_CHECKING:
+    from tui.services.backend import Backend
+    from tui.services.session import Session
+
+CLAIM_OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+OK = "ok"
+ACTIVITY_DAYS_KEPT = 90  # the Activity Log keeps 90 days
+CONCURRENCY = 4  # subscriptions read at once
+OVERLAP = timedelta(minutes=15)  # re-read this much before the cache's end: events arrive late
+CACHE_FORMAT = "mitui-activity/1"
+HIGH = (Privilege.HIGH, Privilege.CRITICAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One Activity Log event: a write or action on Azure Resource Manager."""
+
+    id: str
+    time: datetime
+    operation: str
+    resource_id: str
+    status: str
+    correlation_id: str
+    principal_id: str  # the caller's object id (lower), from its claims
+    client_id: str  # the caller's app id (lower)
+    caller: str
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    id: str
+    time: datetime
+    principal_id: str
+    client_id: str
+    resource: str
+    event_type: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryChange:
+    id: str
+    time: datetime
+    activity: str
+    principal_id: str
+    target: str
+    result: str
+    category: str
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None
+
+
+def why(err: MituiError) -> str:
+    """``unavailable: <why>`` for a source that could not be read."""
+    code = f" ({err.code})" if err.code else ""
+    return f"unavailable: {err.title}{code}"
+
+
+@dataclass
+class Usage:
+    """One identity's usage, with the coverage of each source it was computed from."""
+
+    last_sign_in: datetime | None
+    last_activity: datetime | None
+    coverage: dict[str, str]
+
+    @property
+    def known(self) -> bool:
+        return all(v == OK for v in self.coverage.values())
+
+    @property
+    def last_used(self) -> datetime | None:
+        times = [t for t in (self.last_sign_in, self.last_activity) if t is not None]
+        return max(times) if times else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lastSignIn": iso(self.last_sign_in),
+            "lastActivity": iso(self.last_activity),
+            "coverage": dict(self.coverage),
+        }
+
+
+@dataclass
+class UsageReport:
+    """The usage of every identity of an inventory over a window (``days`` before ``end``)."""
+
+    days: int
+    end: datetime
+    coverage: dict[str, str]
+    by_principal: dict[str, Usage] = field(default_factory=dict)  # principal id (lower) ->
+    operations: list[Operation] = field(default_factory=list)  # every operation read, newest first
+    right_last_used: dict[str, datetime | None] = field(default_factory=dict)  # assignment id (lower) ->
+
+    def of(self, identity: ManagedIdentity) -> Usage:
+        return self.by_principal.get(
+            identity.principal_id.lower(), Usage(None, None, {k: v for k, v in self.coverage.items()})
+        )
+
+    def operations_of(self, principal_id: str) -> list[Operation]:
+        pid = principal_id.lower()
+        return [o for o in self.operations if o.principal_id == pid]
+
+
+# --- the on-disk cache of the Activity Log --------------------------------------------------------------------
+class ActivityCache:
+    """Each subscription's operations read so far, and up to when (JSON per tenant and subscription)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    @staticmethod
+    def default_dir() -> Path:
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("mitui")) / "activity"
+
+    def _path(self, tenant_id: str, subscription_id: str) -> Path | None:
+        if self.directory is None:
+            return None
+        safe = "".join(c for c in f"{tenant_id}-{subscription_id}".lower() if c.isalnum() or c == "-")
+        return self.directory / f"{safe}.json"
+
+    def load(self, tenant_id: str, subscription_id: str) -> tuple[datetime, datetime, list[Operation]] | None:
+        """(from, through, the operations between) read before, or None."""
+        path = self._path(tenant_id, subscription_id)
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != CACHE_FORMAT:
+                return None
+            ops = [
+                Operation(e[0], datetime.fromisoformat(e[1]), *e[2:])
+                for e in data["events"]
+                if isinstance(e, list) and len(e) == 10
+            ]
+            return datetime.fromisoformat(data["from"]), datetime.fromisoformat(data["through"]), ops
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # an unreadable cache is read again from Azure
+
+    def save(
+        self, tenant_id: str, subscription_id: str, start: datetime, through: datetime, ops: list[Operation]
+    ) -> None:
+        path = self._path(tenant_id, subscription_id)
+        if path is None:
+            return
+        data = {
+            "format": CACHE_FORMAT,
+            "from": start.isoformat(),
+            "through": through.isoformat(),
+            "events": [
+                [o.id, o.time.isoformat(), o.operation, o.resource_id, o.status, o.correlation_id, o.principal_id,
+                 o.client_id, o.caller, o.subscription_id]
+                for o in ops
+            ],
+        }  # fmt: skip
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp-{os.getpid()}")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written is read again next time
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+Progress = Callable[[int, int], None]  # (subscriptions done, of how many)
+
+
+async def read_activity(
+    backend: Backend,
+    tenant_id: str,
+    subscription_ids: list[str],
+    start: datetime,
+    end: datetime,
+    cache: ActivityCache | None = None,
+    *,
+    progress: Progress | None = None,
+    concurrency: int = CONCURRENCY,
+) -> tuple[list[Operation], str]:
+    """Every operation in the subscriptions between ``start`` and ``end`` (newest first), and the coverage of the
+    Activity Log (``ok``, or ``unavailable: <subscription>: <why>`` naming the first that could not be read)."""
+    cache = cache or ActivityCache(None)
+    sem = asyncio.Semaphore(concurrency)
+    failures: list[str] = []
+    found: list[Operation] = []
+    done = 0
+    keep_from = end - timedelta(days=ACTIVITY_DAYS_KEPT)
+
+    async def one(sub: str) -> None:
+        nonlocal done
+        async with sem:
+            cached = cache.load(tenant_id, sub)
+            first = max(start, keep_from)
+            # only what is newer than the cache, when the cache covers the window's start
+            covered = cached is not None and cached[0] <= first <= cached[1] + OVERLAP
+            read_from = max(first, cached[1] - OVERLAP) if covered and cached is not None else first
+            try:
+                fresh = await backend.list_activity_log(sub, read_from, end)
+            except MituiError as err:
+                failures.append(f"subscription {sub}: {why(err).removeprefix('unavailable: ')}")
+                return
+            finally:
+                done += 1
+                if progress is not None:
+                    progress(done, len(subscription_ids))
+            merged = {o.id: o for o in (cached[2] if covered and cached is not None else []) if o.time >= keep_from}
+            merged.update({o.id: o for o in fresh})
+            ops = sorted(merged.values(), key=lambda o: o.time, reverse=True)
+            kept_from = max(cached[0], keep_from) if covered and cached is not None else first
+            cache.save(tenant_id, sub, kept_from, end, ops)
+            found.extend(o for o in ops if first <= o.time <= end)
+
+    await asyncio.gather(*(one(s) for s in subscription_ids))
+    found.sort(key=lambda o: o.time, reverse=True)
+    coverage = (
+        OK
+        if not failures
+        else f"unavailable: {sorted(failures)[0]}" + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else "")
+    )
+    return found, coverage
+
+
+def _inside(resource_id: str, scope: str) -> bool:
+    r, s = resource_id.lower().rstrip("/"), scope.lower().rstrip("/")
+    return s in ("", "/") or r == s or r.startswith(s + "/")
+
+
+def exercised(assignment: RoleAssignment, role: RoleDefinition | None, ops: Iterable[Operation]) -> list[Operation]:
+    """The operations (by its principal) inside the assignment's scope that its role allows."""
+    if role is None:
+        return []
+    return [
+        o
+        for o in ops
+        if o.status != "Failed" and _inside(o.resource_id, assignment.scope) and role_grants(role, o.operation)
+    ]
+
+
+def role_of(inventory: Inventory, assignment: RoleAssignment) -> RoleDefinition | None:
+    return inventory.role_definitions.get(assignment.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower())
+
+
+async def usage_of(
+    inventory: Inventory,
+    backend: Backend,
+    *,
+    days: int = 90,
+    now: datetime | None = None,
+    cache: ActivityCache | None = None,
+    progress: Progress | None = None,
+) -> UsageReport:
+    """Every identity's usage over the last ``days`` (sign-in activity and the Activity Log, read concurrently)."""
+    end = now or datetime.now(UTC)
+    start = end - timedelta(days=days)
+    coverage: dict[str, str] = {}
+
+    async def sign_ins() -> dict[str, datetime | None]:
+        try:
+            found = await backend.list_sign_in_activities()
+        except MituiError as err:
+            coverage["signInActivity"] = why(err)
+            return {}
+        coverage["signInActivity"] = OK
+        return found
+
+    subs = [s.id for s in inventory.subscriptions]
+    last_sign_in, (ops, activity_coverage) = await asyncio.gather(
+        sign_ins(), read_activity(backend, inventory.tenant_id, subs, start, end, cache, progress=progress)
+    )
+    coverage["activityLog"] = activity_coverage
+    coverage = {k: coverage[k] for k in ("signInActivity", "activityLog")}
+    report = UsageReport(days=days, end=end, coverage=coverage, operations=ops)
+    by_pid: dict[str, list[Operation]] = {}
+    for o in ops:
+        by_pid.setdefault(o.principal_id, []).append(o)
+    for identity in inventory.identities:
+        pid = identity.principal_id.lower()
+        mine = by_pid.get(pid, [])
+        report.by_principal[pid] = Usage(
+            last_sign_in=last_sign_in.get(identity.client_id.lower()),
+            last_activity=mine[0].time if mine else None,
+            coverage=dict(coverage),
+        )
+        for assignment in inventory.role_assignments.get(pid, []):
+            used = exercised(assignment, role_of(inventory, assignment), mine)
+            report.right_last_used[assignment.id.lower()] = used[0].time if used else None
+    return report
+
+
+async def read_usage(session: Session, inventory: Inventory, days: int = ACTIVITY_DAYS_KEPT) -> UsageReport:
+    """:func:`usage_of` through a session, with the Activity Log cached in the user cache dir."""
+    return await usage_of(inventory, session.backend, days=days, cache=ActivityCache(ActivityCache.default_dir()))
+
+
+# --- one identity's timeline -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One line of an identity's activity: a sign-in, an Azure operation or an Entra change."""
+
+    time: datetime
+    source: str  # "sign-in" | "azure" | "entra"
+    operation: str
+    target: str
+    status: str
+    correlation_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": iso(self.time),
+            "source": self.source,
+            "operation": self.operation,
+            "target": self.target,
+            "status": self.status,
+            "correlationId": self.correlation_id,
+        }
+
+
+@dataclass
+class Timeline:
+    identity: ManagedIdentity
+    since: datetime
+    entries: list[TimelineEntry]
+    coverage: dict[str, str]
+
+
+async def timeline_of(
+    inventory: Inventory,
+    backend: Backend,
+    identity: ManagedIdentity,
+    since: datetime,
+    *,
+    now: datetime | None = None,
+    cache: ActivityCache | None = None,
+) -> Timeline:
+    """What ``identity`` did since ``since``: sign-ins, Azure operations and Entra changes, newest first."""
+    end = now or datetime.now(UTC)
+    coverage: dict[str, str] = {}
+    pid = identity.principal_id.lower()
+
+    async def guarded(source: str, read: Any) -> list:
+        try:
+            found = await read
+        except MituiError as err:
+            coverage[source] = why(err)
+            return []
+        coverage[source] = OK
+        return found
+
+    subs = [s.id for s in inventory.subscriptions]
+    sign_ins, (ops, activity_coverage), changes = await asyncio.gather(
+        guarded("signIns", backend.list_sign_ins(identity.principal_id, since)),
+        read_activity(backend, inventory.tenant_id, subs, since, end, cache),
+        guarded("directoryAudits", backend.list_directory_changes(identity.principal_id, since)),
+    )
+    coverage["activityLog"] = activity_coverage
+    entries = [
+        TimelineEntry(s.time, "sign-in", f"sign-in ({s.event_type})", s.resource, s.status, "") for s in sign_ins
+    ]
+    entries += [
+        TimelineEntry(o.time, "azure", o.operation, o.resource_id, o.status, o.correlation_id)
+        for o in ops
+        if o.principal_id == pid
+    ]
+    entries += [TimelineEntry(c.time, "entra", c.activity, c.target, c.result, "") for c in changes]
+    entries.sort(key=lambda e: e.time, reverse=True)
+    order = ("signIns", "activityLog", "directoryAudits")
+    return Timeline(identity, since, entries, {k: coverage[k] for k in order})
+
+
+def filter_timeline(entries: list[TimelineEntry], since: datetime | None, text: str) -> list[TimelineEntry]:
+    """The entries at or after ``since`` whose operation or target contains ``text`` (case-insensitive)."""
+    low = text.strip().lower()
+    return [
+        e
+        for e in entries
+        if (since is None or e.time >= since) and (not low or low in e.operation.lower() or low in e.target.lower())
+    ]
