@@ -223,3 +223,22 @@ async def test_a_refused_query_answers_the_spec_error_shape(
         with pytest.raises(HttpResponseError) as caught:
             await _query(client, "resources | take 5", None)
     arm_schema("resourcegraph", "ErrorResponse", caught.value.response.json())
+
+
+async def test_subscriptions_with_their_management_groups(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    t = demo_emulator.tenant
+    subs = _visible(demo_emulator, await _caller(credential, demo_emulator))
+    query = (
+        "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' "
+        "| project subscriptionId, chain = properties.managementGroupAncestorsChain"
+    )
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        page = await _query(client, query, subs, top=1000)
+    got = {row["subscriptionId"].lower(): [g["name"] for g in row["chain"]] for row in page.data}
+    assert set(got) == set(subs)
+    for sub in subs:
+        mg = t.management_group_of_scope(f"/subscriptions/{sub}")
+        assert got[sub] == [g.name for g in t.management_group_chain(mg)]  # nearest first, the root group last
+    assert any(got.values())  # the demo's subscriptions sit under management groups

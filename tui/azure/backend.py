@@ -17,7 +17,13 @@ from tui.azure import lifecycle, wire, writes
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
-from tui.azure.resource_graph import IDENTITY_RESOURCES, ROLE_ASSIGNMENTS, ROLE_ASSIGNMENTS_ABOVE, query_rows
+from tui.azure.resource_graph import (
+    IDENTITY_RESOURCES,
+    ROLE_ASSIGNMENTS,
+    ROLE_ASSIGNMENTS_ABOVE,
+    SUBSCRIPTION_GROUPS,
+    query_rows,
+)
 from tui.azure.usage import UsageReads
 from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
 from tui.services.errors import NotFound
@@ -90,6 +96,16 @@ class AzureBackend(UsageReads, Calls):
             return await query_rows(self, ROLE_ASSIGNMENTS_ABOVE, None, wire.role_assignment)
         subs = [guid(s, "subscription id") for s in subscription_ids]
         return await query_rows(self, ROLE_ASSIGNMENTS, subs, wire.role_assignment)
+
+    async def query_subscription_groups(self, subscription_ids: list[str]) -> dict[str, list[str]]:
+        subs = [guid(s, "subscription id") for s in subscription_ids]
+        rows = await query_rows(self, SUBSCRIPTION_GROUPS, subs)
+        out: dict[str, list[str]] = {}
+        for row in rows:
+            chain = row.get("chain") if isinstance(row.get("chain"), list) else []
+            names = [str(g.get("name")).lower() for g in chain if isinstance(g, dict) and g.get("name")]
+            out[str(row.get("subscriptionId") or "").lower()] = names
+        return out
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]:
         scope, pid = arm_id(scope), guid(principal_id, "principal id")

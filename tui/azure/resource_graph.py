@@ -63,6 +63,13 @@ def _client_error(err: ServiceError) -> bool:
     return isinstance(status, int) and 400 <= status < 500
 
 
+# each subscription's management groups, nearest first (to keep only the assignments above that apply to them)
+SUBSCRIPTION_GROUPS = (
+    "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' "
+    "| project subscriptionId, chain = properties.managementGroupAncestorsChain"
+)
+
+
 def decode_rows(body: bytes | None, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
     """(the rows of a Resource Graph answer, ``convert``-ed; its ``$skipToken``, None on the last page)."""
     page = json.loads(body or b"{}")

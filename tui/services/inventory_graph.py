@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tui.services.backend import ArmResource, Backend
 from tui.services.models import RoleAssignment, Subscription
-from tui.services.scopes import subscription_of
+from tui.services.scopes import scope_key, subscription_of
 
 T = TypeVar("T")
 
@@ -28,6 +28,7 @@ SOURCES = ("auto", "arm", "resource-graph")
 RESOURCE_GRAPH_FROM = 100
 BATCHES = 8  # batches of subscriptions queried side by side
 MAX_BATCH = 1000  # subscriptions in one query
+MG_SCOPE = "/providers/microsoft.management/managementgroups/"
 
 
 def batches_of(subscriptions: list[Subscription]) -> list[list[Subscription]]:
@@ -66,21 +67,32 @@ class ResourceGraphPhases:
         def take_assignments(self, ras: list[RoleAssignment], default_sub: str) -> None: ...
 
     async def read_through_resource_graph(self) -> None:
-        """Resources with identities and role assignments of every subscription, through Resource Graph."""
-        above = asyncio.ensure_future(self.backend.query_role_assignments(None))
+        """Resources with identities and role assignments of every subscription, through Resource Graph; the
+        assignments above them (at the tenant's scope), those of the root and of the management groups above the
+        subscriptions read (as ARM lists them at each subscription)."""
+        b = self.backend
+        ids = [s.id for s in self.subscriptions]
+        above = asyncio.ensure_future(b.query_role_assignments(None))
+        groups = asyncio.gather(
+            *(b.query_subscription_groups(ids[i : i + MAX_BATCH]) for i in range(0, len(ids), MAX_BATCH))
+        )
         try:
-            await asyncio.gather(*(self.read_batch(b) for b in batches_of(self.subscriptions)))
+            await asyncio.gather(*(self.read_batch(batch) for batch in batches_of(self.subscriptions)))
             try:
                 ras = await above
+                chains = await groups
             except asyncio.CancelledError:
                 raise
             except Exception as err:
                 self.problems.append(f"Role assignments above the subscriptions (Resource Graph): {_describe(err)}")
             else:
+                over = {"/"} | {f"{MG_SCOPE}{name}" for part in chains for names in part.values() for name in names}
+                ras = [ra for ra in ras if scope_key(ra.scope) in over]
                 self.take_assignments(ras, self.subscriptions[0].id if self.subscriptions else "")
         finally:
-            if not above.done():
-                above.cancel()
+            for task in (above, groups):
+                if not task.done():
+                    task.cancel()
 
     async def read_batch(self, batch: list[Subscription]) -> None:
         b = self.backend

@@ -5,11 +5,11 @@ A query is a table followed by operators separated by ``|``::
     resources | where isnotempty(identity) or type =~ 'microsoft.managedidentity/userassignedidentities'
               | project id, name, type, location, tags, identity
 
-Understood: the tables ``resources`` and ``authorizationresources`` (any case); ``where`` with ``==``, ``!=``
-(case-sensitive), ``=~``, ``!~`` (case-insensitive), ``in`` / ``in~`` / ``!in`` / ``!in~`` a list of literals,
-``contains`` / ``startswith`` (case-insensitive), ``isnotempty()`` / ``isempty()``, ``and``, ``or``, ``not()`` and
-parentheses; ``project`` a list of columns (``name
-= path`` renames); ``extend name = path``. A path is a column with ``.field`` or ``['field']`` steps into its
+Understood: the tables ``resources``, ``authorizationresources`` and ``resourcecontainers`` (any case);
+``where`` with ``==``, ``!=`` (case-sensitive), ``=~``, ``!~`` (case-insensitive), ``in`` / ``in~`` / ``!in`` /
+``!in~`` a list of literals, ``contains`` / ``startswith`` (case-insensitive), ``isnotempty()`` / ``isempty()``,
+``and``, ``or``, ``not()`` and parentheses; ``project`` a list of columns (``name = path`` renames); ``extend name =
+path``. A path is a column with ``.field`` or ``['field']`` steps into its
 object. Anything else is refused (:class:`KqlError`, with where it happened), as the service refuses a query it
 cannot parse."""
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-TABLES = ("resources", "authorizationresources")
+TABLES = ("resources", "authorizationresources", "resourcecontainers")
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")|(?P<num>-?\d+(?:\.\d+)?)"
     r"|(?P<op>==|!=|=~|!~|!in~|!in|in~|[|(),.=\[\]])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"

@@ -27,7 +27,7 @@ from tui.emulator.arm.call import ArmCall
 from tui.emulator.arm.kql import KqlError, Query, parse
 from tui.emulator.arm.resources import readable_below, resources_under
 from tui.emulator.arm.shapes import identity_json, role_assignment_json
-from tui.emulator.tenant import Resource, RoleAssignment, Tenant, arm_key, subscription_of
+from tui.emulator.tenant import Resource, RoleAssignment, Subscription, Tenant, arm_key, subscription_of
 from tui.emulator.wire import ApiError, json_response, new_request_id
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ COLUMNS = (
     "zones",
     "extendedLocation",
 )
-TABLE_COLUMNS = {t: frozenset(c.lower() for c in COLUMNS) for t in ("resources", "authorizationresources")}
+TABLE_COLUMNS = {
+    t: frozenset(c.lower() for c in COLUMNS) for t in ("resources", "authorizationresources", "resourcecontainers")
+}
 _CANONICAL = {c.lower(): c for c in COLUMNS}
 
 
@@ -156,6 +158,35 @@ def _assignment_columns(t: Tenant) -> dict[str, Any]:
     }
 
 
+def _container_columns(t: Tenant) -> dict[str, Any]:
+    """``resourcecontainers``: the subscriptions, each with its management groups (nearest first, the tenant root
+    group last) in ``properties.managementGroupAncestorsChain``, as Resource Graph gives them."""
+
+    def properties(sub: Subscription) -> dict[str, Any]:
+        mg = t.management_group_of_scope(arm_key(f"/subscriptions/{sub.subscription_id}"))
+        chain = [{"name": g.name, "displayName": g.display_name} for g in t.management_group_chain(mg)]
+        return {"state": sub.state, "managementGroupAncestorsChain": chain}
+
+    return {
+        "id": lambda s: f"/subscriptions/{s.subscription_id}",
+        "name": lambda s: s.subscription_id,
+        "type": lambda s: "microsoft.resources/subscriptions",
+        "tenantid": lambda s: t.tenant_id,
+        "kind": lambda s: "",
+        "location": lambda s: "",
+        "resourcegroup": lambda s: "",
+        "subscriptionid": lambda s: s.subscription_id,
+        "managedby": lambda s: "",
+        "sku": lambda s: None,
+        "plan": lambda s: None,
+        "properties": properties,
+        "tags": lambda s: dict(s.tags) if s.tags else None,
+        "identity": lambda s: None,
+        "zones": lambda s: None,
+        "extendedlocation": lambda s: None,
+    }
+
+
 def _strings(body: dict, key: str) -> list[str]:
     value = body.get(key)
     if value is None:
@@ -214,6 +245,8 @@ def _items(api: ArmApi, call: ArmCall, q: Query, subs: list[str], groups: list[s
             ]
     scopes = [f"/subscriptions/{api.subscription(s).subscription_id}" for s in dict.fromkeys(s.lower() for s in subs)]
     out: list[Any] = []
+    if q.table == "resourcecontainers":
+        return [api.subscription(scope.split("/")[2]) for scope in scopes]
     if q.table == "resources":
         for scope in scopes:
             if not rbac.has_any_right_in(t, call.caller.id, scope):
@@ -267,7 +300,11 @@ async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
     except KqlError as e:
         raise _invalid(str(e), {"line": 1, "characterPositionInLine": e.position, "token": e.token}) from e
     t = api.tenant
-    columns = _resource_columns(t) if q.table == "resources" else _assignment_columns(t)
+    columns = {
+        "resources": _resource_columns,
+        "authorizationresources": _assignment_columns,
+        "resourcecontainers": _container_columns,
+    }[q.table](t)
     token = options.get("$skipToken")
     with t.lock:
         items = _items(api, call, q, subs, groups)
