@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
@@ -279,7 +280,10 @@ class InventoryLoading:
         if inventory is not self.inventory:
             return  # a newer load came meanwhile
         inventory.usage = report
-        table = self.query_one("#identities", VirtualTable)
+        try:
+            table = self.query_one("#identities", VirtualTable)
+        except NoMatches:  # the screen is being composed again (its keys' state changed): its rows are made anew
+            return
         for row in table.rows:
             row.cells = ()  # made again, with the usage
         table.set_rows(list(table.rows))  # (the filter stays; its cached results go)
