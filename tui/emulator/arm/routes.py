@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from tui.emulator.arm import identities, management_groups, resources, role_assignments, role_definitions
+from tui.emulator.arm.automation import ROUTES as AUTOMATION_ROUTES
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -41,6 +42,7 @@ def under_scope(tail: str, handlers: dict, *, item: str | None = None) -> Route:
 
 ROUTES: list[Route] = [
     url("/metadata/endpoints", {"GET": resources.get_metadata}, public=True),
+    *AUTOMATION_ROUTES,  # before the generic resource route, which would take a runbook for a resource
     url("/tenants", {"GET": resources.list_tenants}),
     url("/subscriptions", {"GET": resources.list_subscriptions}),
     url("/subscriptions/{subscriptionId}", {"GET": resources.get_subscription}, pattern=f"^{SUB}$"),
