@@ -98,6 +98,14 @@ async def list_accounts(api: ArmApi, call: ArmCall) -> web.Response:
         return ok(api.page(call, items, PAGE_SIZE, render=lambda r: shapes.account_json(r, t)))
 
 
+async def get_account(api: ArmApi, call: ArmCall) -> web.Response:
+    with api.tenant.lock:
+        account, _ = _account(api, call, f"{A}/read")
+        if call.method == "HEAD":
+            return web.Response(status=204)
+        return ok(shapes.account_json(account, api.tenant))
+
+
 # --- runbooks ------------------------------------------------------------------------------------------------------
 def _runbooks(t: Any, account: Resource) -> list[Resource]:
     prefix = arm_key(account.id) + "/runbooks/"
@@ -489,6 +497,7 @@ ROUTES: list[Route] = [
         pattern=rf"^{SUB}/resourcegroups/(?P<resourceGroupName>{SEG})/providers/microsoft\.automation/"
         r"automationaccounts/?$",
     ),
+    _r("", {"GET": get_account}, ACC),  # PATCH and PUT: the generic resource routes (its identity)
     _r("/runbooks", {"GET": list_runbooks}, f"{ACC}/runbooks"),
     _r("/runbooks/{runbookName}", {"GET": get_runbook, "PUT": put_runbook, "DELETE": delete_runbook}, RB),
     _r("/runbooks/{runbookName}/content", {"GET": get_content}, f"{RB}/content"),

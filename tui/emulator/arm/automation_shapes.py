@@ -3,6 +3,7 @@ runtimeEnvironment.json, schedule.json, jobSchedule.json), one serialiser per sh
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from tui.emulator.arm.shapes import identity_json
@@ -64,7 +65,7 @@ def runbook_json(res: Resource) -> dict:
         "type": "Microsoft.Automation/AutomationAccounts/Runbooks",
         "location": res.location,
         "tags": dict(res.tags),
-        "etag": None,
+        "etag": f'"{zlib.crc32((res.id.lower() + props["lastModifiedTime"]).encode())}"',
         "properties": props,
     }
 
