@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tui.azure import wire, writes
+from tui.azure import lifecycle, wire, writes
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
@@ -317,6 +317,34 @@ class AzureBackend(Calls):
 
     async def delete_directory_role_assignment(self, assignment_id: str) -> Written:
         return await writes.delete_directory_role_assignment(self, assignment_id)
+
+    # --- the identity's life ----------------------------------------------------------------------------------------
+    async def get_resource(self, resource_id: str) -> ArmResource | None:
+        return await lifecycle.get_resource(self, resource_id)
+
+    async def update_resource_identity(self, resource_id: str, identity: dict) -> Written:
+        return await lifecycle.update_resource_identity(self, resource_id, identity)
+
+    async def get_user_assigned_identity(self, identity_id: str) -> ArmResource | None:
+        return await lifecycle.get_user_assigned_identity(self, identity_id)
+
+    async def create_user_assigned_identity(
+        self, subscription_id: str, resource_group: str, name: str, location: str, tags: dict[str, str]
+    ) -> Written:
+        return await lifecycle.create_user_assigned_identity(
+            self, subscription_id, resource_group, name, location, tags
+        )
+
+    async def delete_user_assigned_identity(self, identity_id: str) -> Written:
+        return await lifecycle.delete_user_assigned_identity(self, identity_id)
+
+    async def create_federated_credential(
+        self, identity_id: str, name: str, issuer: str, subject: str, audiences: list[str]
+    ) -> Written:
+        return await lifecycle.create_federated_credential(self, identity_id, name, issuer, subject, audiences)
+
+    async def delete_federated_credential(self, identity_id: str, name: str) -> Written:
+        return await lifecycle.delete_federated_credential(self, identity_id, name)
 
 
 def _s_lower(value: Any) -> str:

@@ -83,7 +83,7 @@ class DirectoryRoleListing:
 class Written:
     """The result of a write: what the service answered, and its request ids."""
 
-    value: RoleAssignment | AppRoleAssignment | DirectoryRoleAssignment | None
+    value: RoleAssignment | AppRoleAssignment | DirectoryRoleAssignment | ArmResource | FederatedCredential | None
     request_ids: tuple[str, ...] = ()
 
 
@@ -194,5 +194,29 @@ class Backend(Protocol):
     ) -> Written: ...
 
     async def delete_directory_role_assignment(self, assignment_id: str) -> Written: ...
+
+    # --- the identity's life (tui.services.lifecycle) -------------------------------------------------------------
+    async def get_resource(self, resource_id: str) -> ArmResource | None:
+        """A resource with its identity block as ARM has it now (None: it does not exist)."""
+        ...
+
+    async def update_resource_identity(self, resource_id: str, identity: dict) -> Written:
+        """``PATCH`` the resource's ``identity`` (``userAssignedIdentities`` merged by ARM; a None value detaches);
+        ``value`` is the resource as ARM answers it."""
+        ...
+
+    async def get_user_assigned_identity(self, identity_id: str) -> ArmResource | None: ...
+
+    async def create_user_assigned_identity(
+        self, subscription_id: str, resource_group: str, name: str, location: str, tags: dict[str, str]
+    ) -> Written: ...
+
+    async def delete_user_assigned_identity(self, identity_id: str) -> Written: ...
+
+    async def create_federated_credential(
+        self, identity_id: str, name: str, issuer: str, subject: str, audiences: list[str]
+    ) -> Written: ...
+
+    async def delete_federated_credential(self, identity_id: str, name: str) -> Written: ...
 
     async def close(self) -> None: ...

@@ -37,10 +37,32 @@ class PlanAction(StrEnum):
     REVOKE_APP_ROLE = "revoke-app-role"
     GRANT_DIRECTORY_ROLE = "grant-directory-role"
     REMOVE_DIRECTORY_ROLE = "remove-directory-role"
+    # the identity's life (tui.services.lifecycle)
+    ENABLE_SYSTEM_IDENTITY = "enable-system-identity"
+    DISABLE_SYSTEM_IDENTITY = "disable-system-identity"
+    CREATE_USER_IDENTITY = "create-user-identity"
+    DELETE_USER_IDENTITY = "delete-user-identity"
+    ATTACH_USER_IDENTITY = "attach-user-identity"
+    DETACH_USER_IDENTITY = "detach-user-identity"
+    ADD_FEDERATED_CREDENTIAL = "add-federated-credential"
+    REMOVE_FEDERATED_CREDENTIAL = "remove-federated-credential"
 
     @property
     def adds(self) -> bool:
-        return self in (PlanAction.ASSIGN_ROLE, PlanAction.GRANT_APP_ROLE, PlanAction.GRANT_DIRECTORY_ROLE)
+        return self in (
+            PlanAction.ASSIGN_ROLE,
+            PlanAction.GRANT_APP_ROLE,
+            PlanAction.GRANT_DIRECTORY_ROLE,
+            PlanAction.ENABLE_SYSTEM_IDENTITY,
+            PlanAction.CREATE_USER_IDENTITY,
+            PlanAction.ATTACH_USER_IDENTITY,
+            PlanAction.ADD_FEDERATED_CREDENTIAL,
+        )
+
+    @property
+    def is_lifecycle(self) -> bool:
+        """A change of the identity itself (it appears, goes, or changes hands), not of its rights."""
+        return self.value in _LIFECYCLE_VERBS
 
     @property
     def is_directory_role(self) -> bool:
@@ -55,7 +77,20 @@ class PlanAction(StrEnum):
             "revoke-app-role": "Revoke app role",
             "grant-directory-role": "Grant directory role",
             "remove-directory-role": "Remove directory role",
+            **_LIFECYCLE_VERBS,
         }[self.value]
+
+
+_LIFECYCLE_VERBS = {
+    "enable-system-identity": "Turn on system-assigned identity",
+    "disable-system-identity": "Turn off system-assigned identity",
+    "create-user-identity": "Create user-assigned identity",
+    "delete-user-identity": "Delete user-assigned identity",
+    "attach-user-identity": "Attach user-assigned identity",
+    "detach-user-identity": "Detach user-assigned identity",
+    "add-federated-credential": "Add federated credential",
+    "remove-federated-credential": "Remove federated credential",
+}
 
 
 @dataclass(frozen=True)
@@ -81,6 +116,14 @@ class Plan:
     condition: str | None = None
     condition_version: str | None = None
     assignment_description: str | None = None
+    # lifecycle plans: what the confirmation shows besides (label, value), what will be lost with the change, and
+    # what the writer sends (name -> value: see tui.services.lifecycle)
+    details: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str, default: str = "") -> str:
+        return next((v for k, v in self.params if k == name), default)
 
     @property
     def is_role(self) -> bool:
@@ -93,7 +136,10 @@ class Plan:
 
     @property
     def requires_typed_confirmation(self) -> bool:
-        """Adding a critical right: the user must type ``right_name`` to confirm."""
+        """Adding a critical right, or taking away an identity that holds high or critical rights: the user must type
+        ``right_name`` to confirm."""
+        if self.action in (PlanAction.DELETE_USER_IDENTITY, PlanAction.DISABLE_SYSTEM_IDENTITY):
+            return self.privilege is not Privilege.NORMAL
         return self.action.adds and self.privilege is Privilege.CRITICAL
 
     def summary(self) -> list[tuple[str, str]]:
@@ -102,8 +148,16 @@ class Plan:
             ("Action", self.action.verb),
             ("Identity", ident.name),
             ("Kind", ident.kind.value),
-            ("Principal ID", ident.principal_id),
         ]
+        if ident.principal_id:
+            rows.append(("Principal ID", ident.principal_id))
+        if self.action.is_lifecycle:
+            rows += list(self.details)
+            if self.action.adds:
+                rows.append(("Status", "already in place — nothing to do" if self.already_exists else "new"))
+            else:
+                rows.append(("Status", "will be removed" if self.already_exists else "already gone — nothing to do"))
+            return rows
         if self.is_role:
             rows += [("Role", self.right_name), ("Scope", self.target)]
             if self.scope_level:

@@ -31,6 +31,7 @@ from tui.services.joins import (
     classified_role,
     resolve_grant,
 )
+from tui.services.lifecycle import IdentityLifecycle
 from tui.services.lookups import find_directory_role, find_grant, find_role_assignment
 from tui.services.models import (
     AppRole,
@@ -69,7 +70,7 @@ from tui.services.writers import Attempt, write
 RETRYING = "retrying"
 
 
-class Session(ContainAndRestore):
+class Session(ContainAndRestore, IdentityLifecycle):
     def __init__(
         self,
         backend: Backend,

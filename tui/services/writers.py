@@ -53,7 +53,7 @@ async def write(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attemp
     """Carry out ``plan`` (nothing is sent when it has nothing to do); the request ids it used go to ``request_ids``."""
     if plan.nothing_to_do:
         return Attempt("already-there", plan.existing_id, already_message(plan))
-    return await WRITERS[plan.action](ctx, plan, request_ids)
+    return await writer_of(plan.action)(ctx, plan, request_ids)
 
 
 async def assign_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
@@ -301,6 +301,16 @@ WRITERS: dict[PlanAction, Writer] = {
     PlanAction.GRANT_DIRECTORY_ROLE: grant_directory_role,
     PlanAction.REMOVE_DIRECTORY_ROLE: remove_directory_role,
 }
+
+
+def writer_of(action: PlanAction) -> Writer:
+    """The write for ``action``: :data:`WRITERS`, with the identity lifecycle's writes (tui.services.lifecycle_writers,
+    which builds on the patterns here) added on first use."""
+    if action not in WRITERS:
+        from tui.services.lifecycle_writers import LIFECYCLE_WRITERS
+
+        WRITERS.update(LIFECYCLE_WRITERS)
+    return WRITERS[action]
 
 
 def add_id(request_ids: list[str], err: MituiError) -> None:

@@ -30,6 +30,18 @@ def authorization_failed(call: ArmCall, action: str, scope: str) -> ApiError:
     )
 
 
+def linked_authorization_failed(call: ArmCall, action: str, scope: str, linked_action: str, linked: str) -> ApiError:
+    """403 when the caller may change a resource but not use what the change links to (a user-assigned identity)."""
+    who, oid = _caller_label(call.caller, call.claims)
+    return ApiError(
+        403,
+        "LinkedAuthorizationFailed",
+        f"The client '{who}' with object id '{oid}' has permission to perform action '{action}' on scope '{scope}'; "
+        f"however, it does not have permission to perform action(s) '{linked_action}' on the linked scope(s) "
+        f"'{linked}' (respectively) or the linked scope(s) are invalid.",
+    )
+
+
 def subscription_not_found(sub_id: str) -> ApiError:
     return ApiError(404, "SubscriptionNotFound", f"The subscription '{sub_id}' could not be found.")
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.emulator.arm import identities, management_groups, resources, role_assignments, role_definitions
+from tui.emulator.arm import (
+    identities,
+    management_groups,
+    resource_identity,
+    resources,
+    role_assignments,
+    role_definitions,
+)
 from tui.emulator.arm.automation import ROUTES as AUTOMATION_ROUTES
 from tui.emulator.routing import Route, resolve, url
 
@@ -59,7 +66,11 @@ ROUTES: list[Route] = [
     url(
         "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/"
         "{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
-        {"GET": resources.get_generic_resource},
+        {
+            "GET": resources.get_generic_resource,
+            "PATCH": resource_identity.patch_generic_resource,
+            "PUT": resource_identity.put_generic_resource,
+        },
         pattern=GENERIC,
     ),
     url("/subscriptions/{subscriptionId}" + UAMIS, {"GET": identities.list_uamis}, pattern=f"^{SUB}{UAMIS.lower()}$"),
