@@ -23,6 +23,7 @@ from tui.services.automation_models import (
     RuntimeEnvironment,
 )
 from tui.services.backend import Backend
+from tui.services.errors import PermissionDenied
 from tui.services.models import IdentityKind, ManagedIdentity, ResourceApp
 from tui.services.scopes import resource_group_of
 
@@ -58,10 +59,15 @@ async def load_account(backend: Backend, account: AutomationAccount) -> Automati
         return RuntimeEnvironment(env.name, env.language, env.version, env.default_packages, tuple(packages))
 
     async def with_text(rb: Runbook) -> Runbook:
-        content = await backend.get_runbook_content(rb.id) if rb.is_powershell and rb.state != "New" else None
+        content, error = None, ""
+        if rb.is_powershell and rb.state.lower() != "new":
+            try:
+                content = await backend.get_runbook_content(rb.id)
+            except PermissionDenied as err:
+                error = err.one_line()
         linked = tuple(s for r, s in links if r.lower() == rb.name.lower())
         return Runbook(
-            rb.id, rb.name, rb.runbook_type, rb.state, rb.last_modified, rb.runtime_environment, content, linked
+            rb.id, rb.name, rb.runbook_type, rb.state, rb.last_modified, rb.runtime_environment, content, linked, error
         )
 
     envs_full = await gather_limited([with_packages(e) for e in envs], CONCURRENCY)
@@ -210,6 +216,10 @@ def readiness(account: AutomationAccount, runbook: Runbook, granted: set[str]) -
         )
     if runbook.state.lower() == "new":
         items.append(ReadinessItem("Published", False, "The runbook has never been published: it cannot run."))
+    if runbook.content_error:
+        items.append(
+            ReadinessItem("Runbook text", False, f"Its commands could not be checked: {runbook.content_error}")
+        )
     if not runbook.is_powershell or runbook.content is None:
         return items
     needs = rules.needs_of(runbook.content)

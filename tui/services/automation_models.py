@@ -43,6 +43,7 @@ class Runbook:
     runtime_environment: str = ""  # the environment's name ("" for the classic runtimes)
     content: str | None = None  # the published text (None: not read or none published)
     schedules: tuple[str, ...] = ()  # the schedules linked to it (job schedules)
+    content_error: str = ""  # why its text could not be read (then its commands are not checked)
 
     @property
     def is_powershell(self) -> bool:
