@@ -27,9 +27,14 @@ def fail(command: str, message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-def load(command: str, args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> Inventory | int:
+def load(
+    command: str,
+    args: argparse.Namespace,
+    open_session: Callable[[], Awaitable[Session]],
+    after: Callable[[Session, Inventory], Awaitable[None]] | None = None,
+) -> Inventory | int:
     """The inventory of the tenant that ``open_session`` signs in to, or the exit code of why not (said on
-    stderr)."""
+    stderr). ``after`` reads more in the same session, once the inventory is loaded."""
     logging.getLogger().addHandler(logging.NullHandler())  # SDK warnings must not reach stderr
     try:
         subs = [guid(s, "subscription id") for s in (getattr(args, "subscription", None) or [])]
@@ -40,7 +45,7 @@ def load(command: str, args: argparse.Namespace, open_session: Callable[[], Awai
         # (the inventory is handed back through a list, not as asyncio.run's result: Python 3.11's asyncio.run ends
         # with signal.getsignal(SIGINT), which formats repr() of the main task, result included — seconds of CPU
         # for a tenant with tens of thousands of assignments)
-        asyncio.run(_load(open_session, subs or None, loaded))
+        asyncio.run(_load(open_session, subs or None, loaded, after))
         return loaded[0]
     except MituiError as err:
         usage = isinstance(err, InvalidInput) and "flag" in err.title
@@ -52,11 +57,16 @@ def load(command: str, args: argparse.Namespace, open_session: Callable[[], Awai
 
 
 async def _load(
-    open_session: Callable[[], Awaitable[Session]], subscription_ids: list[str] | None, into: list[Inventory]
+    open_session: Callable[[], Awaitable[Session]],
+    subscription_ids: list[str] | None,
+    into: list[Inventory],
+    after: Callable[[Session, Inventory], Awaitable[None]] | None = None,
 ) -> None:
     session = await open_session()
     try:
         into.append(await session.load_inventory(subscription_ids))
+        if after is not None:
+            await after(session, into[0])
     finally:
         await session.close()
 

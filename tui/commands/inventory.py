@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.common import load, partial, write
+from tui.services.automation import runtime_label
+from tui.services.automation_models import AutomationAccount, ReadinessItem
 from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
 from tui.services.text import csv_cell, plain
@@ -28,10 +30,16 @@ COMMAND = "inventory"
 
 def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
     """Print the inventory of the tenant that ``open_session`` signs in to (read-only)."""
-    inventory = load(COMMAND, args, open_session)
+    fmt = getattr(args, "format", None) or "table"
+    automation: list[dict[str, Any]] = []
+    inventory = load(COMMAND, args, open_session, partial_automation(automation) if fmt == "json" else None)
     if isinstance(inventory, int):
         return inventory
-    text = render(inventory, getattr(args, "format", None) or "table")
+    if fmt == "json":
+        return write(COMMAND, json_text(to_json(inventory, automation)), getattr(args, "output", None)) or partial(
+            COMMAND, inventory
+        )
+    text = render(inventory, fmt)
     return write(COMMAND, text, getattr(args, "output", None)) or partial(COMMAND, inventory)
 
 
@@ -131,8 +139,63 @@ def _escalation_json(e: Escalation) -> dict[str, Any]:
     }
 
 
-def to_json(inv: Inventory) -> dict[str, Any]:
+def partial_automation(into: list[dict[str, Any]]) -> Callable[[Session, Inventory], Awaitable[None]]:
+    """Read the Automation Accounts of the inventory's subscriptions, with each runbook's readiness, into ``into``
+    (as JSON); what cannot be read goes to the inventory's problems."""
+
+    async def read(session: Session, inv: Inventory) -> None:
+        from tui.services.errors import MituiError
+
+        try:
+            accounts = await session.automation_accounts([s.id for s in inv.subscriptions])
+            for account in accounts:
+                into.append(automation_json(account, await session.account_readiness(account)))
+        except MituiError as err:
+            inv.problems.append(f"Automation accounts: {err.one_line()}")
+
+    return read
+
+
+def automation_json(account: AutomationAccount, checks: dict[str, list[ReadinessItem]]) -> dict[str, Any]:
     return {
+        "id": account.id,
+        "name": account.name,
+        "identity": account.identity_json(),
+        "runbooks": [
+            {
+                "name": rb.name,
+                "type": rb.runbook_type,
+                "runtime": runtime_label(account, rb),
+                "runtimeEnvironment": rb.runtime_environment or None,
+                "state": rb.state,
+                "lastModified": rb.last_modified or None,
+                "schedules": list(rb.schedules),
+                "ready": all(i.ok for i in checks.get(rb.id, [])),
+                "readiness": [i.as_json() for i in checks.get(rb.id, [])],
+            }
+            for rb in account.runbooks
+        ],
+        "modules": [
+            {"name": m.name, "version": m.version, "provisioningState": m.provisioning_state} for m in account.modules
+        ],
+        "runtimeEnvironments": [
+            {
+                "name": e.name,
+                "language": e.language,
+                "version": e.version,
+                "defaultPackages": dict(e.default_packages),
+                "packages": [
+                    {"name": p.name, "version": p.version, "provisioningState": p.provisioning_state}
+                    for p in e.packages
+                ],
+            }
+            for e in account.runtime_environments
+        ],
+    }
+
+
+def to_json(inv: Inventory, automation: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    doc = {
         "tenantId": inv.tenant_id,
         "cloud": inv.cloud,
         "subscriptions": [{"id": s.id, "displayName": s.display_name, "state": s.state} for s in inv.subscriptions],
@@ -160,6 +223,9 @@ def to_json(inv: Inventory) -> dict[str, Any]:
         ],
         "problems": list(inv.problems),
     }
+    if automation is not None:  # (read for JSON only: it costs requests per account)
+        doc["automationAccounts"] = automation
+    return doc
 
 
 CSV_COLUMNS = [
