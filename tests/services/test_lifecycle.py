@@ -195,3 +195,37 @@ async def test_read_only_refuses_lifecycle_writes(emulator_factory, session_for)
         await session.apply(plan)
     assert aa.system_principal_id
     assert [e["result"] for e in session.audit.entries() if e["event"] == "outcome"] == ["refused"]
+
+
+async def test_containment_can_detach_and_restore_attaches_again(emulator_factory, session_for, tmp_path) -> None:  # noqa: ANN001
+    from tui.services.containment import KIND_ATTACHMENT, kind_of, read_restore_file
+
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    uami = next(
+        i
+        for i in inv.identities
+        if i.kind is IdentityKind.USER
+        and i.name == "id-orders-shared"
+        and [u for u in i.used_by if u.lower() != i.resource_id.lower()]
+    )
+    resources = [u for u in uami.used_by if u.lower() != uami.resource_id.lower()]
+    plain = await session.plan_containment(uami, inv)
+    assert not any(kind_of(p) == KIND_ATTACHMENT for p in plain.items)
+    plan = await session.plan_containment(uami, inv, detach=True)
+    detaches = [p for p in plan.items if p.action is PlanAction.DETACH_USER_IDENTITY]
+    assert sorted(p.target_id for p in detaches) == sorted(resources)
+    results = await session.contain(plan, restore_dir=tmp_path)
+    assert results.ok, results.summary()
+    for rid in resources:
+        assert all(u.lower() != uami.resource_id.lower() for u in emu.tenant.resource(rid).user_assigned_identity_ids)
+    restore = read_restore_file(results.restore_file)
+    assert sorted(restore.detached_resources) == sorted(resources)
+    plans = await session.plan_restore(restore)
+    attaches = [p for p in plans if p.action is PlanAction.ATTACH_USER_IDENTITY]
+    assert len(attaches) == len(resources) and not any(p.already_exists for p in attaches)
+    changes = await session.apply_each(plans)
+    assert all(c.ok for c in changes), [c.message for c in changes]
+    for rid in resources:
+        assert uami.resource_id.lower() in {u.lower() for u in emu.tenant.resource(rid).user_assigned_identity_ids}

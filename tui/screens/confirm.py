@@ -25,6 +25,14 @@ TITLES = {
     "revoke-app-role": "Revoke app role",
     "grant-directory-role": "Grant directory role",
     "remove-directory-role": "Remove directory role",
+    "enable-system-identity": "Turn on system-assigned identity",
+    "disable-system-identity": "Turn off system-assigned identity",
+    "create-user-identity": "Create user-assigned identity",
+    "delete-user-identity": "Delete user-assigned identity",
+    "attach-user-identity": "Attach user-assigned identity",
+    "detach-user-identity": "Detach user-assigned identity",
+    "add-federated-credential": "Add federated credential",
+    "remove-federated-credential": "Remove federated credential",
 }
 VERBS = {
     "assign-role": "Assign",
@@ -33,6 +41,14 @@ VERBS = {
     "revoke-app-role": "Revoke",
     "grant-directory-role": "Grant",
     "remove-directory-role": "Remove",
+    "enable-system-identity": "Turn on",
+    "disable-system-identity": "Turn off",
+    "create-user-identity": "Create",
+    "delete-user-identity": "Delete",
+    "attach-user-identity": "Attach",
+    "detach-user-identity": "Detach",
+    "add-federated-credential": "Add",
+    "remove-federated-credential": "Remove",
 }
 
 
@@ -90,6 +106,15 @@ class ConfirmScreen(ModalScreen[bool]):
                         else "Already gone: there is nothing to remove."
                     )
                     yield Static(Text(note, style="bold"), id="confirm-exists", classes="-notice")
+                warnings = tuple(getattr(plan, "warnings", ()))
+                if warnings and not self._no_op:
+                    lines = Text()
+                    for line in warnings:
+                        lines.append("! ", style="bold")
+                        lines.append_text(safe_text(self._value(line)))
+                        lines.append("\n")
+                    lines.rstrip()
+                    yield Static(lines, id="confirm-warnings")
                 commands = Text()
                 commands.append("az\n", style="bold dim")
                 commands.append_text(safe_text(self._value(plan.az_command)))
@@ -97,7 +122,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 commands.append_text(safe_text(self._value(plan.powershell_command)))
                 yield Static(commands, id="confirm-commands")
             if self.needs_typing:
-                prompt = Text("Critical right. Type ", style="bold")
+                prompt = Text(
+                    "Critical right. Type " if plan.action.adds else "Rights will be lost. Type ", style="bold"
+                )
                 prompt.append_text(safe_text(plan.right_name, style="bold reverse"))
                 prompt.append(" to enable Apply:", style="bold")
                 yield Static(prompt, id="confirm-type-prompt")

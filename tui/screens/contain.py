@@ -16,12 +16,21 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui.services.containment import ContainmentPlan, PlanResults, kind_of, outcome_label, where_of
+from tui.services.containment import (
+    KIND_ATTACHMENT,
+    ContainmentPlan,
+    PlanResults,
+    attached_resources,
+    kind_of,
+    outcome_label,
+    where_of,
+)
 from tui.services.errors import MituiError
 from tui.widgets.badges import privilege_badge
 from tui.widgets.safe_text import Redactor, safe_text
 
 if TYPE_CHECKING:
+    from tui.services.models import Inventory
     from tui.services.plans import Change, Plan
     from tui.services.session import Session
 
@@ -32,12 +41,28 @@ class ContainScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Cancel", id="contain-cancel"),
         Binding("r", "retry", "Retry failed", id="contain-retry", tooltip="Apply the failed items again"),
+        Binding(
+            "u",
+            "toggle_detach",
+            "Detach too",
+            id="contain-detach",
+            tooltip="Also detach the user-assigned identity from every resource it is attached to (restore attaches "
+            "it again)",
+        ),
     ]
 
-    def __init__(self, session: Session, plan: ContainmentPlan, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        plan: ContainmentPlan,
+        redactor: Redactor | None = None,
+        inventory: Inventory | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.session = session
         self.plan = plan
+        self.inventory = inventory
+        self.detach = any(kind_of(p) == KIND_ATTACHMENT for p in plan.items)
         self.redactor = redactor or Redactor()
         self.results: PlanResults | None = None
         self.busy = False
@@ -66,6 +91,8 @@ class ContainScreen(ModalScreen[bool]):
         text = Text()
         if not plan.items:
             text.append("No right held directly: nothing to remove.\n", style="bold")
+        if self._can_detach() and not self.detach:
+            text.append("u: also detach it from the resources it is attached to\n", style="dim")
         for i, item in enumerate(plan.items):
             text.append_text(self._item(item, self._status.get(i)))
             text.append("\n")
@@ -82,16 +109,23 @@ class ContainScreen(ModalScreen[bool]):
         text.rstrip()
         return text
 
+    def _title(self) -> Text:
+        plan = self.plan
+        title = Text("Contain ", style="bold")
+        title.append_text(safe_text(self._shown(plan.identity.name), 60, style="bold"))
+        detached = sum(1 for p in plan.to_remove if kind_of(p) == KIND_ATTACHMENT)
+        title.append(f"  {len(plan.to_remove) - detached} rights to remove  ")
+        if detached:
+            title.append(f"{detached} resources to detach from  ")
+        title.append_text(privilege_badge(plan.privilege))
+        return title
+
     # --- layout -------------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         plan = self.plan
         name = self._shown(plan.identity.name)
         with Vertical(id="contain-dialog", classes="dialog"):
-            title = Text("Contain ", style="bold")
-            title.append_text(safe_text(name, 60, style="bold"))
-            title.append(f"  {len(plan.to_remove)} rights to remove  ")
-            title.append_text(privilege_badge(plan.privilege))
-            yield Static(title, classes="dialog-title", id="contain-title")
+            yield Static(self._title(), classes="dialog-title", id="contain-title")
             with VerticalScroll(id="contain-body"):
                 yield Static(self._plan_text(), id="contain-plan")
             yield Static(
@@ -145,7 +179,38 @@ class ContainScreen(ModalScreen[bool]):
         self.dismiss(self.results is not None and any(c.outcome == "applied" for c in self.results.changes))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_detach":
+            return self._can_detach()
         return not (action == "retry" and (self.results is None or self.results.ok or self.busy))
+
+    def _can_detach(self) -> bool:
+        """A user-assigned identity attached to resources, before anything was applied."""
+        return (
+            self.inventory is not None
+            and self.results is None
+            and not self.busy
+            and bool(attached_resources(self.plan.identity))
+        )
+
+    def action_toggle_detach(self) -> None:
+        if self._can_detach():
+            self.replan(not self.detach)
+
+    @work(exclusive=True, group="contain")
+    async def replan(self, detach: bool) -> None:
+        assert self.inventory is not None
+        try:
+            plan = await self.session.plan_containment(self.plan.identity, self.inventory, detach=detach)
+        except MituiError as err:
+            self.app.show_error(err)  # type: ignore[attr-defined]
+            return
+        self.plan, self.detach = plan, detach
+        self._status.clear()
+        self._refresh_plan()
+        title = self.query_one("#contain-title", Static)
+        title.update(self._title())
+        typed = self.query_one("#contain-typed", Input)
+        self.query_one("#contain-apply", Button).disabled = not self._typed_ok(typed.value)
 
     # --- applying -----------------------------------------------------------------------------------------------
     def _progress(self, indices: list[int]):  # noqa: ANN202

@@ -17,6 +17,7 @@ from tui.services.containment import (
     ContainmentPlan,
     PlanResults,
     RestoreFile,
+    attached_resources,
     check_tenant,
     restore_file_of,
     rights_to_contain,
@@ -30,6 +31,7 @@ from tui.services.models import (
     AppRole,
     Caller,
     DirectoryRoleDefinition,
+    IdentityKind,
     Inventory,
     ManagedIdentity,
     ResourceApp,
@@ -76,9 +78,18 @@ class ContainAndRestore:
 
         async def plan_app_role_grant(self, identity: ManagedIdentity, app: ResourceApp, role: AppRole) -> Plan: ...
 
-    async def plan_containment(self, identity: ManagedIdentity, inventory: Inventory) -> ContainmentPlan:
+        async def plan_detach_user_identity(self, resource_id: str, identity: ManagedIdentity) -> Plan: ...
+
+        async def plan_attach_user_identity(
+            self, resource_id: str, identity: ManagedIdentity, inventory: Inventory | None = None
+        ) -> Plan: ...
+
+    async def plan_containment(
+        self, identity: ManagedIdentity, inventory: Inventory, *, detach: bool = False
+    ) -> ContainmentPlan:
         """One plan removing every right ``identity`` holds directly (as ``inventory`` knows them), each checked
-        against what is there now; the rights it holds through groups are listed, never touched."""
+        against what is there now; the rights it holds through groups are listed, never touched. ``detach``: a
+        user-assigned identity is also detached from every resource it is attached to (restore attaches it again)."""
         principal_id = guid(identity.principal_id, "principal id")
         rights = rights_to_contain(inventory, identity)
         items: list[Plan] = []
@@ -96,6 +107,12 @@ class ContainAndRestore:
             grants = (await self._backend.list_app_role_assignments([principal_id])).get(principal_id.lower(), [])
             granted = {g.id for g in grants}
             items += [app_role_revoke_plan(identity, g, g.id in granted, self.graph_url) for g in rights.app_roles]
+        if detach and identity.kind is IdentityKind.USER:
+            for rid in attached_resources(identity):
+                try:
+                    items.append(await self.plan_detach_user_identity(rid, identity))
+                except NotFound:
+                    continue  # (the resource is gone: nothing to detach)
         return ContainmentPlan(identity, tuple(items), rights.through_groups)
 
     async def contain(
@@ -170,6 +187,8 @@ class ContainAndRestore:
                 apps[g.resource_id.lower()] = app
             app_role = app.role(g.app_role_id) or AppRole(g.app_role_id, g.app_role_value or g.app_role_id)
             plans.append(await self.plan_app_role_grant(identity, app, app_role))
+        for rid in restore.detached_resources:
+            plans.append(await self.plan_attach_user_identity(rid, identity))
         return plans
 
     async def _role_definition(self, scope: str, role_definition_id: str, role_name: str) -> RoleDefinition:

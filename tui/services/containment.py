@@ -39,10 +39,13 @@ from tui.services.privilege import highest
 RESTORE_FORMAT = "mitui-restore/1"
 
 KIND_ROLE, KIND_DIRECTORY_ROLE, KIND_APP_ROLE = "Azure role", "directory role", "app role"
+KIND_ATTACHMENT = "attached to"
 
 
 def kind_of(plan: Plan) -> str:
     """What the admin calls the right a plan item is about."""
+    if plan.action in (PlanAction.DETACH_USER_IDENTITY, PlanAction.ATTACH_USER_IDENTITY):
+        return KIND_ATTACHMENT
     if plan.is_role:
         return KIND_ROLE
     return KIND_DIRECTORY_ROLE if plan.action.is_directory_role else KIND_APP_ROLE
@@ -137,6 +140,14 @@ def rights_to_contain(inventory: Inventory, identity: ManagedIdentity) -> Rights
     return Rights(tuple(roles), tuple(directory), tuple(grants), tuple(groups))
 
 
+def attached_resources(identity: ManagedIdentity) -> list[str]:
+    """The resources a user-assigned identity is attached to (as the inventory knows them; not itself)."""
+    if identity.kind is not IdentityKind.USER:
+        return []
+    own = identity.resource_id.lower()
+    return [rid for rid in identity.used_by if rid.lower() != own]
+
+
 # --- the restore file -----------------------------------------------------------------------------------------
 
 
@@ -176,17 +187,21 @@ class RestoreFile:
     mitui_version: str = ""
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # the resources a user-assigned identity was detached from (restore attaches it again)
+    detached_resources: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
-        return len(self.roles) + len(self.app_roles) + len(self.directory_roles)
+        return len(self.roles) + len(self.app_roles) + len(self.directory_roles) + len(self.detached_resources)
 
 
 def restore_file_of(plan: ContainmentPlan, tenant_id: str) -> RestoreFile:
     """What the removals of ``plan`` take away (the items still there), as a restore file."""
-    roles, grants, directory = [], [], []
+    roles, grants, directory, detached = [], [], [], []
     for p in plan.to_remove:
-        if p.action is PlanAction.REMOVE_ROLE:
+        if p.action is PlanAction.DETACH_USER_IDENTITY:
+            detached.append(p.target_id)
+        elif p.action is PlanAction.REMOVE_ROLE:
             roles.append(
                 RestoreRole(
                     p.target_id, p.right_id, p.right_name, p.condition, p.condition_version, p.assignment_description
@@ -196,7 +211,9 @@ def restore_file_of(plan: ContainmentPlan, tenant_id: str) -> RestoreFile:
             grants.append(RestoreGrant(p.target_id, p.right_id, p.resource_app_id, p.target, p.right_name))
         elif p.action is PlanAction.REMOVE_DIRECTORY_ROLE:
             directory.append(RestoreDirectoryRole(p.right_id, p.target_id or "/", p.right_name))
-    return RestoreFile(tenant_id, plan.identity, tuple(roles), tuple(grants), tuple(directory))
+    return RestoreFile(
+        tenant_id, plan.identity, tuple(roles), tuple(grants), tuple(directory), detached_resources=tuple(detached)
+    )
 
 
 def restore_json(restore: RestoreFile, version: str) -> dict[str, Any]:
@@ -246,7 +263,7 @@ def restore_json(restore: RestoreFile, version: str) -> dict[str, Any]:
             }
             for d in restore.directory_roles
         ],
-        "detachedResources": [],  # (detaching a user-assigned identity from its resources is not built yet)
+        "detachedResources": list(restore.detached_resources),
     }
 
 
@@ -353,6 +370,12 @@ def read_restore_file(path: str | os.PathLike[str]) -> RestoreFile:
                     _text(item, "roleName"),
                 )
             )
+        detached = doc.get("detachedResources", [])
+        if not isinstance(detached, list) or not all(isinstance(d, str) for d in detached):
+            raise _bad(path, "detachedResources must be a list of resource ids")
+        detached_resources = tuple(arm_id(d, "resource id") for d in detached)
+        if detached_resources and kind is not IdentityKind.USER:
+            raise _bad(path, "only a user-assigned identity is detached from resources")
     except ValueError as err:  # (an unknown identity kind)
         raise _bad(path, str(err)) from err
     except InvalidInput as err:
@@ -367,6 +390,7 @@ def read_restore_file(path: str | os.PathLike[str]) -> RestoreFile:
         tuple(directory),
         mitui_version=_text(doc, "mitui"),
         created=_text(doc, "created"),
+        detached_resources=detached_resources,
     )
 
 

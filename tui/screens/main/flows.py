@@ -76,9 +76,10 @@ async def contain(screen: MainScreen, identity: ManagedIdentity) -> None:
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
         return
-    changed = await app.push_screen_wait(ContainScreen(screen.session, plan, screen.redactor))
+    dialog = ContainScreen(screen.session, plan, screen.redactor, inventory)
+    changed = await app.push_screen_wait(dialog)
     if changed:
-        screen.reread(plan.items)
+        screen.reread(dialog.plan.items)  # (the plan as applied; a detach among them loads everything again)
     else:
         app.say("Containment closed.", timeout=3)  # type: ignore[attr-defined]
 

@@ -153,8 +153,8 @@ class InventoryLoading:
         """After a change: read again only what ``plans`` touched (a request or two) and show it, the cursor and the
         filter kept; a full load when that read fails or no inventory is shown yet."""
         inventory = self.inventory
-        if inventory is None or self.is_loading:
-            self.load()
+        if inventory is None or self.is_loading or any(p.action.is_lifecycle for p in plans):
+            self.load()  # (an identity that appeared, went or changed hands: everything joins differently)
             return
         self._set_status(Text("Reading the change back…"))
         try:

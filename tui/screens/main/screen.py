@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, ProgressBar, Static, TabbedConten
 
 from tui import runtime
 from tui.screens.main import flows
+from tui.screens.main.life_flows import LIFE_BINDINGS, IdentityLifeActions
 from tui.screens.main.loading import PARTIAL_DETAILS_DELAY_S, InventoryLoading
 from tui.screens.main.rows import ALL_SUBSCRIPTIONS, IDENTITY_COLUMNS, identity_cells, subscription_options
 from tui.services.errors import InvalidInput, MituiError
@@ -53,10 +54,10 @@ if TYPE_CHECKING:
 
 DETAILS_DELAY_S = 0.15  # after the last keystroke in the filter, the selected identity's details are redrawn
 DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tabs are mounted
-WRITE_ACTIONS = {"assign_role", "grant_app_role", "grant_directory_role", "remove", "contain"}
+WRITE_ACTIONS = {"assign_role", "grant_app_role", "grant_directory_role", "remove", "contain", "manage_identity"}
 
 
-class MainScreen(InventoryLoading, Screen[None]):
+class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
     # the table has the focus from the first frame: Textual's default gave it to the subscriptions list, and the
     # table's own focus() lands a while later, a restyle and repaint of both in the middle of loading
     AUTO_FOCUS = "#identities"
@@ -101,6 +102,7 @@ class MainScreen(InventoryLoading, Screen[None]):
             tooltip="Contain the identity: remove every right it holds directly in one confirmed plan (restore file "
             "first)",
         ),
+        *LIFE_BINDINGS,
         Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
         Binding("p", "app_roles", "App roles", id="app-roles", tooltip="Graph app roles and who holds them"),
         Binding(
@@ -396,6 +398,8 @@ class MainScreen(InventoryLoading, Screen[None]):
                 return False  # hidden: read-only mode shows no write keys at all
             if self.selected_identity() is None or self.inventory is None:
                 return None  # shown, disabled
+        if action == "new_identity":
+            return False if self.session.read_only else (True if self.inventory is not None else None)
         if action == "copy_id" and self.selected_identity() is None:
             return None
         if action == "incident" and self.inventory is None:
