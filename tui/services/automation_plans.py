@@ -8,6 +8,7 @@ whether anything will change; the writer's inputs are the plan's ``params`` (tui
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui.services import automation_rules as rules
@@ -20,6 +21,7 @@ from tui.services.automation import (
     readiness,
 )
 from tui.services.automation_models import AutomationAccount, Fix, ReadinessItem, Runbook
+from tui.services.automation_writers import IMPORT_POLL_DELAYS
 from tui.services.backend import Backend
 from tui.services.errors import InvalidInput, NotFound
 from tui.services.models import Privilege, ResourceApp
@@ -45,6 +47,9 @@ class AutomationPlans:
     the identity (tui.services.lifecycle) and for app role grants."""
 
     _backend: Backend
+    # told each state of a change under way (a module's import); tests shorten the waits between its reads
+    progress_listener: Callable[[str], None] | None = None
+    import_poll_delays: tuple[float, ...] = IMPORT_POLL_DELAYS
 
     if TYPE_CHECKING:
 
