@@ -21,7 +21,6 @@ def account_json(res: Resource, tenant: Tenant) -> dict:
         "type": res.type,
         "location": res.location,
         "tags": dict(res.tags),
-        "etag": None,
         "properties": {
             "sku": dict(props.get("sku") or {"name": "Basic"}),
             "state": props.get("state", "Ok"),
@@ -92,7 +91,10 @@ def package_json(account: Resource, item: ImportedPackage, environment: str | No
         "version": item.version,
         "sizeInBytes": item.size_in_bytes,
         "provisioningState": item.provisioning_state,
-        "error": {"code": item.error_code, "message": item.error_message or ""},
+        # (Azure's examples send a null code; the spec says string: a null is left out)
+        "error": {"code": item.error_code, "message": item.error_message or ""}
+        if item.error_code
+        else {"message": item.error_message or ""},
     }
     if item.content_uri:
         props["contentLink"] = {"uri": item.content_uri}
@@ -106,10 +108,7 @@ def package_json(account: Resource, item: ImportedPackage, environment: str | No
         )
     else:
         props["default"] = item.is_global
-    out = {"id": rid, "name": item.name, "type": typ, "location": account.location, "tags": {}, "properties": props}
-    if environment is None:
-        out["etag"] = None
-    return out
+    return {"id": rid, "name": item.name, "type": typ, "location": account.location, "tags": {}, "properties": props}
 
 
 def environment_json(account: Resource, env: RuntimeEnvironment) -> dict:
@@ -160,7 +159,7 @@ def job_schedule_json(account: Resource, js: JobSchedule) -> dict:
             "jobScheduleId": js.job_schedule_id,
             "runbook": {"name": js.runbook_name},
             "schedule": {"name": js.schedule_name},
-            "runOn": js.run_on,
+            **({"runOn": js.run_on} if js.run_on else {}),
             "parameters": dict(js.parameters),
         },
     }
