@@ -102,6 +102,11 @@ class AutomationScreen(Screen[bool]):
         self.query_one("#automation-checks", DataTable).add_columns("", "Check", "Detail", "Fix")
         self.load()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("fix", "new_runbook") and self.session.read_only:
+            return False  # read-only mode shows no write keys (and the service refuses writes anyway)
+        return True
+
     # --- reading ----------------------------------------------------------------------------------------------
     def _status(self, text: str) -> None:
         self.query_one("#automation-status", Static).update(safe_text(text))

@@ -187,7 +187,9 @@ def _module_item(account: AutomationAccount, runbook: Runbook, module: str, cmdl
     )
     check = f"Module {module}"
     if found is None:
-        return ReadinessItem(check, False, f"{used} needs {module}, which is not imported in {where}.", fix)
+        classic = env is not None and any(m.name.lower() == module.lower() for m in account.modules)
+        also = " (it is imported for PowerShell 5.1 only, in the account's modules)" if classic else ""
+        return ReadinessItem(check, False, f"{used} needs {module}, which is not imported in {where}{also}.", fix)
     state = found.provisioning_state
     if found.ready:
         return ReadinessItem(check, True, f"{module} {found.version} imported in {where}.")

@@ -223,6 +223,8 @@ async def get_content(api: ArmApi, call: ArmCall) -> web.Response:
         res = _runbook(api, call, account)
         text = state.texts.get(call.params["runbookName"].lower())
         if text is None or text.published is None:
+            if res.properties.get("state") in ("Published", "Edit"):
+                return _text_response("")  # (a runbook the tenant was built with, published without a text)
             raise ApiError(404, "NotFound", f"The Runbook has no published content. RunbookName: {res.name}")
         return _text_response(text.published)
 
