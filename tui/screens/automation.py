@@ -103,9 +103,8 @@ class AutomationScreen(Screen[bool]):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("fix", "new_runbook") and self.session.read_only:
-            return False  # read-only mode shows no write keys (and the service refuses writes anyway)
-        return True
+        # read-only mode shows no write keys (and the service refuses writes anyway)
+        return not (action in ("fix", "new_runbook") and self.session.read_only)
 
     # --- reading ----------------------------------------------------------------------------------------------
     def _status(self, text: str) -> None:
