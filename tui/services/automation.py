@@ -63,8 +63,8 @@ async def load_account(backend: Backend, account: AutomationAccount) -> Automati
         if rb.is_powershell and rb.state.lower() != "new":
             try:
                 content = await backend.get_runbook_content(rb.id)
-            except PermissionDenied as err:
-                error = err.one_line()
+            except PermissionDenied as err:  # (without its request id: the same refusal reads the same each time)
+                error = " ".join((f"{err.title} — {err.hint}" if err.hint else err.title).split())
         linked = tuple(s for r, s in links if r.lower() == rb.name.lower())
         return Runbook(
             rb.id, rb.name, rb.runbook_type, rb.state, rb.last_modified, rb.runtime_environment, content, linked, error
