@@ -101,7 +101,7 @@ async def test_fix_the_demo_runbook_from_the_keyboard(demo: DemoTenant) -> None:
 
         runbook = screen.selected_runbook()
         assert all(i.ok for i in screen.checks[runbook.id]), screen.checks[runbook.id]
-        assert "✓ ok" in _cells(screen.query_one("#automation-runbooks", DataTable))
+        assert "✓" in _cells(screen.query_one("#automation-runbooks", DataTable))
         actions = [e["action"] for e in demo.session.audit.entries() if e["event"] == "outcome"]
         assert actions == ["enable-system-identity", "import-module", "grant-app-role"]
 

@@ -27,7 +27,7 @@ from tui.widgets.safe_text import Redactor, safe_text
 if TYPE_CHECKING:
     from tui.services.session import Session
 
-OK, FAIL = Text("✓ ok", style="bold green"), Text("✗ no", style="bold red")
+OK, FAIL = Text("✓", style="bold green"), Text("✗", style="bold red")
 
 
 def _when(value: str) -> str:
@@ -60,11 +60,12 @@ class AutomationScreen(Screen[bool]):
     DEFAULT_CSS = """
     AutomationScreen #automation-status { height: 1; color: $text-muted; padding: 0 1; }
     AutomationScreen #automation-body { height: 1fr; }
-    AutomationScreen #automation-accounts-pane { width: 38%; }
+    AutomationScreen #automation-accounts-pane { width: 45%; }
     AutomationScreen #automation-right { width: 1fr; }
     AutomationScreen .pane-title { height: 1; text-style: bold; padding: 0 1; }
     AutomationScreen DataTable { height: 1fr; }
-    AutomationScreen #automation-checks { height: 2fr; }
+    AutomationScreen #automation-checks { height: 1fr; }
+    AutomationScreen #automation-check-detail { height: auto; max-height: 8; padding: 0 1; }
     """
 
     def __init__(self, session: Session, redactor: Redactor, subscription_ids: list[str], focus: str = "") -> None:
@@ -91,15 +92,16 @@ class AutomationScreen(Screen[bool]):
                 yield DataTable(id="automation-runbooks", cursor_type="row", zebra_stripes=True)
                 yield Static("Readiness — enter on a failing check fixes it", classes="pane-title")
                 yield DataTable(id="automation-checks", cursor_type="row")
+                yield Static("", id="automation-check-detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#automation-accounts", DataTable).add_columns("Account", "Identity", "Runbooks", "Ready")
-        self.query_one("#automation-modules", DataTable).add_columns("Where", "Module", "Version", "State")
+        self.query_one("#automation-accounts", DataTable).add_columns("Account", "Identity", "Ready")
+        self.query_one("#automation-modules", DataTable).add_columns("Module", "Version", "State", "Where")
         self.query_one("#automation-runbooks", DataTable).add_columns(
-            "Runbook", "Type", "Runtime", "State", "Last modified", "Schedules", "Ready"
+            "", "Runbook", "Runtime", "State", "Schedules", "Last modified", "Type"
         )
-        self.query_one("#automation-checks", DataTable).add_columns("", "Check", "Detail", "Fix")
+        self.query_one("#automation-checks", DataTable).add_columns("", "Check")
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -144,7 +146,6 @@ class AutomationScreen(Screen[bool]):
             table.add_row(
                 safe_text(red.name(a.name), 60),
                 Text(ident, style="" if a.has_identity else "bold red"),
-                Text(str(len(a.runbooks))),
                 Text(f"{ready}/{len(a.runbooks)}", style="green" if ready == len(a.runbooks) else "yellow"),
                 key=a.id.lower(),
             )
@@ -196,25 +197,25 @@ class AutomationScreen(Screen[bool]):
         for rb in account.runbooks:
             items = self.checks.get(rb.id, [])
             runbooks.add_row(
+                OK if is_ready(items) else FAIL,
                 safe_text(rb.name, 60),
-                safe_text(rb.runbook_type, 20),
                 safe_text(runtime_label(account, rb), 20),
                 safe_text(rb.state, 12),
-                Text(_when(rb.last_modified)),
                 safe_text(", ".join(rb.schedules), 40),
-                OK if is_ready(items) else FAIL,
+                Text(_when(rb.last_modified)),
+                safe_text(rb.runbook_type, 20),
                 key=rb.id.lower(),
             )
         self._move_to(runbooks, keep)
         for m in account.modules:
-            modules.add_row(Text("5.1 modules", style="dim"), *self._module_cells(m), key=f"m:{m.name.lower()}")
+            modules.add_row(*self._module_cells(m), Text("modules (5.1)", style="dim"), key=f"m:{m.name.lower()}")
         for env in account.runtime_environments:
             for name, version in env.default_packages:
                 modules.add_row(
-                    safe_text(env.name, 20), safe_text(name, 50), safe_text(version, 20), Text("default", style="dim")
+                    safe_text(name, 50), safe_text(version, 20), Text("default", style="dim"), safe_text(env.name, 20)
                 )
             for p in env.packages:
-                modules.add_row(safe_text(env.name, 20), *self._module_cells(p))
+                modules.add_row(*self._module_cells(p), safe_text(env.name, 20))
         self._fill_checks()
 
     def _module_cells(self, m: object) -> tuple[Text, Text, Text]:
@@ -232,17 +233,24 @@ class AutomationScreen(Screen[bool]):
         table.clear()
         runbook = self.selected_runbook()
         if runbook is None:
+            self._fill_detail()
             return
         for n, item in enumerate(self.checks.get(runbook.id, [])):
-            table.add_row(
-                OK if item.ok else FAIL,
-                safe_text(item.check, 50),
-                safe_text(self.redactor.text(item.detail), 300, style="" if item.ok else "bold"),
-                safe_text(item.fix.describe(), 120, style="dim") if item.fix and not item.ok else Text(""),
-                key=str(n),
-            )
+            table.add_row(OK if item.ok else FAIL, safe_text(item.check, 60), key=str(n))
         if 0 <= keep < table.row_count:
             table.move_cursor(row=keep)
+        self._fill_detail()
+
+    def _fill_detail(self) -> None:
+        """The highlighted check's detail, and its fix (enter applies it)."""
+        item = self.selected_check()
+        out = Text()
+        if item is not None:
+            out.append_text(safe_text(self.redactor.text(item.detail), 600))
+            if item.fix is not None and not item.ok:
+                out.append("\nenter: ", style="bold")
+                out.append_text(safe_text(item.fix.describe(), 200))
+        self.query_one("#automation-check-detail", Static).update(out)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -250,6 +258,8 @@ class AutomationScreen(Screen[bool]):
             self._fill_account_details()
         elif event.data_table.id == "automation-runbooks":
             self._fill_checks()
+        elif event.data_table.id == "automation-checks":
+            self._fill_detail()
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
