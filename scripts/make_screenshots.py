@@ -119,6 +119,17 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             await pilot.press("escape")
             await settle(app, pilot)
 
+            await select(app, pilot, "id-orders-shared")  # the identity's life: what m offers, and a deletion's plan
+            await pilot.press("m")
+            await settle(app, pilot)
+            save("identity-life")
+            await press_text(pilot, "delete this")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            save("confirm-delete-identity")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
             await pilot.press("p")
             await settle(app, pilot)
             save("app-roles")

@@ -177,3 +177,17 @@ async def test_attaching_needs_the_assign_right(emulator_factory, small_tenant, 
         assert other.id in err.value.message
     assert all(i != other.id for i in aa.user_assigned_identity_ids)
     assert uuid.UUID(aa.system_principal_id)
+
+
+async def test_providers_get_lists_the_hosted_types(sandbox, arm_kwargs):
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+    sub = _sub(sandbox)
+    async with ManagedIdentityCredential() as cred, ResourceManagementClient(cred, sub, **arm_kwargs(sandbox)) as rm:
+        provider = await rm.providers.get("microsoft.automation")
+        assert provider.namespace == "Microsoft.Automation" and provider.registration_state == "Registered"
+        types = {t.resource_type: t for t in provider.resource_types}
+        assert "automationAccounts" in types and types["automationAccounts"].api_versions
+        with pytest.raises(ResourceNotFoundError):
+            await rm.providers.get("Contoso.Nothing")

@@ -128,6 +128,8 @@ async def test_create_add_credentials_and_delete_user_identity(emulator_factory,
         ManagedIdentityCredential() as cred,
         ManagedServiceIdentityClient(cred, sub, **arm_kwargs(emu)) as msi,
     ):
+        listed = {u.name async for u in msi.user_assigned_identities.list_by_resource_group(group)}
+        assert "id-new-runner" in listed
         got = await msi.user_assigned_identities.get(group, "id-new-runner")
         assert got.tags == {"team": "ops", "env": "prod"} and got.location == "westeurope"
         fics = {f.name: f async for f in msi.federated_identity_credentials.list(group, "id-new-runner")}
@@ -229,3 +231,36 @@ async def test_containment_can_detach_and_restore_attaches_again(emulator_factor
     assert all(c.ok for c in changes), [c.message for c in changes]
     for rid in resources:
         assert uami.resource_id.lower() in {u.lower() for u in emu.tenant.resource(rid).user_assigned_identity_ids}
+
+
+async def test_a_type_mitui_does_not_know_takes_its_providers_api_version(emulator_factory, session_for) -> None:  # noqa: ANN001
+    from tui.emulator.arm.resources import PROVIDER_API_VERSIONS
+
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    aks = next(r for r in emu.tenant.resources.values() if r.type == "Microsoft.ContainerService/managedClusters")
+    assert rules.resource_type_of(aks.id) not in rules.RESOURCE_API_VERSIONS
+    plan = await session.plan_system_identity(aks.id, enable=True)
+    newest_stable = max(v for v in PROVIDER_API_VERSIONS if "preview" not in v)
+    assert plan.param("api_version") == newest_stable
+    assert (
+        f"api-version={newest_stable}" in plan.az_command and f"api-version={newest_stable}" in plan.powershell_command
+    )
+    assert (await session.apply(plan)).outcome == "applied"
+    assert aks.system_principal_id and aks.user_assigned_identity_ids  # turned on, its user-assigned identity kept
+
+
+async def test_the_audit_line_says_what_was_sent(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    uami = _identity(inv, "id-legacy-unused")
+    credential = rules.kubernetes("aks-audit", "https://oidc.example.com/cluster/", "ops", "runner")
+    change = await session.apply(await session.plan_add_federated_credential(uami, credential, inv))
+    assert change.outcome == "applied"
+    intent, outcome = session.audit.entries()[-2:]
+    for entry in (intent, outcome):
+        assert entry["action"] == "add-federated-credential" and entry["identity"]["principalId"] == uami.principal_id
+        assert entry["sent"]["subject"] == "system:serviceaccount:ops:runner"
+        assert entry["sent"]["issuer"] == "https://oidc.example.com/cluster/"
+    assert outcome["result"] == "applied" and outcome["requestIds"]

@@ -108,6 +108,18 @@ async def test_create_a_user_identity_then_trust_github(demo: DemoTenant) -> Non
         fics = [f for f in tenant.federated_credentials.values() if f.identity_id.lower() == made.id.lower()]
         assert [(f.name, f.subject) for f in fics] == [("gh-main", "repo:contoso/orders:ref:refs/heads/main")]
 
+        # and delete it: the plan names the credential that goes with it
+        await select_identity(app, pilot, "id-pilot-made")
+        await pilot.press("m")
+        await settle(app, pilot)
+        await _choose(app, pilot, "delete this")
+        assert "gh-main" in plain(app.screen.query_one("#confirm-warnings"))
+        await _apply(app, pilot)
+        assert tenant.resource(made.id) is None
+        assert not [f for f in tenant.federated_credentials.values() if f.identity_id.lower() == made.id.lower()]
+        actions = [e["action"] for e in demo.session.audit.entries() if e["event"] == "outcome"]
+        assert actions == ["create-user-identity", "add-federated-credential", "delete-user-identity"]
+
 
 async def test_a_bad_name_is_an_error_and_nothing_is_sent(demo: DemoTenant) -> None:
     app = make_app(demo)
@@ -170,3 +182,63 @@ async def test_contain_can_also_detach_a_user_identity(demo: DemoTenant) -> None
         assert dialog.results is not None and dialog.results.ok, dialog.results.summary()
         assert all(uami.id not in r.user_assigned_identity_ids for r in users)
         assert dialog.results.restore_file is not None
+
+
+def test_the_menu_masks_names_when_redacting() -> None:
+    from tui.screens.main.life_flows import life_actions
+    from tui.services.models import FederatedCredential, IdentityKind, ManagedIdentity
+    from tui.widgets.safe_text import Redactor
+
+    sub = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-secret"
+    uami = ManagedIdentity(
+        principal_id="00000000-0000-0000-0000-000000000002",
+        client_id="",
+        name="id-secret-name",
+        kind=IdentityKind.USER,
+        resource_id=f"{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-secret-name",
+        used_by=(f"{sub}/providers/Microsoft.Web/sites/app-secret-site",),
+    )
+    credentials = [FederatedCredential("fic-secret", "https://issuer", "repo:secret/repo:ref:refs/heads/main")]
+    redactor = Redactor(enabled=True)
+    shown = " ".join(f"{a.label} {a.detail}" for a in life_actions(uami, None, credentials, redactor))
+    assert "Remove federated credential" in shown and "Detach from resource" in shown
+    assert not any(secret in shown for secret in ("id-secret-name", "app-secret-site", "fic-secret", "secret/repo"))
+
+
+async def test_attach_picks_the_resource_from_a_list(demo: DemoTenant) -> None:
+    from tui.screens.identity_life import ResourcePickerScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        uami = _resource(tenant, "id-legacy-unused")
+        target = _resource(tenant, "logic-order-approvals")
+        assert uami.id not in target.user_assigned_identity_ids
+        await select_identity(app, pilot, "id-legacy-unused")
+        await pilot.press("m")
+        await settle(app, pilot)
+        await _choose(app, pilot, "attach to")
+        picker = app.screen
+        assert isinstance(picker, ResourcePickerScreen)
+        listed = {r.id for r in picker.resources}
+        assert target.id in listed and not any("userAssignedIdentities" in r for r in listed)
+        await type_text(pilot, "logic-order-approvals")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        assert "can act as id-legacy-unused" in " ".join(plain(dialog.query_one("#confirm-warnings")).split())
+        await _apply(app, pilot, typed="id-legacy-unused" if dialog.needs_typing else None)
+        assert [u.lower() for u in target.user_assigned_identity_ids] == [uami.id.lower()]
+        assert target.system_principal_id  # kept
+
+
+def test_the_create_form_takes_a_subscription_by_name() -> None:
+    from tui.screens.main.life_flows import subscription_id_of
+    from tui.services.models import Inventory, Subscription
+
+    inv = Inventory("t", "AzureCloud", subscriptions=[Subscription("11111111-1111-1111-1111-111111111111", "Prod")])
+    assert subscription_id_of(inv, " prod ") == "11111111-1111-1111-1111-111111111111"
+    assert subscription_id_of(inv, "22222222-2222-2222-2222-222222222222") == "22222222-2222-2222-2222-222222222222"

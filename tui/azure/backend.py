@@ -320,11 +320,16 @@ class AzureBackend(AutomationCalls, Calls):
         return await writes.delete_directory_role_assignment(self, assignment_id)
 
     # --- the identity's life ----------------------------------------------------------------------------------------
-    async def get_resource(self, resource_id: str) -> ArmResource | None:
-        return await lifecycle.get_resource(self, resource_id)
+    async def resource_api_version(self, resource_id: str) -> str:
+        return await lifecycle.resource_api_version(self, resource_id)
 
-    async def update_resource_identity(self, resource_id: str, identity: dict) -> Written:
-        return await lifecycle.update_resource_identity(self, resource_id, identity)
+    async def get_resource(self, resource_id: str, api_version: str | None = None) -> ArmResource | None:
+        return await lifecycle.get_resource(self, resource_id, api_version)
+
+    async def update_resource_identity(
+        self, resource_id: str, identity: dict, api_version: str | None = None
+    ) -> Written:
+        return await lifecycle.update_resource_identity(self, resource_id, identity, api_version)
 
     async def get_user_assigned_identity(self, identity_id: str) -> ArmResource | None:
         return await lifecycle.get_user_assigned_identity(self, identity_id)

@@ -11,7 +11,7 @@ from tui.azure.calls import Calls, answer_json
 from tui.azure.writes import recorded_request_ids
 from tui.services.backend import ArmResource, Written
 from tui.services.errors import InvalidInput, NotFound
-from tui.services.lifecycle_rules import api_version_of
+from tui.services.lifecycle_rules import RESOURCE_API_VERSIONS, api_version_of, resource_type_of
 from tui.services.odata import arm_id, guid
 
 MSI_TYPE = "microsoft.managedidentity/userassignedidentities"
@@ -46,24 +46,56 @@ def _status(pipeline_response: Any, _deserialized: Any, _headers: Any) -> int:
     return int(pipeline_response.http_response.status_code)
 
 
-async def get_resource(calls: Calls, resource_id: str) -> ArmResource | None:
+# (ARM endpoint, resource type) -> the api-version its provider lists as newest stable
+_discovered: dict[tuple[str, str], str] = {}
+
+
+async def resource_api_version(calls: Calls, resource_id: str) -> str:
+    """The api-version to read and PATCH a resource with: mitui's own table for the types it knows, else the newest
+    stable version its provider lists (``GET /subscriptions/{id}/providers/{namespace}``, once per type), else the
+    table's default."""
     rid = arm_id(resource_id, "resource id")
+    rtype = resource_type_of(rid)
+    if rtype in RESOURCE_API_VERSIONS or not rtype:
+        return api_version_of(rid)
+    key = (calls.arm_url, rtype)
+    if key not in _discovered:
+        namespace, _, rest = rtype.partition("/")
+        client = calls.arm.resources(_subscription_of(rid)).providers
+        try:
+            provider = await calls.arm_call(lambda: client.get(namespace, cls=answer_json))
+        except NotFound:
+            provider = None
+        versions: list[str] = []
+        for item in (provider or {}).get("resourceTypes") or []:
+            if isinstance(item, dict) and str(item.get("resourceType", "")).lower() == rest:
+                versions = [str(v) for v in item.get("apiVersions") or [] if "preview" not in str(v).lower()]
+        _discovered[key] = max(versions) if versions else api_version_of(rid)
+    return _discovered[key]
+
+
+async def get_resource(calls: Calls, resource_id: str, api_version: str | None = None) -> ArmResource | None:
+    rid = arm_id(resource_id, "resource id")
+    version = api_version or await resource_api_version(calls, rid)
     client = calls.arm.resources(_subscription_of(rid)).resources
     try:
-        found = await calls.arm_call(lambda: client.get_by_id(rid, api_version=api_version_of(rid), cls=answer_json))
+        found = await calls.arm_call(lambda: client.get_by_id(rid, api_version=version, cls=answer_json))
     except NotFound:
         return None
     return wire.resource(found) if isinstance(found, dict) else None
 
 
-async def update_resource_identity(calls: Calls, resource_id: str, identity: dict[str, Any]) -> Written:
+async def update_resource_identity(
+    calls: Calls, resource_id: str, identity: dict[str, Any], api_version: str | None = None
+) -> Written:
     """``PATCH`` the resource's ``identity`` block (ARM merges ``userAssignedIdentities``; ``None`` detaches)."""
     rid = arm_id(resource_id, "resource id")
+    version = api_version or await resource_api_version(calls, rid)
     client = calls.arm.resources(_subscription_of(rid)).resources
 
     async def send() -> Any:
         poller = await client.begin_update_by_id(
-            rid, parameters={"identity": identity}, api_version=api_version_of(rid), cls=answer_json, **_once()
+            rid, parameters={"identity": identity}, api_version=version, cls=answer_json, **_once()
         )
         return await poller.result()
 

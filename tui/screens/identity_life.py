@@ -18,7 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.screens.picker import PickerScreen
+from tui.services.backend import ArmResource
 from tui.services.models import ManagedIdentity
+from tui.services.scopes import resource_group_of
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row
 
@@ -73,6 +75,51 @@ class LifeActionsScreen(PickerScreen[LifeAction]):
         self.set_items(action_rows(self.actions, self.redactor), empty_text="Nothing to do here.")
 
 
+RESOURCE_COLUMNS = (
+    Column("name", "Resource", 24, flex=1),
+    Column("type", "Type", 24, flex=1, drop=2),
+    Column("group", "Resource group", 16, flex=1, drop=1),
+    Column("identity", "Identity", 18),
+)
+
+
+def identity_state(res: ArmResource) -> str:
+    parts = ["system-assigned"] if res.system_principal_id else []
+    if res.user_assigned:
+        parts.append(f"{len(res.user_assigned)} user-assigned")
+    return ", ".join(parts) or "none"
+
+
+class ResourcePickerScreen(PickerScreen[ArmResource]):
+    """The subscription's resources (name, type, group, identities now), loaded by the caller; enter picks one."""
+
+    COLUMNS = RESOURCE_COLUMNS
+    PLACEHOLDER = "search resources by name, type or group"
+
+    def __init__(self, title: Text, resources: Sequence[ArmResource], redactor: Redactor | None = None) -> None:
+        super().__init__(title, redactor)
+        self.resources = list(resources)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        name = self.redactor.name
+        rows = [
+            Row(
+                key=r.id.lower(),
+                cells=(
+                    safe_text(name(r.name)),
+                    safe_text(r.type, style="dim"),
+                    safe_text(name(resource_group_of(r.id) or "")),
+                    Text(identity_state(r), style="dim"),
+                ),
+                search=f"{name(r.name)} {r.type} {name(resource_group_of(r.id) or '')}".lower(),
+                data=r,
+            )
+            for r in self.resources
+        ]
+        self.set_items(rows, empty_text="No resource here can carry an identity.")
+
+
 @dataclass(frozen=True)
 class Field:
     id: str  # the key of the answer
@@ -95,7 +142,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-dialog", classes="dialog"):
-            yield Static(Text(self.title_text, style="bold"), classes="dialog-title", id="form-title")
+            yield Static(safe_text(self.title_text, style="bold"), classes="dialog-title", id="form-title")
             for field in self.fields:
                 with Horizontal(classes="form-row"):
                     yield Label(field.label, classes="form-label")

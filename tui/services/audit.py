@@ -116,7 +116,7 @@ def _who(caller: Caller | None, tenant_id: str, cloud: str) -> dict[str, Any]:
 
 def _what(plan: Plan) -> dict[str, Any]:
     ident = plan.identity
-    return {
+    what = {
         "action": plan.action.value,
         "identity": {
             "name": ident.name,
@@ -128,3 +128,6 @@ def _what(plan: Plan) -> dict[str, Any]:
         "where": {"target": plan.target, "targetId": plan.target_id},
         "existingId": plan.existing_id,
     }
+    if plan.params:  # (the identity's life: what exactly is sent, e.g. the identity block or the credential's subject)
+        what["sent"] = dict(plan.params)
+    return what

@@ -243,11 +243,17 @@ class Backend(Protocol):
     async def delete_directory_role_assignment(self, assignment_id: str) -> Written: ...
 
     # --- the identity's life (tui.services.lifecycle) -------------------------------------------------------------
-    async def get_resource(self, resource_id: str) -> ArmResource | None:
+    async def resource_api_version(self, resource_id: str) -> str:
+        """The api-version to read and change this resource with (its provider's; discovered once per type)."""
+        ...
+
+    async def get_resource(self, resource_id: str, api_version: str | None = None) -> ArmResource | None:
         """A resource with its identity block as ARM has it now (None: it does not exist)."""
         ...
 
-    async def update_resource_identity(self, resource_id: str, identity: dict) -> Written:
+    async def update_resource_identity(
+        self, resource_id: str, identity: dict, api_version: str | None = None
+    ) -> Written:
         """``PATCH`` the resource's ``identity`` (``userAssignedIdentities`` merged by ARM; a None value detaches);
         ``value`` is the resource as ARM answers it."""
         ...

@@ -92,16 +92,27 @@ class IdentityLifecycle:
         @property
         def arm_url(self) -> str: ...
 
-    async def _resource(self, resource_id: str) -> tuple[str, ArmResource]:
+    async def resources_for_identities(self, subscription_id: str) -> list[ArmResource]:
+        """The subscription's resources that can carry an identity (not identities themselves, not child resources),
+        by name: what the attach and turn-on pickers list. One paged ARM listing."""
+        sub = guid(subscription_id, "subscription id")
+        items = await self._backend.list_resources(sub)
+        out = [r for r in items if not r.is_user_assigned_identity and r.type.count("/") == 1 and "/" not in r.name]
+        out.sort(key=lambda r: (r.name.lower(), r.id.lower()))
+        return out
+
+    async def _resource(self, resource_id: str) -> tuple[str, ArmResource, str]:
+        """(its id, the resource as ARM has it now, the api-version its provider takes)."""
         rid = arm_id(resource_id, "resource id")
         if not rules.resource_type_of(rid) or rid.split("/")[1].lower() != "subscriptions":
             raise InvalidInput("Not a resource id", f"expected /subscriptions/…/providers/…, got {rid[:80]!r}")
-        res = await self._backend.get_resource(rid)
+        api_version = await self._backend.resource_api_version(rid)
+        res = await self._backend.get_resource(rid, api_version)
         if res is None:
             raise NotFound(
                 "No such resource", f"{rid} does not exist (or you may not read it)", code="ResourceNotFound"
             )
-        return rid, res
+        return rid, res, api_version
 
     def _identity_plan(
         self,
@@ -109,6 +120,7 @@ class IdentityLifecycle:
         identity: ManagedIdentity,
         rid: str,
         block: dict,
+        api_version: str,
         *,
         already: bool,
         details: list[tuple[str, str]],
@@ -127,18 +139,18 @@ class IdentityLifecycle:
             privilege=privilege,
             already_exists=already,
             existing_id=rid if already else None,
-            az_command=rules.az_patch_identity(self.arm_url, rid, block),
-            powershell_command=rules.ps_patch_identity(rid, block),
+            az_command=rules.az_patch_identity(self.arm_url, rid, block, api_version),
+            powershell_command=rules.ps_patch_identity(rid, block, api_version),
             details=tuple(details),
             warnings=tuple(warnings),
-            params=(("resource_id", rid), ("identity", json.dumps(block))),
+            params=(("resource_id", rid), ("identity", json.dumps(block)), ("api_version", api_version)),
         )
 
     # --- system-assigned ----------------------------------------------------------------------------------------
     async def plan_system_identity(self, resource_id: str, enable: bool, inventory: Inventory | None = None) -> Plan:
         """Turn the resource's system-assigned identity on (``enable``) or off, keeping its user-assigned identities.
         Off lists the rights that go with it (from ``inventory``)."""
-        rid, res = await self._resource(resource_id)
+        rid, res, api_version = await self._resource(resource_id)
         identity = _identity_of(res, rid)
         has = bool(res.system_principal_id)
         block = rules.identity_block(rid, enable, list(res.user_assigned))
@@ -160,6 +172,7 @@ class IdentityLifecycle:
             identity,
             rid,
             block,
+            api_version,
             already=has,
             details=details,
             warnings=warnings,
@@ -174,7 +187,7 @@ class IdentityLifecycle:
         """Attach ``identity`` to the resource, keeping its other identities. Whatever runs on the resource can then
         act as the identity: its rights are listed as the warning and set the plan's privilege."""
         uid, *_ = _uami_parts(identity)
-        rid, res = await self._resource(resource_id)
+        rid, res, api_version = await self._resource(resource_id)
         if rules.resource_type_of(rid) == rules.resource_type_of(uid):
             raise InvalidInput("A user-assigned identity cannot be attached to an identity", "pick another resource")
         keys = {u.lower(): u for u in res.user_assigned}
@@ -197,6 +210,7 @@ class IdentityLifecycle:
             identity,
             rid,
             block,
+            api_version,
             already=already,
             details=details,
             warnings=warnings,
@@ -206,7 +220,7 @@ class IdentityLifecycle:
 
     async def plan_detach_user_identity(self, resource_id: str, identity: ManagedIdentity) -> Plan:
         uid, *_ = _uami_parts(identity)
-        rid, res = await self._resource(resource_id)
+        rid, res, api_version = await self._resource(resource_id)
         attached = [u for u in res.user_assigned if u.lower() == uid.lower()]
         keep = [u for u in res.user_assigned if u.lower() != uid.lower()]
         block = rules.identity_block(rid, bool(res.system_principal_id), keep, detach=attached or [uid])
@@ -222,6 +236,7 @@ class IdentityLifecycle:
             identity,
             rid,
             block,
+            api_version,
             already=bool(attached),
             details=details,
             warnings=warnings,
@@ -305,7 +320,7 @@ class IdentityLifecycle:
         details = [
             ("Resource ID", rid),
             ("Attached to", str(len(used_by)) + " resource(s)"),
-            ("Federated credentials", str(len(credentials))),
+            ("Credentials", f"{len(credentials)} federated"),
         ]
         return Plan(
             action=PlanAction.DELETE_USER_IDENTITY,

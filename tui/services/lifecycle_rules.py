@@ -200,14 +200,14 @@ def kubernetes(name: str, issuer: str, namespace: str, service_account: str) -> 
 # --- commands -------------------------------------------------------------------------------------------------
 
 
-def az_patch_identity(arm_url: str, resource_id: str, block: dict) -> str:
-    uri = f"{arm_url.rstrip('/')}{resource_id}?api-version={api_version_of(resource_id)}"
+def az_patch_identity(arm_url: str, resource_id: str, block: dict, api_version: str) -> str:
+    uri = f"{arm_url.rstrip('/')}{resource_id}?api-version={api_version}"
     body = json.dumps({"identity": block})
     return f"az rest --method PATCH --uri {sh_quote(uri)} --body {sh_quote(body)}"
 
 
-def ps_patch_identity(resource_id: str, block: dict) -> str:
-    path = f"{resource_id}?api-version={api_version_of(resource_id)}"
+def ps_patch_identity(resource_id: str, block: dict, api_version: str) -> str:
+    path = f"{resource_id}?api-version={api_version}"
     body = json.dumps({"identity": block})
     return f"Invoke-AzRestMethod -Method PATCH -Path {ps_quote(path)} -Payload {ps_quote(body)}"
 

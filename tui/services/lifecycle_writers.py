@@ -54,12 +54,12 @@ def _words(what: str, service: str = "Azure") -> Words:
 
 async def patch_identity(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
     """Turn the system-assigned identity on/off, attach/detach a user-assigned identity: one PATCH of the block."""
-    rid = plan.param("resource_id")
+    rid, api_version = plan.param("resource_id"), plan.param("api_version") or None
     block = json.loads(plan.param("identity"))
     uid = plan.identity.resource_id.lower()
 
     async def landed() -> bool:
-        res = await ctx.backend.get_resource(rid)
+        res = await ctx.backend.get_resource(rid, api_version)
         if res is None:
             return False
         attached = {u.lower() for u in res.user_assigned}
@@ -74,7 +74,7 @@ async def patch_identity(ctx: WriteContext, plan: Plan, request_ids: list[str]) 
         ctx,
         request_ids,
         rid,
-        lambda: ctx.backend.update_resource_identity(rid, block),
+        lambda: ctx.backend.update_resource_identity(rid, block, api_version),
         landed,
         _words(plan.action.verb + " done"),
     )

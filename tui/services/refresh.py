@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tui.services.backend import Backend
@@ -30,12 +30,58 @@ from tui.services.scopes import scope_key, subscription_of
 
 @dataclass(frozen=True)
 class Reread:
-    """What was read again, and what changed in it (for the status line)."""
+    """What was read again, and what changed in it (for the status line and the rows' marks)."""
 
     inventory: Inventory
     requests: int
-    added: int  # rights that are there now and were not
-    removed: int  # rights that were there and are not any more
+    changes: dict[str, tuple[int, int]]  # principal id (lower) -> (rights added, rights removed), changed ones only
+
+    @property
+    def added(self) -> int:
+        return sum(a for a, _ in self.changes.values())
+
+    @property
+    def removed(self) -> int:
+        return sum(r for _, r in self.changes.values())
+
+
+def _right_ids(inventory: Inventory, pid: str) -> set[tuple[str, str]]:
+    return (
+        {("role", ra.id.lower()) for ra in inventory.role_assignments.get(pid, ())}
+        | {("app", g.id.lower()) for g in inventory.app_role_assignments.get(pid, ())}
+        | {("directory", a.id.lower()) for a in inventory.directory_role_assignments.get(pid, ())}
+    )
+
+
+def changed_rights(old: Inventory, new: Inventory, only: Collection[str] | None = None) -> dict[str, tuple[int, int]]:
+    """principal id (lower) -> (rights added, rights removed) from ``old`` to ``new``, for the identities whose
+    rights changed (of ``only``, when given): what a refresh marks on the identities' rows. A right held through a
+    group counts for each member, as the rows show it."""
+    if only is None:
+        only = (
+            old.role_assignments.keys()
+            | new.role_assignments.keys()
+            | old.app_role_assignments.keys()
+            | new.app_role_assignments.keys()
+            | old.directory_role_assignments.keys()
+            | new.directory_role_assignments.keys()
+        )
+    out: dict[str, tuple[int, int]] = {}
+    for pid in only:
+        before, after = _right_ids(old, pid), _right_ids(new, pid)
+        if before != after:
+            out[pid] = (len(after - before), len(before - after))
+    return out
+
+
+def changes_note(changes: dict[str, tuple[int, int]]) -> str:
+    """The status line's words for a refresh's changes."""
+    if not changes:
+        return "no right changed"
+    added = sum(a for a, _ in changes.values())
+    removed = sum(r for _, r in changes.values())
+    who = len(changes)
+    return f"{added} right(s) added, {removed} removed on {who} identit{'y' if who == 1 else 'ies'} (marked ±)"
 
 
 def touched_scopes(plans: Sequence[Plan]) -> dict[str, set[str]]:
@@ -62,7 +108,7 @@ async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[P
     roles = dict(inventory.role_assignments)
     grants = dict(inventory.app_role_assignments)
     directory = dict(inventory.directory_role_assignments)
-    requests = added = removed = 0
+    requests = 0
     resolver = Resolver(inventory.role_definitions)
 
     async def role_assignments(pid: str, scope: str) -> tuple[str, str, list[RoleAssignment]]:
@@ -78,11 +124,7 @@ async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[P
         fresh_ids = {ra.id.lower() for ra in fresh_own}
         old = roles.get(pid, [])
         kept = [ra for ra in old if ra.via is not None or not (_under(ra.scope, key) or ra.id.lower() in fresh_ids)]
-        old_ids = {ra.id.lower() for ra in old}
-        new = kept + fresh_own
-        added += sum(ra.id.lower() not in old_ids for ra in fresh_own)
-        removed += len(old) - len(kept) - sum(ra.id.lower() in old_ids for ra in fresh_own)
-        roles[pid] = sorted(new, key=assignment_order)
+        roles[pid] = sorted(kept + fresh_own, key=assignment_order)
         if not roles[pid]:
             del roles[pid]
 
@@ -92,8 +134,6 @@ async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[P
         requests += 1
         old_grants = {g.id: g for g in grants.get(pid, [])}
         now = [old_grants.get(g.id) or _resolved_grant(g, app_plans) for g in fresh_grants]
-        added += sum(g.id not in old_grants for g in now)
-        removed += sum(gid not in {g.id for g in now} for gid in old_grants)
         now.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
         grants[pid] = now
         if not now:
@@ -105,11 +145,7 @@ async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[P
         own = directory_roles_by_identity(fresh_roles, inventory.directory_role_definitions, [by_id.get(pid, identity)])
         old_roles: list[DirectoryRoleAssignment] = directory.get(pid, [])
         through_groups = [a for a in old_roles if a.via is not None]
-        mine = own.get(pid, [])
-        old_ids = {a.id for a in old_roles if a.via is None}
-        added += sum(a.id not in old_ids for a in mine)
-        removed += sum(i not in {a.id for a in mine} for i in old_ids)
-        directory[pid] = mine + through_groups
+        directory[pid] = own.get(pid, []) + through_groups
         if not directory[pid]:
             del directory[pid]
 
@@ -121,7 +157,8 @@ async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[P
         escalations={},
         acting_index=None,
     )
-    return Reread(fresh_inventory, requests, added, removed)
+    touched = {p.identity.principal_id.lower() for p in plans}
+    return Reread(fresh_inventory, requests, changed_rights(inventory, fresh_inventory, touched))
 
 
 def _under(scope: str, key: str) -> bool:

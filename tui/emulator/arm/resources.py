@@ -15,7 +15,7 @@ from tui.emulator.arm.filters import FilterError, resource_predicate, tag_predic
 from tui.emulator.arm.paging import RESOURCE_GROUPS_PAGE_SIZE, RESOURCES_PAGE_SIZE, SUBSCRIPTIONS_PAGE_SIZE
 from tui.emulator.arm.shapes import generic_resource_json, resource_group_json, resource_text, subscription_json
 from tui.emulator.tenant import Resource, Tenant, arm_key
-from tui.emulator.wire import json_text_response
+from tui.emulator.wire import ApiError, json_text_response
 
 if TYPE_CHECKING:
     from tui.emulator.arm.api import ArmApi
@@ -249,3 +249,47 @@ async def get_generic_resource(api: ArmApi, call: ArmCall) -> web.Response:
         if call.method == "HEAD":
             return web.Response(status=204)
         return ok(generic_resource_json(res, t))
+
+
+# The api-versions the sandbox lists for every resource type of a provider (it serves any dated version; a client
+# that discovers versions, as az does, picks the newest stable one).
+PROVIDER_API_VERSIONS = ["2024-01-01", "2023-11-01", "2023-06-01-preview", "2022-09-01"]
+
+
+async def get_provider(api: ArmApi, call: ArmCall) -> web.Response:
+    """``Providers_Get``: a resource provider's registration and its resource types (those the tenant hosts)."""
+    assert call.caller is not None
+    t = api.tenant
+    namespace = call.params["resourceProviderNamespace"]
+    with t.lock:
+        sub = api.subscription(call.params["subscriptionId"])
+        scope = f"/subscriptions/{sub.subscription_id}"
+        if not rbac.has_any_right_in(t, call.caller.id, scope):
+            raise authorization_failed(call, "Microsoft.Resources/subscriptions/providers/read", scope)
+        types: dict[str, set[str]] = {}
+        for res in t.resources.values():
+            provider, _, rest = res.type.partition("/")
+            if provider.lower() == namespace.lower() and rest:
+                types.setdefault(rest, set()).add(res.location)
+        if not types and not namespace.lower().startswith("microsoft."):
+            raise ApiError(404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
+        name = next(
+            (
+                r.type.partition("/")[0]
+                for r in t.resources.values()
+                if r.type.lower().startswith(namespace.lower() + "/")
+            ),
+            namespace,
+        )
+        return ok(
+            {
+                "id": f"{scope}/providers/{name}",
+                "namespace": name,
+                "registrationState": "Registered",
+                "registrationPolicy": "RegistrationRequired",
+                "resourceTypes": [
+                    {"resourceType": rt, "locations": sorted(locs), "apiVersions": list(PROVIDER_API_VERSIONS)}
+                    for rt, locs in sorted(types.items())
+                ],
+            }
+        )

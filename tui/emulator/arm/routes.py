@@ -56,6 +56,11 @@ ROUTES: list[Route] = [
     url(MGS, {"GET": management_groups.list_management_groups}, pattern=f"^{MGS.lower()}$"),
     url(MGS + "/{groupId}", {"GET": management_groups.get_management_group}, pattern=f"^{MG}$"),
     url(MGS + "/{groupId}/descendants", {"GET": management_groups.get_descendants}, pattern=f"^{MG}/descendants$"),
+    url(
+        "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}",
+        {"GET": resources.get_provider},
+        pattern=rf"^{SUB}/providers/(?P<resourceProviderNamespace>[^/]+)$",
+    ),
     url("/subscriptions/{subscriptionId}/resourcegroups", {"GET": resources.list_resource_groups}),
     url("/subscriptions/{subscriptionId}/resources", {"GET": resources.list_resources}),
     url("/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}", {"GET": resources.get_resource_group}),

@@ -5,6 +5,7 @@ and subject) is asked in a form and checked by the service layer before anything
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -13,8 +14,10 @@ from textual.binding import Binding
 from tui.screens.identity_life import Field, FormScreen, LifeAction, LifeActionsScreen
 from tui.screens.main.flows import confirm_and_apply
 from tui.services import lifecycle_rules as rules
+from tui.services.backend import ArmResource
 from tui.services.errors import MituiError
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity
+from tui.widgets.safe_text import Redactor
 
 if TYPE_CHECKING:
     from tui.screens.main.screen import MainScreen
@@ -38,7 +41,6 @@ LIFE_BINDINGS = [
         tooltip="Create a user-assigned identity (subscription, resource group, region, name, tags)",
     ),
 ]
-RESOURCE_ID_HINT = "/subscriptions/…/resourceGroups/…/providers/Provider/type/name"
 
 
 def _short(resource_id: str) -> str:
@@ -60,30 +62,36 @@ def user_identities_on(inventory: Inventory | None, resource_id: str) -> list[Ma
 
 
 def life_actions(
-    identity: ManagedIdentity, inventory: Inventory | None, credentials: list[Any] | None
+    identity: ManagedIdentity,
+    inventory: Inventory | None,
+    credentials: list[Any] | None,
+    redactor: Redactor | None = None,
 ) -> list[LifeAction]:
-    """What can be done to ``identity`` (and around it), in the admin's words."""
+    """What can be done to ``identity`` (and around it), in the admin's words (names masked with ``redactor``)."""
     out: list[LifeAction] = []
+    name = (redactor or Redactor()).name
     if identity.kind is IdentityKind.SYSTEM:
         rid = identity.resource_id
-        out.append(LifeAction("disable-system", "Turn off system-assigned identity", _short(rid), rid))
-        out.append(LifeAction("attach-to-resource", "Attach a user-assigned identity", _short(rid), rid))
+        out.append(LifeAction("disable-system", "Turn off system-assigned identity", name(_short(rid)), rid))
+        out.append(LifeAction("attach-to-resource", "Attach a user-assigned identity", name(_short(rid)), rid))
         for uami in user_identities_on(inventory, rid):
-            out.append(LifeAction("detach", f"Detach {uami.name}", _short(rid), f"{rid}\n{uami.principal_id}"))
+            out.append(
+                LifeAction("detach", f"Detach {name(uami.name)}", name(_short(rid)), f"{rid}\n{uami.principal_id}")
+            )
     else:
-        out.append(LifeAction("fic-github", "Add federated credential: GitHub Actions", identity.name))
-        out.append(LifeAction("fic-kubernetes", "Add federated credential: Kubernetes", identity.name))
-        out.append(LifeAction("fic-other", "Add federated credential: other issuer", identity.name))
+        out.append(LifeAction("fic-github", "Add federated credential: GitHub Actions", name(identity.name)))
+        out.append(LifeAction("fic-kubernetes", "Add federated credential: Kubernetes", name(identity.name)))
+        out.append(LifeAction("fic-other", "Add federated credential: other issuer", name(identity.name)))
         for c in credentials or []:
-            out.append(LifeAction("fic-remove", f"Remove federated credential {c.name}", c.subject, c.name))
-        out.append(LifeAction("attach-identity", "Attach to a resource…", identity.name))
+            out.append(LifeAction("fic-remove", f"Remove federated credential {name(c.name)}", name(c.subject), c.name))
+        out.append(LifeAction("attach-identity", "Attach to a resource…", name(identity.name)))
         for rid in identity.used_by:
             if rid.lower() == identity.resource_id.lower():
                 continue
-            out.append(LifeAction("detach-identity", "Detach from resource", _short(rid), rid))
+            out.append(LifeAction("detach-identity", "Detach from resource", name(_short(rid)), rid))
             if not _has_system_identity(inventory, rid):
-                out.append(LifeAction("enable-system", "Turn on system-assigned identity", _short(rid), rid))
-        out.append(LifeAction("delete", "Delete this user-assigned identity", identity.name))
+                out.append(LifeAction("enable-system", "Turn on system-assigned identity", name(_short(rid)), rid))
+        out.append(LifeAction("delete", "Delete this user-assigned identity", name(identity.name)))
     out.append(LifeAction("enable-system-other", "Turn on system-assigned identity of a resource…"))
     out.append(LifeAction("create", "Create a user-assigned identity…"))
     return out
@@ -98,7 +106,7 @@ async def manage(screen: MainScreen, identity: ManagedIdentity) -> None:
         except MituiError as exc:
             app.show_error(exc)  # type: ignore[attr-defined]
             return
-    actions = life_actions(identity, screen.inventory, credentials)
+    actions = life_actions(identity, screen.inventory, credentials, screen.redactor)
     chosen: LifeAction | None = await app.push_screen_wait(LifeActionsScreen(identity, actions, screen.redactor))
     if chosen is not None:
         await run_action(screen, identity, chosen)
@@ -114,19 +122,21 @@ async def run_action(screen: MainScreen, identity: ManagedIdentity, action: Life
     elif kind in ("disable-system", "enable-system"):
         await confirm_and_apply(screen, session.plan_system_identity(action.target, kind == "enable-system", inventory))
     elif kind == "enable-system-other":
-        answers = await _form(
-            screen, "Turn on a system-assigned identity", [Field("resource", "Resource ID", RESOURCE_ID_HINT)]
+        rid = await _pick_resource(
+            screen, identity, "Turn on the system-assigned identity of", lambda r: not r.system_principal_id
         )
-        if answers:
-            await confirm_and_apply(screen, session.plan_system_identity(answers["resource"].strip(), True, inventory))
+        if rid:
+            await confirm_and_apply(screen, session.plan_system_identity(rid, True, inventory))
     elif kind == "attach-identity":
-        answers = await _form(
-            screen, f"Attach {identity.name} to a resource", [Field("resource", "Resource ID", RESOURCE_ID_HINT)]
+        uid = identity.resource_id.lower()
+        rid = await _pick_resource(
+            screen,
+            identity,
+            f"Attach {screen.redactor.name(identity.name)} to",
+            lambda r: uid not in _lower(r.user_assigned),
         )
-        if answers:
-            await confirm_and_apply(
-                screen, session.plan_attach_user_identity(answers["resource"].strip(), identity, inventory)
-            )
+        if rid:
+            await confirm_and_apply(screen, session.plan_attach_user_identity(rid, identity, inventory))
     elif kind == "attach-to-resource":
         uami = await _pick_user_identity(screen, inventory)
         if uami is not None:
@@ -144,6 +154,32 @@ async def run_action(screen: MainScreen, identity: ManagedIdentity, action: Life
         await add_federated_credential(screen, identity, kind)
 
 
+def _lower(ids: Any) -> set[str]:
+    return {i.lower() for i in ids}
+
+
+async def _pick_resource(
+    screen: MainScreen, identity: ManagedIdentity, verb: str, wanted: Callable[[ArmResource], bool]
+) -> str | None:
+    """A resource of the identity's subscription (or the one chosen in the pane) picked from a list of those
+    ``wanted``; None when cancelled or unreadable (the error is shown)."""
+    from rich.text import Text
+
+    from tui.screens.identity_life import ResourcePickerScreen
+
+    subscription = identity.subscription_id or screen.subscription_id
+    if not subscription and screen.inventory is not None and screen.inventory.subscriptions:
+        subscription = screen.inventory.subscriptions[0].id
+    try:
+        resources = [r for r in await screen.session.resources_for_identities(subscription or "") if wanted(r)]
+    except MituiError as exc:
+        screen.app.show_error(exc)  # type: ignore[attr-defined]
+        return None
+    title = Text(verb + " …", style="bold")
+    picked = await screen.app.push_screen_wait(ResourcePickerScreen(title, resources, screen.redactor))
+    return picked.id if picked is not None else None
+
+
 async def _form(screen: MainScreen, title: str, fields: list[Field], note: str = "") -> dict[str, str] | None:
     return await screen.app.push_screen_wait(FormScreen(title, fields, note))
 
@@ -152,11 +188,21 @@ async def _pick_user_identity(screen: MainScreen, inventory: Inventory | None) -
     if inventory is None:
         return None
     users = [i for i in inventory.identities if i.kind is IdentityKind.USER]
-    actions = [LifeAction("pick", i.name, i.resource_group or "", i.principal_id) for i in users]
+    name = screen.redactor.name
+    actions = [LifeAction("pick", name(i.name), name(i.resource_group or ""), i.principal_id) for i in users]
     picked = await screen.app.push_screen_wait(LifeActionsScreen(None, actions, screen.redactor))
     if picked is None:
         return None
     return next((i for i in users if i.principal_id == picked.target), None)
+
+
+def subscription_id_of(inventory: Inventory | None, text: str) -> str:
+    """The id of the subscription named ``text`` (its display name, any case), else ``text`` as typed."""
+    wanted = text.strip().lower()
+    for sub in inventory.subscriptions if inventory is not None else []:
+        if sub.display_name.strip().lower() == wanted:
+            return sub.id
+    return text.strip()
 
 
 async def create(screen: MainScreen, near: ManagedIdentity | None) -> None:
@@ -165,7 +211,7 @@ async def create(screen: MainScreen, near: ManagedIdentity | None) -> None:
     if not subscription and screen.inventory is not None and screen.inventory.subscriptions:
         subscription = screen.inventory.subscriptions[0].id
     fields = [
-        Field("subscription", "Subscription ID", "00000000-0000-0000-0000-000000000000", subscription),
+        Field("subscription", "Subscription", "its name or id", subscription),
         Field("group", "Resource group", "rg-identities", (near.resource_group or "") if near else ""),
         Field("region", "Region", "westeurope", (near.location or "") if near else ""),
         Field("name", "Name", "id-my-workload"),
@@ -174,7 +220,11 @@ async def create(screen: MainScreen, near: ManagedIdentity | None) -> None:
     answers = await _form(screen, "Create a user-assigned identity", fields)
     if answers:
         planning = screen.session.plan_create_user_identity(
-            answers["subscription"], answers["group"], answers["name"], answers["region"], answers["tags"]
+            subscription_id_of(screen.inventory, answers["subscription"]),
+            answers["group"],
+            answers["name"],
+            answers["region"],
+            answers["tags"],
         )
         await confirm_and_apply(screen, planning)
 
@@ -205,7 +255,7 @@ async def add_federated_credential(screen: MainScreen, identity: ManagedIdentity
             Field("audience", "Audience", rules.DEFAULT_AUDIENCE),
         ]
         note = ""
-    answers = await _form(screen, f"Add a federated credential to {identity.name}", fields, note)
+    answers = await _form(screen, f"Add a federated credential to {screen.redactor.name(identity.name)}", fields, note)
     if not answers:
         return
     try:

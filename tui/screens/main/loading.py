@@ -27,6 +27,7 @@ from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop
 from tui.services.plans import Plan
+from tui.services.refresh import changed_rights, changes_note
 from tui.services.session import RETRYING
 from tui.widgets.details import IdentityDetails
 from tui.widgets.safe_text import Redactor, clean, safe_text
@@ -127,8 +128,10 @@ class InventoryLoading:
                 delay = partial_delay(shown, self._partial_cost_s)
                 self._partial_timer = self.set_timer(delay, lambda: self.show_partial(generation))
 
-        # a refresh keeps the complete table in view until the new one is ready (partial counts would drop)
-        on_partial = partial if self.inventory is None else None
+        # a refresh keeps the complete table in view until the new one is ready (partial counts would drop), then
+        # marks what changed
+        before = self.inventory
+        on_partial = partial if before is None else None
         # The collector stays relaxed (as during the load itself) until what the table keeps is frozen: restored
         # at the end of the load, its first pass over the older generation walked everything the load had made
         # (0.3 s at 40 000 identities, while the rows were being built).
@@ -143,10 +146,12 @@ class InventoryLoading:
                 return
             if get_current_worker().is_cancelled:
                 return
-            rows = await off_loop(identity_rows, inventory)
+            changes = await off_loop(changed_rights, before, inventory) if before is not None else None
+            rows = await off_loop(identity_rows, inventory, True, changes)
             # out of full collections: one walked the inventory and its rows (250-400 ms at 10 000 identities)
             runtime.freeze_kept()
-        self.post_message(self.Loaded(inventory, rows))
+        note = f"reloaded: {changes_note(changes)}" if changes is not None else ""
+        self.post_message(self.Loaded(inventory, rows, note))
 
     @work(exclusive=True, group="inventory")
     async def reread(self, plans: Sequence[Plan]) -> None:
@@ -164,10 +169,10 @@ class InventoryLoading:
             return
         if get_current_worker().is_cancelled:
             return
-        rows = await off_loop(identity_rows, reread.inventory)
+        rows = await off_loop(identity_rows, reread.inventory, True, reread.changes)
         note = (
             f"read back in {reread.requests} request{'s' if reread.requests != 1 else ''}: "
-            f"{reread.added} right(s) added, {reread.removed} removed · r reloads everything"
+            f"{changes_note(reread.changes)} · r reloads everything"
         )
         self.post_message(self.Loaded(reread.inventory, rows, note))
 

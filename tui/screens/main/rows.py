@@ -41,11 +41,16 @@ class IdentityRow:
     app_roles: int
     top: Privilege | None  # the effective level (tui.services.escalation): its own, or that of whom it can act as
     escalates: bool = False  # the effective level is above its own
+    change: tuple[int, int] | None = None  # (rights added, removed) by the last refresh, marked on the row
 
 
-def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
+def identity_rows(
+    inventory: Inventory, privileges: bool = True, changes: dict[str, tuple[int, int]] | None = None
+) -> list[Row]:
     """One table row per identity; the cells are made when a row is first drawn (see identity_cells).
-    ``privileges=False`` for a partial inventory (its assignments are not classified yet): no badge."""
+    ``privileges=False`` for a partial inventory (its assignments are not classified yet): no badge. ``changes``
+    (tui.services.refresh.changed_rights) marks the rows whose rights a refresh changed."""
+    changes = changes or {}
     rows: list[Row] = []
     roles_by = inventory.role_assignments
     grants_by = inventory.app_role_assignments
@@ -63,7 +68,7 @@ def identity_rows(inventory: Inventory, privileges: bool = True) -> list[Row]:
             Row(
                 key=key,
                 search=search_text(identity),
-                data=IdentityRow(identity, len(roles), len(grants), top, escalates),
+                data=IdentityRow(identity, len(roles), len(grants), top, escalates, changes.get(key)),
             )
         )
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
@@ -74,8 +79,15 @@ def identity_cells(redactor: Redactor) -> Callable[[Row], tuple[Text, ...]]:
     def cells(row: Row) -> tuple[Text, ...]:
         item: IdentityRow = row.data
         identity = item.identity
+        name = safe_text(redactor.name(identity.name))
+        if item.change is not None:
+            added, removed = item.change
+            if added:
+                name.append(f" +{added}", style="bold green")
+            if removed:
+                name.append(f" −{removed}", style="bold red")
         return (
-            safe_text(redactor.name(identity.name)),
+            name,
             Text("user" if identity.kind is IdentityKind.USER else "system"),
             safe_text(redactor.name(identity.resource_group or "")),
             safe_text(redactor.id(identity.principal_id)),
