@@ -148,3 +148,35 @@ async def test_help_lists_the_automation_key(demo: DemoTenant) -> None:
         assert isinstance(app.screen, HelpScreen)
         rows = {binding_id: key for key, _, binding_id, _ in app.screen.rows if binding_id}
         assert rows["automation"] == "u"
+
+
+async def test_hostile_names_and_texts_are_shown_literally(demo: DemoTenant) -> None:
+    """A runbook's name, a module's error and a runbook's text come from Azure: shown as plain text, never markup."""
+    from tui.emulator.automation import ImportedPackage
+    from tui.emulator.builder import TenantBuilder
+    from tui.emulator.ids import RUNBOOK
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until_loaded(app, pilot)
+        tenant = demo.emulator.tenant
+        account = next(r for r in tenant.resources.values() if r.name == "aa-app-inventory")
+        hostile = "[bold red]pwn[/] \x1b[31m"
+        group = f"/subscriptions/{account.subscription_id}/resourceGroups/{account.resource_group}"
+        TenantBuilder(seed=None, tenant=tenant, with_catalog=False).add_resource(
+            group, RUNBOOK, "Run-Hostile", parent=account, properties={"runbookType": hostile, "state": "Published"}
+        )
+        state = next(v for k, v in tenant.automation.items() if k.endswith("aa-app-inventory"))
+        state.modules["evil"] = ImportedPackage(
+            "Evil", "1.0", provisioning_state="Failed", error_code="X", error_message=hostile
+        )
+        await pilot.press("u")
+        await settle(app, pilot)
+        screen = await _until_read(app, pilot)
+        accounts = screen.query_one("#automation-accounts", DataTable)
+        accounts.move_cursor(row=accounts.get_row_index(account.id.lower()))
+        await settle(app, pilot)
+        cells = _cells(screen.query_one("#automation-runbooks", DataTable))
+        assert "[bold red]pwn[/]" in cells and "\x1b" not in cells
+        modules = _cells(screen.query_one("#automation-modules", DataTable))
+        assert "Failed" in modules and "Evil" in modules
