@@ -70,6 +70,7 @@ async def test_the_demo_runbooks_and_their_readiness(emulator_factory, session_f
         "Identity": (True, False),
         "Module Az.Accounts": (True, False),
         "Module Az.Storage": (True, False),
+        "Azure roles": (True, False),  # Contributor of Contoso Production
     }
 
 
@@ -184,3 +185,20 @@ async def test_the_tables_name_modules_and_permissions() -> None:
     assert needs.permissions["Get-MgServicePrincipalAppRoleAssignment"][0] == "Application.Read.All"
     assert rules.module_of("Get-MgUserMemberOf") == "Microsoft.Graph.Users"
     assert rules.permissions_of("Get-AzVM") == ()
+
+
+async def test_az_cmdlets_without_an_azure_role_fail_the_check(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    session.import_poll_delays = (0.0,) * 10
+    account = (await _accounts(session, emu))["aa-app-inventory"]
+    change = await session.apply(await session.plan_system_identity(account.id, True))
+    assert change.outcome == "applied", change.message
+    text = "Connect-AzAccount -Identity\nGet-AzVM\n"
+    change = await session.apply(await session.plan_create_runbook(account, "List-VMs", text))
+    assert change.outcome == "applied", change.message
+    account = await session.reread_account(account)
+    runbook = next(r for r in account.runbooks if r.name == "List-VMs")
+    items = {i.check: i for i in (await session.account_readiness(account))[runbook.id]}
+    assert not items["Azure roles"].ok and "Get-AzVM" in items["Azure roles"].detail
+    assert items["Module Az.Compute"].ok  # the PowerShell 7.2 environment's default Az brings it

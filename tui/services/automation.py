@@ -199,8 +199,11 @@ def _module_item(account: AutomationAccount, runbook: Runbook, module: str, cmdl
     return ReadinessItem(check, False, f"{module} is still being imported ({state}); check again shortly.")
 
 
-def readiness(account: AutomationAccount, runbook: Runbook, granted: set[str]) -> list[ReadinessItem]:
-    """The checks of one runbook, ``granted`` being the Microsoft Graph app roles its identity holds."""
+def readiness(
+    account: AutomationAccount, runbook: Runbook, granted: set[str], azure_scopes: list[str] | None = None
+) -> list[ReadinessItem]:
+    """The checks of one runbook, ``granted`` being the Microsoft Graph app roles its identity holds and
+    ``azure_scopes`` the scopes of its Azure role assignments in the account's subscription (None: not read)."""
     items: list[ReadinessItem] = []
     if account.system_principal_id:
         items.append(ReadinessItem("Identity", True, f"system-assigned, principal {account.system_principal_id}"))
@@ -227,6 +230,23 @@ def readiness(account: AutomationAccount, runbook: Runbook, granted: set[str]) -
     needs = rules.needs_of(runbook.content)
     for module, cmdlets in needs.modules.items():
         items.append(_module_item(account, runbook, module, cmdlets))
+    azure = [c for m, cs in needs.modules.items() if m.startswith("Az.") and m != "Az.Accounts" for c in cs]
+    if azure and azure_scopes is not None:
+        used = ", ".join(azure[:3]) + ("…" if len(azure) > 3 else "")
+        if azure_scopes:
+            where = ", ".join(sorted(set(azure_scopes))[:2]) + ("…" if len(set(azure_scopes)) > 2 else "")
+            items.append(
+                ReadinessItem("Azure roles", True, f"{len(azure_scopes)} Azure role assignment(s), at {where}")
+            )
+        elif account.has_identity:
+            items.append(
+                ReadinessItem(
+                    "Azure roles",
+                    False,
+                    f"{used} act on Azure resources, but the identity holds no Azure role in subscription "
+                    f"{account.subscription_id}: assign one on the main screen (a) at the scope they touch.",
+                )
+            )
     by_least: dict[str, tuple[list[str], tuple[str, ...]]] = {}
     for cmdlet, roles in needs.permissions.items():
         by_least.setdefault(roles[0], ([], roles))[0].append(cmdlet)

@@ -84,7 +84,13 @@ class AutomationPlans:
             graph = await self.resource_app()
             for values in (await granted_graph_roles(self._backend, graph, account.principal_ids)).values():
                 granted |= values
-        return {rb.id: readiness(account, rb, granted) for rb in account.runbooks}
+        scopes: list[str] | None = None
+        if account.system_principal_id and any(_uses_azure(rb) for rb in account.runbooks):
+            held = await self._backend.list_role_assignments_for_principal(
+                f"/subscriptions/{account.subscription_id}", account.system_principal_id
+            )
+            scopes = [ra.scope for ra in held]
+        return {rb.id: readiness(account, rb, granted, scopes) for rb in account.runbooks}
 
     # --- fixes ----------------------------------------------------------------------------------------------------
     async def plan_fix(self, account: AutomationAccount, runbook: Runbook, item: ReadinessItem) -> Plan:
@@ -228,6 +234,13 @@ class AutomationPlans:
                 ("content", content),
             ),
         )
+
+
+def _uses_azure(runbook: Runbook) -> bool:
+    """Whether the runbook's text calls Az cmdlets beyond signing in (they need an Azure role)."""
+    if not runbook.content:
+        return False
+    return any(m.startswith("Az.") and m != "Az.Accounts" for m in rules.needs_of(runbook.content).modules)
 
 
 def _probe(name: str, runbook_type: str, environment: str) -> Runbook:
