@@ -180,3 +180,24 @@ async def test_hostile_names_and_texts_are_shown_literally(demo: DemoTenant) -> 
         assert "[bold red]pwn[/]" in cells and "\x1b" not in cells
         modules = _cells(screen.query_one("#automation-modules", DataTable))
         assert "Failed" in modules and "Evil" in modules
+
+
+async def test_read_only_hides_the_fixes_and_sends_nothing(tmp_path) -> None:  # noqa: ANN001
+    demo = DemoTenant(read_only=True, state_dir=tmp_path)
+    app = make_app(demo)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until_loaded(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        screen = await _until_read(app, pilot)
+        assert screen.check_action("fix", ()) is False and screen.check_action("new_runbook", ()) is False
+        before = demo.writes()
+        accounts = screen.query_one("#automation-accounts", DataTable)
+        accounts.move_cursor(row=0)  # aa-app-inventory: its first check fails and offers a fix
+        await settle(app, pilot)
+        assert screen.selected_check() is not None and not screen.selected_check().ok
+        table = screen.query_one("#automation-checks", DataTable)
+        table.focus()
+        await pilot.press("enter", "n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AutomationScreen) and demo.writes() == before

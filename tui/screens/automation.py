@@ -276,6 +276,9 @@ class AutomationScreen(Screen[bool]):
         self.load()
 
     def action_fix(self) -> None:
+        if self.session.read_only:  # (enter on a check reaches here without the binding's check)
+            self.app.notify("Read-only mode: no change can be made.")
+            return
         account, runbook, item = self.selected_account(), self.selected_runbook(), self.selected_check()
         if account is None or runbook is None or item is None:
             self.app.notify("Select a runbook's check first (tab to the readiness table).")
