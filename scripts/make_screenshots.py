@@ -158,9 +158,22 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             await pilot.press("i")
             await settle(app, pilot)
             save("incident-findings")
+            await pilot.press("2", "slash")  # what changed: the last month's high and critical rights
+            app.screen.query_one("#changes-filter").value = ""
+            await press_text(pilot, "30d priv:high")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            save("incident-changes")
             await pilot.press("3")  # who can touch aa-ops-prod
             await settle(app, pilot)
             save("incident-access")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await select(app, pilot, "aa-ops-prod")
+            await pilot.press("x")  # contain it: every right in one plan
+            await settle(app, pilot)
+            save("contain")
             await pilot.press("escape")
             await settle(app, pilot)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tui.services.changes import timeline
+import pytest
+
+from tui.services.changes import ChangeFilter, changes_matching, parse_change_filter, timeline
+from tui.services.errors import InvalidInput
 from tui.services.models import (
     AppRoleAssignment,
     DirectoryRoleAssignment,
@@ -50,3 +53,37 @@ def test_newest_first_with_who_and_filters() -> None:
     assert [c.name for c in timeline(inv, NOW - timedelta(days=7))] == ["Owner", "Mail.Send"]
     assert [c.name for c in timeline(inv, at_least=Privilege.HIGH)] == ["Owner", "Mail.Send"]
     assert [c.name for c in timeline(inv, actor="alex")] == ["Owner"]
+
+
+def test_the_views_filter_reads_window_level_actor_and_words() -> None:
+    f = parse_change_filter('7d priv:high by:"Alex Admin" web', NOW)
+    assert f == ChangeFilter(NOW - timedelta(days=7), Privilege.HIGH, "Alex Admin", ("web",))
+    assert parse_change_filter("since:2026-11-30", NOW).since == datetime(2026, 11, 30, tzinfo=UTC)
+    assert parse_change_filter("2026-11-30 Owner", NOW) == ChangeFilter(
+        datetime(2026, 11, 30, tzinfo=UTC), words=("owner",)
+    )
+    assert parse_change_filter("", NOW) == ChangeFilter()  # every change, whenever made
+    for bad, says in (
+        ("priv:extreme", "Unknown privilege"),
+        ("since:yesterday", "Unknown time"),
+        ("rg:web", "Unknown filter"),
+        ("by:", "Empty filter"),
+        ("a\x1b[31m", "Control characters"),
+    ):
+        with pytest.raises(InvalidInput, match=says):
+            parse_change_filter(bad, NOW)
+
+
+def test_changes_matching_is_the_timeline_then_the_words() -> None:
+    web = ManagedIdentity("p-web", "c", "web", IdentityKind.SYSTEM, f"{SUB}/rg/x")
+    db = ManagedIdentity("p-db", "c2", "db", IdentityKind.SYSTEM, f"{SUB}/rg/y")
+    owner = RoleAssignment(
+        "ra1", "1", SUB, "o", "p-web", role_name="Owner", privilege=Privilege.CRITICAL, created_on=_ago(1),
+        created_by_name="Alex Admin",
+    )  # fmt: skip
+    reader = RoleAssignment("ra2", "2", SUB, "r", "p-db", role_name="Reader", created_on=_ago(2), created_by="u-2")
+    inv = Inventory("t", "AzureCloud", identities=[web, db], role_assignments={"p-web": [owner], "p-db": [reader]})
+    assert [c.name for c in changes_matching(inv, parse_change_filter("", NOW))] == ["Owner", "Reader"]
+    assert [c.name for c in changes_matching(inv, parse_change_filter("db", NOW))] == ["Reader"]
+    assert [c.name for c in changes_matching(inv, parse_change_filter("priv:critical", NOW))] == ["Owner"]
+    assert [c.name for c in changes_matching(inv, parse_change_filter("by:alex reader", NOW))] == []

@@ -137,6 +137,31 @@ async def test_incident_mode_shows_hostile_strings_literally(tmp_path: Path) -> 
         assert "\x1b" not in shown and "\u202e" not in shown
         assert app.is_running
 
+        # the Changes filter says back what it was given, literally
+        await pilot.press("2", "slash")
+        box = incident.query_one("#changes-filter")
+        box.value = 'by:"[@click=app.quit]x[/]"'
+        await pilot.press("enter")
+        await settle(app, pilot)
+        said = incident.query_one("#changes-status").render()
+        assert "by [@click=app.quit]x[/]" in str(said) and app.is_running
+
+        # the scope browser (b): the subscriptions' names literally, free of control characters
+        from tui.screens.scope_browser import ScopeBrowserScreen
+
+        await pilot.press("b")
+        await settle(app, pilot)
+        browser = app.screen
+        assert isinstance(browser, ScopeBrowserScreen)
+        labels = [node.label.plain for node in browser.query_one("#scope-tree").root.children]
+        assert any("[@click=app.quit]x[/]" in label for label in labels), labels
+        assert all(_no_controls(label) for label in labels)
+        shown = app.export_screenshot()
+        assert "\x1b" not in shown and "\u202e" not in shown
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is incident and app.is_running
+
 
 async def test_hostile_groups_and_directory_roles_stay_literal(tmp_path: Path) -> None:
     """The hostile group (markup, escapes, bidi in its name) holds Global Reader and an Azure role with a hostile

@@ -42,6 +42,8 @@ SUBSCRIPTIONS_API = "2022-12-01"
 RESOURCES_API = "2025-04-01"
 AUTHORIZATION_API = "2022-04-01"
 MSI_API = "2024-11-30"
+MANAGEMENT_GROUPS_API = "2023-04-01"  # management.json (Microsoft.Management) stable
+MANAGEMENT_GROUPS = "/providers/Microsoft.Management/managementGroups"
 MI_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "alternativeNames"]
 APP_SELECT = ["id", "appId", "displayName", "servicePrincipalType", "appRoles"]
 ALL_APPS = "servicePrincipalType eq 'Application'"
@@ -122,8 +124,16 @@ class AzureBackend(AutomationCalls, Calls):
             url = f"/subscriptions/{parts[2]}/resourcegroups/{parts[4]}/resources"
             items = await arm_pages(self, url, {"api-version": RESOURCES_API}, wire.resource)
             out = [(r.id, f"{r.name} ({r.type})", ScopeLevel.RESOURCE) for r in items]
-        elif level in (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP):
-            out = [(s.scope, s.display_name, ScopeLevel.SUBSCRIPTION) for s in await self.list_subscriptions()]
+        elif level is ScopeLevel.ROOT:
+            groups = await arm_pages(self, MANAGEMENT_GROUPS, {"api-version": MANAGEMENT_GROUPS_API}, wire.scope_item)
+            root = [g for g in groups if g[0].lower() == f"{MANAGEMENT_GROUPS}/{self.tenant_id}".lower()]
+            out = root or groups  # the tenant root group, else every group the caller sees
+        elif level is ScopeLevel.MANAGEMENT_GROUP:
+            # descendants (management.json 2023-04-01), every page; the children are those whose parent is this group
+            url = f"{scope}/descendants"
+            items = await arm_pages(self, url, {"api-version": MANAGEMENT_GROUPS_API}, wire.descendant)
+            key = scope.lower()
+            out = [(sid, name, lvl) for sid, name, lvl, parent in items if parent.lower() == key]
         else:
             out = []
         out.sort(key=lambda t: t[1].lower())

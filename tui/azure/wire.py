@@ -20,6 +20,7 @@ from tui.services.models import (
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
+    ScopeLevel,
     Subscription,
 )
 from tui.services.scopes import scope_level
@@ -83,6 +84,18 @@ def resource(r: dict) -> ArmResource:
         principal_id=pid,
         client_id=cid,
     )
+
+
+def scope_item(g: dict) -> tuple[str, str, ScopeLevel]:
+    """A management group as ARM lists it: (its id, its display name, its level)."""
+    gid = _s(g.get("id"))
+    return gid, _s(_properties(g).get("displayName")) or _s(g.get("name")), scope_level(gid)
+
+
+def descendant(d: dict) -> tuple[str, str, ScopeLevel, str]:
+    """A management group's descendant (a group or a subscription): (id, display name, level, its parent's id)."""
+    parent = _properties(d).get("parent")
+    return (*scope_item(d), _s(parent.get("id")) if isinstance(parent, dict) else "")
 
 
 def role_assignment(ra: dict) -> RoleAssignment:

@@ -1,25 +1,20 @@
-"""Assign an Azure role: pick the role (searchable; name, privilege, description), then the scope
-(subscription → resource group → resource, the identity's own resource suggested)."""
+"""Assign an Azure role: pick the role (searchable; name, privilege, description), then the scope (any management
+group, subscription, resource group or resource of the tenant, or a pasted ARM id; the identity's own resource
+suggested)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static, Tree
-from textual.widgets.option_list import Option
-from textual.widgets.tree import TreeNode
+from textual import work
 
 from tui.screens.picker import PickerScreen
+from tui.screens.scope_browser import ScopeBrowserScreen
 from tui.services.errors import MituiError
-from tui.services.models import ManagedIdentity, RoleDefinition, ScopeLevel, Subscription
+from tui.services.models import ManagedIdentity, RoleDefinition, Subscription
 from tui.widgets.badges import privilege_badge, privilege_why
-from tui.widgets.details import short_scope
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row
 
@@ -92,12 +87,9 @@ class RolePickerScreen(PickerScreen[RoleDefinition]):
         self.set_items(role_rows(roles))
 
 
-class ScopePickerScreen(ModalScreen[str | None]):
-    """Where the role applies. Suggested scopes first; the tree below browses the subscription lazily."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Back", id="scope-cancel"),
-    ]
+class ScopePickerScreen(ScopeBrowserScreen):
+    """Where the role applies: the identity's own resource, the resources that use it, its group and subscription
+    suggested; the tenant to browse (its subscription opened); a pasted id checked with the read a plan makes."""
 
     def __init__(
         self,
@@ -106,108 +98,42 @@ class ScopePickerScreen(ModalScreen[str | None]):
         subscription: Subscription,
         role: RoleDefinition,
         redactor: Redactor | None = None,
+        subscriptions: Sequence[Subscription] = (),
     ) -> None:
-        super().__init__(classes="dialog-screen")
-        self.session = session
+        redactor = redactor or Redactor()
+        title = _for_whom("Scope", identity, redactor)
+        title.append("  role ", style="dim")
+        title.append_text(safe_text(role.role_name, 40, style="bold"))
+        mine = subscription.id.lower()
+        others = sorted(
+            (s for s in subscriptions if s.id.lower() != mine), key=lambda s: ((s.display_name or s.id).lower(), s.id)
+        )
+        super().__init__(
+            session,
+            title,
+            _suggested_scopes(identity, subscription),
+            [subscription, *others],
+            lambda text: session.check_scope(text, identity.principal_id),
+            redactor,
+        )
         self.identity = identity
         self.subscription = subscription
         self.role = role
-        self.redactor = redactor or Redactor()
-        self.suggestions: list[str] = []
 
-    def compose(self) -> ComposeResult:
-        red = self.redactor
-        title = _for_whom("Scope", self.identity, red)
-        title.append("  role ", style="dim")
-        title.append_text(safe_text(self.role.role_name, 40, style="bold"))
-        with Vertical(classes="dialog picker-dialog", id="scope-dialog"):
-            yield Static(title, classes="dialog-title")
-            yield Static(Text("Suggested (enter chooses)", style="bold dim"))
-            yield OptionList(*self._suggestions(), id="scope-suggested")
-            yield Static(Text("Browse (space opens, enter chooses)", style="bold dim"))
-            tree: Tree[tuple[str, ScopeLevel, bool]] = Tree(
-                self._label(self.subscription.display_name or self.subscription.id, ScopeLevel.SUBSCRIPTION),
-                data=(self.subscription.scope, ScopeLevel.SUBSCRIPTION, False),
-                id="scope-tree",
-            )
-            tree.auto_expand = False
-            yield tree
-            yield Static("", id="scope-status")
-        yield Footer(compact=True)
 
-    def _label(self, name: str, level: ScopeLevel) -> Text:
-        label = safe_text(self.redactor.name(name), 60)
-        label.append(f"  {level.value}", style="dim")
-        return label
-
-    def _suggestions(self) -> list[Option]:
-        red = self.redactor
-        identity = self.identity
-        scopes: list[tuple[str, str]] = []
-        if (
-            identity.resource_id
-            and identity.subscription_id
-            and (identity.subscription_id.lower() == self.subscription.id.lower())
-        ):
-            own = "its own resource" if identity.kind.value == "system-assigned" else "the identity itself"
-            scopes.append((identity.resource_id, own))
-            for used in identity.used_by:
-                if used.lower() != identity.resource_id.lower():
-                    scopes.append((used, "a resource that uses it"))
-            if identity.resource_group:
-                scopes.append(
-                    (f"{self.subscription.scope}/resourceGroups/{identity.resource_group}", "its resource group")
-                )
-        scopes.append((self.subscription.scope, "the whole subscription"))
-        options = []
-        self.suggestions = []
-        for scope, why in scopes:
-            prompt = Text(f"{why:<24}", style="dim")
-            prompt.append_text(safe_text(red.id(short_scope(scope)), 70))
-            self.suggestions.append(scope)
-            options.append(Option(prompt, id=f"scope-{len(options)}"))
-        return options
-
-    def on_mount(self) -> None:
-        self.query_one("#scope-suggested", OptionList).focus()
-        self.query_one("#scope-tree", Tree).root.expand()
-
-    @on(OptionList.OptionSelected, "#scope-suggested")
-    def _suggested(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(self.suggestions[event.option_index])
-
-    @on(Tree.NodeSelected, "#scope-tree")
-    def _tree_selected(self, event: Tree.NodeSelected) -> None:
-        event.stop()
-        if event.node.data is not None:
-            self.dismiss(event.node.data[0])
-
-    @on(Tree.NodeExpanded, "#scope-tree")
-    def _expanded(self, event: Tree.NodeExpanded) -> None:
-        node = event.node
-        if node.data is not None and not node.data[2]:
-            node.data = (node.data[0], node.data[1], True)
-            self.load_children(node)
-
-    @work(group="scopes")
-    async def load_children(self, node: TreeNode[tuple[str, ScopeLevel, bool]]) -> None:
-        status = self.query_one("#scope-status", Static)
-        assert node.data is not None
-        status.update(Text("Loading…", style="dim"))
-        try:
-            children = await self.session.child_scopes(node.data[0])
-        except MituiError as exc:
-            status.update(safe_text(f"{exc.title}. {exc.hint}", style="red"))
-            node.data = (node.data[0], node.data[1], False)
-            return
-        for scope, name, level in sorted(children, key=lambda c: (c[2] != ScopeLevel.RESOURCE_GROUP, c[1].lower())):
-            node.add(
-                self._label(name, level),
-                data=(scope, level, False),
-                allow_expand=level is not ScopeLevel.RESOURCE,
-            )
-        status.update(Text(f"{len(children)} below" if children else "Nothing below.", style="dim"))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+def _suggested_scopes(identity: ManagedIdentity, subscription: Subscription) -> list[tuple[str, str]]:
+    scopes: list[tuple[str, str]] = []
+    if (
+        identity.resource_id
+        and identity.subscription_id
+        and identity.subscription_id.lower() == subscription.id.lower()
+    ):
+        own = "its own resource" if identity.kind.value == "system-assigned" else "the identity itself"
+        scopes.append((identity.resource_id, own))
+        for used in identity.used_by:
+            if used.lower() != identity.resource_id.lower():
+                scopes.append((used, "a resource that uses it"))
+        if identity.resource_group:
+            scopes.append((f"{subscription.scope}/resourceGroups/{identity.resource_group}", "its resource group"))
+    scopes.append((subscription.scope, "the whole subscription"))
+    return scopes

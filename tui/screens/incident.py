@@ -1,31 +1,38 @@
 """`i`: incident mode (issue #14) on the loaded inventory: what is wrong (Findings), what changed (Changes) and who
 can touch a scope (Access). Enter on a row goes back to the identity in the main list. Nothing here asks Azure: it
-is all computed from the inventory already loaded, so it opens at once."""
+is all computed from the inventory already loaded, in the CPU worker thread (tui.services.offload) so that a big
+tenant never holds the event loop; each table shows a loading indicator until its rows arrive."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from tui.services.access import access_at
-from tui.services.changes import timeline
+from tui.services.access import access_at, checked_scope
+from tui.services.changes import changes_matching, parse_change_filter
 from tui.services.errors import InvalidInput
-from tui.services.filtering import since_cutoff
 from tui.services.findings import findings
 from tui.services.models import Inventory, Privilege
+from tui.services.odata import arm_id
+from tui.services.offload import off_loop
 from tui.widgets.badges import privilege_badge
 from tui.widgets.details import short_scope
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.safe_text import Redactor, safe_text
 from tui.widgets.virtual_table import Column, Row, VirtualTable
+
+if TYPE_CHECKING:
+    from tui.services.session import Session
 
 TAB_FINDINGS, TAB_CHANGES, TAB_ACCESS = "incident-findings", "incident-changes", "incident-access"
 
@@ -54,6 +61,82 @@ ACCESS_COLUMNS = (
 )
 
 
+CHANGES_HINT = "24h, 7d or a date; priv:high (at or above); by:NAME (who made it); other words narrow"
+
+
+# --- rows (plain data: built in the CPU worker thread) -----------------------------------------------------------
+def finding_rows(inventory: Inventory, red: Redactor) -> tuple[list[Row], str]:
+    found = findings(inventory)
+    rows = [
+        Row(
+            key=f"{n}",
+            cells=(
+                privilege_badge(f.severity),
+                Text(f.kind),
+                safe_text(red.name(f.name), 60),
+                safe_text(f.right, 60),
+                safe_text(red.id(short_scope(f.scope)), 80),
+                safe_text(f.detail, 200, style="dim"),
+            ),
+            search=f"{f.kind} {f.name} {f.right} {f.scope} {f.severity.value}".lower(),
+            data=f.principal_id,
+        )
+        for n, f in enumerate(found)
+    ]
+    counts = {level: sum(1 for f in found if f.severity is level) for level in Privilege}
+    status = (
+        f"{len(found)} findings: {counts[Privilege.CRITICAL]} critical, {counts[Privilege.HIGH]} high, "
+        f"{counts[Privilege.NORMAL]} normal  (enter: go to the identity)"
+    )
+    return rows, status
+
+
+def change_rows(inventory: Inventory, red: Redactor, text: str) -> tuple[list[Row], str]:
+    """The timeline the filter ``text`` asks for; InvalidInput when it cannot be read."""
+    wanted = parse_change_filter(text, datetime.now(UTC))
+    found = changes_matching(inventory, wanted)
+    rows = [
+        Row(
+            key=f"{n}",
+            cells=(
+                Text(f"{c.when:%Y-%m-%d %H:%M}"),
+                privilege_badge(c.right.privilege),
+                safe_text(red.name(c.identity.name), 60),
+                safe_text(f"{c.kind} {c.name}", 60),
+                safe_text(red.name(c.actor), 40),
+                safe_text(red.id(short_scope(c.where)), 80),
+            ),
+            data=c.identity.principal_id,
+        )
+        for n, c in enumerate(found)
+    ]
+    window = f"since {wanted.since:%Y-%m-%d %H:%M} UTC" if wanted.since else "at any time"
+    level = f", {wanted.at_least.value} or above" if wanted.at_least is not Privilege.NORMAL else ""
+    actor = f", by {wanted.actor}" if wanted.actor else ""
+    return rows, f"{len(found)} rights created {window}{level}{actor}, newest first"
+
+
+def access_rows(inventory: Inventory, red: Redactor, scope: str) -> tuple[list[Row], str]:
+    """Who can touch ``scope``; InvalidInput when it is not an ARM scope."""
+    found = access_at(inventory, scope.strip())
+    rows = [
+        Row(
+            key=f"{n}",
+            cells=(
+                privilege_badge(a.right.privilege),
+                safe_text(red.name(a.identity.name), 60),
+                safe_text(a.right.role_name, 60),
+                safe_text(a.how, 80),
+                safe_text(red.id(short_scope(a.right.scope)), 80),
+            ),
+            data=a.identity.principal_id,
+        )
+        for n, a in enumerate(found)
+    ]
+    names = {a.identity.principal_id for a in found}
+    return rows, f"{len(names)} identities with {len(found)} Azure roles that apply there"
+
+
 class IncidentScreen(Screen[str | None]):
     """Dismisses with the principal id of the row chosen with enter (None with escape)."""
 
@@ -62,7 +145,20 @@ class IncidentScreen(Screen[str | None]):
         Binding("1", "tab('incident-findings')", "Findings", id="incident-findings", tooltip="What is wrong"),
         Binding("2", "tab('incident-changes')", "Changes", id="incident-changes", tooltip="What changed, newest first"),
         Binding("3", "tab('incident-access')", "Who can touch", id="incident-access", tooltip="Rights at a scope"),
-        Binding("slash", "search", "Search", id="incident-search", tooltip="Narrow the list / change the window"),
+        Binding(
+            "b",
+            "browse",
+            "Browse scopes",
+            id="incident-browse",
+            tooltip="Who can touch: choose the scope in the tenant's tree (management groups, subscriptions, ...)",
+        ),
+        Binding(
+            "slash",
+            "search",
+            "Filter",
+            id="incident-search",
+            tooltip="Filter the list; on Changes: 24h / 7d / a date, priv:high, by:NAME",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -72,11 +168,16 @@ class IncidentScreen(Screen[str | None]):
     IncidentScreen .incident-status { color: $text-muted; height: 1; }
     """
 
-    def __init__(self, inventory: Inventory, redactor: Redactor, scope: str = "") -> None:
+    def __init__(
+        self, inventory: Inventory, redactor: Redactor, scope: str = "", session: Session | None = None
+    ) -> None:
+        """``session``: to browse the tenant's scopes (`b`); without one, the scope is typed."""
         super().__init__()
         self.inventory = inventory
         self.redactor = redactor
         self.scope = scope
+        self.session = session
+        self._serial: dict[str, int] = {}  # per table, the latest fill's number
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial=TAB_FINDINGS, id="incident-tabs"):
@@ -85,7 +186,7 @@ class IncidentScreen(Screen[str | None]):
                 yield Static("", id="findings-status", classes="incident-status")
                 yield VirtualTable(FINDING_COLUMNS, empty_text="No findings.", id="findings")
             with TabPane("2 Changes", id=TAB_CHANGES), Vertical():
-                yield Input(value="7d", placeholder="since: 24h, 7d, 2w or a date", id="changes-since")
+                yield FilterInput(value="7d", placeholder=CHANGES_HINT, id="changes-filter")
                 yield Static("", id="changes-status", classes="incident-status")
                 yield VirtualTable(CHANGE_COLUMNS, empty_text="No change in that window.", id="changes")
             with TabPane("3 Who can touch", id=TAB_ACCESS), Vertical():
@@ -95,91 +196,39 @@ class IncidentScreen(Screen[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._fill_findings()
-        self._fill_changes("7d")
+        inv, red = self.inventory, self.redactor
+        self.fill("#findings", partial(finding_rows, inv, red))
+        self.fill("#changes", partial(change_rows, inv, red, "7d"))
         if self.scope:
-            self._fill_access(self.scope)
-        self.query_one("#findings", VirtualTable).focus()
+            self.fill("#access", partial(access_rows, inv, red, self.scope))
 
     # --- filling ----------------------------------------------------------------------------------------------
-    def _fill_findings(self) -> None:
-        red = self.redactor
-        found = findings(self.inventory)
-        rows = [
-            Row(
-                key=f"{n}",
-                cells=(
-                    privilege_badge(f.severity),
-                    Text(f.kind),
-                    safe_text(red.name(f.name), 60),
-                    safe_text(f.right, 60),
-                    safe_text(red.id(short_scope(f.scope)), 80),
-                    safe_text(f.detail, 200, style="dim"),
-                ),
-                search=f"{f.kind} {f.name} {f.right} {f.scope} {f.severity.value}".lower(),
-                data=f.principal_id,
-            )
-            for n, f in enumerate(found)
-        ]
-        self.query_one("#findings", VirtualTable).set_rows(rows)
-        counts = {level: sum(1 for f in found if f.severity is level) for level in Privilege}
-        self.query_one("#findings-status", Static).update(
-            f"{len(found)} findings: {counts[Privilege.CRITICAL]} critical, {counts[Privilege.HIGH]} high, "
-            f"{counts[Privilege.NORMAL]} normal  (enter: go to the identity)"
-        )
-
-    def _fill_changes(self, since_text: str) -> None:
-        status = self.query_one("#changes-status", Static)
+    @work(exclusive=False, group="incident")
+    async def fill(self, table_id: str, build: Callable[[], tuple[list[Row], str]], focus: bool = False) -> None:
+        """``build()`` in the CPU worker thread, then its rows into ``table_id`` and its words into the status line
+        (a newer fill of the same table wins); InvalidInput goes to the status line, the rows stay as they were.
+        Once filled, the table takes the focus when its tab is showing (a loading widget cannot take it), unless
+        the admin is typing in a box; ``focus``: even then (the box was just submitted)."""
+        table = self.query_one(table_id, VirtualTable)
+        status = self.query_one(f"#{STATUS[table_id]}", Static)
+        self._serial[table_id] = serial = self._serial.get(table_id, 0) + 1
+        table.loading = True
         try:
-            since = since_cutoff(since_text.strip() or "7d", datetime.now(UTC))
+            rows, said = await off_loop(build)
         except InvalidInput as err:
-            status.update(safe_text(err.one_line(), style="red"))
+            if serial == self._serial[table_id]:
+                table.loading = False
+                status.update(safe_text(err.one_line(), style="red"))
             return
-        red = self.redactor
-        found = timeline(self.inventory, since)
-        rows = [
-            Row(
-                key=f"{n}",
-                cells=(
-                    Text(f"{c.when:%Y-%m-%d %H:%M}"),
-                    privilege_badge(c.right.privilege),
-                    safe_text(red.name(c.identity.name), 60),
-                    safe_text(f"{c.kind} {c.name}", 60),
-                    safe_text(red.name(c.actor), 40),
-                    safe_text(red.id(short_scope(c.where)), 80),
-                ),
-                data=c.identity.principal_id,
-            )
-            for n, c in enumerate(found)
-        ]
-        self.query_one("#changes", VirtualTable).set_rows(rows, keep_cursor=False)
-        status.update(f"{len(found)} rights created since {since:%Y-%m-%d %H:%M} UTC, newest first")
-
-    def _fill_access(self, scope: str) -> None:
-        status = self.query_one("#access-status", Static)
-        try:
-            found = access_at(self.inventory, scope.strip())
-        except InvalidInput as err:
-            status.update(safe_text(err.one_line(), style="red"))
-            return
-        red = self.redactor
-        rows = [
-            Row(
-                key=f"{n}",
-                cells=(
-                    privilege_badge(a.right.privilege),
-                    safe_text(red.name(a.identity.name), 60),
-                    safe_text(a.right.role_name, 60),
-                    safe_text(a.how, 80),
-                    safe_text(red.id(short_scope(a.right.scope)), 80),
-                ),
-                data=a.identity.principal_id,
-            )
-            for n, a in enumerate(found)
-        ]
-        self.query_one("#access", VirtualTable).set_rows(rows, keep_cursor=False)
-        names = {a.identity.principal_id for a in found}
-        status.update(f"{len(names)} identities with {len(found)} Azure roles that apply there")
+        if serial != self._serial[table_id]:
+            return  # a newer fill of this table is under way
+        table.set_rows(rows, keep_cursor=False)
+        table.loading = False
+        status.update(safe_text(said))
+        if self.query_one("#incident-tabs", TabbedContent).active == TAB[table_id] and (
+            focus or not isinstance(self.focused, Input)
+        ):
+            table.focus()
 
     # --- events -----------------------------------------------------------------------------------------------
     @on(Input.Changed, "#findings-filter")
@@ -188,15 +237,18 @@ class IncidentScreen(Screen[str | None]):
         table = self.query_one("#findings", VirtualTable)
         table.set_filter((lambda row: all(w in row.search for w in words)) if words else None)
 
-    @on(Input.Submitted, "#changes-since")
-    def _since(self, event: Input.Submitted) -> None:
-        self._fill_changes(event.value)
-        self.query_one("#changes", VirtualTable).focus()
+    @on(Input.Submitted, "#changes-filter")
+    def _changes(self, event: Input.Submitted) -> None:
+        try:
+            parse_change_filter(event.value, datetime.now(UTC))  # (cheap: a filter it cannot read stays in the box)
+        except InvalidInput as err:
+            self.query_one("#changes-status", Static).update(safe_text(err.one_line(), style="red"))
+            return
+        self.fill("#changes", partial(change_rows, self.inventory, self.redactor, event.value), focus=True)
 
     @on(Input.Submitted, "#scope")
     def _scope(self, event: Input.Submitted) -> None:
-        self._fill_access(event.value)
-        self.query_one("#access", VirtualTable).focus()
+        self.fill("#access", partial(access_rows, self.inventory, self.redactor, event.value), focus=True)
 
     @on(Input.Submitted, "#findings-filter")
     def _search_done(self, event: Input.Submitted) -> None:
@@ -220,9 +272,35 @@ class IncidentScreen(Screen[str | None]):
     def action_tab(self, tab: str) -> None:
         self.query_one("#incident-tabs", TabbedContent).active = tab
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.session is not None if action == "browse" else True
+
+    def action_browse(self) -> None:
+        """The tenant's scopes in a tree (or a pasted id); the one chosen goes to Who can touch."""
+        from tui.screens.scope_browser import ScopeBrowserScreen
+
+        if self.session is None:
+            return
+        self.action_tab(TAB_ACCESS)
+        current = self.query_one("#scope", Input).value.strip()
+        suggested = [(current, "the scope shown")] if current else []
+
+        async def check(text: str) -> str:
+            return checked_scope(arm_id(text.strip()))  # (no request: the answer comes from the inventory)
+
+        def chosen(scope: str | None) -> None:
+            if scope:
+                self.query_one("#scope", Input).value = scope
+                self.fill("#access", partial(access_rows, self.inventory, self.redactor, scope), focus=True)
+
+        title = Text("Who can touch: choose a scope", style="bold")
+        subscriptions = self.inventory.subscriptions
+        browser = ScopeBrowserScreen(self.session, title, suggested, subscriptions, check, self.redactor)
+        self.app.push_screen(browser, chosen)
+
     def action_search(self) -> None:
         tab = self.query_one("#incident-tabs", TabbedContent).active
-        self.query_one({TAB_FINDINGS: "#findings-filter", TAB_CHANGES: "#changes-since"}.get(tab, "#scope")).focus()
+        self.query_one({TAB_FINDINGS: "#findings-filter", TAB_CHANGES: "#changes-filter"}.get(tab, "#scope")).focus()
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
@@ -230,3 +308,7 @@ class IncidentScreen(Screen[str | None]):
             self.query_one({TAB_FINDINGS: "#findings", TAB_CHANGES: "#changes"}.get(tab, "#access")).focus()
             return
         self.dismiss(None)
+
+
+STATUS = {"#findings": "findings-status", "#changes": "changes-status", "#access": "access-status"}
+TAB = {"#findings": TAB_FINDINGS, "#changes": TAB_CHANGES, "#access": TAB_ACCESS}

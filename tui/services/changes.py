@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from tui.services.filtering import parse_time
+from tui.services.errors import InvalidInput
+from tui.services.filtering import looks_like_time, parse_time, privilege_named, since_cutoff, tokens
 from tui.services.models import (
     AppRoleAssignment,
     DirectoryRoleAssignment,
@@ -20,7 +22,7 @@ from tui.services.models import (
 
 
 @dataclass(frozen=True)
-class Change:
+class Change:  # (not slotted: ``search`` is cached on it)
     when: datetime
     identity: ManagedIdentity
     right: RoleAssignment | AppRoleAssignment | DirectoryRoleAssignment
@@ -35,6 +37,11 @@ class Change:
     @property
     def name(self) -> str:
         return right_name(self.right)
+
+    @cached_property
+    def search(self) -> str:
+        """What free words match, lowercased: the identity, the right, where it is, who made it."""
+        return f"{self.identity.name} {self.kind} {self.name} {self.where} {self.actor}".lower()
 
     @property
     def where(self) -> str:
@@ -75,3 +82,46 @@ def timeline(
             out.append(Change(when, identity, right, by))
     out.sort(key=lambda c: (c.when, c.identity.name.lower()), reverse=True)
     return out
+
+
+CHANGE_QUALIFIERS = ("since", "priv", "by")
+MAX_CHANGE_FILTER = 500
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    """The Changes view's filter: ``24h`` / ``7d`` / a date (or ``since:``) the window, ``priv:high`` at or above a
+    level, ``by:NAME`` the actor, other words matched in the identity, the right, where and who."""
+
+    since: datetime | None = None
+    at_least: Privilege = Privilege.NORMAL
+    actor: str = ""
+    words: tuple[str, ...] = ()
+
+
+def parse_change_filter(text: str, now: datetime) -> ChangeFilter:
+    """The filter ``text`` (the identity list's syntax: quotes, ``key:value``), with :func:`since_cutoff` for the
+    window and the ``priv:`` levels of the identity list; InvalidInput with a clear message on anything else."""
+    if len(text) > MAX_CHANGE_FILTER:
+        raise InvalidInput("Filter too long", f"at most {MAX_CHANGE_FILTER} characters")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        raise InvalidInput("Control characters in filter", "type plain text")
+    since, at_least, actor, words = None, Privilege.NORMAL, "", []
+    for key, value in tokens(text, CHANGE_QUALIFIERS):
+        if key == "since" or (key is None and looks_like_time(value)):
+            since = since_cutoff(value, now)
+        elif key == "priv":
+            at_least = privilege_named(value)
+        elif key == "by":
+            actor = value.strip()
+        else:
+            words.append(value.lower())
+    return ChangeFilter(since, at_least, actor, tuple(words))
+
+
+def changes_matching(inv: Inventory, wanted: ChangeFilter) -> list[Change]:
+    """:func:`timeline` with the filter's window, level and actor, then its words."""
+    found = timeline(inv, wanted.since, at_least=wanted.at_least, actor=wanted.actor)
+    if wanted.words:
+        found = [c for c in found if all(w in c.search for w in wanted.words)]
+    return found

@@ -185,6 +185,19 @@ class _Index:
         for apid, ra in assigning:
             if apid in self.deployers:
                 self.acting[(_bucket(ra.scope), UAMI_KEY)].append((apid, ra, ASSIGN))
+        # the users', groups' and apps' acting assignments (inv.actors) the same way: (bucket, host type) -> their
+        # positions in inv.actors, so that "who can act as this?" looks up the identity's hosts instead of
+        # walking every actor on each selection (the index is built with the escalations, off the event loop)
+        self.actors: dict[tuple[str, str], list[int]] = defaultdict(list)
+        judged: dict[str, set[str]] = {}
+        for position, ra in enumerate(inv.actors):
+            guid = definition_guid(ra.role_definition_id)
+            types = judged.get(guid)
+            if types is None:
+                types = judged[guid] = _actor_ops(inv, ra)
+            bucket = _bucket(ra.scope)
+            for rtype in types:
+                self.actors[(bucket, rtype)].append(position)
 
     def runs(self, guid: str) -> tuple[tuple[str, str], ...]:
         """The (host type, operation) pairs the role runs code with."""
@@ -389,18 +402,18 @@ def who_can_act_as(inv: Inventory, identity: ManagedIdentity) -> tuple[Escalatio
     """:func:`acted_as_by` and the users, groups and other service principals (``inv.actors``) who can act as
     this identity: each with the role and scope that let it; ``reason`` names a non-identity's principal type."""
     found = list(acted_as_by(inv, identity))
-    hosts = _index(inv).hosts.get(identity.principal_id.lower(), ())
+    index = _index(inv)
+    positions: set[int] = set()
+    for _key, rtype, above in index.hosts.get(identity.principal_id.lower(), ()):
+        for anc in above:
+            positions.update(index.actors.get((anc, rtype), ()))
     seen: set[str] = set()
-    for ra in inv.actors:
-        bucket, ops = _bucket(ra.scope), None
-        for _key, rtype, above in hosts:
-            if bucket in above:
-                ops = ops if ops is not None else _actor_ops(inv, ra)
-                if rtype in ops and ra.id.lower() not in seen:
-                    seen.add(ra.id.lower())
-                    name = ra.principal_name or ra.principal_id
-                    found.append(EscalationPath((name,), ra.role_name, ra.scope, ra.privilege, ra.principal_type))
-                    break
+    for position in sorted(positions):
+        ra = inv.actors[position]
+        if ra.id.lower() not in seen:
+            seen.add(ra.id.lower())
+            name = ra.principal_name or ra.principal_id
+            found.append(EscalationPath((name,), ra.role_name, ra.scope, ra.privilege, ra.principal_type))
     found.sort(key=lambda p: (-p.privilege.rank, p.via))
     return tuple(found)
 

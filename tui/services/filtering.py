@@ -43,8 +43,8 @@ MAX_FILTER_LENGTH = 1000
 GRAPH_ONLY = "graph-only"  # the subscriptions pane's "Not visible in ARM": identities whose subscription ARM hides
 
 
-def _tokens(text: str) -> list[tuple[str | None, str]]:
-    """(qualifier or None, value) pairs."""
+def tokens(text: str, qualifiers: tuple[str, ...] = QUALIFIERS) -> list[tuple[str | None, str]]:
+    """(qualifier or None, value) pairs; a qualifier other than ``qualifiers`` is InvalidInput."""
     out: list[tuple[str | None, str]] = []
     i, n = 0, len(text)
     while i < n:
@@ -59,10 +59,10 @@ def _tokens(text: str) -> list[tuple[str | None, str]]:
         head = text[start:i]
         if i < n and text[i] == ":":
             key = head.lower()
-            if key not in QUALIFIERS:
+            if key not in qualifiers:
                 raise InvalidInput(
                     f"Unknown filter {head!r}",
-                    "use free words, or one of " + ", ".join(f"{q}:" for q in QUALIFIERS),
+                    "use free words, or one of " + ", ".join(f"{q}:" for q in qualifiers),
                 )
             i += 1
             head = ""
@@ -117,7 +117,8 @@ def _example(key: str) -> str:
         "type": "type:sites",
         "since": "since:24h",
         "scope": "scope:/subscriptions/<id>/resourceGroups/<name>",
-    }[key]
+        "by": "by:alex",
+    }.get(key, f"{key}:text")
 
 
 def _quote(value: str) -> str:
@@ -208,6 +209,20 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def privilege_named(value: str) -> Privilege:
+    """The level ``priv:value`` names (``critical``, ``high``, ``normal``); InvalidInput on anything else."""
+    level = _PRIVS.get(value.strip().lower())
+    if level is None:
+        raise InvalidInput(f"Unknown privilege {value!r}", "use priv:critical, priv:high or priv:normal")
+    return level
+
+
+def looks_like_time(value: str) -> bool:
+    """Whether ``value`` reads as a window of :func:`since_cutoff` (``24h``, ``7d``... or a date) rather than a word."""
+    text = value.strip().lower()
+    return bool(_RELATIVE.match(text) or re.match(r"^\d{4}-\d{2}-\d{2}", text))
 
 
 def since_cutoff(value: str, now: datetime) -> datetime:
@@ -384,15 +399,15 @@ def parse_filter(text: str) -> IdentityFilter:
         raise InvalidInput("Control characters in filter", "type plain text")
     words: list[str] = []
     quals: list[tuple[str, str]] = []
-    for key, value in _tokens(text):
+    for key, value in tokens(text):
         if key is None:
             words.append(value)
             continue
         low = value.lower()
         if key == "kind" and low not in _KINDS:
             raise InvalidInput(f"Unknown kind {value!r}", "use kind:user or kind:system")
-        if key == "priv" and low not in _PRIVS:
-            raise InvalidInput(f"Unknown privilege {value!r}", "use priv:critical, priv:high or priv:normal")
+        if key == "priv":
+            privilege_named(value)  # (raises on a level it does not know)
         if key == "esc" and low not in _ESC:
             raise InvalidInput(f"Unknown escalation {value!r}", "use esc:yes or esc:no")
         if key == "since":

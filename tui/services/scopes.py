@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tui.services.models import ScopeLevel
+import dataclasses
+
+from tui.services.errors import InvalidInput
+from tui.services.models import RoleDefinition, ScopeLevel
 
 
 def scope_key(scope: str) -> str:
@@ -102,3 +105,22 @@ def resource_type_of(resource_id: str) -> str | None:
     namespace, pairs = rest[0], rest[1:]
     types = [pairs[j] for j in range(0, len(pairs), 2)]
     return "/".join([namespace, *types])
+
+
+def role_at(role: RoleDefinition, scope: str) -> RoleDefinition:
+    """``role`` as it is assigned at ``scope``: refused (InvalidInput) when the role is not assignable there (a custom
+    role's assignable scopes); its id in the form ARM takes at that scope (read at one subscription, a role goes
+    to another subscription with that subscription's id, to a management group with the tenant-wide
+    ``/providers/Microsoft.Authorization/roleDefinitions/{guid}``)."""
+    if not any(contains(assignable, scope) for assignable in role.assignable_scopes or ("/",)):
+        raise InvalidInput(
+            f"{role.role_name} cannot be assigned at {scope}",
+            f"it is assignable at {', '.join(role.assignable_scopes)}",
+        )
+    guid = role.id.rstrip("/").rsplit("/", 1)[-1]
+    own = subscription_of(role.id)
+    target = subscription_of(scope)
+    if own is None or own == target:
+        return role
+    tail = f"/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    return dataclasses.replace(role, id=(f"/subscriptions/{target}{tail}" if target else tail))

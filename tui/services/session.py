@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from tui.services.access import checked_scope
 from tui.services.audit import AuditLog
 from tui.services.automation_plans import AutomationPlans
 from tui.services.backend import Backend
@@ -64,7 +65,7 @@ from tui.services.plans import (
 )
 from tui.services.privilege import MICROSOFT_GRAPH_APP_ID
 from tui.services.refresh import Reread, reread_after
-from tui.services.scopes import scope_key
+from tui.services.scopes import role_at, scope_key
 from tui.services.writers import Attempt, write
 
 # The progress step that reports a retried request while loading.
@@ -154,7 +155,21 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         return list(self._definitions[key])
 
     async def child_scopes(self, scope: str) -> list[tuple[str, str, ScopeLevel]]:
+        """What is directly below ``scope``: "/" gives the management groups (the tenant root group when the caller
+        sees it), a group its groups and subscriptions, a subscription its resource groups, a group its resources."""
         return await self._backend.child_scopes(arm_id(scope))
+
+    async def check_scope(self, scope: str, principal_id: str) -> str:
+        """A scope the admin typed or pasted, checked before anything is planned: well formed (else InvalidInput)
+        and there (else ARM's NotFound): one listing of the principal's assignments at it, the read a plan makes."""
+        scope = checked_scope(arm_id((scope or "").strip()))
+        if scope == "/":
+            raise InvalidInput("Not an assignable scope", "give a management group, subscription, group or resource")
+        try:
+            await self._backend.list_role_assignments_for_principal(scope, guid(principal_id, "principal id"))
+        except NotFound as exc:
+            raise NotFound(f"No such scope: {scope}", exc.title, code=exc.code, status=exc.status) from None
+        return scope
 
     async def resource_app(self, app_id: str = MICROSOFT_GRAPH_APP_ID) -> ResourceApp:
         app_id = guid(app_id, "application (client) id")
@@ -193,7 +208,7 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         scope = arm_id(scope)
         principal_id = guid(identity.principal_id, "principal id")
         role_definition_id(role.id)  # validated before anything is sent (it goes into the request and the commands)
-        role = classified_role(role)
+        role = classified_role(role_at(role, scope))
         existing = await find_role_assignment(self._backend, scope, principal_id, role.id)
         return role_assignment_plan(identity, role, scope, existing)
 

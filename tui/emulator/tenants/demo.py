@@ -532,7 +532,8 @@ def _add_management_groups_and_human_actors(b: TenantBuilder) -> None:
     """The hierarchy above the subscriptions, people who can act as identities, and a deleted user's leftovers.
 
     * management groups: Tenant Root Group → **mg-contoso** ("Contoso": Production, Development) →
-      **mg-contoso-platform** ("Contoso Platform [shared]": Shared Services); Finance stays below the root;
+      **mg-contoso-platform** ("Contoso Platform [shared]": Shared Services), and **mg-contoso-landing** (no
+      subscription yet; Alex is its Owner); Finance stays below the root;
     * aa-shared-patching holds **Owner at mg-contoso** (a break-glass automation, granted yesterday by Alex:
       critical, at a broad scope, recent); id-backup-operator Reader at mg-contoso-platform;
     * **Omar Operator** (user): Automation Contributor on aa-ops-prod (he can run code as its identity);
@@ -557,6 +558,10 @@ def _add_management_groups_and_human_actors(b: TenantBuilder) -> None:
         created_by=alex.id,
     )
     b.assign_role(_named(b, "id-backup-operator"), "Reader", platform, created_on=_days_ago(40), created_by=alex.id)
+    # where new subscriptions land before they are placed; Alex owns it (a right at a group that holds no
+    # subscription yet: nothing inherits it, and the admin can assign roles at a management group)
+    landing = b.add_management_group("mg-contoso-landing", "Contoso Landing Zone", parent=contoso)
+    b.assign_role(alex, "Owner", landing, created_on=_days_ago(60))
 
     prod = subs["Contoso Production"].subscription_id
     omar = b.add_user("Omar Operator", "omar.operator@contoso.onmicrosoft.com")

@@ -36,7 +36,9 @@ async def assign_role(screen: MainScreen, identity: ManagedIdentity) -> None:
     role = await app.push_screen_wait(RolePickerScreen(session, identity, subscription))
     if role is None:
         return
-    scope = await app.push_screen_wait(ScopePickerScreen(session, identity, subscription, role))
+    others = screen.inventory.subscriptions if screen.inventory is not None else []
+    picker = ScopePickerScreen(session, identity, subscription, role, screen.redactor, subscriptions=others)
+    scope = await app.push_screen_wait(picker)
     if scope is None:
         return
     await confirm_and_apply(screen, session.plan_role_assignment(identity, role, scope))

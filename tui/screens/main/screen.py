@@ -473,7 +473,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, AutomationActions, Scree
             table.focus()
             self._show_selected()
 
-        self.app.push_screen(IncidentScreen(self.inventory, self.redactor, scope), chosen)
+        self.app.push_screen(IncidentScreen(self.inventory, self.redactor, scope, self.session), chosen)
 
     def action_copy_id(self) -> None:
         from tui.screens.copy_id import CopyIdScreen
