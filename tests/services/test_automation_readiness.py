@@ -202,3 +202,25 @@ async def test_az_cmdlets_without_an_azure_role_fail_the_check(emulator_factory,
     items = {i.check: i for i in (await session.account_readiness(account))[runbook.id]}
     assert not items["Azure roles"].ok and "Get-AzVM" in items["Azure roles"].detail
     assert items["Module Az.Compute"].ok  # the PowerShell 7.2 environment's default Az brings it
+
+
+async def test_snippets_use_the_sessions_endpoints_and_name_their_modules() -> None:
+    from tui.services.models import IdentityKind, ManagedIdentity
+    from tui.services.snippets import SNIPPET_MODULES, runbook_snippets, seed_runbook
+
+    ident = ManagedIdentity("11111111-1111-1111-1111-111111111111", "", "aa-x", IdentityKind.SYSTEM, "/subscriptions/x")
+    public = runbook_snippets(ident, "AzureCloud")
+    assert "Add-AzEnvironment" not in public["Az PowerShell"] and "-Environment" not in public["Graph token"]
+    custom = runbook_snippets(ident, "MituiSandbox", "https://127.0.0.1:8443", "https://127.0.0.1:9443")
+    assert "-ARMEndpoint 'https://127.0.0.1:9443/'" in custom["Az PowerShell"]
+    assert "Connect-AzAccount -Identity -Environment 'mitui'" in custom["Az PowerShell"]
+    assert "-GraphEndpoint 'https://127.0.0.1:8443'" in custom["Graph token"]
+    assert "Connect-MgGraph -Identity -Environment 'mitui'" in custom["Graph token"]
+    assert "https://127.0.0.1:8443/.default" in custom["Python"]
+    for title, modules in SNIPPET_MODULES.items():
+        assert custom[title].startswith(f"# needs {', '.join(modules)}")
+        # what the snippet says it needs is what the readiness check reads from it
+        assert set(rules.needs_of(custom[title]).modules) == set(modules)
+    assert set(rules.needs_of(seed_runbook(ident, "AzureCloud")).modules) == {
+        m for v in SNIPPET_MODULES.values() for m in v
+    }
