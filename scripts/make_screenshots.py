@@ -35,6 +35,26 @@ async def select(app: MituiApp, pilot: Any, name: str) -> None:
     await pilot.pause()
 
 
+async def until_automation_read(app: MituiApp, pilot: Any) -> None:
+    from tui.screens.automation import AutomationScreen
+
+    for _ in range(400):
+        await settle(app, pilot, 1)
+        screen = app.screen
+        if isinstance(screen, AutomationScreen) and screen.accounts and not screen.workers:
+            break
+    await settle(app, pilot)
+
+
+async def until_idle_screen(app: MituiApp, pilot: Any) -> None:
+    """Until the screen on top has no worker left (what it reads has arrived)."""
+    for _ in range(400):
+        await settle(app, pilot, 1)
+        if not app.screen.workers:
+            break
+    await settle(app, pilot)
+
+
 async def press_text(pilot: Any, text: str) -> None:
     await pilot.press(*[("space" if c == " " else c) for c in text])
 
@@ -127,6 +147,25 @@ async def shoot(out: Path, size: tuple[int, int], theme: str, suffix: str = "") 
             await pilot.press("enter")
             await settle(app, pilot)
             save("confirm-delete-identity")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await select(app, pilot, "id-orders-shared")  # the Automation view on its first account: not ready
+            await pilot.press("A")
+            await until_automation_read(app, pilot)
+            save("automation")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+            await select(app, pilot, "aa-ops-prod")  # what it did in a month, and the right size of its Contributor
+            await pilot.press("u")
+            await until_idle_screen(app, pilot)
+            await pilot.press("slash")
+            app.screen.query_one("#activity-q").value = ""
+            await press_text(pilot, "since:30d")
+            await pilot.press("enter")
+            await until_idle_screen(app, pilot)
+            save("activity")
             await pilot.press("escape")
             await settle(app, pilot)
 

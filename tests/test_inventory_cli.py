@@ -136,6 +136,22 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
     assert owner["privilege"] == "critical" and owner["createdOn"]
     assert owner["createdBy"] and owner["createdByName"] == "Alex Admin"
     assert {d["roleName"] for d in names["sql-contoso-prod"]["directoryRoleAssignments"]} == {"Directory Readers"}
+    # issue #15: every Automation account, its runbooks with their readiness, its modules
+    accounts = {a["name"]: a for a in data["automationAccounts"]}
+    assert {"aa-ops-prod", "aa-identity-sync", "aa-app-inventory"} <= set(accounts)
+    waiting = accounts["aa-app-inventory"]
+    assert waiting["identity"]["type"] == "None" and waiting["id"].endswith("/automationAccounts/aa-app-inventory")
+    (runbook,) = waiting["runbooks"]
+    assert runbook["name"] == "Export-AppPermissions" and runbook["runtime"] == "PowerShell 7.2"
+    assert runbook["ready"] is False and runbook["schedules"] == ["Daily-0600"]
+    checks = {c["check"]: c for c in runbook["readiness"]}
+    assert all(set(c) == {"check", "ok", "detail"} for c in checks.values())
+    assert not checks["Identity"]["ok"] and not checks["Module Microsoft.Graph.Authentication"]["ok"]
+    assert checks["Module Microsoft.Graph.Applications"]["ok"]
+    assert {"name": "Az.Accounts", "version": "2.19.0", "provisioningState": "Succeeded"} in waiting["modules"]
+    ready = accounts["aa-identity-sync"]
+    assert ready["identity"]["type"] == "SystemAssigned" and ready["identity"]["principalId"]
+    assert next(r for r in ready["runbooks"] if r["name"] == "Sync-HRUsers")["ready"] is True
 
 
 def test_csv_and_table(served: tuple[Connection, Path]) -> None:

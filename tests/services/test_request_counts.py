@@ -53,3 +53,24 @@ async def test_requests_grow_with_subscriptions_and_pages(emulator_factory, sess
     assert graph_total <= math.ceil(mis / 999) + 2 + 2 + 2 + 2 + math.ceil(len(groups) / 20)
     # nothing per identity
     assert stats["total"] < len(inv.identities) / 5
+
+
+async def test_automation_requests_grow_with_accounts_and_runbooks(emulator_factory, session_for) -> None:  # noqa: ANN001
+    """Automation accounts: one listing per subscription; per account five listings, one per runtime environment
+    (its packages) and one per PowerShell runbook (its text); never per module or per check."""
+    emu = emulator_factory()
+    session = await session_for(emu)
+    subs = [s.subscription_id for s in emu.tenant.subscriptions.values()]  # (Finance: refused, none listed)
+    emu.stats.reset()
+    accounts = await session.automation_accounts(subs)
+    by = emulator_stats(emu)["byRoute"]
+    acc = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Automation/"
+    acc += "automationAccounts/{automationAccountName}"
+    assert by["GET /subscriptions/{subscriptionId}/providers/Microsoft.Automation/automationAccounts"] == len(subs)
+    for tail in ("/runbooks", "/modules", "/runtimeEnvironments", "/schedules", "/jobSchedules"):
+        assert by[f"GET {acc}{tail}"] == len(accounts), tail
+    environments = sum(len(a.runtime_environments) for a in accounts)
+    assert by[f"GET {acc}/runtimeEnvironments/{{runtimeEnvironmentName}}/packages"] == environments
+    texts = sum(1 for a in accounts for r in a.runbooks if r.is_powershell and r.state.lower() != "new")
+    assert by[f"GET {acc}/runbooks/{{runbookName}}/content"] == texts
+    assert sum(by.values()) == len(subs) + 5 * len(accounts) + environments + texts

@@ -69,3 +69,20 @@ def test_app_roles_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, in
         await settle(pilot.app, pilot)
 
     assert snap_compare(make_app(DemoTenant(state_dir=tmp_path)), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_automation_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    from tui.screens.automation import AutomationScreen
+
+    async def run_before(pilot: Any) -> None:
+        await _on(pilot, "id-orders-shared")  # not an account's identity: the view opens on the first account
+        await pilot.press("A")
+        for _ in range(300):
+            await settle(pilot.app, pilot, 1)
+            screen = pilot.app.screen
+            if isinstance(screen, AutomationScreen) and screen.accounts and not screen.workers:
+                break
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(make_app(DemoTenant(state_dir=tmp_path)), terminal_size=size, run_before=run_before)

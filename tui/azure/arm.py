@@ -103,6 +103,15 @@ class ArmClients:
             lambda: MonitorManagementClient(self.credential, subscription_id, **self._common()),
         )
 
+    def automation(self, subscription_id: str) -> Any:
+        from azure.mgmt.automation.aio import AutomationClient
+
+        return self._get(
+            "automation",
+            subscription_id,
+            lambda: AutomationClient(self.credential, subscription_id, **self._common()),
+        )
+
     async def close(self) -> None:
         for client in self._clients.values():
             with contextlib.suppress(Exception):

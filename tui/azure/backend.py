@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.azure import lifecycle, wire, writes
+from tui.azure.automation import AutomationCalls
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
@@ -64,7 +65,7 @@ DIRECTORY_ROLE_ASSIGNMENT_SELECT = ["id", "principalId", "roleDefinitionId", "di
 ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
 
 
-class AzureBackend(UsageReads, Calls):
+class AzureBackend(UsageReads, AutomationCalls, Calls):
     """Implements tui.services.backend.Backend."""
 
     # --- ARM reads ----------------------------------------------------------------------------------------------

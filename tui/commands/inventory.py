@@ -15,7 +15,9 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.common import load, load_then, partial, write
+from tui.commands.common import load_then, partial, write
+from tui.services.automation import runtime_label
+from tui.services.automation_models import AutomationAccount, ReadinessItem
 from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
 from tui.services.text import csv_cell, plain
@@ -29,24 +31,33 @@ COMMAND = "inventory"
 
 def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]) -> int:
     """Print the inventory of the tenant that ``open_session`` signs in to (read-only)."""
-    if getattr(args, "usage", False):
-        found = load_then(COMMAND, args, open_session, read_usage)
-        if isinstance(found, int):
-            return found
-        inventory, usage = found
-    else:
-        loaded = load(COMMAND, args, open_session)
-        if isinstance(loaded, int):
-            return loaded
-        inventory, usage = loaded, None
+    fmt = getattr(args, "format", None) or "table"
+    with_usage = bool(getattr(args, "usage", False))
+    # the Automation accounts are read for JSON only: they cost requests per account
+    automation: list[dict[str, Any]] | None = [] if fmt == "json" else None
+
+    async def more(session: Session, inv: Inventory) -> UsageReport | None:
+        if automation is not None:
+            await read_automation(session, inv, automation)
+        return await read_usage(session, inv) if with_usage else None
+
+    found = load_then(COMMAND, args, open_session, more if with_usage or automation is not None else None)
+    if isinstance(found, int):
+        return found
+    inventory, usage = found
     inventory.usage = usage  # (the table prints it too)
-    text = render(inventory, getattr(args, "format", None) or "table", usage)
+    text = render(inventory, fmt, usage, automation)
     return write(COMMAND, text, getattr(args, "output", None)) or partial(COMMAND, inventory)
 
 
-def render(inventory: Inventory, fmt: str, usage: UsageReport | None = None) -> str:
+def render(
+    inventory: Inventory,
+    fmt: str,
+    usage: UsageReport | None = None,
+    automation: list[dict[str, Any]] | None = None,
+) -> str:
     if fmt == "json":
-        return json_text(to_json(inventory, usage))
+        return json_text(to_json(inventory, usage, automation))
     if fmt == "csv":
         return to_csv(inventory)
     return to_table(inventory)
@@ -140,6 +151,57 @@ def _escalation_json(e: Escalation) -> dict[str, Any]:
     }
 
 
+async def read_automation(session: Session, inv: Inventory, into: list[dict[str, Any]]) -> None:
+    """Read the Automation Accounts of the inventory's subscriptions, with each runbook's readiness, into ``into``
+    (as JSON); what cannot be read goes to the inventory's problems."""
+    from tui.services.errors import MituiError
+
+    try:
+        accounts = await session.automation_accounts([s.id for s in inv.subscriptions])
+        for account in accounts:
+            into.append(automation_json(account, await session.account_readiness(account)))
+    except MituiError as err:
+        inv.problems.append(f"Automation accounts: {err.one_line()}")
+
+
+def automation_json(account: AutomationAccount, checks: dict[str, list[ReadinessItem]]) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "name": account.name,
+        "identity": account.identity_json(),
+        "runbooks": [
+            {
+                "name": rb.name,
+                "type": rb.runbook_type,
+                "runtime": runtime_label(account, rb),
+                "runtimeEnvironment": rb.runtime_environment or None,
+                "state": rb.state,
+                "lastModified": rb.last_modified or None,
+                "schedules": list(rb.schedules),
+                "ready": all(i.ok for i in checks.get(rb.id, [])),
+                "readiness": [i.as_json() for i in checks.get(rb.id, [])],
+            }
+            for rb in account.runbooks
+        ],
+        "modules": [
+            {"name": m.name, "version": m.version, "provisioningState": m.provisioning_state} for m in account.modules
+        ],
+        "runtimeEnvironments": [
+            {
+                "name": e.name,
+                "language": e.language,
+                "version": e.version,
+                "defaultPackages": dict(e.default_packages),
+                "packages": [
+                    {"name": p.name, "version": p.version, "provisioningState": p.provisioning_state}
+                    for p in e.packages
+                ],
+            }
+            for e in account.runtime_environments
+        ],
+    }
+
+
 def _with_usage(doc: dict[str, Any], inv: Inventory, usage: UsageReport) -> dict[str, Any]:
     """``usage: {lastSignIn, lastActivity, coverage}`` on each identity and ``lastUsed`` on each role assignment
     (null: not exercised in the window, or unknown: see the coverage)."""
@@ -154,8 +216,12 @@ def _with_usage(doc: dict[str, Any], inv: Inventory, usage: UsageReport) -> dict
     return doc
 
 
-def to_json(inv: Inventory, usage: UsageReport | None = None) -> dict[str, Any]:
+def to_json(
+    inv: Inventory, usage: UsageReport | None = None, automation: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     doc = _to_json(inv)
+    if automation is not None:
+        doc["automationAccounts"] = automation
     return _with_usage(doc, inv, usage) if usage is not None else doc
 
 

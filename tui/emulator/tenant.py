@@ -16,7 +16,10 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tui.emulator.automation import AutomationState
 
 from tui.emulator.activity import ActivityRecord
 
@@ -249,6 +252,8 @@ class Tenant:
         self.app_role_assignments: dict[str, AppRoleAssignment] = {}  # id -> grant
         self.groups: dict[str, Group] = {}  # object id (lower) -> group
         self.directory_role_assignments: dict[str, DirectoryRoleAssignment] = {}  # id -> assignment
+        # Automation Accounts' modules, runtime environments, schedules and runbook texts (tui.emulator.automation)
+        self.automation: dict[str, AutomationState] = {}  # arm_key(account id) -> its state
         self._member_of: dict[str, set[str]] = {}  # member object id (lower) -> ids of the groups it is directly in
         # client secrets the login authority accepts, by app id (lower); see tokens.DEMO_CLIENT_SECRET too
         self.client_secrets: dict[str, list[str]] = {}

@@ -33,6 +33,8 @@ TITLES = {
     "detach-user-identity": "Detach user-assigned identity",
     "add-federated-credential": "Add federated credential",
     "remove-federated-credential": "Remove federated credential",
+    "import-module": "Import module from the PowerShell Gallery",
+    "create-runbook": "Create runbook",
 }
 VERBS = {
     "assign-role": "Assign",
@@ -49,6 +51,8 @@ VERBS = {
     "detach-user-identity": "Detach",
     "add-federated-credential": "Add",
     "remove-federated-credential": "Remove",
+    "import-module": "Import",
+    "create-runbook": "Create",
 }
 
 

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from tui.services.automation_models import AutomationAccount, ImportedModule, Runbook
+from tui.services.automation_models import RuntimeEnvironment as AutomationRuntime
+from tui.services.automation_models import Schedule as AutomationSchedule
 from tui.services.models import (
     AppRoleAssignment,
     Caller,
@@ -193,6 +196,50 @@ class Backend(Protocol):
     async def list_federated_credentials(self, identity_resource_id: str) -> list[FederatedCredential]: ...
 
     async def child_scopes(self, scope: str) -> list[tuple[str, str, ScopeLevel]]: ...
+
+    # --- Automation (tui.services.automation) ----------------------------------------------------------------------
+    async def list_automation_accounts(self, subscription_id: str) -> list[AutomationAccount]:
+        """The subscription's Automation Accounts with their identities (runbooks and the rest not read)."""
+        ...
+
+    async def list_automation_runbooks(self, account_id: str) -> list[Runbook]: ...
+
+    async def get_runbook_content(self, runbook_id: str) -> str | None:
+        """The published text of a runbook; None when it has none."""
+        ...
+
+    async def get_runbook_draft(self, runbook_id: str) -> str | None: ...
+
+    async def list_automation_modules(self, account_id: str, environment: str | None = None) -> list[ImportedModule]:
+        """The account's modules, or (``environment``) the packages of that runtime environment."""
+        ...
+
+    async def get_automation_module(
+        self, account_id: str, name: str, environment: str | None = None
+    ) -> ImportedModule | None: ...
+
+    async def list_automation_runtime_environments(self, account_id: str) -> list[AutomationRuntime]: ...
+
+    async def list_automation_schedules(self, account_id: str) -> list[AutomationSchedule]: ...
+
+    async def list_automation_job_schedules(self, account_id: str) -> list[tuple[str, str]]:
+        """(runbook name, schedule name) of every job schedule of the account."""
+        ...
+
+    async def import_automation_module(
+        self, account_id: str, name: str, content_uri: str, environment: str | None = None
+    ) -> Written:
+        """Start importing a module (or a runtime environment's package) from ``content_uri``; it provisions
+        asynchronously (poll :meth:`get_automation_module`)."""
+        ...
+
+    async def create_runbook(
+        self, account_id: str, name: str, runbook_type: str, environment: str, description: str = ""
+    ) -> Written: ...
+
+    async def replace_runbook_draft(self, runbook_id: str, content: str) -> Written: ...
+
+    async def publish_runbook(self, runbook_id: str) -> Written: ...
 
     # --- writes -------------------------------------------------------------------------------------------------
     async def create_role_assignment(

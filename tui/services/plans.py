@@ -46,6 +46,9 @@ class PlanAction(StrEnum):
     DETACH_USER_IDENTITY = "detach-user-identity"
     ADD_FEDERATED_CREDENTIAL = "add-federated-credential"
     REMOVE_FEDERATED_CREDENTIAL = "remove-federated-credential"
+    # Automation Accounts (tui.services.automation_plans)
+    IMPORT_MODULE = "import-module"
+    CREATE_RUNBOOK = "create-runbook"
 
     @property
     def adds(self) -> bool:
@@ -57,12 +60,19 @@ class PlanAction(StrEnum):
             PlanAction.CREATE_USER_IDENTITY,
             PlanAction.ATTACH_USER_IDENTITY,
             PlanAction.ADD_FEDERATED_CREDENTIAL,
+            PlanAction.IMPORT_MODULE,
+            PlanAction.CREATE_RUNBOOK,
         )
 
     @property
     def is_lifecycle(self) -> bool:
         """A change of the identity itself (it appears, goes, or changes hands), not of its rights."""
         return self.value in _LIFECYCLE_VERBS
+
+    @property
+    def is_automation(self) -> bool:
+        """A change in an Automation Account (a module imported, a runbook written), not of an identity's rights."""
+        return self.value in _AUTOMATION_VERBS
 
     @property
     def is_directory_role(self) -> bool:
@@ -78,6 +88,7 @@ class PlanAction(StrEnum):
             "grant-directory-role": "Grant directory role",
             "remove-directory-role": "Remove directory role",
             **_LIFECYCLE_VERBS,
+            **_AUTOMATION_VERBS,
         }[self.value]
 
 
@@ -91,6 +102,8 @@ _LIFECYCLE_VERBS = {
     "add-federated-credential": "Add federated credential",
     "remove-federated-credential": "Remove federated credential",
 }
+
+_AUTOMATION_VERBS = {"import-module": "Import module", "create-runbook": "Create runbook"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +164,7 @@ class Plan:
         ]
         if ident.principal_id:
             rows.append(("Principal ID", ident.principal_id))
-        if self.action.is_lifecycle:
+        if self.action.is_lifecycle or self.action.is_automation:
             rows += list(self.details)
             if self.action.adds:
                 rows.append(("Status", "already in place — nothing to do" if self.already_exists else "new"))

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from tui.services.access import checked_scope
 from tui.services.audit import AuditLog
+from tui.services.automation_plans import AutomationPlans
 from tui.services.backend import Backend
 from tui.services.contain_restore import ContainAndRestore
 from tui.services.errors import InvalidInput, MituiError, NotFound, ReadOnlyRefused
@@ -71,7 +72,7 @@ from tui.services.writers import Attempt, write
 RETRYING = "retrying"
 
 
-class Session(ContainAndRestore, IdentityLifecycle):
+class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
     def __init__(
         self,
         backend: Backend,

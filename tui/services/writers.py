@@ -308,9 +308,11 @@ def writer_of(action: PlanAction) -> Writer:
     """The write for ``action``: :data:`WRITERS`, with the identity lifecycle's writes (tui.services.lifecycle_writers,
     which builds on the patterns here) added on first use."""
     if action not in WRITERS:
+        from tui.services.automation_writers import AUTOMATION_WRITERS
         from tui.services.lifecycle_writers import LIFECYCLE_WRITERS
 
         WRITERS.update(LIFECYCLE_WRITERS)
+        WRITERS.update(AUTOMATION_WRITERS)
     return WRITERS[action]
 
 

@@ -90,6 +90,8 @@ class IdentityDetails(Vertical):
         super().__init__(id=id, classes=classes)
         self.identity: ManagedIdentity | None = None
         self.redactor = Redactor()
+        # the session's own Graph and ARM endpoints (the snippets use them); None: the cloud's
+        self.endpoints: tuple[str | None, str | None] = (None, None)
         self.role_rows: dict[str, RoleAssignment] = {}
         self.app_role_rows: dict[str, AppRoleAssignment] = {}
         self.directory_role_rows: dict[str, DirectoryRoleAssignment] = {}
@@ -432,7 +434,8 @@ class IdentityDetails(Vertical):
 
         out = Text()
         try:
-            snippets = runbook_snippets(identity, cloud_name)
+            graph_url, arm_url = self.endpoints
+            snippets = runbook_snippets(identity, cloud_name, graph_url, arm_url)
         except Exception as exc:  # a snippet problem must not break the pane
             return safe_text(f"No snippets: {exc}")
         for title, code in snippets.items():

@@ -20,6 +20,7 @@ from tui.emulator.arm import (
     role_assignments,
     role_definitions,
 )
+from tui.emulator.arm.automation import ROUTES as AUTOMATION_ROUTES
 from tui.emulator.routing import Route, resolve, url
 
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -50,6 +51,7 @@ def under_scope(tail: str, handlers: dict, *, item: str | None = None) -> Route:
 
 ROUTES: list[Route] = [
     url("/metadata/endpoints", {"GET": resources.get_metadata}, public=True),
+    *AUTOMATION_ROUTES,  # before the generic resource route, which would take a runbook for a resource
     url("/tenants", {"GET": resources.list_tenants}),
     url("/subscriptions", {"GET": resources.list_subscriptions}),
     url("/subscriptions/{subscriptionId}", {"GET": resources.get_subscription}, pattern=f"^{SUB}$"),

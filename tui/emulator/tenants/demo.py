@@ -11,6 +11,7 @@ Subscriptions, with Alex's Azure role there and what they hold:
 * **Contoso Production**: Owner (subscription). Automation accounts aa-ops-prod and aa-identity-sync with
   runbooks, web/function/logic apps, a batch VM, AKS (and its node resource group), Key Vault, Storage, SQL,
   a container registry; most user-assigned identities (rg-identities-prod).
+  aa-app-inventory (no identity yet) has a runbook that is not ready to run (tenants/demo_automation.py).
 * **Contoso Development**: User Access Administrator (subscription). Dev apps, build VM, aa-dev (which is
   Owner of the subscription!), a dev Key Vault, id-dev-ci and id-dev-tests.
 * **Contoso Shared Services**: Reader (subscription). Patching automation, hub network, a domain controller
@@ -65,6 +66,7 @@ from tui.emulator.ids import (
     VNET,
 )
 from tui.emulator.tenant import Resource, ResourceGroup, Subscription, Tenant, remove_resource
+from tui.emulator.tenants.demo_automation import add_demo_automation
 from tui.emulator.tenants.demo_history import add_demo_history
 
 DEMO_SEED = "contoso-demo"
@@ -375,6 +377,7 @@ def build_demo_tenant() -> Tenant:
     remove_resource(b.tenant, func_legacy.id)
     remove_resource(b.tenant, id_old.id)
 
+    add_demo_automation(b, rg_auto, aa_ops, aa_sync)
     _add_directory_roles_and_groups(b)
     _add_management_groups_and_human_actors(b)
     tenant = b.build()

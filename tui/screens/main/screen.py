@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, ProgressBar, Static, TabbedConten
 
 from tui import runtime
 from tui.screens.main import flows
+from tui.screens.main.automation_flows import AUTOMATION_BINDINGS, AutomationActions
 from tui.screens.main.life_flows import LIFE_BINDINGS, IdentityLifeActions
 from tui.screens.main.loading import PARTIAL_DETAILS_DELAY_S, InventoryLoading
 from tui.screens.main.rows import ALL_SUBSCRIPTIONS, IDENTITY_COLUMNS, identity_cells, subscription_options
@@ -57,7 +58,7 @@ DETAILS_BUILD_DELAY_S = 0.02  # after the screen's first paint, the details' tab
 WRITE_ACTIONS = {"assign_role", "grant_app_role", "grant_directory_role", "remove", "contain", "manage_identity"}
 
 
-class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
+class MainScreen(InventoryLoading, IdentityLifeActions, AutomationActions, Screen[None]):
     # the table has the focus from the first frame: Textual's default gave it to the subscriptions list, and the
     # table's own focus() lands a while later, a restyle and repaint of both in the middle of loading
     AUTO_FOCUS = "#identities"
@@ -103,6 +104,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
             "first)",
         ),
         *LIFE_BINDINGS,
+        *AUTOMATION_BINDINGS,
         Binding("c", "copy_id", "Copy id", id="copy-id", tooltip="Copy the principal / client / resource id"),
         Binding("p", "app_roles", "App roles", id="app-roles", tooltip="Graph app roles and who holds them"),
         Binding(
@@ -321,6 +323,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, Screen[None]):
     def _show_selected(self) -> None:
         details = self.query_one(IdentityDetails)
         identity = self.selected_identity()
+        details.endpoints = (self.session.graph_url, self.session.arm_url)
         details.show(identity, self.inventory, cloud_name=self.session.cloud_name, redactor=self.redactor)
         if details.active == TAB_FEDERATED:
             self.load_federated()
