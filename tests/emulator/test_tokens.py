@@ -181,3 +181,20 @@ def test_tokens_cannot_be_forged_and_expire(small_tenant):
     other = TokenIssuer(tenant)
     with pytest.raises(TokenError):
         other.verify(token, now=1_000_100)
+
+
+async def test_a_disabled_identity_gets_no_token(demo_emulator, managed_identity_env):
+    """Entra refuses a token to a disabled service principal, a managed identity's too (AADSTS7000112)."""
+    managed_identity_env(demo_emulator)
+    tenant = demo_emulator.tenant
+    uami = next(r for r in tenant.resources.values() if r.is_user_assigned_identity)
+    sp = tenant.service_principals[uami.principal_id.lower()]
+    sp.account_enabled = False
+    try:
+        async with ManagedIdentityCredential(client_id=uami.client_id) as cred:
+            with pytest.raises(ClientAuthenticationError, match="AADSTS7000112"):
+                await cred.get_token(GRAPH_SCOPE)
+    finally:
+        sp.account_enabled = True
+    async with ManagedIdentityCredential(client_id=uami.client_id) as cred:
+        assert claims_of((await cred.get_token(GRAPH_SCOPE)).token)["oid"] == uami.principal_id

@@ -224,3 +224,19 @@ async def test_snippets_use_the_sessions_endpoints_and_name_their_modules() -> N
     assert set(rules.needs_of(seed_runbook(ident, "AzureCloud")).modules) == {
         m for v in SNIPPET_MODULES.values() for m in v
     }
+
+
+async def test_an_identity_disabled_in_entra_fails_the_identity_check(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    account = (await _accounts(session, emu))["aa-ops-prod"]
+    rb = account.runbooks[0]
+    assert _checks((await session.account_readiness(account))[rb.id])["Identity"] == (True, False)
+
+    emu.tenant.service_principals[account.system_principal_id.lower()].account_enabled = False
+    item = next(i for i in (await session.account_readiness(account))[rb.id] if i.check == "Identity")
+    assert not item.ok and "disabled in Entra ID" in item.detail and account.system_principal_id in item.detail
+
+    del emu.tenant.service_principals[account.system_principal_id.lower()]  # as if not replicated yet
+    item = next(i for i in (await session.account_readiness(account))[rb.id] if i.check == "Identity")
+    assert not item.ok and "not in Entra ID" in item.detail

@@ -215,6 +215,7 @@ def directory_object(o: dict) -> DirectoryObject:
         display_name=_s(o.get("displayName")),
         security_enabled=o.get("securityEnabled") is True,
         is_assignable_to_role=o.get("isAssignableToRole") is True,
+        account_enabled=o.get("accountEnabled") is not False,
     )
 
 

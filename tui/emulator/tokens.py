@@ -292,6 +292,12 @@ def add_msi_routes(
             principal = default_caller()
             if principal is None:
                 return 400, {"error": "invalid_request", "error_description": "Identity not found"}
+        if isinstance(principal, ServicePrincipal) and not principal.account_enabled:
+            # Entra refuses a token to a disabled service principal, a managed identity's too (AADSTS7000112)
+            return 400, {
+                "error": "unauthorized_client",
+                "error_description": f"AADSTS7000112: Application '{principal.app_id}' is disabled.",
+            }
         token, claims = issuer.issue(principal, resource)
         body = {
             "access_token": token,

@@ -12,29 +12,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tui.services.plans import PlanAction
 from tui.widgets.badges import privilege_badge
 from tui.widgets.safe_text import Redactor, safe_text
 
 if TYPE_CHECKING:
     from tui.services.plans import Plan
 
-TITLES = {
+# the dialog's title: the plan's own words (PlanAction.verb), more precise where they are short
+TITLES = {a.value: a.verb for a in PlanAction} | {
     "assign-role": "Assign Azure role",
     "remove-role": "Remove Azure role assignment",
-    "grant-app-role": "Grant app role",
-    "revoke-app-role": "Revoke app role",
-    "grant-directory-role": "Grant directory role",
-    "remove-directory-role": "Remove directory role",
-    "enable-system-identity": "Turn on system-assigned identity",
-    "disable-system-identity": "Turn off system-assigned identity",
-    "create-user-identity": "Create user-assigned identity",
-    "delete-user-identity": "Delete user-assigned identity",
-    "attach-user-identity": "Attach user-assigned identity",
-    "detach-user-identity": "Detach user-assigned identity",
-    "add-federated-credential": "Add federated credential",
-    "remove-federated-credential": "Remove federated credential",
     "import-module": "Import module from the PowerShell Gallery",
-    "create-runbook": "Create runbook",
 }
 VERBS = {
     "assign-role": "Assign",

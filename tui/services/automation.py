@@ -22,7 +22,7 @@ from tui.services.automation_models import (
     Runbook,
     RuntimeEnvironment,
 )
-from tui.services.backend import Backend
+from tui.services.backend import Backend, DirectoryObject
 from tui.services.errors import PermissionDenied
 from tui.services.models import IdentityKind, ManagedIdentity, ResourceApp
 from tui.services.scopes import resource_group_of
@@ -200,12 +200,20 @@ def _module_item(account: AutomationAccount, runbook: Runbook, module: str, cmdl
 
 
 def readiness(
-    account: AutomationAccount, runbook: Runbook, granted: set[str], azure_scopes: list[str] | None = None
+    account: AutomationAccount,
+    runbook: Runbook,
+    granted: set[str],
+    azure_scopes: list[str] | None = None,
+    entra: dict[str, DirectoryObject] | None = None,
 ) -> list[ReadinessItem]:
-    """The checks of one runbook, ``granted`` being the Microsoft Graph app roles its identity holds and
-    ``azure_scopes`` the scopes of its Azure role assignments in the account's subscription (None: not read)."""
+    """The checks of one runbook, ``granted`` being the Microsoft Graph app roles its identity holds,
+    ``azure_scopes`` the scopes of its Azure role assignments in the account's subscription and ``entra`` its
+    identities' service principals as Entra ID has them, by id (lower) (None: not read)."""
     items: list[ReadinessItem] = []
-    if account.system_principal_id:
+    not_enabled = _not_enabled(account, entra)
+    if not_enabled:
+        items.append(ReadinessItem("Identity", False, not_enabled))
+    elif account.system_principal_id:
         items.append(ReadinessItem("Identity", True, f"system-assigned, principal {account.system_principal_id}"))
     elif account.user_assigned:
         items.append(ReadinessItem("Identity", True, f"{len(account.user_assigned)} user-assigned"))
@@ -269,6 +277,27 @@ def readiness(
                 )
             )
     return items
+
+
+def _not_enabled(account: AutomationAccount, entra: dict[str, DirectoryObject] | None) -> str:
+    """Why the account's identity cannot sign in although the account has one ("" when it can, or was not read):
+    its service principal is disabled in Entra ID, or not there (yet)."""
+    if entra is None:
+        return ""
+    for pid in account.principal_ids:
+        sp = entra.get(pid.lower())
+        if sp is None:
+            return (
+                f"The identity's service principal {pid} is not in Entra ID (yet: it appears a minute or so after "
+                "the identity is turned on): Connect-AzAccount -Identity fails until it does. Check again (r)."
+            )
+        if not sp.account_enabled:
+            return (
+                f"The identity's service principal {pid} is disabled in Entra ID (accountEnabled is false): it gets "
+                "no token, so Connect-AzAccount -Identity and Connect-MgGraph -Identity fail. Enable it in Entra ID "
+                "(Enterprise applications → the identity → Properties → Enabled for users to sign in)."
+            )
+    return ""
 
 
 def is_ready(items: list[ReadinessItem]) -> bool:

@@ -80,9 +80,12 @@ class AutomationPlans:
     async def account_readiness(self, account: AutomationAccount) -> dict[str, list[ReadinessItem]]:
         """runbook id -> its checks; the identity's Graph permissions read once for the account."""
         granted: set[str] = set()
-        if account.principal_ids:
+        # is each identity there in Entra ID, and enabled? (one getByIds for the account)
+        entra = await self._backend.get_directory_objects(account.principal_ids) if account.principal_ids else None
+        present = [p for p in account.principal_ids if entra is not None and p.lower() in entra]
+        if present:  # (the grants of a service principal Entra does not have yet cannot be listed: none)
             graph = await self.resource_app()
-            for values in (await granted_graph_roles(self._backend, graph, account.principal_ids)).values():
+            for values in (await granted_graph_roles(self._backend, graph, present)).values():
                 granted |= values
         scopes: list[str] | None = None
         if account.system_principal_id and any(_uses_azure(rb) for rb in account.runbooks):
@@ -90,7 +93,7 @@ class AutomationPlans:
                 f"/subscriptions/{account.subscription_id}", account.system_principal_id
             )
             scopes = [ra.scope for ra in held]
-        return {rb.id: readiness(account, rb, granted, scopes) for rb in account.runbooks}
+        return {rb.id: readiness(account, rb, granted, scopes, entra) for rb in account.runbooks}
 
     # --- fixes ----------------------------------------------------------------------------------------------------
     async def plan_fix(self, account: AutomationAccount, runbook: Runbook, item: ReadinessItem) -> Plan:

@@ -73,6 +73,7 @@ class DirectoryObject:
     display_name: str = ""
     security_enabled: bool = False  # (groups)
     is_assignable_to_role: bool = False  # (groups)
+    account_enabled: bool = True  # (users, service principals: false when Entra refuses it a token)
 
     def as_group(self) -> Group:
         return Group(self.id, self.display_name, self.security_enabled, self.is_assignable_to_role)

@@ -69,7 +69,7 @@ async def get_uami(api: ArmApi, call: ArmCall) -> web.Response:
         return ok(uami_json(_existing_uami(api, call), t))
 
 
-def _tags(body: dict) -> dict[str, str] | None:
+def tags_of(body: dict) -> dict[str, str] | None:
     tags = body.get("tags")
     if tags is None:
         return None
@@ -103,7 +103,7 @@ async def put_uami(api: ArmApi, call: ArmCall) -> web.Response:
         location = body.get("location")
         if not isinstance(location, str) or not location.strip():
             raise bad_request("LocationRequired", "The location property is required for this definition.")
-        tags = _tags(body)
+        tags = tags_of(body)
         props = body.get("properties") or {}
         if not isinstance(props, dict):
             raise bad_request(
@@ -143,7 +143,7 @@ async def patch_uami(api: ArmApi, call: ArmCall) -> web.Response:
         api.subscription(call.params["subscriptionId"])
         api.require(call, "Microsoft.ManagedIdentity/userAssignedIdentities/write", _uami_id(call))
         res = _existing_uami(api, call)
-        tags = _tags(body)
+        tags = tags_of(body)
         if tags is not None:
             res.tags = tags
         props = body.get("properties")

@@ -32,6 +32,7 @@ from tui.emulator.arm.errors import (
     resource_group_not_found,
     resource_not_found,
 )
+from tui.emulator.arm.identities import tags_of
 from tui.emulator.arm.shapes import generic_resource_json
 from tui.emulator.tenant import Resource, Tenant, arm_key, remove_service_principal
 from tui.emulator.wire import ApiError
@@ -165,17 +166,6 @@ def set_identity(t: Tenant, res: Resource, *, system: bool, user_identity_ids: l
     res.user_assigned_identity_ids = [t.resource(u).id if t.resource(u) else u for u in user_identity_ids]
 
 
-def _tags(body: dict) -> dict[str, str] | None:
-    tags = body.get("tags")
-    if tags is None:
-        return None
-    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
-        raise bad_request(
-            "InvalidRequestContent", "The request content was invalid: 'tags' must map strings to strings."
-        )
-    return dict(tags)
-
-
 def _existing(api: ArmApi, call: ArmCall, rid: str) -> Resource:
     res = api.tenant.resource(rid)
     if res is None:
@@ -195,7 +185,7 @@ async def patch_generic_resource(api: ArmApi, call: ArmCall) -> web.Response:
         res = t.resource(rid)
         api.require(call, f"{res.type if res else _resource_type(rid)}/write", rid)
         res = _existing(api, call, rid)
-        tags = _tags(body)
+        tags = tags_of(body)
         if "identity" in body and body["identity"] is not None:
             apply_identity(api, call, res, body["identity"], merge=True)
         if tags is not None:
@@ -220,7 +210,7 @@ async def put_generic_resource(api: ArmApi, call: ArmCall) -> web.Response:
         rg = api.resource_group(p["subscriptionId"], p["resourceGroupName"])
         if rg is None:
             raise resource_group_not_found(p["resourceGroupName"])
-        tags = _tags(body)
+        tags = tags_of(body)
         props = body.get("properties")
         if props is not None and not isinstance(props, dict):
             raise bad_request(
