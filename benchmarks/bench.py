@@ -18,7 +18,12 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
 * the TUI on the same tenant, headless through Textual's test driver (``App.run_test``) in a child process:
   ``loaded_s`` (app start until the first frame in which the identity table lists every identity),
   ``filter_ms`` (median keystroke-to-repaint in the filter box), ``stall_ms`` (the longest the event loop was
-  blocked while loading), ``rss_mb`` (the child's peak resident memory);
+  blocked while loading), ``rss_mb`` (the child's peak resident memory), ``partial_s`` (app start until the first
+  frame that lists any identity), ``refresh_ms`` (Reader applied to an identity through the TUI: from the key that
+  applies it until the frame whose table counts it on the identity's row);
+* with ``--both-sources``: ``inventory_arm_s`` / ``requests_arm`` and ``inventory_graph_s`` / ``requests_graph``,
+  the first load of a fresh session through ARM's listings and through Azure Resource Graph (``--source``; the
+  main figures use ``auto``, Resource Graph from 100 subscriptions on);
 * ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal;
 * the usage run (``benchmarks/usage_probe.py``): the emulator records 90 days of history (``--activity-per-day``
   operations per subscription per day), and ``usage_of`` reads sign-in activity and every subscription's Activity Log,
@@ -26,7 +31,8 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
 
 It prints a table, the growth ratios between consecutive sizes, the targets, and last a single line
 ``RESULT size=... inventory_s=... bound_s=... requests=... min_requests=... loaded_s=... filter_ms=...
-stall_ms=... rss_mb=... first_frame_s=...`` for the middle size.
+stall_ms=... rss_mb=... first_frame_s=... partial_s=... refresh_ms=...`` for the middle size (and, when 200:40000
+is among the sizes and not the middle one, the same line for it just before).
 
 Where each part lives (each module's docstring says how it measures):
 
@@ -60,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.figures import Figures
 from benchmarks.first_frame import measure_first_frame
-from benchmarks.probes import measure_process, measure_service
+from benchmarks.probes import measure_process, measure_service, measure_sources
 from benchmarks.processes import isolated_env
 from benchmarks.report import report
 from benchmarks.request_plan import request_plan
@@ -100,6 +106,12 @@ def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures
         fig.emulator_start_cpu_s = emu.cpu_s()  # (it pre-encodes its listings before it says ready)
         log(f"{fig.size}: emulator ready; measuring the service layer")
         asyncio.run(measure_service(emu, fig, plan.truth, warm=not ns.no_warm))
+        if ns.both_sources:
+            asyncio.run(measure_sources(emu, fig, plan.truth))
+            log(
+                f"{fig.size}: through ARM {fig.inventory_arm_s:.2f} s, {fig.requests_arm} requests; through Resource "
+                f"Graph {fig.inventory_graph_s:.2f} s, {fig.requests_graph} requests"
+            )
         if not ns.skip_usage:
             log(f"{fig.size}: inventory_s={fig.inventory_s:.2f}; measuring the usage run")
             asyncio.run(measure_usage(emu, fig))
@@ -130,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warm", action="store_true", help="skip the second (warm) service-layer load")
     parser.add_argument("--skip-process", action="store_true", help="skip `mitui inventory` as a process")
     parser.add_argument("--skip-tui", action="store_true", help="skip the TUI measurements")
+    parser.add_argument(
+        "--both-sources",
+        action="store_true",
+        help="also load once through ARM's listings and once through Azure Resource Graph (time and requests each)",
+    )
     parser.add_argument("--skip-usage", action="store_true", help="skip the usage run (and the emulator's history)")
     parser.add_argument(
         "--activity-per-day", type=int, default=20, metavar="N", help="Activity Log events per subscription per day"

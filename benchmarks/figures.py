@@ -17,6 +17,8 @@ RESULT_FIELDS = (
     "stall_ms",
     "rss_mb",
     "first_frame_s",
+    "partial_s",
+    "refresh_ms",
 )
 
 
@@ -45,11 +47,18 @@ class Figures:
     filter_ms: float = math.nan
     filter_max_ms: float = math.nan
     stall_ms: float = math.nan
+    partial_s: float = math.nan  # TUI: start -> the first frame that lists any identity
+    refresh_ms: float = math.nan  # TUI: the key that applies one role assignment -> its row counts it
     rss_mb: float = math.nan
     tui_requests: int = 0
     main_screen_s: float = math.nan  # TUI: when the main screen was first composed
     worst_stalls: list[tuple[float, float]] = field(default_factory=list)  # (s after start, ms)
     first_frame_s: float = math.nan
+    # the same first load through each source (--both-sources): ARM's listings, Azure Resource Graph's queries
+    inventory_arm_s: float = math.nan
+    requests_arm: int = 0
+    inventory_graph_s: float = math.nan
+    requests_graph: int = 0
     # the usage run (tui.services.usage.usage_of: sign-in activity + 90 days of Activity Log, every subscription)
     usage_events: int = 0
     usage_s: float = math.nan

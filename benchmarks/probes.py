@@ -14,6 +14,35 @@ from benchmarks.figures import Figures
 from benchmarks.processes import isolated_env, mitui_command
 
 
+async def measure_sources(emu: EmulatorProcess, fig: Figures, truth: dict[str, int]) -> None:
+    """The first load of a fresh session through each source, ARM and Resource Graph: its time and requests."""
+    from tui.azure.connect import ConnectOptions, connect
+
+    for source, attr in (("arm", "arm"), ("resource-graph", "graph")):
+        options = ConnectOptions(
+            arm_endpoint=emu.conn["arm"],
+            credential="managed-identity",
+            ca_file=emu.conn["ca_file"],
+            read_only=True,
+            source=source,
+        )
+        session = await connect(options, env=emu.env)
+        try:
+            gc.collect()
+            emu.reset_stats()
+            t0 = time.perf_counter()
+            inventory = await session.load_inventory()
+            setattr(fig, f"inventory_{attr}_s", time.perf_counter() - t0)
+            setattr(fig, f"requests_{attr}", split_requests(emu.stats())[0])
+            if len(inventory.identities) != truth["identities"]:
+                fig.checks.append(f"{source}: {len(inventory.identities)} identities, the tenant has {truth}")
+            for problem in inventory.problems[:5]:
+                fig.checks.append(f"{source} problem: {problem}")
+            del inventory
+        finally:
+            await session.close()
+
+
 async def measure_service(emu: EmulatorProcess, fig: Figures, truth: dict[str, int], warm: bool) -> None:
     """``Session.load_inventory`` in this process, on a fresh session connected as ``mitui`` would connect."""
     from tui import runtime

@@ -77,6 +77,8 @@ def measure_tui(
     fig.filter_max_ms = data["filter_max_ms"]
     fig.stall_ms = data["stall_ms"]
     fig.rss_mb = data["rss_mb"]
+    fig.partial_s = data.get("partial_s", math.nan)
+    fig.refresh_ms = data.get("refresh_ms", math.nan)
     fig.main_screen_s = data.get("main_screen_s") or math.nan
     fig.worst_stalls = [tuple(x) for x in data.get("worst_stalls", [])]
     fig.checks.extend(data.get("checks", []))
@@ -137,11 +139,15 @@ async def tui_child(
     args = argparse.Namespace(
         cloud=None, arm_endpoint=conn["arm"], credential="managed-identity", tenant=None, ca_file=conn["ca_file"]
     )
-    app = MituiApp(azure_factory(args, True), config=Config())
+    args.source = None  # (the config's: auto)
+    args.config = None
+    # writable: refresh_ms applies one role assignment through the TUI, once everything else is measured
+    app = MituiApp(azure_factory(args, False), config=Config())
     checks: list[str] = []
     frames: list[float] = []  # compositor refreshes of the main screen
     filters: list[float] = []  # the identity table's set_filter calls (end)
     loaded_at: list[float] = []
+    partial_at: list[float] = []  # the first refresh that lists any identity
     main_screen_at: list[float] = []
     state: dict[str, Any] = {"screen": None, "table": None}
 
@@ -162,6 +168,13 @@ async def tui_child(
             if sampler is not None:
                 sampler.paints.append((before, now, cells))
             frames.append(now)
+            watch = state.get("watch")  # (refresh_ms) the row to see counting one more role, and when it did
+            if watch is not None and not watch[2]:
+                row = next((r for r in table.rows if r.key == watch[0]), None)
+                if row is not None and row.data.roles == watch[1] + 1:
+                    watch[2].append(now)
+            if not partial_at and table.row_count > 0:
+                partial_at.append(now)
             if not loaded_at and table.row_count >= expected:
                 loaded_at.append(now)
 
@@ -227,12 +240,15 @@ async def tui_child(
                 filter_times.append(done * 1000)
                 await asyncio.sleep(0.03)
             filter_profile.__exit__()
+            refresh_ms = await measure_refresh(app, pilot, state, checks)
     probe.stop()
     if sampler is not None and stall_dir:
         sampler.write(stall_dir, t0, loaded_at[0] + 0.3 if loaded_at else time.perf_counter())
     valid = [t for t in filter_times if not math.isnan(t)]
     return {
         "loaded_s": loaded_s,
+        "partial_s": round(partial_at[0] - t0, 3) if partial_at else math.nan,
+        "refresh_ms": refresh_ms if loaded_at else math.nan,
         "filter_ms": statistics.median(valid) if valid else math.nan,
         "filter_max_ms": max(valid) if valid else math.nan,
         "stall_ms": stall_ms,
@@ -241,3 +257,69 @@ async def tui_child(
         "main_screen_s": round(main_screen_at[0] - t0, 3) if main_screen_at else None,
         "checks": checks,
     }
+
+
+async def measure_refresh(app: Any, pilot: Any, state: dict[str, Any], checks: list[str]) -> float:
+    """``refresh_ms``: Reader on an identity that does not hold it at its own resource, through the TUI (a, the
+    role's name, enter, the first scope, Apply); from posting the key that applies it until the first refresh of the
+    screen whose identity table counts the new role on that identity's row (checked in each refresh)."""
+    from textual import events
+
+    from tui.pilot import settle
+    from tui.screens.assign_role import RolePickerScreen, ScopePickerScreen
+    from tui.screens.confirm import ConfirmScreen
+
+    await pilot.press("escape")  # (leaves and clears the filter)
+    await settle(app, pilot)
+    held = app.screen.inventory.role_assignments
+
+    def has_reader(identity: Any) -> bool:
+        own = identity.resource_id.lower()
+        rights = held.get(identity.principal_id.lower(), ())
+        return any(ra.role_name == "Reader" and ra.scope.lower() == own for ra in rights)
+
+    table = state["table"]
+    row = next(
+        (r for r in table.visible_rows if r.data.identity.visible_in_arm and not has_reader(r.data.identity)), None
+    )
+    if row is None:
+        checks.append("refresh: no identity without Reader at its own resource")
+        return math.nan
+    before = row.data.roles
+    table.move_to_key(row.key)
+    await settle(app, pilot)
+    await pilot.press("a")
+    await settle(app, pilot)
+    if not isinstance(app.screen, RolePickerScreen):
+        checks.append(f"refresh: a opened {type(app.screen).__name__}, not the role picker")
+        return math.nan
+    await pilot.press(*"Reader")
+    await settle(app, pilot)
+    current = app.screen.table.current
+    if current is None or current.data.role_name != "Reader":
+        checks.append("refresh: the role picker did not offer Reader first")
+        return math.nan
+    await pilot.press("enter")
+    await settle(app, pilot)
+    if not isinstance(app.screen, ScopePickerScreen):
+        checks.append(f"refresh: enter opened {type(app.screen).__name__}, not the scope picker")
+        return math.nan
+    await pilot.press("enter")  # the first suggestion: the identity's own resource
+    await settle(app, pilot)
+    if not isinstance(app.screen, ConfirmScreen):
+        checks.append(f"refresh: no confirmation dialog ({type(app.screen).__name__})")
+        return math.nan
+    await pilot.press("tab")  # to Apply
+    await pilot.pause()
+    seen: list[float] = []
+    state["watch"] = (row.key, before, seen)
+    start = time.perf_counter()
+    app.post_message(events.Key("enter", "\r"))
+    deadline = start + 30.0
+    while not seen and time.perf_counter() < deadline:
+        await asyncio.sleep(0.001)
+    state["watch"] = None
+    if not seen:
+        checks.append("refresh: the new role was not listed within 30 s")
+        return math.nan
+    return (seen[0] - start) * 1000

@@ -231,3 +231,30 @@ def test_demo_inventory_reads_the_sandbox_tenant(where: str, tmp_path: Path, dem
     }
     assert {i["principalId"]: i["name"] for i in data["identities"]} == managed
     assert data["cloud"] == "MituiSandbox"
+
+
+def _stats(conn: Connection, reset: bool = False) -> dict:
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=conn.ca_file)
+    url = conn.arm.rstrip("/") + "/_emulator/stats" + ("/reset" if reset else "")
+    request = urllib.request.Request(url, method="POST" if reset else "GET")
+    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def test_source_resource_graph_gives_the_same_inventory(served: tuple[Connection, Path], tmp_path: Path) -> None:
+    conn, state = served
+    outputs = {}
+    for source in ("arm", "resource-graph"):
+        _stats(conn, reset=True)
+        out = tmp_path / f"{source}.json"
+        result = _inventory(
+            [*_connection_flags(conn), "--source", source, "--format", "json", "--output", str(out)], conn, state
+        )
+        assert result.returncode == 0, result.stderr
+        graph_queries = _stats(conn)["byRoute"].get("POST /providers/Microsoft.ResourceGraph/resources", 0)
+        assert (graph_queries > 0) == (source == "resource-graph")
+        outputs[source] = json.loads(out.read_text())
+    assert outputs["resource-graph"] == outputs["arm"]

@@ -53,6 +53,13 @@ def add_connection_flags(parser: argparse.ArgumentParser, *, defaults: bool = Tr
     )
     group.add_argument("--tenant", metavar="ID", default=default(None), help="the Entra tenant to sign in to")
     group.add_argument("--ca-file", metavar="PEM", default=default(None), help="extra CA certificates to trust (PEM)")
+    group.add_argument(
+        "--source",
+        choices=("auto", "arm", "resource-graph"),
+        default=default(None),
+        help="how the subscriptions are read: ARM's listings, Azure Resource Graph's queries, or auto (Resource Graph "
+        "from 100 subscriptions on; default, or the config's 'source')",
+    )
 
 
 def _one_line_error(parser: argparse.ArgumentParser):  # noqa: ANN202

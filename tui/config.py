@@ -23,8 +23,9 @@ from pathlib import Path
 
 APP_NAME = "mitui"
 DEFAULT_THEME = "textual-dark"
-_KNOWN = {"theme", "read_only", "idle_days", "keymap"}
+_KNOWN = {"theme", "read_only", "idle_days", "keymap", "source"}
 DEFAULT_IDLE_DAYS = 90
+SOURCES = ("auto", "arm", "resource-graph")
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Config:
     read_only: bool = False
     idle_days: int = DEFAULT_IDLE_DAYS
     keymap: dict[str, str] = field(default_factory=dict)
+    source: str = "auto"  # how the inventory reads the subscriptions (tui.services.inventory_graph)
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -74,6 +76,11 @@ def load_config(path: str | Path | None = None) -> Config:
         config.read_only = read_only
     else:
         config.problems.append("Config: 'read_only' must be true or false; using false.")
+    source = data.get("source", "auto")
+    if source in SOURCES:
+        config.source = source
+    else:
+        config.problems.append(f"Config: 'source' must be one of {', '.join(SOURCES)}; using auto.")
     idle_days = data.get("idle_days", DEFAULT_IDLE_DAYS)
     if isinstance(idle_days, int) and not isinstance(idle_days, bool) and 1 <= idle_days <= 3650:
         config.idle_days = idle_days

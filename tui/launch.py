@@ -33,9 +33,11 @@ async def open_demo(read_only: bool = False, **demo_kwargs: Any) -> Session:
     return await connect_demo(read_only=read_only, **demo_kwargs)
 
 
-def demo_factory(read_only: bool, **demo_kwargs: Any) -> SessionFactory:
+def demo_factory(read_only: bool, source: str = "auto", **demo_kwargs: Any) -> SessionFactory:
     async def open_session() -> Session:
-        return await open_demo(read_only, **demo_kwargs)
+        session = await open_demo(read_only, **demo_kwargs)
+        session.source = source  # (how the inventory reads the sandbox's subscriptions: --source)
+        return session
 
     return open_session
 
@@ -51,7 +53,14 @@ def connect_options(args: argparse.Namespace, read_only: bool) -> ConnectOptions
         tenant=getattr(args, "tenant", None),
         ca_file=getattr(args, "ca_file", None),
         read_only=read_only,
+        source=resolve_source(args),
     )
+
+
+def resolve_source(args: argparse.Namespace) -> str:
+    """--source wins; otherwise the config file's ``source`` (default auto)."""
+    flag = getattr(args, "source", None)
+    return flag if flag else load_config(getattr(args, "config", None)).source
 
 
 def azure_factory(args: argparse.Namespace, read_only: bool) -> SessionFactory:
@@ -65,7 +74,9 @@ def azure_factory(args: argparse.Namespace, read_only: bool) -> SessionFactory:
 
 def session_factory(args: argparse.Namespace, read_only: bool) -> SessionFactory:
     """The sandbox tenant with --demo, else Azure as the connection flags say."""
-    return demo_factory(read_only) if getattr(args, "demo", False) else azure_factory(args, read_only)
+    if getattr(args, "demo", False):
+        return demo_factory(read_only, resolve_source(args))
+    return azure_factory(args, read_only)
 
 
 def build_app(args: argparse.Namespace) -> MituiApp:
@@ -73,7 +84,7 @@ def build_app(args: argparse.Namespace) -> MituiApp:
 
     config = load_config(getattr(args, "config", None))
     read_only = resolve_read_only(args, config)
-    demo = demo_factory(read_only)  # also offered on the no-credentials screen
+    demo = demo_factory(read_only, resolve_source(args))  # also offered on the no-credentials screen
     return MituiApp(
         demo if getattr(args, "demo", False) else azure_factory(args, read_only),
         demo_factory=demo,

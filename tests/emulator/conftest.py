@@ -21,6 +21,7 @@ SPEC_FILES = {
     "msi": "managedidentity/2024-11-30/ManagedIdentity.json",
     "subscriptions": "resources/2022-12-01/subscriptions.json",
     "resources": "resources/2022-12-01/resources.excerpt.json",
+    "resourcegraph": "resourcegraph/2022-10-01/resourcegraph.json",
 }
 COMMON = "common-types/resource-management/v2/types.excerpt.json"
 
@@ -50,6 +51,12 @@ def _definitions(spec: str) -> dict:
     if spec == "roledefinitions":  # Permission lives in the authorization common-types file
         extra = json.loads((SPECS / "authorization/2022-04-01/common-types.json").read_text())["definitions"]
         own = {**extra, **own}
+    if spec == "resourcegraph":
+        # "type": "object" without properties is OpenAPI's "any value" (autorest's reading); the spec's own
+        # examples answer a JSON array there (resultFormat objectArray)
+        own = json.loads(json.dumps(own))
+        own["QueryResponse"]["properties"]["data"].pop("type", None)
+        own["ErrorDetails"]["additionalProperties"].pop("type", None)  # (a position is a number)
     return _rewrite_refs({**common, **own})
 
 

@@ -32,3 +32,16 @@ async def test_partial_inventories_grow_towards_the_final_one(emulator_factory: 
     plain = await session.load_inventory()
     assert {i.principal_id for i in plain.identities} == {i.principal_id for i in final.identities}
     assert plain.role_assignments.keys() == final.role_assignments.keys()
+
+
+async def test_identities_are_shown_page_by_page_as_graph_lists_them(emulator_factory: Any, session_for: Any) -> None:
+    # three pages of Graph's identities (999 a page), each a round trip after the one before
+    emulator = emulator_factory(scale=(3, 2100), latency_ms=60)
+    session = await session_for(emulator)
+    sizes: list[int] = []
+    final = await session.load_inventory(on_partial=lambda inv: sizes.append(len(inv.identities)))
+    assert len(final.identities) >= 2100
+    assert sizes and 0 < sizes[0] <= 999  # the first table comes with the first page, not the last
+    assert sizes == sorted(sizes)
+    assert len(set(sizes)) >= 3  # it grew with each page
+    assert sizes[-1] <= len(final.identities)

@@ -87,3 +87,31 @@ async def test_each_kind_of_change_is_read_again_alone_and_matches_a_full_load(e
     back = await session.reread_after(reread.inventory, removals)
     assert (back.added, back.removed) == (0, 3)
     assert _rights(back.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)
+
+
+async def test_a_role_made_and_read_back_refreshes_without_another_request(emulator_factory, session_for) -> None:  # noqa: ANN001
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    ident = _identity(inv, "id-legacy-unused")
+    scope = next(s.scope for s in inv.subscriptions if s.display_name == "Contoso Development")
+    reader = next(r for r in await session.role_definitions(scope) if r.role_name == "Reader")
+    plan = await session.plan_role_assignment(ident, reader, scope + "/resourceGroups/rg-dev-apps")
+    change = await session.apply(plan)
+    assert change.outcome == "applied" and change.right is not None
+    _reset(emu)
+    reread = await session.reread_after(inv, [plan], [change])
+    assert reread.requests == 0 == _data_requests(emulator_stats(emu))  # the write's own read-back was enough
+    assert (reread.added, reread.removed) == (1, 0)
+    full = await session.load_inventory()
+    assert _rights(reread.inventory, ident) == _rights(full, ident)
+
+    ra = next(r for r in full.roles_of(ident) if r.role_name == "Reader" and r.scope.lower().endswith("rg-dev-apps"))
+    removal = await session.plan_role_removal(ident, ra)
+    undone = await session.apply(removal)
+    assert undone.outcome == "applied"
+    _reset(emu)
+    back = await session.reread_after(reread.inventory, [removal], [undone])
+    assert back.requests == 0 == _data_requests(emulator_stats(emu))
+    assert (back.added, back.removed) == (0, 1)
+    assert _rights(back.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)

@@ -49,3 +49,18 @@ def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     file.write_bytes(b"\xff\xfe theme")
     assert load_config(file).problems
     assert load_config(tmp_path / "missing.toml").problems  # an explicit --config that is missing is said
+
+
+def test_source_from_the_flag_else_the_config(tmp_path: Path) -> None:
+    from tui.cli import build_parser
+    from tui.launch import connect_options
+
+    file = tmp_path / "config.toml"
+    file.write_text('source = "resource-graph"\n', encoding="utf-8")
+    assert load_config(file).source == "resource-graph"
+    parser = build_parser()
+    assert connect_options(parser.parse_args(["--config", str(file)]), False).source == "resource-graph"
+    assert connect_options(parser.parse_args(["--config", str(file), "--source", "arm"]), False).source == "arm"
+    file.write_text('source = "graph"\n', encoding="utf-8")
+    config = load_config(file)
+    assert config.source == "auto" and any("'source'" in p for p in config.problems)

@@ -31,8 +31,9 @@ async def test_identities_are_listed_before_the_load_finishes(tmp_path: Path) ->
         final_roles = sum(len(v) for v in screen.inventory.role_assignments.values())
         counts = [roles for _, roles in shown]
         assert counts == sorted(counts) and counts[-1] <= final_roles  # the counts only fill in
-        # the complete table has the privilege badges that the partial ones leave out
+        # the complete table has the privilege badges that the partial ones leave out (they say "loading…")
         assert any(row.data.top is not None for row in table.rows)
+        assert not any(row.data.loading for row in table.rows)
 
 
 async def test_a_refresh_keeps_the_rows_and_the_selection_in_view(tmp_path: Path) -> None:
@@ -73,3 +74,33 @@ def test_partial_tables_come_less_often_when_they_cost_more() -> None:
     assert partial_delay(True, 0.1) == PARTIAL_EVERY_S  # cheap: the usual pace
     # dear (40 000 rows take ~0.6 s): at most a third of the time goes to them, the rest to the load
     assert partial_delay(True, 0.6) == pytest.approx(1.8)
+
+
+def test_after_a_change_only_the_touched_rows_are_counted_again() -> None:
+    import dataclasses
+
+    from tui.screens.main.rows import IDENTITY_COLUMNS, identity_cells, identity_rows, updated_rows
+    from tui.services.models import IdentityKind, Inventory, ManagedIdentity, RoleAssignment
+    from tui.widgets.safe_text import Redactor
+
+    def identity(n: int) -> ManagedIdentity:
+        pid = f"00000000-0000-0000-0000-{n:012d}"
+        return ManagedIdentity(pid, pid, f"id-{n}", IdentityKind.USER, f"/subscriptions/s/resourceGroups/g/x/id-{n}")
+
+    def assignment(n: int, who: ManagedIdentity) -> RoleAssignment:
+        return RoleAssignment(f"/subscriptions/s/ra/{n}", str(n), "/subscriptions/s", "rd", who.principal_id)
+
+    ids = [identity(n) for n in range(5)]
+    before = Inventory(tenant_id="t", cloud="c", identities=ids, role_assignments={})
+    rows = identity_rows(before, False)
+    assert all(r.data.loading and r.data.top is None for r in rows)  # a partial table's rows: privilege not known
+    privilege = [c.key for c in IDENTITY_COLUMNS].index("privilege")
+    assert identity_cells(Redactor())(rows[0])[privilege].plain == "loading…"
+    touched = ids[2].principal_id.lower()
+    after = dataclasses.replace(before, role_assignments={touched: [assignment(1, ids[2]), assignment(2, ids[2])]})
+    new = updated_rows(rows, after, {touched})
+    assert [r.key for r in new] == [r.key for r in rows]
+    changed = [n for n, (old, now) in enumerate(zip(rows, new, strict=True)) if old is not now]
+    assert [new[n].key for n in changed] == [touched]
+    assert new[changed[0]].data.roles == 2 and rows[changed[0]].data.roles == 0
+    assert new[changed[0]].data.identity is rows[changed[0]].data.identity

@@ -89,6 +89,11 @@ class ArmClients:
             lambda: ManagedServiceIdentityClient(self.credential, subscription_id, **self._common()),
         )
 
+    def resource_graph(self) -> Any:
+        from azure.mgmt.resourcegraph.aio import ResourceGraphClient
+
+        return self._get("graph", "", lambda: ResourceGraphClient(self.credential, **self._common()))
+
     def monitor(self, subscription_id: str) -> Any:
         from azure.mgmt.monitor.aio import MonitorManagementClient
 

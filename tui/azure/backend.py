@@ -10,6 +10,7 @@ requested per identity.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from tui.azure import lifecycle, wire, writes
@@ -17,6 +18,13 @@ from tui.azure.automation import AutomationCalls
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
 from tui.azure.policies import gather_limited
+from tui.azure.resource_graph import (
+    IDENTITY_RESOURCES,
+    ROLE_ASSIGNMENTS,
+    ROLE_ASSIGNMENTS_ABOVE,
+    SUBSCRIPTION_GROUPS,
+    query_rows,
+)
 from tui.azure.usage import UsageReads
 from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
 from tui.services.errors import NotFound
@@ -79,6 +87,26 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
         sub = guid(subscription_id, "subscription id")
         url = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments"
         return await arm_pages(self, url, {"api-version": AUTHORIZATION_API}, wire.role_assignment)
+
+    async def query_identity_resources(self, subscription_ids: list[str]) -> list[ArmResource]:
+        subs = [guid(s, "subscription id") for s in subscription_ids]
+        return await query_rows(self, IDENTITY_RESOURCES, subs, wire.resource)
+
+    async def query_role_assignments(self, subscription_ids: list[str] | None) -> list[RoleAssignment]:
+        if subscription_ids is None:
+            return await query_rows(self, ROLE_ASSIGNMENTS_ABOVE, None, wire.role_assignment)
+        subs = [guid(s, "subscription id") for s in subscription_ids]
+        return await query_rows(self, ROLE_ASSIGNMENTS, subs, wire.role_assignment)
+
+    async def query_subscription_groups(self, subscription_ids: list[str]) -> dict[str, list[str]]:
+        subs = [guid(s, "subscription id") for s in subscription_ids]
+        rows = await query_rows(self, SUBSCRIPTION_GROUPS, subs)
+        out: dict[str, list[str]] = {}
+        for row in rows:
+            chain = row.get("chain") if isinstance(row.get("chain"), list) else []
+            names = [str(g.get("name")).lower() for g in chain if isinstance(g, dict) and g.get("name")]
+            out[str(row.get("subscriptionId") or "").lower()] = names
+        return out
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]:
         scope, pid = arm_id(scope), guid(principal_id, "principal id")
@@ -153,9 +181,11 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
         )
         return self.graph.service_principals.to_get_request_information(RequestConfiguration(query_parameters=qp))
 
-    async def list_managed_identity_principals(self) -> list[DirectoryIdentity]:
+    async def list_managed_identity_principals(
+        self, on_page: Callable[[list[DirectoryIdentity]], None] | None = None
+    ) -> list[DirectoryIdentity]:
         info = self._service_principals("servicePrincipalType eq 'ManagedIdentity'", MI_SELECT)
-        return await graph_pages(self, info, wire.directory_identity)
+        return await graph_pages(self, info, wire.directory_identity, on_page=on_page)
 
     async def list_resource_apps(self) -> list[ResourceApp]:
         return [

@@ -25,6 +25,7 @@ class ConnectOptions:
     read_only: bool = False
     demo: bool = False
     audit_log: str | None = None  # default: <user state dir>/audit.jsonl
+    source: str = "auto"  # how the inventory reads the subscriptions: "auto", "arm" or "resource-graph"
 
 
 class CachingCredential:
@@ -142,7 +143,13 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
     except MituiError:
         await backend.close()
         raise
-    return Session(backend, read_only=options.read_only, demo=options.demo, audit=AuditLog(options.audit_log))
+    return Session(
+        backend,
+        read_only=options.read_only,
+        demo=options.demo,
+        audit=AuditLog(options.audit_log),
+        source=options.source,
+    )
 
 
 async def _graph_token_ahead(credential: CachingCredential, scope: str) -> None:

@@ -42,15 +42,9 @@ async def _decoded(
         raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
 
 
-async def arm_pages(
-    calls: Calls,
-    url: str,
-    params: dict[str, str],
-    convert: Callable[[dict], T] | None = None,
-    client: Any = None,
-) -> list:
-    """Every item of an ARM collection as plain JSON (or ``convert``-ed); through ``client``'s pipeline (any ARM
-    client's will do: the URL carries everything; by default the subscriptions client's)."""
+async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
+    """One ARM request's answer body, sent through ``client``'s pipeline (auth, retries, the read-only gate); an
+    error status raises azure-core's error (``calls.arm_call`` maps it)."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -60,38 +54,51 @@ async def arm_pages(
         ServiceResponseError,
     )
     from azure.core.exceptions import map_error as sdk_map_error
-    from azure.core.rest import HttpRequest
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
-    client = client if client is not None else calls.arm.subscriptions()
-    # (azure-mgmt-monitor 7 names it _send_request; the other clients send_request)
+    # (azure-mgmt-monitor 7 and azure-mgmt-resourcegraph 8 name it _send_request; the other clients send_request)
     send_request = getattr(client, "send_request", None) or client._send_request
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+
+    async def get() -> Any:
+        # stream=True: azure-core's ContentDecodePolicy would otherwise json-decode every page on the event
+        # loop, only for this function to decode it again (in a worker thread). The body is then read here,
+        # outside the pipeline's retries, so a connection lost while reading is retried here.
+        for attempt in range(READ_ATTEMPTS):
+            response = await send_request(request, stream=True)
+            try:
+                await response.read()
+                break
+            except (IncompleteReadError, ServiceResponseError):
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
+            finally:
+                await response.close()
+            await asyncio.sleep(0.5 * 2**attempt)
+        if response.status_code != 200:
+            sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
+            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        return response.body()
+
+    return await calls.arm_call(get)
+
+
+async def arm_pages(
+    calls: Calls,
+    url: str,
+    params: dict[str, str],
+    convert: Callable[[dict], T] | None = None,
+    client: Any = None,
+) -> list:
+    """Every item of an ARM collection as plain JSON (or ``convert``-ed); through ``client``'s pipeline (any ARM
+    client's will do: the URL carries everything; by default the subscriptions client's)."""
+    from azure.core.rest import HttpRequest
+
+    client = client if client is not None else calls.arm.subscriptions()
     request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
     items: list[Any] = []
     while True:
-
-        async def get(request: Any = request) -> Any:
-            # stream=True: azure-core's ContentDecodePolicy would otherwise json-decode every page on the event
-            # loop, only for this function to decode it again (in a worker thread). The body is then read here,
-            # outside the pipeline's retries, so a connection lost while reading is retried here.
-            for attempt in range(READ_ATTEMPTS):
-                response = await send_request(request, stream=True)
-                try:
-                    await response.read()
-                    break
-                except (IncompleteReadError, ServiceResponseError):
-                    if attempt == READ_ATTEMPTS - 1:
-                        raise
-                finally:
-                    await response.close()
-                await asyncio.sleep(0.5 * 2**attempt)
-            if response.status_code != 200:
-                sdk_map_error(status_code=response.status_code, response=response, error_map=error_map)
-                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-            return response.body()
-
-        body = await calls.arm_call(get)
+        body = await arm_body(calls, client, request)
         values, link = await _decoded(body, convert, "nextLink", "ARM", "Azure Resource Manager")
         items.extend(values)
         if not link:
@@ -116,9 +123,14 @@ async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
 
 
 async def graph_pages(
-    calls: Calls, info: Any, convert: Callable[[dict], T] | None = None, headers: dict[str, str] | None = None
+    calls: Calls,
+    info: Any,
+    convert: Callable[[dict], T] | None = None,
+    headers: dict[str, str] | None = None,
+    on_page: Callable[[list], None] | None = None,
 ) -> list:
-    """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page."""
+    """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page;
+    ``on_page`` (optional) is given each page's items as it lands (on the event loop)."""
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
@@ -132,6 +144,8 @@ async def graph_pages(
         raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
         values, link = await _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
         items.extend(values)
+        if on_page is not None:
+            on_page(values)
         if not link:
             return items
         nxt = RequestInformation()

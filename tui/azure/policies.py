@@ -15,8 +15,8 @@ from tui.services.errors import ReadOnlyRefused
 request_ids: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("mitui_request_ids", default=None)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# POSTs that only read (Graph): getByIds and $batch (mitui batches only GETs)
-READ_POST_SUFFIXES = ("/directoryobjects/getbyids", "/$batch")
+# POSTs that only read: Graph's getByIds and $batch (mitui batches only GETs), Resource Graph's queries
+READ_POST_SUFFIXES = ("/directoryobjects/getbyids", "/$batch", "/providers/microsoft.resourcegraph/resources")
 
 
 def is_write(method: str, url: str, body: bytes | None = None) -> bool:

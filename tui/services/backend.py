@@ -110,7 +110,11 @@ class Backend(Protocol):
     # --- reads --------------------------------------------------------------------------------------------------
     async def list_subscriptions(self) -> list[Subscription]: ...
 
-    async def list_managed_identity_principals(self) -> list[DirectoryIdentity]: ...
+    async def list_managed_identity_principals(
+        self, on_page: Callable[[list[DirectoryIdentity]], None] | None = None
+    ) -> list[DirectoryIdentity]:
+        """Every managed identity's service principal (tenant-wide); ``on_page`` is given each page as it lands."""
+        ...
 
     async def list_resource_apps(self) -> list[ResourceApp]:
         """Every service principal that exposes app roles to applications (tenant-wide)."""
@@ -125,6 +129,21 @@ class Backend(Protocol):
     async def list_role_assignments(self, subscription_id: str) -> list[RoleAssignment]:
         """All assignments that apply in the subscription (at, below and above it): one listing, every page.
         Each comes with its ``scope_level`` filled in (the inventory relies on it)."""
+        ...
+
+    async def query_identity_resources(self, subscription_ids: list[str]) -> list[ArmResource]:
+        """Through Azure Resource Graph: the resources of these subscriptions that carry an identity block, and the
+        user-assigned identities (every page; requests grow with the rows, not with the subscriptions)."""
+        ...
+
+    async def query_role_assignments(self, subscription_ids: list[str] | None) -> list[RoleAssignment]:
+        """Through Azure Resource Graph: the role assignments at and below these subscriptions; None: those above
+        every subscription (management groups, the tenant root). Each with its ``scope_level``."""
+        ...
+
+    async def query_subscription_groups(self, subscription_ids: list[str]) -> dict[str, list[str]]:
+        """Through Azure Resource Graph: subscription id (lower) -> the names (lower) of the management groups above
+        it, nearest first."""
         ...
 
     async def list_role_assignments_for_principal(self, scope: str, principal_id: str) -> list[RoleAssignment]: ...

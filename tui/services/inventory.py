@@ -36,6 +36,8 @@ from tui.services.backend import ArmResource, Backend, DirectoryIdentity, Direct
 from tui.services.errors import MituiError
 from tui.services.escalation import acting_rights
 from tui.services.inventory_directory import DirectoryPhases
+from tui.services.inventory_graph import ResourceGraphPhases, sub_of, uses_resource_graph
+from tui.services.inventory_partial import PartialPhases
 from tui.services.joins import (
     Resolver,
     classified_role,
@@ -80,6 +82,7 @@ async def load_inventory(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_partial: PartialFn | None = None,
+    source: str = "auto",
 ) -> Inventory:
     """Every managed identity of the tenant (or of ``subscription_ids``) and what each may do.
 
@@ -87,13 +90,16 @@ async def load_inventory(
     has arrived so far: once the tenant's identities are known (joined with the resources read by then), and again
     as each later subscription's role assignments arrive. It always gets the same Inventory object, grown in place
     (no copy per call); its role assignments are not yet resolved (role names and privileges come with the final
-    Inventory)."""
+    Inventory). ``source``: how the subscriptions are read: "arm" (two listings each), "resource-graph" (Azure
+    Resource Graph: a few queries for all of them) or "auto" (Resource Graph past a number of subscriptions)."""
     with tuning.around_load():
-        loader = InventoryLoader(backend, subscription_ids, progress, concurrency=concurrency, on_partial=on_partial)
+        loader = InventoryLoader(
+            backend, subscription_ids, progress, concurrency=concurrency, on_partial=on_partial, source=source
+        )
         return await loader.load()
 
 
-class InventoryLoader(DirectoryPhases):
+class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
     """One load of the inventory. Its phases are methods, in the order :meth:`load` runs them; what they share
     (what has been read so far) is on the instance. The joins themselves are tui.services.joins."""
 
@@ -105,7 +111,10 @@ class InventoryLoader(DirectoryPhases):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_partial: PartialFn | None = None,
+        source: str = "auto",
     ) -> None:
+        uses_resource_graph(source, 0)  # (an unknown source fails here, before any request)
+        self.source = source
         self.backend = backend
         self.progress = progress
         self.on_partial = on_partial
@@ -130,9 +139,12 @@ class InventoryLoader(DirectoryPhases):
         self.assigned_users: set[str] = set()  # (lowercase) the users that hold an Azure role
         self.readable_subs: set[str] = set()
         self.subscriptions_read = 0
-        # what on_partial is shown, once the identities are known
+        # what on_partial is shown, as Graph's pages of identities land
         self.partial: Inventory | None = None
         self.partial_principals: set[str] = set()
+        self.partial_pages: list[list[DirectoryIdentity]] = []  # landed, not yet shown
+        self.partial_task: asyncio.Future[None] | None = None
+        self.partial_done = False  # the final join has begun: no more partial tables
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
@@ -145,8 +157,10 @@ class InventoryLoader(DirectoryPhases):
             self.members_task = asyncio.ensure_future(self.read_group_members())
             await self.read_role_definitions()
             directory, identities = await self.read_identities()
+            self.end_partial()  # the final join begins
             raw_apps = await self.apps_task
         except BaseException:
+            self.end_partial()
             self.cancel_tenant_reads()
             raise
         # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
@@ -234,7 +248,11 @@ class InventoryLoader(DirectoryPhases):
         b = self.backend
         subs_task = asyncio.ensure_future(b.list_subscriptions())
         self.directory_task = asyncio.ensure_future(
-            self.attempt("Managed identities from Microsoft Graph", b.list_managed_identity_principals, None)
+            self.attempt(
+                "Managed identities from Microsoft Graph",
+                lambda: b.list_managed_identity_principals(self.directory_page if self.on_partial else None),
+                None,
+            )
         )
         self.apps_task = asyncio.ensure_future(
             self.attempt("Resource apps from Microsoft Graph", b.list_resource_apps, [])
@@ -263,14 +281,12 @@ class InventoryLoader(DirectoryPhases):
         self.report("subscriptions", 1, 1, f"{len(subs)} subscriptions")
 
     async def read_each_subscription(self) -> None:
-        """Resources and role assignments of every subscription, concurrently (bounded); meanwhile, the partial
-        inventory once the identities are known."""
-        partial_task = asyncio.ensure_future(self.show_partial_identities()) if self.on_partial is not None else None
-        try:
+        """Resources and role assignments of every subscription, concurrently (bounded) (meanwhile, the partial
+        inventory grows as Graph's pages of identities land: tui.services.inventory_partial)."""
+        if uses_resource_graph(self.source, len(self.subscriptions)):
+            await self.read_through_resource_graph()
+        else:
             await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))
-        finally:
-            if partial_task is not None and not partial_task.done():
-                partial_task.cancel()  # every subscription is read: the final join comes next anyway
 
     async def read_subscription(self, sub: Subscription) -> None:
         b = self.backend
@@ -290,63 +306,29 @@ class InventoryLoader(DirectoryPhases):
                 raise ras
             self.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(ras)}")
         else:
-            fresh = []
-            for ra in ras:
-                key = ra.id.lower()
-                if key not in self.raw_assignments:
-                    self.raw_assignments[key] = ra
-                    self.sub_of_assignment[key] = sub.id
-                    fresh.append(ra)
-                    if ra.principal_type == "ServicePrincipal":
-                        self.assigned_service_principals.add(ra.principal_id.lower())
-                    elif ra.principal_type == "Group" and is_guid(ra.principal_id):
-                        self.assigned_groups.add(ra.principal_id.lower())
-                    elif ra.principal_type == "User" and is_guid(ra.principal_id):
-                        self.assigned_users.add(ra.principal_id.lower())
-            self.add_partial(fresh)
+            self.take_assignments(ras, sub.id, by_scope=False)
         if ok:
             self.readable_subs.add(sub.id.lower())
         self.subscriptions_read += 1
         self.report("subscriptions read", self.subscriptions_read, len(self.subscriptions), sub.display_name)
 
-    async def show_partial_identities(self) -> None:
-        """As soon as Graph has listed the identities: show them, joined with the resources read by then."""
-        directory = await asyncio.shield(self.directory_task)  # (cancelling this must not cancel the listing)
-        if directory is None:
-            return
-        try:
-            identities = await off_loop(
-                join_identities,
-                directory,
-                list(self.resources),
-                self.wanted,
-                set(self.readable_subs),
-                self.subscriptions,
-            )
-        except Exception:  # only a preview: the final join reports what went wrong
-            return
-        self.partial_principals = {i.principal_id.lower() for i in identities}
-        self.partial = Inventory(
-            tenant_id=self.backend.tenant_id,
-            cloud=self.backend.cloud_name,
-            caller=self.backend.caller,
-            subscriptions=self.subscriptions,
-            identities=identities,
-        )
-        self.add_partial(list(self.raw_assignments.values()))
-
-    def add_partial(self, ras: list[RoleAssignment]) -> None:
-        """Add these (unresolved) assignments to the partial inventory, and show it."""
-        partial, on_partial = self.partial, self.on_partial
-        if partial is None or on_partial is None:
-            return
-        roles, known = partial.role_assignments, self.partial_principals
+    def take_assignments(self, ras: list[RoleAssignment], default_sub: str, *, by_scope: bool = True) -> None:
+        """Keep the assignments not yet seen (each with the subscription it was read in: its scope's when
+        ``by_scope``, else ``default_sub``), note who holds them, and show them."""
+        fresh = []
         for ra in ras:
-            pid = ra.principal_id.lower()
-            if pid in known:
-                roles.setdefault(pid, []).append(ra)
-        with contextlib.suppress(Exception):  # a broken display must not break the load
-            on_partial(partial)
+            key = ra.id.lower()
+            if key not in self.raw_assignments:
+                self.raw_assignments[key] = ra
+                self.sub_of_assignment[key] = sub_of(ra, default_sub) if by_scope else default_sub
+                fresh.append(ra)
+                if ra.principal_type == "ServicePrincipal":
+                    self.assigned_service_principals.add(ra.principal_id.lower())
+                elif ra.principal_type == "Group" and is_guid(ra.principal_id):
+                    self.assigned_groups.add(ra.principal_id.lower())
+                elif ra.principal_type == "User" and is_guid(ra.principal_id):
+                    self.assigned_users.add(ra.principal_id.lower())
+        self.add_partial(fresh)
 
     async def read_role_definitions(self) -> None:
         """The built-in role definitions once, custom ones only for subscriptions whose assignments reference a

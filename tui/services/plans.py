@@ -210,6 +210,8 @@ class Change:
     message: str
     request_ids: tuple[str, ...] = ()
     error: MituiError | None = field(default=None, compare=False)  # the error behind a "failed" outcome
+    # the right as the write read it back (a role assignment made): a refresh need not read it again
+    right: object | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -24,7 +24,7 @@ from tui.services.models import (
     ManagedIdentity,
     RoleAssignment,
 )
-from tui.services.plans import Plan, PlanAction
+from tui.services.plans import Change, Plan, PlanAction
 from tui.services.scopes import scope_key, subscription_of
 
 
@@ -101,9 +101,32 @@ def _touched(plans: Sequence[Plan], actions: tuple[PlanAction, ...]) -> dict[str
     return {p.identity.principal_id.lower(): p.identity for p in plans if p.action in actions}
 
 
-async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[Plan], caller: Caller | None) -> Reread:
+def settled_role_changes(plans: Sequence[Plan], changes: Sequence[Change]) -> dict[int, Change]:
+    """(by ``id(plan)``) the role plans whose outcome the write itself established: an assignment made and read
+    back (its ``right``), or one removed and checked gone. Their refresh reads nothing more."""
+    mine = {id(p) for p in plans}
+    out: dict[int, Change] = {}
+    for change in changes:
+        plan = change.plan
+        if id(plan) not in mine:
+            continue
+        made = plan.action is PlanAction.ASSIGN_ROLE and change.ok and isinstance(change.right, RoleAssignment)
+        gone = plan.action is PlanAction.REMOVE_ROLE and change.outcome == "applied" and bool(plan.existing_id)
+        if made or gone:
+            out[id(plan)] = change
+    return out
+
+
+async def reread_after(
+    backend: Backend,
+    inventory: Inventory,
+    plans: Sequence[Plan],
+    caller: Caller | None,
+    changes: Sequence[Change] = (),
+) -> Reread:
     """The inventory with what ``plans`` touched read again (a new Inventory: the one shown is not changed under the
-    UI's feet). A read that fails raises (the caller falls back to a full load)."""
+    UI's feet). A read that fails raises (the caller falls back to a full load). A role plan whose change is settled
+    (:func:`settled_role_changes`) is applied to the inventory as the write saw it, without a request."""
     by_id = {i.principal_id.lower(): i for i in inventory.identities}
     roles = dict(inventory.role_assignments)
     grants = dict(inventory.app_role_assignments)
@@ -114,7 +137,25 @@ async def reread_after(backend: Backend, inventory: Inventory, plans: Sequence[P
     async def role_assignments(pid: str, scope: str) -> tuple[str, str, list[RoleAssignment]]:
         return pid, scope, await backend.list_role_assignments_for_principal(scope, pid)
 
-    reads = [role_assignments(pid, scope) for pid, scopes in touched_scopes(plans).items() for scope in sorted(scopes)]
+    settled = settled_role_changes(plans, changes)
+    for change in settled.values():
+        pid = change.plan.identity.principal_id.lower()
+        old = roles.get(pid, [])
+        if change.plan.action is PlanAction.ASSIGN_ROLE:
+            assert isinstance(change.right, RoleAssignment)
+            made = _named(resolver.resolve(change.right), caller)
+            if all(ra.id.lower() != made.id.lower() for ra in old):
+                roles[pid] = sorted([*old, made], key=assignment_order)
+        else:
+            gone = (change.plan.existing_id or "").lower()
+            kept = [ra for ra in old if ra.via is not None or ra.id.lower() != gone]
+            roles[pid] = kept
+            if not kept:
+                del roles[pid]
+    unsettled = [p for p in plans if id(p) not in settled]
+    reads = [
+        role_assignments(pid, scope) for pid, scopes in touched_scopes(unsettled).items() for scope in sorted(scopes)
+    ]
     for pid, scope, fresh in await asyncio.gather(*reads):
         requests += 1
         key = scope_key(scope)

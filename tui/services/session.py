@@ -83,8 +83,10 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         principal_retry_delays: Sequence[float] = (2.0, 4.0, 8.0, 16.0),
         uncertain_retries: int = 2,
         on_close: Sequence[Callable[[], Awaitable[None] | None]] = (),
+        source: str = "auto",
     ) -> None:
         self._backend = backend
+        self.source = source  # how the inventory reads the subscriptions: "auto", "arm" or "resource-graph"
         self.read_only = read_only
         self.demo = demo
         self.audit = audit or AuditLog()
@@ -130,7 +132,9 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         Requests retried while loading (throttling, 5xx, dropped connections) are reported to ``progress`` as steps
         named "retrying", so a slow load shows why."""
         if progress is None:
-            return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+            return await _load_inventory(
+                self._backend, subscription_ids, progress, on_partial=on_partial, source=self.source
+            )
         retried = 0
 
         def on_retry(what: str) -> None:
@@ -140,7 +144,9 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
 
         self._backend.set_retry_listener(on_retry)
         try:
-            return await _load_inventory(self._backend, subscription_ids, progress, on_partial=on_partial)
+            return await _load_inventory(
+                self._backend, subscription_ids, progress, on_partial=on_partial, source=self.source
+            )
         finally:
             self._backend.set_retry_listener(None)
 
@@ -198,10 +204,11 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
             return []
         return await self._backend.list_federated_credentials(arm_id(identity.resource_id, "identity id"))
 
-    async def reread_after(self, inventory: Inventory, plans: Sequence[Plan]) -> Reread:
+    async def reread_after(self, inventory: Inventory, plans: Sequence[Plan], changes: Sequence[Change] = ()) -> Reread:
         """``inventory`` with only what ``plans`` touched read again (one request per identity and kind of right):
-        the refresh after a change, instead of loading everything again."""
-        return await reread_after(self._backend, inventory, plans, self._safe_caller())
+        the refresh after a change, instead of loading everything again. A role assignment that ``changes`` say
+        was made and read back (or removed and checked gone) needs no request."""
+        return await reread_after(self._backend, inventory, plans, self._safe_caller(), changes)
 
     # --- plans --------------------------------------------------------------------------------------------------
     async def plan_role_assignment(self, identity: ManagedIdentity, role: RoleDefinition, scope: str) -> Plan:
@@ -271,7 +278,13 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
             error = MituiError("Unexpected error while applying the change", f"{type(err).__name__}: {err}")
             result = Attempt("failed", None, error.one_line())
         change = Change(
-            plan, result.outcome, result.assignment_id, result.message, tuple(dict.fromkeys(request_ids)), error
+            plan,
+            result.outcome,
+            result.assignment_id,
+            result.message,
+            tuple(dict.fromkeys(request_ids)),
+            error,
+            right=result.right,
         )
         self.audit.outcome(op, change, self._safe_caller(), self.tenant_id, self.cloud_name)
         return change

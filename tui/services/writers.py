@@ -29,6 +29,7 @@ class Attempt:
     outcome: Outcome
     assignment_id: str | None
     message: str
+    right: RoleAssignment | None = None  # the right as read back after it was made (a refresh need not read it again)
 
 
 class WriteContext(Protocol):
@@ -108,7 +109,7 @@ async def _confirm_role(ctx: WriteContext, assignment_id: str | None, message: s
     back = await ctx.backend.get_role_assignment(assignment_id)
     if back is None:
         return Attempt("failed", assignment_id, "Azure accepted the assignment but it cannot be read back.")
-    return Attempt("applied", back.id, message)
+    return Attempt("applied", back.id, message, back)
 
 
 @dataclass(frozen=True)

@@ -68,4 +68,7 @@ def arm_error_response(err: ApiError) -> web.Response:
     body: dict[str, Any] = {"code": err.code, "message": err.message}
     if err.target:
         body["target"] = err.target
+    details = getattr(err, "details", None)  # (Resource Graph's query errors say what failed)
+    if details:
+        body["details"] = details
     return json_response({"error": body}, err.status, headers=dict(err.headers))

@@ -146,5 +146,5 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> Change | None:
         if not isinstance(error, MituiError):
             error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
         app.show_error(error)  # type: ignore[attr-defined]
-    screen.reread([plan])
+    screen.reread([plan], [change])
     return change

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui import runtime
-from tui.screens.main.rows import identity_rows
+from tui.screens.main.rows import identity_rows, updated_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop
-from tui.services.plans import Plan
+from tui.services.plans import Change, Plan
 from tui.services.refresh import changed_rights, changes_note
 from tui.services.session import RETRYING
 from tui.services.usage import UsageReport
@@ -80,11 +81,15 @@ class InventoryLoading:
     app: Any
 
     class Loaded(Message, namespace="main_screen"):
-        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "") -> None:
+        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "", *, rows_only: bool = False) -> None:
             super().__init__()
             self.inventory = inventory
             self.rows = rows
             self.note = note  # said after the summary (a re-read: what it read and what changed)
+            # only the table's rows (a change's, before every privilege is computed again): the inventory and the
+            # details follow with the complete rows (drawing the details now would compute every identity's
+            # escalation paths on the event loop)
+            self.rows_only = rows_only
 
     class PartialShown(Message, namespace="main_screen"):
         """The table shows what has arrived so far, before the load has finished."""
@@ -155,7 +160,7 @@ class InventoryLoading:
         self.post_message(self.Loaded(inventory, rows, note))
 
     @work(exclusive=True, group="inventory")
-    async def reread(self, plans: Sequence[Plan]) -> None:
+    async def reread(self, plans: Sequence[Plan], changes: Sequence[Change] = ()) -> None:
         """After a change: read again only what ``plans`` touched (a request or two) and show it, the cursor and the
         filter kept; a full load when that read fails or no inventory is shown yet."""
         inventory = self.inventory
@@ -164,17 +169,26 @@ class InventoryLoading:
             return
         self._set_status(Text("Reading the change back…"))
         try:
-            reread = await self.session.reread_after(inventory, plans)
+            reread = await self.session.reread_after(inventory, plans, changes)
         except MituiError:
             self.load()
             return
         if get_current_worker().is_cancelled:
             return
+        n = reread.requests
+        how = f"read back in {n} request{'s' if n != 1 else ''}" if n else "read back with the write itself"
+        note = f"{how}: {changes_note(reread.changes)} · r reloads everything"
+        # the changed rows at once (their counts), then every row's privilege again (a pass over every identity's
+        # escalation paths: a second or more at 10 000 identities)
+        touched = {plan.identity.principal_id.lower() for plan in plans}
+        table = self.query_one("#identities", VirtualTable)
+        quick = await off_loop(updated_rows, list(table.rows), reread.inventory, touched, reread.changes)
+        if get_current_worker().is_cancelled:
+            return
+        self.post_message(self.Loaded(reread.inventory, quick, note, rows_only=True))
         rows = await off_loop(identity_rows, reread.inventory, True, reread.changes)
-        note = (
-            f"read back in {reread.requests} request{'s' if reread.requests != 1 else ''}: "
-            f"{changes_note(reread.changes)} · r reloads everything"
-        )
+        if get_current_worker().is_cancelled:
+            return
         self.post_message(self.Loaded(reread.inventory, rows, note))
 
     @work(exclusive=True, group="partial")
@@ -220,6 +234,11 @@ class InventoryLoading:
         self._set_status(status)
 
     def on_main_screen_loaded(self, message: Loaded) -> None:
+        if message.rows_only:
+            table = self.query_one("#identities", VirtualTable)
+            table.set_rows(message.rows)  # (the cursor stays on its row, the filter is kept)
+            self._apply_filter()
+            return
         self.is_loading = False
         if self._partial_timer is not None:
             self._partial_timer.stop()
@@ -261,7 +280,10 @@ class InventoryLoading:
         if inventory is not self.inventory:
             return  # a newer load came meanwhile
         inventory.usage = report
-        table = self.query_one("#identities", VirtualTable)
+        try:
+            table = self.query_one("#identities", VirtualTable)
+        except NoMatches:  # the screen is being composed again (its keys' state changed): its rows are made anew
+            return
         for row in table.rows:
             row.cells = ()  # made again, with the usage
         table.set_rows(list(table.rows))  # (the filter stays; its cached results go)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -45,6 +46,7 @@ class IdentityRow:
     top: Privilege | None  # the effective level (tui.services.escalation): its own, or that of whom it can act as
     escalates: bool = False  # the effective level is above its own
     change: tuple[int, int] | None = None  # (rights added, removed) by the last refresh, marked on the row
+    loading: bool = False  # a partial inventory's row: its rights so far, its privilege not known yet
 
 
 def identity_rows(
@@ -71,11 +73,38 @@ def identity_rows(
             Row(
                 key=key,
                 search=search_text(identity),
-                data=IdentityRow(identity, len(roles), len(grants), top, escalates, changes.get(key)),
+                data=IdentityRow(
+                    identity, len(roles), len(grants), top, escalates, changes.get(key), loading=not privileges
+                ),
             )
         )
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
     return rows
+
+
+def updated_rows(
+    rows: Iterable[Row],
+    inventory: Inventory,
+    touched: set[str],
+    changes: dict[str, tuple[int, int]] | None = None,
+) -> list[Row]:
+    """``rows`` with those of the ``touched`` identities (principal ids, lower) counting their rights in
+    ``inventory`` again, marked with their ``changes``; every other row as it was, its mark dropped (their privileges
+    are those of the load: :func:`identity_rows` computes them all again, a pass over every identity)."""
+    changes = changes or {}
+    roles_by, grants_by = inventory.role_assignments, inventory.app_role_assignments
+    out: list[Row] = []
+    for row in rows:
+        item: IdentityRow = row.data
+        if row.key in touched:
+            counts = {"roles": len(roles_by.get(row.key, ())), "app_roles": len(grants_by.get(row.key, ()))}
+            row = Row(
+                key=row.key, search=row.search, data=dataclasses.replace(item, **counts, change=changes.get(row.key))
+            )
+        elif item.change is not None:
+            row = Row(key=row.key, search=row.search, data=dataclasses.replace(item, change=None))
+        out.append(row)
+    return out
 
 
 def last_used_cell(report: UsageReport | None, identity: ManagedIdentity) -> Text:
@@ -115,7 +144,9 @@ def identity_cells(
             safe_text(redactor.id(identity.principal_id)),
             Text(str(item.roles)),
             Text(str(item.app_roles)),
-            privilege_badge(item.top, escalated=item.escalates) if item.top else Text(""),
+            privilege_badge(item.top, escalated=item.escalates)
+            if item.top
+            else (Text("loading…", style="dim italic") if item.loading else Text("")),
             last_used_cell(usage() if usage is not None else None, identity),
         )
 

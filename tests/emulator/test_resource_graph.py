@@ -1,0 +1,244 @@
+"""Azure Resource Graph in the sandbox: the real azure-mgmt-resourcegraph client against the spec's shapes, the KQL
+subset mitui sends, paging by $skipToken, and the service's error for anything else."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.identity.aio import ManagedIdentityCredential
+from azure.mgmt.resourcegraph.aio import ResourceGraphClient
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+from tui.emulator import rbac
+from tui.emulator.server import Emulator
+from tui.emulator.tenant import arm_key, subscription_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+RA_READ = "Microsoft.Authorization/roleAssignments/read"
+
+
+@pytest.fixture
+def credential(demo_emulator: Emulator, managed_identity_env: Callable[[Emulator], None]) -> ManagedIdentityCredential:
+    managed_identity_env(demo_emulator)
+    return ManagedIdentityCredential()
+
+
+async def _caller(credential: ManagedIdentityCredential, emulator: Emulator) -> str:
+    """The object id the ARM token carries (whose rights decide what Resource Graph answers)."""
+    token = (await credential.get_token(f"{emulator.connection.arm}/.default")).token
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["oid"]
+
+
+def _visible(emulator: Emulator, caller: str) -> list[str]:
+    t = emulator.tenant
+    return sorted(
+        s
+        for s, sub in t.subscriptions.items()
+        if rbac.has_any_right_in(t, caller, f"/subscriptions/{sub.subscription_id}")
+    )
+
+
+RA_QUERY = (
+    "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' "
+    "| project id, name, type, properties"
+)
+
+
+async def _query(client: ResourceGraphClient, query: str, subs: list[str] | None, **options: Any) -> Any:
+    return await client.resources(
+        QueryRequest(subscriptions=subs, query=query, options=QueryRequestOptions(**options) if options else None)
+    )
+
+
+async def test_role_assignments_of_subscriptions_page_by_skip_token(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    t = demo_emulator.tenant
+    caller = await _caller(credential, demo_emulator)
+    subs = _visible(demo_emulator, caller)[:2]
+    truth = {
+        ra.id.lower()
+        for ra in t.role_assignments.values()
+        if (subscription_of(ra.scope) or "").lower() in subs and rbac.allowed(t, caller, RA_READ, ra.scope)
+    }
+    assert len(truth) > 7
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        seen: list[str] = []
+        token = None
+        pages = 0
+        while True:
+            page = await _query(client, RA_QUERY, subs, top=7, skip_token=token, result_format="objectArray")
+            pages += 1
+            assert page.count == len(page.data) <= 7
+            assert page.total_records == len(truth)
+            for row in page.data:
+                assert row["type"] == "microsoft.authorization/roleassignments"
+                assert set(row) == {"id", "name", "type", "properties"}
+                assert row["properties"]["principalId"]
+            seen += [row["id"].lower() for row in page.data]
+            token = page.skip_token
+            if not token:
+                break
+    assert len(seen) == len(set(seen))
+    assert set(seen) == truth
+    assert pages == -(-len(truth) // 7)
+
+
+async def test_identity_resources_and_table_format(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    t = demo_emulator.tenant
+    sub = _visible(demo_emulator, await _caller(credential, demo_emulator))[0]
+    query = (
+        "Resources | where isnotempty(identity) or type =~ 'Microsoft.ManagedIdentity/userAssignedIdentities' "
+        "| project id, name, type, identity"
+    )
+    truth = {
+        r.id.lower()
+        for r in t.resources.values()
+        if r.subscription_id.lower() == sub
+        and (r.system_principal_id or r.user_assigned_identity_ids or r.is_user_assigned_identity)
+    }
+    assert truth
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        page = await _query(client, query, [sub], top=1000)
+        assert {row["id"].lower() for row in page.data} == truth
+        assert all(row["type"] == row["type"].lower() for row in page.data)
+        table = await _query(client, query, [sub], top=1000, result_format="table")
+    assert [c["name"] for c in table.data["columns"]] == ["id", "name", "type", "identity"]
+    assert {row[0].lower() for row in table.data["rows"]} == truth
+
+
+async def test_assignments_above_the_subscriptions_at_the_tenant_scope(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    t = demo_emulator.tenant
+    caller = await _caller(credential, demo_emulator)
+    # what applies to a subscription whose assignments the caller may read (ARM lists it there), or readable itself
+    reach = {
+        a
+        for s in t.subscriptions.values()
+        if rbac.allowed(t, caller, RA_READ, f"/subscriptions/{s.subscription_id}")
+        for a in rbac.ancestors_in(t, f"/subscriptions/{s.subscription_id}")
+    }
+    truth = {
+        ra.id.lower()
+        for ra in t.role_assignments.values()
+        if subscription_of(ra.scope) is None
+        and (arm_key(ra.scope) in reach or rbac.allowed(t, caller, RA_READ, ra.scope))
+    }
+    assert truth  # the demo tenant has some at management groups and the root
+    query = RA_QUERY.replace("| project", "and subscriptionId == '' | project")
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        page = await _query(client, query, None, top=1000)
+    assert {row["id"].lower() for row in page.data} == truth
+
+
+@pytest.mark.parametrize(
+    ("query", "token"),
+    [
+        ("resources | summarize count() by type", "summarize"),
+        ("securityresources | project id", "securityresources"),
+        ("resources | where name matches regex 'x'", "matches"),
+        ("resources | where nosuchcolumn == 'x'", "nosuchcolumn"),
+        ("resources | where name == ", "<EOF>"),
+    ],
+)
+async def test_queries_outside_the_subset_are_refused_as_the_service_does(
+    demo_emulator: Emulator,
+    arm_kwargs: Callable[[Emulator], dict[str, Any]],
+    credential: ManagedIdentityCredential,
+    query: str,
+    token: str,
+) -> None:
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        with pytest.raises(HttpResponseError) as caught:
+            await _query(client, query, None)
+    err = caught.value
+    assert err.status_code == 400
+    assert err.error is not None and err.error.code == "BadRequest"
+    body = err.response.json()["error"]
+    assert [d["code"] for d in body["details"]] == ["InvalidQuery", "ParserFailure"]
+    assert body["details"][1]["token"] == token
+
+
+async def test_top_out_of_range_and_foreign_skip_token_are_refused(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        with pytest.raises(HttpResponseError) as caught:
+            await _query(client, "resources | project id", None, top=1001)
+        assert caught.value.status_code == 400
+        first = await _query(client, RA_QUERY, None, top=1)
+        assert first.skip_token
+        with pytest.raises(HttpResponseError) as caught:
+            await _query(client, "resources | project id", None, top=1, skip_token=first.skip_token)
+        assert caught.value.status_code == 400
+
+
+async def test_the_spec_examples_are_answered_in_the_spec_shape(
+    demo_emulator: Emulator,
+    arm_kwargs: Callable[[Emulator], dict[str, Any]],
+    credential: ManagedIdentityCredential,
+    arm_schema: Callable[[str, str, Any], None],
+) -> None:
+    """resourcegraph.json's first-page example (``contains``, ``project``, ``$top`` and ``$skip``) on a demo
+    subscription, then its next page by the answer's ``$skipToken``: each answer is a QueryResponse."""
+    examples = Path(__file__).parent.parent / "data" / "arm" / "resourcegraph" / "2022-10-01" / "examples"
+    first = json.loads((examples / "ResourcesFirstPageQuery.json").read_text())["parameters"]
+    sub = _visible(demo_emulator, await _caller(credential, demo_emulator))[0]
+    request = {**first["query"], "subscriptions": [sub], "query": first["query"]["query"].replace("'test'", "'-'")}
+    bodies: list[Any] = []
+
+    def keep(response: Any) -> None:
+        bodies.append(response.http_response.json())
+
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        page = await client.resources(request, raw_response_hook=keep)
+        assert page.skip_token and page.count == 3 and page.total_records > 3
+        again = {**request, "options": {"$skipToken": page.skip_token}}
+        nxt = await client.resources(again, raw_response_hook=keep)
+    for body in bodies:
+        arm_schema("resourcegraph", "QueryResponse", body)
+        for row in body["data"]:
+            assert set(row) == {"id", "name", "type", "location"} and "-" in row["name"]
+    assert not {r["id"] for r in bodies[0]["data"]} & {r["id"] for r in bodies[1]["data"]}
+    assert nxt.total_records == page.total_records
+
+
+async def test_a_refused_query_answers_the_spec_error_shape(
+    demo_emulator: Emulator,
+    arm_kwargs: Callable[[Emulator], dict[str, Any]],
+    credential: ManagedIdentityCredential,
+    arm_schema: Callable[[str, str, Any], None],
+) -> None:
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        with pytest.raises(HttpResponseError) as caught:
+            await _query(client, "resources | take 5", None)
+    arm_schema("resourcegraph", "ErrorResponse", caught.value.response.json())
+
+
+async def test_subscriptions_with_their_management_groups(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    t = demo_emulator.tenant
+    subs = _visible(demo_emulator, await _caller(credential, demo_emulator))
+    query = (
+        "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' "
+        "| project subscriptionId, chain = properties.managementGroupAncestorsChain"
+    )
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        page = await _query(client, query, subs, top=1000)
+    got = {row["subscriptionId"].lower(): [g["name"] for g in row["chain"]] for row in page.data}
+    assert set(got) == set(subs)
+    for sub in subs:
+        mg = t.management_group_of_scope(f"/subscriptions/{sub}")
+        assert got[sub] == [g.name for g in t.management_group_chain(mg)]  # nearest first, the root group last
+    assert any(got.values())  # the demo's subscriptions sit under management groups

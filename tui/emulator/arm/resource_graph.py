@@ -1,0 +1,352 @@
+"""Azure Resource Graph: ``POST /providers/Microsoft.ResourceGraph/resources`` (resourcegraph.json, 2021-03-01 to
+2024-04-01), for the queries mitui sends (tui/emulator/arm/kql.py says which).
+
+The request (``QueryRequest``) names the subscriptions (or management groups; neither: every subscription the
+caller can see, and what lies above them), the KQL and ``options`` (``$top`` 1-1000, default 100; ``$skip``;
+``$skipToken``; ``resultFormat`` ``objectArray`` or ``table``). The answer (``QueryResponse``): ``totalRecords``,
+``count``, ``resultTruncated``, ``$skipToken`` while rows remain, ``data`` and ``facets``. Rows are what the caller
+may read, as ARM's listings decide it. ``type`` is lower-case, as Resource Graph stores it.
+
+The skip token is opaque to the client; here it carries where the next page starts in the tenant's order (so that
+each page costs its own rows, not a scan of the tenant) and the total counted for the first page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import zlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from tui.emulator import rbac
+from tui.emulator.arm.call import ArmCall
+from tui.emulator.arm.kql import KqlError, Query, parse
+from tui.emulator.arm.resources import readable_below, resources_under
+from tui.emulator.arm.shapes import identity_json, role_assignment_json
+from tui.emulator.tenant import Resource, RoleAssignment, Subscription, Tenant, arm_key, subscription_of
+from tui.emulator.wire import ApiError, json_response, new_request_id
+
+if TYPE_CHECKING:
+    from tui.emulator.arm.api import ArmApi
+
+API_VERSIONS = ("2019-04-01", "2020-04-01-preview", "2021-03-01", "2021-06-01-preview", "2022-10-01", "2024-04-01")
+DEFAULT_TOP = 100
+MAX_TOP = 1000
+COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "tenantId",
+    "kind",
+    "location",
+    "resourceGroup",
+    "subscriptionId",
+    "managedBy",
+    "sku",
+    "plan",
+    "properties",
+    "tags",
+    "identity",
+    "zones",
+    "extendedLocation",
+)
+TABLE_COLUMNS = {
+    t: frozenset(c.lower() for c in COLUMNS) for t in ("resources", "authorizationresources", "resourcecontainers")
+}
+_CANONICAL = {c.lower(): c for c in COLUMNS}
+
+
+class QueryError(ApiError):
+    """Resource Graph's 400 for a query it cannot run: ``BadRequest`` with the details ``InvalidQuery`` and what
+    failed (``ParserFailure`` with its position)."""
+
+    def __init__(self, details: list[dict[str, Any]]) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        message = (
+            f"Please provide below info when asking for support: timestamp = {stamp}.0000000Z, "
+            f"correlationId = {new_request_id()}."
+        )
+        super().__init__(400, "BadRequest", message)
+        self.details = details
+
+
+def _invalid(message: str, extra: dict[str, Any] | None = None) -> QueryError:
+    first = {
+        "code": "InvalidQuery",
+        "message": "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and "
+        "fix the error before retrying.",
+    }
+    return QueryError([first, {"code": "ParserFailure", "message": message, **(extra or {})}])
+
+
+class _Row(Mapping[str, Any]):
+    """A row of a table, its columns computed when asked for (a ``where`` reads one or two of sixteen)."""
+
+    __slots__ = ("_columns", "_item", "_values")
+
+    def __init__(self, item: Any, columns: dict[str, Any]) -> None:
+        self._item = item
+        self._columns = columns
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        low = key.lower()
+        if low not in self._values:
+            make = self._columns.get(low)
+            if make is None:
+                raise KeyError(key)
+            self._values[low] = make(self._item)
+        return self._values[low]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COLUMNS)
+
+    def __len__(self) -> int:
+        return len(COLUMNS)
+
+
+def _resource_columns(t: Tenant) -> dict[str, Any]:
+    def rg(res: Resource) -> str:
+        return res.resource_group.lower()
+
+    return {
+        "id": lambda r: r.id,
+        "name": lambda r: r.name,
+        "type": lambda r: r.type.lower(),
+        "tenantid": lambda r: t.tenant_id,
+        "kind": lambda r: r.kind or "",
+        "location": lambda r: r.location,
+        "resourcegroup": rg,
+        "subscriptionid": lambda r: r.subscription_id,
+        "managedby": lambda r: "",
+        "sku": lambda r: dict(r.sku) if r.sku else None,
+        "plan": lambda r: None,
+        "properties": lambda r: dict(r.properties),
+        "tags": lambda r: dict(r.tags) if r.tags else None,
+        "identity": lambda r: identity_json(r, t),
+        "zones": lambda r: None,
+        "extendedlocation": lambda r: None,
+    }
+
+
+def _assignment_columns(t: Tenant) -> dict[str, Any]:
+    def group(ra: RoleAssignment) -> str:
+        parts = [p for p in ra.scope.split("/") if p]
+        return parts[3].lower() if len(parts) > 3 and parts[2].lower() == "resourcegroups" else ""
+
+    return {
+        "id": lambda ra: ra.id,
+        "name": lambda ra: ra.name,
+        "type": lambda ra: "microsoft.authorization/roleassignments",
+        "tenantid": lambda ra: t.tenant_id,
+        "kind": lambda ra: "",
+        "location": lambda ra: "",
+        "resourcegroup": group,
+        "subscriptionid": lambda ra: subscription_of(ra.scope) or "",
+        "managedby": lambda ra: "",
+        "sku": lambda ra: None,
+        "plan": lambda ra: None,
+        "properties": lambda ra: role_assignment_json(ra)["properties"],
+        "tags": lambda ra: None,
+        "identity": lambda ra: None,
+        "zones": lambda ra: None,
+        "extendedlocation": lambda ra: None,
+    }
+
+
+def _container_columns(t: Tenant) -> dict[str, Any]:
+    """``resourcecontainers``: the subscriptions, each with its management groups (nearest first, the tenant root
+    group last) in ``properties.managementGroupAncestorsChain``, as Resource Graph gives them."""
+
+    def properties(sub: Subscription) -> dict[str, Any]:
+        mg = t.management_group_of_scope(arm_key(f"/subscriptions/{sub.subscription_id}"))
+        chain = [{"name": g.name, "displayName": g.display_name} for g in t.management_group_chain(mg)]
+        return {"state": sub.state, "managementGroupAncestorsChain": chain}
+
+    return {
+        "id": lambda s: f"/subscriptions/{s.subscription_id}",
+        "name": lambda s: s.subscription_id,
+        "type": lambda s: "microsoft.resources/subscriptions",
+        "tenantid": lambda s: t.tenant_id,
+        "kind": lambda s: "",
+        "location": lambda s: "",
+        "resourcegroup": lambda s: "",
+        "subscriptionid": lambda s: s.subscription_id,
+        "managedby": lambda s: "",
+        "sku": lambda s: None,
+        "plan": lambda s: None,
+        "properties": properties,
+        "tags": lambda s: dict(s.tags) if s.tags else None,
+        "identity": lambda s: None,
+        "zones": lambda s: None,
+        "extendedlocation": lambda s: None,
+    }
+
+
+def _strings(body: dict, key: str) -> list[str]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ApiError(400, "InvalidRequestContent", f"The request content was invalid: '{key}' is not a list.")
+    return [v.strip() for v in value]
+
+
+def _top_and_skip(options: dict) -> tuple[int, int]:
+    top, skip = options.get("$top", DEFAULT_TOP), options.get("$skip", 0)
+    if not isinstance(top, int) or isinstance(top, bool) or not 1 <= top <= MAX_TOP:
+        raise ApiError(400, "BadRequest", f"The $top value '{top}' is invalid: it must be between 1 and {MAX_TOP}.")
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        raise ApiError(400, "BadRequest", f"The $skip value '{skip}' is invalid: it must be 0 or more.")
+    return top, skip
+
+
+def _token(position: int, done: int, total: int, query: str) -> str:
+    raw = json.dumps({"p": position, "d": done, "n": total, "q": zlib.crc32(query.encode())}).encode()
+    return base64.b64encode(raw).decode()
+
+
+def _untoken(token: object, query: str) -> tuple[int, int, int]:
+    """(where the next page starts in the items, rows answered before it, the total)."""
+    try:
+        data = json.loads(base64.b64decode(str(token), validate=True))
+        position, done, total, q = int(data["p"]), int(data["d"]), int(data["n"]), int(data["q"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ApiError(400, "BadRequest", "The $skipToken is invalid.") from e
+    if q != zlib.crc32(query.encode()) or position < 0:
+        raise ApiError(400, "BadRequest", "The $skipToken does not belong to this query.")
+    return position, done, total
+
+
+def _items(api: ArmApi, call: ArmCall, q: Query, subs: list[str], groups: list[str]) -> list[Any]:
+    """What the query's table holds in the request's scope that the caller may read, in the tenant's order."""
+    assert call.caller is not None
+    t = api.tenant
+    if not subs and not groups:
+        subs = [
+            s.subscription_id
+            for s in t.subscriptions.values()
+            if rbac.has_any_right_in(t, call.caller.id, f"/subscriptions/{s.subscription_id}")
+        ]
+        above = True
+    else:
+        above = False
+        for g in groups:
+            mg = api.management_group(g)
+            subs += [
+                s.subscription_id
+                for s in t.subscriptions.values()
+                if rbac.is_within(t, arm_key(f"/subscriptions/{s.subscription_id}"), arm_key(mg.id))
+                and rbac.has_any_right_in(t, call.caller.id, f"/subscriptions/{s.subscription_id}")
+            ]
+    scopes = [f"/subscriptions/{api.subscription(s).subscription_id}" for s in dict.fromkeys(s.lower() for s in subs)]
+    out: list[Any] = []
+    if q.table == "resourcecontainers":
+        return [api.subscription(scope.split("/")[2]) for scope in scopes]
+    if q.table == "resources":
+        for scope in scopes:
+            if not rbac.has_any_right_in(t, call.caller.id, scope):
+                continue
+            readable = readable_below(api, call, scope, lambda r: f"{r.type}/read")
+            out += [r for r in resources_under(t, arm_key(scope) + "/") if readable(r)]
+        return out
+    idx = rbac.index_of(t)
+    action = "Microsoft.Authorization/roleAssignments/read"
+    readable = {scope: api.can(call, action, scope) for scope in scopes}
+    if above or groups:
+        # above the subscriptions: what the caller may read there, and what applies to a subscription whose
+        # assignments it may read (ARM lists those at the subscription too)
+        reach = {a for scope, ok_ in readable.items() if ok_ for a in rbac.ancestors_in(t, arm_key(scope))}
+        group_keys = [arm_key(api.management_group(g).id) for g in groups]
+        out += [
+            ra
+            for key, ra in idx.by_subscription.get("", [])
+            if (above or any(key == gk or rbac.is_within(t, key, gk) for gk in group_keys))
+            and (key in reach or api.can(call, action, ra.scope))
+        ]
+    for scope in scopes:
+        whole = readable[scope]
+        pool = idx.by_subscription.get(scope.split("/")[2].lower(), [])
+        out += [ra for _key, ra in pool if whole or api.can(call, action, ra.scope)]
+    return out
+
+
+async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
+    version = call.query.get("api-version", "")
+    if version not in API_VERSIONS:
+        raise ApiError(
+            400,
+            "InvalidApiVersionParameter",
+            f"The api-version '{version}' is invalid. The supported versions are '{','.join(API_VERSIONS)}'.",
+        )
+    body = await api.body(call)
+    text = body.get("query")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "BadRequest", "The query is missing or empty.")
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise ApiError(400, "InvalidRequestContent", "The request content was invalid: 'options' is not an object.")
+    fmt = options.get("resultFormat", "objectArray")
+    if fmt not in ("objectArray", "table"):
+        raise ApiError(400, "BadRequest", f"The resultFormat '{fmt}' is invalid: objectArray or table.")
+    top, skip = _top_and_skip(options)
+    subs, groups = _strings(body, "subscriptions"), _strings(body, "managementGroups")
+    try:
+        q = parse(text, TABLE_COLUMNS)
+    except KqlError as e:
+        raise _invalid(str(e), {"line": 1, "characterPositionInLine": e.position, "token": e.token}) from e
+    t = api.tenant
+    columns = {
+        "resources": _resource_columns,
+        "authorizationresources": _assignment_columns,
+        "resourcecontainers": _container_columns,
+    }[q.table](t)
+    token = options.get("$skipToken")
+    with t.lock:
+        items = _items(api, call, q, subs, groups)
+        if token:
+            position, done, total = _untoken(token, text)
+        else:
+            matching = [i for i, item in enumerate(items) if q.matches(_Row(item, columns))]
+            total, done = len(matching), min(skip, len(matching))
+            position = matching[skip] if skip < len(matching) else len(items)
+        rows, names = [], [_CANONICAL.get(c, c) for c in COLUMNS]
+        while position < len(items) and len(rows) < top:
+            row = _Row(items[position], columns)
+            position += 1
+            if q.matches(row):
+                rows.append(q.output(row, names))
+        done += len(rows)
+    answer: dict[str, Any] = {"totalRecords": total, "count": len(rows), "resultTruncated": "false"}
+    if rows and done < total and position < len(items):
+        answer["$skipToken"] = _token(position, done, total, text)
+    answer["data"] = _table(rows, q, names) if fmt == "table" else rows
+    answer["facets"] = []
+    return json_response(answer)
+
+
+def _table(rows: list[dict[str, Any]], q: Query, names: list[str]) -> dict[str, Any]:
+    cols = [n for n, _ in q.project] if q.project is not None else names
+    return {
+        "columns": [{"name": c, "type": _kind([r.get(c) for r in rows])} for c in cols],
+        "rows": [[r.get(c) for c in cols] for r in rows],
+    }
+
+
+def _kind(values: list[Any]) -> str:
+    for v in values:
+        if isinstance(v, bool):
+            return "boolean"
+        if isinstance(v, int):
+            return "integer"
+        if isinstance(v, float):
+            return "number"
+        if isinstance(v, dict | list):
+            return "object"
+        if isinstance(v, str):
+            return "string"
+    return "string"
