@@ -131,6 +131,12 @@ async def test_last_used_column_and_the_used_filter(tmp_path: Path) -> None:
         screen = await until_loaded(app, pilot)
         await settle(app, pilot)  # the usage is read after the rows are shown
         assert isinstance(screen.inventory.usage, UsageReport)
+        # its progress was said, subscription by subscription, up to every readable one; then the status is clean
+        shown = screen.usage_progress_shown
+        readable = len(screen.inventory.subscriptions)
+        assert shown and shown[-1][0] == shown[-1][1] and 0 < shown[-1][1] <= readable, shown
+        assert [d for d, _ in shown] == sorted(d for d, _ in shown)
+        assert "last use" not in str(screen.query_one("#status").render())
         table = screen.query_one("#identities", VirtualTable)
         by_name = {row.data.identity.name: row for row in table.rows}
         column = [c.key for c in table.columns].index("last_used")

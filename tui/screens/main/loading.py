@@ -62,6 +62,8 @@ class InventoryLoading:
     is_loading: bool
     redactor: Redactor
     _load_generation: int
+    _load_note: str
+    usage_progress_shown: list[tuple[int, int]]
     _partial: Inventory | None
     _partial_timer: Timer | None
     _partial_cost_s: float
@@ -258,6 +260,7 @@ class InventoryLoading:
         # the details and the footer's keys (a recompose) in a frame of their own, as for a partial table: drawn in
         # the same frame as the table, the subscriptions and the status, they made one block of ~0.1 s
         self._details_timer = self.set_timer(PARTIAL_DETAILS_DELAY_S, self._loaded_details_due)
+        self._load_note = message.note
         if message.note:
             self._summary_status(message.note)
         runtime.freeze_kept()
@@ -273,12 +276,22 @@ class InventoryLoading:
         (cached on disk, read again only for what is newer). A source that cannot be read shows ``?``."""
         from tui.services.usage import ActivityCache, usage_of
 
+        def progress(done: int, total: int) -> None:  # (on the event loop: the reads are awaited here)
+            self.usage_progress_shown.append((done, total))
+            if inventory is self.inventory and not self.is_loading:
+                self._usage_status(f"last use: Activity Log {done}/{total} subscriptions…")
+
+        self._usage_status("last use: reading…")
         try:
-            report = await usage_of(inventory, self.session.backend, cache=ActivityCache(ActivityCache.default_dir()))
+            report = await usage_of(
+                inventory, self.session.backend, cache=ActivityCache(ActivityCache.default_dir()), progress=progress
+            )
         except MituiError:
+            self._usage_status("")
             return
         if inventory is not self.inventory:
             return  # a newer load came meanwhile
+        self._usage_status("")
         inventory.usage = report
         try:
             table = self.query_one("#identities", VirtualTable)
@@ -290,6 +303,13 @@ class InventoryLoading:
         used = self.identity_filter is not None and any(k == "used" for k, _ in self.identity_filter.qualifiers)
         if used:  # the rows it keeps change: count them again (else the load's note stays on the status line)
             self._apply_filter()
+
+    def _usage_status(self, reading: str) -> None:
+        """The status line while the usage is read: the summary, the load's note, how far the reading is."""
+        if self.inventory is None or self.is_loading:
+            return
+        with contextlib.suppress(NoMatches):  # (the screen is being composed again)
+            self._summary_status(" · ".join(n for n in (self._load_note, reading) if n))
 
     def _loaded_details_due(self) -> None:
         self._has_selection = None  # the keys' state changes with the load's end too: the footer recomposes once
