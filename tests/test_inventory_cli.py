@@ -52,7 +52,9 @@ def _connection_flags(conn: Connection) -> list[str]:
 def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Path) -> None:
     conn, state = served
     out = tmp_path / "inventory.json"
-    result = _inventory([*_connection_flags(conn), "--format", "json", "--output", str(out)], conn, state)
+    result = _inventory(
+        [*_connection_flags(conn), "--format", "json", "--automation", "--output", str(out)], conn, state
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     data = json.loads(out.read_text())
@@ -152,6 +154,13 @@ def test_json_inventory_end_to_end(served: tuple[Connection, Path], tmp_path: Pa
     ready = accounts["aa-identity-sync"]
     assert ready["identity"]["type"] == "SystemAssigned" and ready["identity"]["principalId"]
     assert next(r for r in ready["runbooks"] if r["name"] == "Sync-HRUsers")["ready"] is True
+
+
+def test_automation_accounts_only_when_asked(served: tuple[Connection, Path]) -> None:
+    conn, state = served
+    result = _inventory([*_connection_flags(conn), "--format", "json"], conn, state)
+    assert result.returncode == 0, result.stderr
+    assert "automationAccounts" not in json.loads(result.stdout)
 
 
 def test_csv_and_table(served: tuple[Connection, Path]) -> None:

@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read last sign-in and Azure activity (90 days): usage per identity, lastUsed per role (JSON)",
     )
+    inventory.add_argument(
+        "--automation",
+        action="store_true",
+        help="also read every Automation account: runbooks with their readiness, modules (JSON: automationAccounts)",
+    )
 
     found = script_command(
         sub,

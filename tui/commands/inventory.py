@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.common import load_then, partial, write
-from tui.services.automation import runtime_label
+from tui.services.automation import CONCURRENCY, gather_limited, runtime_label
 from tui.services.automation_models import AutomationAccount, ReadinessItem
 from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
@@ -33,8 +33,9 @@ def run(args: argparse.Namespace, open_session: Callable[[], Awaitable[Session]]
     """Print the inventory of the tenant that ``open_session`` signs in to (read-only)."""
     fmt = getattr(args, "format", None) or "table"
     with_usage = bool(getattr(args, "usage", False))
-    # the Automation accounts are read for JSON only: they cost requests per account
-    automation: list[dict[str, Any]] | None = [] if fmt == "json" else None
+    # the Automation accounts when asked (JSON): five requests and more per account, 30 s and more for a tenant with
+    # a thousand of them, where the inventory itself takes two
+    automation: list[dict[str, Any]] | None = [] if fmt == "json" and getattr(args, "automation", False) else None
 
     async def more(session: Session, inv: Inventory) -> UsageReport | None:
         if automation is not None:
@@ -158,8 +159,9 @@ async def read_automation(session: Session, inv: Inventory, into: list[dict[str,
 
     try:
         accounts = await session.automation_accounts([s.id for s in inv.subscriptions])
-        for account in accounts:
-            into.append(automation_json(account, await session.account_readiness(account)))
+        # the accounts' checks side by side (one after the other, 200 accounts took 30 s at 50 ms a request)
+        checks = await gather_limited([session.account_readiness(a) for a in accounts], CONCURRENCY)
+        into.extend(automation_json(a, c) for a, c in zip(accounts, checks, strict=True))
     except MituiError as err:
         inv.problems.append(f"Automation accounts: {err.one_line()}")
 
