@@ -96,6 +96,9 @@ class ActivityRecord:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.events = Timeline()  # Activity Log
+        # the same events by subscription (lower): a listing reads its own subscription's, not the tenant's (550 pages
+        # of a 50-subscription tenant each scanned all 90 000 events: a minute of the sandbox's CPU)
+        self.events_by_subscription: dict[str, Timeline] = {}
         self.sign_ins = Timeline()  # beta signIns
         self.audits = Timeline()  # directoryAudits
         self.last_sign_in: dict[str, SignInActivity] = {}  # app id (lower) -> its activity
@@ -181,6 +184,7 @@ class ActivityRecord:
         }
         with self.lock:
             self.events.add(ts, body)
+            self.events_by_subscription.setdefault(str(sub_id).lower(), Timeline()).add(ts, body)
         return body
 
     def record_sign_in(

@@ -152,10 +152,9 @@ async def list_activity_logs(api: ArmApi, call: ArmCall) -> web.Response:
     select = parse_select(call.query.get("$select"))
     sub_low = sub.subscription_id.lower()
     with api.tenant.activity.lock:
-        entries = api.tenant.activity.events.between(start, end)
-    items = [
-        e.body for e in entries if str(e.body.get("subscriptionId", "")).lower() == sub_low and _matches(e.body, extra)
-    ]
+        timeline = api.tenant.activity.events_by_subscription.get(sub_low)
+        entries = timeline.between(start, end) if timeline is not None else []
+    items = [e.body for e in entries if _matches(e.body, extra)]
     chunk, next_link = page_of(call, items, PAGE_SIZE, False, api.ctx.arm_url)
     value = [b if select is None else {k: b[k] for k in select if k in b} for b in chunk]
     out: dict[str, Any] = {"value": value}
