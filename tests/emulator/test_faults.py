@@ -118,3 +118,14 @@ def test_set_faults_validates_its_arguments(emulator_factory, small_tenant):
         emu.set_faults(0.5, kinds=("teapot",))
     emu.set_latency(25)
     assert emu.context.latency_ms == 25
+
+
+def test_a_transient_fault_lets_the_same_request_through_after_two():
+    """The same request sent again (its client request id kept across an SDK's retries) is faulted at most twice in a
+    row, so three retries always get through; at rate 1.0 (an outage) every attempt is faulted."""
+    flaky = FaultPlan(rate=0.99, seed=2)
+    attempts = [flaky.next_fault(False, "GET /x", "req-1") for _ in range(3)]
+    assert attempts[0] is not None and attempts[1] is not None and attempts[2] is None
+    assert flaky.next_fault(False, "GET /x", "req-2") is not None  # another request draws its own
+    outage = FaultPlan(rate=1.0, seed=2)
+    assert all(outage.next_fault(False, "GET /x", "req-1") is not None for _ in range(6))

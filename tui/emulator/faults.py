@@ -17,6 +17,8 @@ FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "drop")
 
 ALL_FAULT_KINDS: tuple[str, ...] = (*FAULT_KINDS, "drop-after-commit")
 
+MAX_STREAK = 2  # a request sent again with the same client request id is faulted at most this often in a row
+
 
 class Stats:
     """Requests served, counted by method and route template (thread-safe)."""
@@ -54,6 +56,7 @@ class FaultPlan:
     seed: int = 0
     kinds: tuple[str, ...] = FAULT_KINDS
     _counter: int = 0
+    _streaks: dict[str, int] = field(default_factory=dict, repr=False)  # client request id -> faults in a row
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     injected: Counter[str] = field(default_factory=Counter)  # faults answered so far, by kind
     # only requests whose "METHOD route-template" contains one of these (case-insensitive); None = every route
@@ -67,9 +70,12 @@ class FaultPlan:
         with self._lock:
             self.injected.clear()
 
-    def next_fault(self, is_write: bool, route: str = "") -> str | None:
+    def next_fault(self, is_write: bool, route: str = "", attempt_of: str = "") -> str | None:
         """The fault for the next request (to ``route``, its template), or None. ``drop-after-commit`` only
-        applies to writes."""
+        applies to writes. Faults are transient: the same request sent again (``attempt_of``, its client request id,
+        which an SDK keeps across its retries) is faulted at most MAX_STREAK times in a row, so the SDKs' retries
+        (three on a status) always get through, whatever order concurrent requests draw their faults in. At rate 1.0
+        every request is faulted: that is an outage, not a transient fault."""
         with self._lock:
             self._counter += 1
             n = self._counter
@@ -79,10 +85,17 @@ class FaultPlan:
             return None
         rng = random.Random(f"{self.seed}:{n}")
         if rng.random() >= self.rate:
+            self._streaks.pop(attempt_of, None)
             return None
         kinds = [k for k in self.kinds if is_write or k != "drop-after-commit"]
         if not kinds:
             return None
+        with self._lock:
+            if attempt_of and self.rate < 1.0:  # (at 1.0 a fault is the route's state: it stays)
+                if self._streaks.get(attempt_of, 0) >= MAX_STREAK:
+                    del self._streaks[attempt_of]
+                    return None
+                self._streaks[attempt_of] = self._streaks.get(attempt_of, 0) + 1
         kind = rng.choice(kinds)
         with self._lock:
             self.injected[kind] += 1

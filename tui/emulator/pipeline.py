@@ -103,7 +103,8 @@ class Pipeline:
         is_write = request.method in WRITE_METHODS
         headers.update(family.throttle_headers(is_write))
         route = f"{request.method} {template or '<unmatched>'}"
-        fault = self.faults.next_fault(is_write, route) if self.faults.rate > 0 else None
+        attempt_of = request.headers.get("x-ms-client-request-id") or request.headers.get("client-request-id") or ""
+        fault = self.faults.next_fault(is_write, route, attempt_of) if self.faults.rate > 0 else None
         if ctx.latency_ms > 0:
             await asyncio.sleep(ctx.latency_ms / 1000)
         if fault in ERROR_FAULTS:
