@@ -17,7 +17,6 @@ from tui.azure import lifecycle, wire, writes
 from tui.azure.automation import AutomationCalls
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
-from tui.azure.policies import gather_limited
 from tui.azure.resource_graph import (
     IDENTITY_RESOURCES,
     ROLE_ASSIGNMENTS,
@@ -41,6 +40,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import arm_id, eq, guid, is_guid, quote
+from tui.services.offload import gather_limited
 from tui.services.scopes import resource_group_of, scope_level
 
 GRAPH_PAGE = 999

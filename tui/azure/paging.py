@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 
 from tui.azure.calls import GRAPH_BATCH, Calls
 from tui.azure.errors import map_error
-from tui.azure.policies import gather_limited
-from tui.services.offload import off_loop
+from tui.services.offload import gather_limited, off_loop
 
 T = TypeVar("T")
 READ_ATTEMPTS = 4  # reading an ARM page's body (the pipeline retries everything before it)

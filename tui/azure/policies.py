@@ -3,7 +3,6 @@ process in read-only mode, whatever path calls it) and the request-id recorder (
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import time
 from collections.abc import Callable
@@ -131,13 +130,3 @@ def graph_event_hooks(gate: Gate) -> dict[str, list[Any]]:
         record_request_id(response.headers.get("request-id"))
 
     return {"request": [on_request], "response": [on_response]}
-
-
-async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
-    sem = asyncio.Semaphore(limit)
-
-    async def run(c: Any) -> Any:
-        async with sem:
-            return await c
-
-    return await asyncio.gather(*(run(c) for c in coros))

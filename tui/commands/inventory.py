@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.common import load_then, partial, write
-from tui.services.automation import CONCURRENCY, gather_limited, runtime_label
+from tui.services.automation import CONCURRENCY, runtime_label
 from tui.services.automation_models import AutomationAccount, ReadinessItem
 from tui.services.escalation import Escalation, escalation_of
 from tui.services.models import AppRoleAssignment, DirectoryRoleAssignment, Inventory, RoleAssignment, Via
+from tui.services.offload import gather_limited
 from tui.services.text import csv_cell, plain
 from tui.services.usage import UsageReport, iso, read_usage
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
 
 from tui.services import automation_rules as rules
 from tui.services.automation_models import (
@@ -25,20 +24,10 @@ from tui.services.automation_models import (
 from tui.services.backend import Backend, DirectoryObject
 from tui.services.errors import PermissionDenied
 from tui.services.models import IdentityKind, ManagedIdentity, ResourceApp
+from tui.services.offload import gather_limited
 from tui.services.scopes import resource_group_of
 
 CONCURRENCY = 8
-
-
-async def gather_limited(coros: list, limit: int, *, return_exceptions: bool = False) -> list:
-    """``asyncio.gather`` with at most ``limit`` running at once."""
-    sem = asyncio.Semaphore(limit)
-
-    async def run(c: Any) -> Any:
-        async with sem:
-            return await c
-
-    return await asyncio.gather(*(run(c) for c in coros), return_exceptions=return_exceptions)
 
 
 # --- reading -------------------------------------------------------------------------------------------------------

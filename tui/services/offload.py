@@ -13,7 +13,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from tui.services import tuning
 
@@ -41,3 +41,14 @@ async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)`` in the CPU worker thread, awaited."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_cpu_executor(), lambda: _piece(fn, *args, **kwargs))
+
+
+async def gather_limited(coros: list[Any], limit: int, *, return_exceptions: bool = False) -> list[Any]:
+    """``asyncio.gather`` of ``coros`` with at most ``limit`` of them running at once (answers in their order)."""
+    sem = asyncio.Semaphore(limit)
+
+    async def run(c: Any) -> Any:
+        async with sem:
+            return await c
+
+    return await asyncio.gather(*(run(c) for c in coros), return_exceptions=return_exceptions)

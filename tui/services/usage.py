@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, ManagedIdentity, Privilege, RoleAssignment, RoleDefinition
+from tui.services.offload import off_loop
 from tui.services.privilege import role_grants
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ async def read_activity(
     async def one(sub: str) -> None:
         nonlocal done
         async with sem:
-            cached = cache.load(tenant_id, sub)
+            cached = await off_loop(cache.load, tenant_id, sub)  # (a file and its JSON: not on the event loop)
             first = max(start, keep_from)
             # only what is newer than the cache, when the cache covers the window's start
             covered = cached is not None and cached[0] <= first <= cached[1] + OVERLAP
@@ -236,12 +237,17 @@ async def read_activity(
                 done += 1
                 if progress is not None:
                     progress(done, len(subscription_ids))
-            merged = {o.id: o for o in (cached[2] if covered and cached is not None else []) if o.time >= keep_from}
-            merged.update({o.id: o for o in fresh})
-            ops = sorted(merged.values(), key=lambda o: o.time, reverse=True)
+            older = cached[2] if covered and cached is not None else []
             kept_from = max(cached[0], keep_from) if covered and cached is not None else first
-            cache.save(tenant_id, sub, kept_from, end, ops)
-            found.extend(o for o in ops if first <= o.time <= end)
+
+            def merge_and_save() -> list[Operation]:
+                merged = {o.id: o for o in older if o.time >= keep_from}
+                merged.update({o.id: o for o in fresh})
+                ops = sorted(merged.values(), key=lambda o: o.time, reverse=True)
+                cache.save(tenant_id, sub, kept_from, end, ops)
+                return [o for o in ops if first <= o.time <= end]
+
+            found.extend(await off_loop(merge_and_save))
 
     await asyncio.gather(*(one(s) for s in subscription_ids))
     found.sort(key=lambda o: o.time, reverse=True)
@@ -302,6 +308,19 @@ async def usage_of(
     )
     coverage["activityLog"] = activity_coverage
     coverage = {k: coverage[k] for k in ("signInActivity", "activityLog")}
+    return await off_loop(_report, inventory, days, end, coverage, ops, last_sign_in)
+
+
+def _report(
+    inventory: Inventory,
+    days: int,
+    end: datetime,
+    coverage: dict[str, str],
+    ops: list[Operation],
+    last_sign_in: dict[str, datetime | None],
+) -> UsageReport:
+    """The usage of every identity and the last use of every right, matched in the CPU worker thread (every
+    operation against the role actions of its identity's assignments)."""
     report = UsageReport(days=days, end=end, coverage=coverage, operations=ops)
     by_pid: dict[str, list[Operation]] = {}
     for o in ops:
