@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.services.directory_privilege_rules import DIRECTORY_EXCEPTIONS
 from tui.services.directory_roles import builtin_directory_roles, definition_from_graph
 from tui.services.joins import classified_directory_role
 from tui.services.models import DirectoryRoleDefinition, Privilege
@@ -15,7 +16,6 @@ from tui.services.privilege import (
     directory_actions_verdict,
     directory_role_verdict,
 )
-from tui.services.privilege_rules import DIRECTORY_EXCEPTIONS
 
 BUILTIN = {d.display_name: d for d in builtin_directory_roles()}
 D = "microsoft.directory/"

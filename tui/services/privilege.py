@@ -68,7 +68,7 @@ Microsoft's privileged-role category and Graph privilegeLevel; EntraOps):
 
 Microsoft Entra directory roles are classified from their allowed actions (``allowedResourceActions``), built-in
 and custom alike, by the same principles and in step with the Graph permissions that do the same thing
-(:data:`~tui.services.privilege_rules.CRITICAL_DIRECTORY_ACTIONS`, ``HIGH_DIRECTORY_ACTIONS``,
+(:data:`~tui.services.directory_privilege_rules.CRITICAL_DIRECTORY_ACTIONS`, ``HIGH_DIRECTORY_ACTIONS``,
 ``DIRECTORY_EXCEPTIONS``). Critical: a path to Global Administrator or to rights beyond those granted — assign
 roles (directly, through PIM, administrative units or the directory roles API), consent or grant permissions, add
 credentials to or take ownership of applications, reset passwords or sign-in methods, change the attributes,
@@ -117,6 +117,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from tui.services import directory_privilege_rules as directory_rules
 from tui.services import privilege_rules as rules
 from tui.services.models import DirectoryRoleDefinition, Privilege, RoleDefinition
 from tui.services.privilege_rules import ESCALATION_APP_ROLES
@@ -459,7 +460,7 @@ def _directory_rules(table: Iterable[tuple[str, str]], level: Privilege, actions
 
 
 _DIRECTORY_EXCEPTIONS = tuple(
-    (prefix.lower(), Privilege(level), why) for prefix, level, why, _ in rules.DIRECTORY_EXCEPTIONS
+    (prefix.lower(), Privilege(level), why) for prefix, level, why, _ in directory_rules.DIRECTORY_EXCEPTIONS
 )
 
 
@@ -483,9 +484,9 @@ def directory_actions_verdict(actions: Iterable[str]) -> Verdict:
 
 @cache
 def _directory_verdict(actions: tuple[str, ...]) -> Verdict:
-    found = _directory_rules(rules.CRITICAL_DIRECTORY_ACTIONS, Privilege.CRITICAL, actions) or _directory_rules(
-        rules.HIGH_DIRECTORY_ACTIONS, Privilege.HIGH, actions
-    )
+    found = _directory_rules(
+        directory_rules.CRITICAL_DIRECTORY_ACTIONS, Privilege.CRITICAL, actions
+    ) or _directory_rules(directory_rules.HIGH_DIRECTORY_ACTIONS, Privilege.HIGH, actions)
     if found:
         return found
     excepted: list[tuple[str, str]] = []
