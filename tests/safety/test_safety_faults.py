@@ -156,8 +156,9 @@ def test_cli_partial_result_is_marked_and_exits_3(emulator_factory, tmp_path: Pa
         elif fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(text)))
             problems = [r for r in rows if r["rightType"] == "problem"]
-            assert problems and problems[0]["identity"] == "(could not be read)"
-            assert problems[0]["right"].startswith("App role grants")
+            assert problems and all(p["identity"] == "(could not be read)" for p in problems)
+            # every $batch read fails (grants, group members): which is listed first is a race
+            assert any(p["right"].startswith("App role grants") for p in problems)
         else:
             assert "Could not be read:" in text and "App role grants" in text
     FAULT_TALLY.update({f"{k} (past the retries, reported)": v for k, v in stats(emu)["faults"].items()})
