@@ -73,7 +73,7 @@ class Caller:
     kind: str = "user"  # "user" | "servicePrincipal" | "managedIdentity"
 
 
-@dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
+@dataclass(unsafe_hash=True, slots=True)  # (built by the ten thousand: see above)
 class ManagedIdentity:
     principal_id: str  # Entra object id of its service principal
     client_id: str  # appId
@@ -128,7 +128,7 @@ class Group:
     is_assignable_to_role: bool = False
 
 
-@dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
+@dataclass(unsafe_hash=True, slots=True)  # (built by the ten thousand: see above)
 class RoleAssignment:
     id: str  # full ARM id of the assignment
     name: str  # GUID
@@ -194,7 +194,7 @@ class ResourceApp:
         return by_id
 
 
-@dataclass(unsafe_hash=True)  # (built by the ten thousand: see above)
+@dataclass(unsafe_hash=True, slots=True)  # (built by the ten thousand: see above)
 class AppRoleAssignment:
     id: str
     principal_id: str
