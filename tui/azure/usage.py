@@ -123,7 +123,8 @@ class UsageReads:
 
     async def list_sign_in_activities(self) -> dict[str, datetime | None]:
         """Client id (lower) -> last sign-in, for every service principal Entra has a sign-in activity for."""
-        items = await graph_pages(self, self._beta("/beta/reports/servicePrincipalSignInActivities", {}))
+        # the largest page Graph serves: 10,000 service principals in 11 requests rather than 100
+        items = await graph_pages(self, self._beta("/beta/reports/servicePrincipalSignInActivities", {"$top": "999"}))
         out: dict[str, datetime | None] = {}
         for item in items:
             app_id = str(item.get("appId", "")).lower()
