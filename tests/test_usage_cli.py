@@ -30,7 +30,7 @@ def inventory(tmp_path_factory: pytest.TempPathFactory) -> dict:
     state = tmp_path_factory.mktemp("usage")
     result = _mitui(["inventory", "--usage", "--format", "json"], state)
     assert result.returncode == 0, result.stderr
-    assert list((state / "xdg-cache" / "mitui" / "activity").glob("*.json"))  # cached, for the next read
+    assert list((state / "xdg-cache" / "mitui" / "activity").glob("*.jsonl"))  # cached, for the next read
     return json.loads(result.stdout)
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from tui.azure.paging import arm_pages, graph_pages
 from tui.services.filtering import parse_time
 from tui.services.odata import guid
-from tui.services.usage import CLAIM_OID, DirectoryChange, Operation, SignIn
+from tui.services.usage import CLAIM_OID
+from tui.services.usage_records import DirectoryChange, Operation, SignIn
 
 ACTIVITY_API = "2015-04-01"  # azure-mgmt-monitor's ActivityLogs
 ACTIVITY_SELECT = (
