@@ -14,6 +14,7 @@ no reads and no data-plane use.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -205,6 +206,14 @@ async def usage_of(
     return await off_loop(_report, inventory, days, end, coverage, ops, last_sign_in)
 
 
+# What the last report matched, by principal: (the fingerprint of its operations in the window, {assignment key: last
+# used}). An identity whose operations and rights are unchanged is not matched again (the TUI reads the usage after
+# every load). Operations only arrive (anywhere: late events) or age out at the oldest end, so (how many, the newest,
+# the oldest) tells whether they are the same.
+_matched: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
+_matched_lock = threading.Lock()
+
+
 def _report(
     inventory: Inventory,
     days: int,
@@ -217,28 +226,58 @@ def _report(
 
     Each identity's operations are boiled down to its distinct (operation, resource) pairs, newest first (a busy
     identity repeats the same few); each assignment takes the first pair inside its scope that its role allows,
-    and whether a role allows an operation is decided once per (role, operation)."""
+    and whether a role allows an operation is decided once per (role, operation). What was matched for an identity
+    whose operations and rights have not changed since the last report is taken from it."""
+    global _matched
     report = UsageReport(days=days, end=end, coverage=coverage, operations=ops)
-    by_pid: dict[str, dict[tuple[str, str], datetime]] = {}  # principal -> (operation, resource lower) -> latest
-    latest: dict[str, datetime] = {}
-    for o in ops:  # newest first: the first time seen is the latest
-        latest.setdefault(o.principal_id, o.time)
-        if o.status != "Failed":
-            by_pid.setdefault(o.principal_id, {}).setdefault((o.operation, o.resource_id.lower().rstrip("/")), o.time)
+    by_pid: dict[str, list[Operation]] = {}
+    for o in ops:
+        by_pid.setdefault(o.principal_id, []).append(o)
     grants: dict[tuple[str, str], bool] = {}
+    with _matched_lock:
+        previous = _matched
+    current: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
     for identity in inventory.identities:
         pid = identity.principal_id.lower()
+        mine = by_pid.get(pid, [])
         report.by_principal[pid] = Usage(
             last_sign_in=last_sign_in.get(identity.client_id.lower()),
-            last_activity=latest.get(pid),
+            last_activity=mine[0].time if mine else None,
             coverage=dict(coverage),
         )
-        pairs = by_pid.get(pid, {})
+        fingerprint = (len(mine), mine[0].id, mine[-1].id) if mine else (0, "", "")
+        known = previous.get(pid)
+        before = known[1] if known is not None and known[0] == fingerprint else {}
+        results: dict[tuple, datetime | None] = {}
+        pairs: dict[tuple[str, str], datetime] | None = None
         for assignment in inventory.role_assignments.get(pid, []):
             role = role_of(inventory, assignment)
-            when = _last_exercised(assignment.scope, role, pairs, grants) if pairs and role is not None else None
+            if role is None:
+                report.right_last_used[assignment.id.lower()] = None
+                continue
+            key = (assignment.id.lower(), assignment.scope.lower(), role.name.lower(), role.actions, role.not_actions)
+            if key in before:
+                when = before[key]
+            else:
+                pairs = _pairs(mine) if pairs is None else pairs
+                when = _last_exercised(assignment.scope, role, pairs, grants) if pairs else None
+            results[key] = when
             report.right_last_used[assignment.id.lower()] = when
+        if results:
+            current[pid] = (fingerprint, results)
+    with _matched_lock:
+        _matched = current
     return report
+
+
+def _pairs(ops: list[Operation]) -> dict[tuple[str, str], datetime]:
+    """The distinct (operation, resource id lowercase) pairs of ``ops`` (newest first) that did not fail, each with
+    its latest time, newest first."""
+    pairs: dict[tuple[str, str], datetime] = {}
+    for o in ops:
+        if o.status != "Failed":
+            pairs.setdefault((o.operation, o.resource_id.lower().rstrip("/")), o.time)
+    return pairs
 
 
 def _last_exercised(
