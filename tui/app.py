@@ -78,7 +78,7 @@ class MituiApp(App[int]):
         # starts its sandbox tenant), which would otherwise hold the first frame back by ~0.4 s
         self.call_after_refresh(self.open_session, self.session_factory)
 
-    @work(exclusive=True, group="connect")
+    @work(exclusive=True, group="connect", description="open_session")
     async def open_session(self, factory: SessionFactory) -> None:
         """Call the factory; on success show the main screen, on failure the no-credentials screen."""
         # the screens to come and the domain modules they share with the factory: in a thread, so that the loop

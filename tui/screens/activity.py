@@ -101,7 +101,7 @@ class ActivityScreen(Screen["RightSize | None"]):
         self.query_one("#activity-table", VirtualTable).focus()
         self.read()
 
-    @work(exclusive=True, group="activity")
+    @work(exclusive=True, group="activity", description="read")
     async def read(self) -> None:
         now = datetime.now(UTC)
         cache = ActivityCache(ActivityCache.default_dir())

@@ -80,7 +80,7 @@ class AppRolesScreen(Screen[None]):
         self.query_one("#app-roles", VirtualTable).focus()
         self.load()
 
-    @work(exclusive=True, group="app-roles")
+    @work(exclusive=True, group="app-roles", description="load")
     async def load(self, app_id: str | None = None) -> None:
         status = self.query_one("#app-roles-status", Static)
         status.update(Text("Loading app roles and their holders…", style="dim"))

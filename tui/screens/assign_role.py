@@ -76,7 +76,7 @@ class RolePickerScreen(PickerScreen[RoleDefinition]):
         self.set_status("Loading role definitions…")
         self.load()
 
-    @work(exclusive=True, group="roles")
+    @work(exclusive=True, group="roles", description="load")
     async def load(self) -> None:
         try:
             roles = await self.session.role_definitions(self.subscription.scope)

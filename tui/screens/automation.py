@@ -112,7 +112,7 @@ class AutomationScreen(Screen[bool]):
     def _status(self, text: str) -> None:
         self.query_one("#automation-status", Static).update(safe_text(text))
 
-    @work(exclusive=True, group="automation-load")
+    @work(exclusive=True, group="automation-load", description="load")
     async def load(self, account_id: str = "") -> None:
         """Read every account (or only ``account_id`` again) and check its runbooks."""
         try:
@@ -291,7 +291,7 @@ class AutomationScreen(Screen[bool]):
             return
         self.fix_flow(account, runbook, item)
 
-    @work(exclusive=True, group="flow")
+    @work(exclusive=True, group="flow", description="fix_flow")
     async def fix_flow(self, account: AutomationAccount, runbook: Runbook, item: ReadinessItem) -> None:
         await self._confirm_and_apply(account, self.session.plan_fix(account, runbook, item))
 
@@ -302,7 +302,7 @@ class AutomationScreen(Screen[bool]):
             return
         self.new_runbook_flow(account)
 
-    @work(exclusive=True, group="flow")
+    @work(exclusive=True, group="flow", description="new_runbook_flow")
     async def new_runbook_flow(self, account: AutomationAccount) -> None:
         from tui.screens.identity_life import Field, FormScreen
         from tui.services.snippets import seed_runbook

@@ -196,7 +196,7 @@ class ContainScreen(ModalScreen[bool]):
         if self._can_detach():
             self.replan(not self.detach)
 
-    @work(exclusive=True, group="contain")
+    @work(exclusive=True, group="contain", description="replan")
     async def replan(self, detach: bool) -> None:
         assert self.inventory is not None
         try:
@@ -235,7 +235,7 @@ class ContainScreen(ModalScreen[bool]):
         if what:
             self.query_one("#contain-note", Static).update(Text(what, style="bold"))
 
-    @work(exclusive=True, group="contain")
+    @work(exclusive=True, group="contain", description="contain")
     async def contain(self) -> None:
         if self.busy or self.results is not None:
             return
@@ -259,7 +259,7 @@ class ContainScreen(ModalScreen[bool]):
         if self.results is not None and not self.results.ok and not self.busy:
             self.retry()
 
-    @work(exclusive=True, group="contain")
+    @work(exclusive=True, group="contain", description="retry")
     async def retry(self) -> None:
         assert self.results is not None
         failed = [c.plan for c in self.results.failed]

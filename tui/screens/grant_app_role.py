@@ -79,7 +79,7 @@ class AppRolePickerScreen(PickerScreen[tuple[ResourceApp, AppRole]]):
         self.set_status("Loading Microsoft Graph's app roles…")
         self.load()
 
-    @work(exclusive=True, group="resource-app")
+    @work(exclusive=True, group="resource-app", description="load")
     async def load(self, app_id: str | None = None) -> None:
         try:
             app = await (self.session.resource_app(app_id) if app_id else self.session.resource_app())

@@ -208,7 +208,7 @@ class IncidentScreen(Screen[str | None]):
             self.fill("#access", partial(access_rows, inv, red, self.scope))
 
     # --- filling ----------------------------------------------------------------------------------------------
-    @work(exclusive=False, group="incident")
+    @work(exclusive=False, group="incident", description="fill")
     async def fill(self, table_id: str, build: Callable[[], tuple[list[Row], str]], focus: bool = False) -> None:
         """``build()`` in the CPU worker thread, then its rows into ``table_id`` and its words into the status line
         (a newer fill of the same table wins); InvalidInput goes to the status line, the rows stay as they were.

@@ -47,7 +47,7 @@ class ResourceAppSearchScreen(ModalScreen[ResourceApp | None]):
     def _search(self, event: Input.Submitted) -> None:
         self.search(event.value.strip())
 
-    @work(exclusive=True, group="app-search")
+    @work(exclusive=True, group="app-search", description="search")
     async def search(self, text: str) -> None:
         status = self.query_one("#app-search-status", Static)
         status.update(Text("Searching…", style="dim"))

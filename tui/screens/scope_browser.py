@@ -127,7 +127,7 @@ class ScopeBrowserScreen(ModalScreen[str | None]):
             node.data = (node.data[0], node.data[1], True)
             self.load_children(node)
 
-    @work(group="scopes")
+    @work(group="scopes", description="load_children")
     async def load_children(self, node: TreeNode[NodeData]) -> None:
         status = self.query_one("#scope-status", Static)
         assert node.data is not None
@@ -147,7 +147,7 @@ class ScopeBrowserScreen(ModalScreen[str | None]):
         event.stop()
         self.check_pasted(event.value)
 
-    @work(exclusive=True, group="paste")
+    @work(exclusive=True, group="paste", description="check_pasted")
     async def check_pasted(self, text: str) -> None:
         """The pasted id, chosen once ``check`` accepts it; else the reason, and nothing chosen."""
         status = self.query_one("#scope-status", Static)

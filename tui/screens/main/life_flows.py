@@ -289,7 +289,7 @@ class IdentityLifeActions:
         if self.inventory is not None and not self.session.read_only:
             self.identity_life_flow(self.selected_identity(), True)
 
-    @work(group="flow")
+    @work(group="flow", description="identity_life_flow")
     async def identity_life_flow(self: Any, identity: ManagedIdentity | None, new: bool) -> None:
         if new or identity is None:
             await create(self, identity)

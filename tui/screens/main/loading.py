@@ -106,7 +106,7 @@ class InventoryLoading:
             super().__init__()
             self.progress = progress
 
-    @work(group="inventory-start")
+    @work(group="inventory-start", description="load_once_drawn")
     async def load_once_drawn(self) -> None:
         """Start the load once the screen is drawn, details pane included: started with it, the load's first
         burst (a TLS handshake and a request per connection, the first answers) shared the CPU with the screen's
@@ -115,7 +115,7 @@ class InventoryLoading:
             await asyncio.wait_for(self.query_one(IdentityDetails).painted.wait(), LOAD_START_WAIT_S)
         self.load()
 
-    @work(exclusive=True, group="inventory")
+    @work(exclusive=True, group="inventory", description="load")
     async def load(self) -> None:
         self.is_loading = True
         self._set_status(Text("Loading the inventory…"))
@@ -161,7 +161,7 @@ class InventoryLoading:
         note = f"reloaded: {changes_note(changes)}" if changes is not None else ""
         self.post_message(self.Loaded(inventory, rows, note))
 
-    @work(exclusive=True, group="inventory")
+    @work(exclusive=True, group="inventory", description="reread")
     async def reread(self, plans: Sequence[Plan], changes: Sequence[Change] = ()) -> None:
         """After a change: read again only what ``plans`` touched (a request or two) and show it, the cursor and the
         filter kept; a full load when that read fails or no inventory is shown yet."""
@@ -193,7 +193,7 @@ class InventoryLoading:
             return
         self.post_message(self.Loaded(reread.inventory, rows, note))
 
-    @work(exclusive=True, group="partial")
+    @work(exclusive=True, group="partial", description="show_partial")
     async def show_partial(self, generation: int) -> None:
         self._partial_timer = None
         details = self.query_one(IdentityDetails)
@@ -270,7 +270,7 @@ class InventoryLoading:
         usage = self.inventory.usage if self.inventory is not None else None
         return usage if isinstance(usage, UsageReport) else None
 
-    @work(exclusive=True, group="usage")
+    @work(exclusive=True, group="usage", description="read_usage")
     async def read_usage(self, inventory: Inventory) -> None:
         """The Last used column (and the ``used:`` filter), after the load: sign-in activity and the Activity Log
         (cached on disk, read again only for what is newer). A source that cannot be read shows ``?``."""

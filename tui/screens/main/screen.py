@@ -335,7 +335,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, AutomationActions, Scree
         if event.pane.id == TAB_FEDERATED:
             self.load_federated()
 
-    @work(exclusive=True, group="federated")
+    @work(exclusive=True, group="federated", description="load_federated")
     async def load_federated(self) -> None:
         details = self.query_one(IdentityDetails)
         identity = self.selected_identity()
@@ -537,23 +537,23 @@ class MainScreen(InventoryLoading, IdentityLifeActions, AutomationActions, Scree
             )
 
     # --- write flows (tui.screens.main.flows) -------------------------------------------------------------------
-    @work(group="flow")
+    @work(group="flow", description="assign_role_flow")
     async def assign_role_flow(self, identity: ManagedIdentity) -> None:
         await flows.assign_role(self, identity)
 
-    @work(group="flow")
+    @work(group="flow", description="grant_app_role_flow")
     async def grant_app_role_flow(self, identity: ManagedIdentity) -> None:
         await flows.grant_app_role(self, identity)
 
-    @work(group="flow")
+    @work(group="flow", description="grant_directory_role_flow")
     async def grant_directory_role_flow(self, identity: ManagedIdentity) -> None:
         await flows.grant_directory_role(self, identity)
 
-    @work(group="flow")
+    @work(group="flow", description="contain_flow")
     async def contain_flow(self, identity: ManagedIdentity) -> None:
         await flows.contain(self, identity)
 
-    @work(group="flow")
+    @work(group="flow", description="run_plan")
     async def run_plan(self, planning: Any) -> None:
         await flows.confirm_and_apply(self, planning)
 
@@ -561,7 +561,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, AutomationActions, Scree
         if (identity := self.selected_identity()) is not None and self.inventory is not None:
             self.activity_flow(identity)
 
-    @work(group="flow")
+    @work(group="flow", description="activity_flow")
     async def activity_flow(self, identity: ManagedIdentity) -> None:
         await flows.activity(self, identity)
 
