@@ -2,9 +2,10 @@
 every operation seen, at the narrowest scope that covers every resource touched, proposed as two plans — assign the
 narrow right, then remove the broad one — through the usual plan → confirmation → audit path.
 
-"Used only Microsoft.Compute/virtualMachines/restart/action on vm-batch-prod-01: Virtual Machine Contributor on
-that VM would do." Nothing is proposed for a right never used (that is the ``unused-right`` finding: remove it), nor
-when the Activity Log could not be read (unknown), nor when nothing narrower covers what was done.
+The issue's example: "used only Microsoft.Compute/virtualMachines/restart/action on vm-batch-prod-01: Virtual
+Machine Contributor on that VM would do" (mitui proposes a less privileged role there: see below). Nothing is
+proposed for a right never used (that is the ``unused-right`` finding: remove it), nor when the Activity Log could
+not be read (unknown), nor when nothing narrower covers what was done.
 
 Candidates are ranked by privilege first (least privilege is the point), then by their *fit* to what was done:
 a role named for a service it acts on that was not used ("Desktop Virtualization ...", "DevCenter ...") comes after
