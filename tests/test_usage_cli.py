@@ -30,7 +30,7 @@ def inventory(tmp_path_factory: pytest.TempPathFactory) -> dict:
     state = tmp_path_factory.mktemp("usage")
     result = _mitui(["inventory", "--usage", "--format", "json"], state)
     assert result.returncode == 0, result.stderr
-    assert list((state / "xdg-cache" / "mitui" / "activity").glob("*.json"))  # cached, for the next read
+    assert list((state / "xdg-cache" / "mitui" / "activity").glob("*.jsonl"))  # cached, for the next read
     return json.loads(result.stdout)
 
 
@@ -52,6 +52,32 @@ def test_inventory_table_with_usage(tmp_path: Path) -> None:
     block = table.split("\naa-ops-prod ", 1)[1].split("\n\n", 1)[0]
     assert "used     last sign-in 20" in block and "signInActivity ok, activityLog ok" in block
     assert "last used 20" in block  # its Contributor, by the restarts
+
+
+def test_inventory_csv_with_usage(tmp_path: Path) -> None:
+    result = _mitui(["inventory", "--usage", "--format", "csv"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[-4:] == ["lastSignIn", "lastActivity", "coverage", "lastUsed"]
+    by_name: dict[str, list[dict]] = {}
+    for row in rows:
+        by_name.setdefault(row["identity"], []).append(row)
+    assert all(r["coverage"] == "" for r in by_name.pop("(orphaned)", []))  # no identity: no usage
+    for name, mine in by_name.items():
+        # the identity's usage on each of its rows, as the JSON has it
+        assert len({(r["lastSignIn"], r["lastActivity"], r["coverage"]) for r in mine}) == 1, name
+        assert json.loads(mine[0]["coverage"]) == {"signInActivity": "ok", "activityLog": "ok"}
+        assert all(r["lastUsed"] == "" for r in mine if r["rightType"] != "role")
+    dev = by_name["aa-dev"]
+    assert dev[0]["lastSignIn"] == "" and dev[0]["lastActivity"] == ""
+    assert next(r for r in dev if r["right"] == "Owner")["lastUsed"] == ""  # never exercised
+    ops = by_name["aa-ops-prod"]
+    contributor = next(r for r in ops if r["right"] == "Contributor")
+    assert contributor["lastUsed"] and contributor["lastUsed"] == ops[0]["lastActivity"]  # by its restarts
+    assert by_name["app-orders-prod"][0]["lastSignIn"].startswith("20")
+    # without --usage, the columns are not there
+    plain = _mitui(["inventory", "--format", "csv"], tmp_path / "plain")
+    assert next(csv.reader(io.StringIO(plain.stdout)))[-1] == "scopeLevel"
 
 
 def test_without_usage_nothing_is_read_or_added(tmp_path: Path) -> None:
@@ -135,6 +161,9 @@ def test_a_refused_source_is_reported_unknown(tmp_path: Path, refused: str, sour
         doc = json.loads(inv.stdout)
         assert doc["usageCoverage"][source].startswith("unavailable: ")
         assert all(i["usage"]["coverage"][source].startswith("unavailable") for i in doc["identities"])
+        table = list(csv.DictReader(io.StringIO(run("inventory", "--usage", "--format", "csv").stdout)))
+        mine = [r for r in table if not r["identity"].startswith("(")]
+        assert mine and all(json.loads(r["coverage"])[source].startswith("unavailable: ") for r in mine)
         found = json.loads(run("findings", "--usage", "--format", "json").stdout)
         kinds = {f["kind"] for f in found["findings"]}
         assert "idle-identity" not in kinds  # unknown is never idle

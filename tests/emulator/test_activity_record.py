@@ -233,6 +233,27 @@ def test_a_token_for_an_identity_is_its_sign_in(sandbox):
     assert event["resourceDisplayName"] == "Windows Azure Service Management API"
 
 
+def test_the_sign_in_report_pages_and_shows_a_later_sign_in(sandbox):
+    """Its rows are rendered once per change: a page read after a new sign-in shows it."""
+    sps = sorted(sandbox.tenant.service_principals.values(), key=lambda sp: sp.app_id)
+    assert len(sps) >= 2
+    first, second = sps[0], sps[-1]
+    sandbox.token_for(first.id, resource=sandbox.connection.arm + "/")
+    status, body = _graph(sandbox, "/beta/reports/servicePrincipalSignInActivities?$top=1")
+    assert status == 200, body
+    seen = [r["appId"] for r in body["value"]]
+    while "@odata.nextLink" in body:
+        status, body = _graph(sandbox, body["@odata.nextLink"].removeprefix(sandbox.connection.graph))
+        assert status == 200, body
+        seen += [r["appId"] for r in body["value"]]
+    assert first.app_id in seen and second.app_id not in seen
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    sandbox.token_for(second.id, resource=sandbox.connection.arm + "/")
+    q = urllib.parse.quote(f"appId eq '{second.app_id}'")
+    status, body = _graph(sandbox, f"/beta/reports/servicePrincipalSignInActivities?$filter={q}")
+    assert status == 200 and [r["appId"] for r in body["value"]] == [second.app_id]
+
+
 def test_a_graph_write_leaves_a_directory_audit(emulator_factory):
     sandbox = emulator_factory("demo")
     uami = _uami(sandbox)

@@ -90,7 +90,10 @@ async def test_acting_as_an_identity_shows_in_its_usage_and_activity(demo, arm_k
     scope = next(a.scope for a in inv.role_assignments[ci.principal_id.lower()] if "Access" in a.role_name)
     sub = scope.split("/")[2]
     reader = next(d for d in emu.tenant.role_definitions.values() if d.role_name == "Reader")
+    uaa = next(a for a in inv.role_assignments[ci.principal_id.lower()] if a.scope == scope)
+    earlier = await usage_of(inv, session.backend)  # (what it matched is remembered: it must not go stale)
     before = datetime.now(UTC) - timedelta(seconds=5)
+    assert (earlier.right_last_used[uaa.id.lower()] or before) < before
     async with (
         ManagedIdentityCredential(client_id=ci.client_id) as cred,
         AuthorizationManagementClient(cred, sub, **arm_kwargs(emu)) as client,
@@ -104,6 +107,7 @@ async def test_acting_as_an_identity_shows_in_its_usage_and_activity(demo, arm_k
     report = await usage_of(inv, session.backend)
     usage = report.of(ci)
     assert usage.last_sign_in is not None and usage.last_sign_in >= before.replace(microsecond=0)
+    assert report.right_last_used[uaa.id.lower()] == usage.last_activity  # the write it just made, under its UAA
     assert usage.last_activity is not None and usage.last_activity >= before.replace(microsecond=0)
     found = await timeline_of(inv, session.backend, ci, before)
     azure = [e for e in found.entries if e.source == "azure"]

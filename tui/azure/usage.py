@@ -14,7 +14,8 @@ from typing import Any
 from tui.azure.paging import arm_pages, graph_pages
 from tui.services.filtering import parse_time
 from tui.services.odata import guid
-from tui.services.usage import CLAIM_OID, DirectoryChange, Operation, SignIn
+from tui.services.usage import CLAIM_OID
+from tui.services.usage_records import DirectoryChange, Operation, SignIn
 
 ACTIVITY_API = "2015-04-01"  # azure-mgmt-monitor's ActivityLogs
 ACTIVITY_SELECT = (
@@ -123,7 +124,8 @@ class UsageReads:
 
     async def list_sign_in_activities(self) -> dict[str, datetime | None]:
         """Client id (lower) -> last sign-in, for every service principal Entra has a sign-in activity for."""
-        items = await graph_pages(self, self._beta("/beta/reports/servicePrincipalSignInActivities", {}))
+        # the largest page Graph serves: 10,000 service principals in 11 requests rather than 100
+        items = await graph_pages(self, self._beta("/beta/reports/servicePrincipalSignInActivities", {"$top": "999"}))
         out: dict[str, datetime | None] = {}
         for item in items:
             app_id = str(item.get("appId", "")).lower()

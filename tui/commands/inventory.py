@@ -61,7 +61,7 @@ def render(
     if fmt == "json":
         return json_text(to_json(inventory, usage, automation))
     if fmt == "csv":
-        return to_csv(inventory)
+        return to_csv(inventory, usage)
     return to_table(inventory)
 
 
@@ -283,6 +283,9 @@ CSV_COLUMNS = [
     "scopeLevel",
 ]
 _RIGHT_COLUMNS = len(CSV_COLUMNS) - 7  # after the identity's own columns
+# with --usage, after those: the identity's usage (as the JSON's ``usage``: coverage is its JSON object) on every row
+# of the identity, and on a role assignment's row when it was last exercised (empty: not in the window)
+USAGE_COLUMNS = ["lastSignIn", "lastActivity", "coverage", "lastUsed"]
 
 
 def _via_cells(via: Via | None) -> list[str]:
@@ -343,11 +346,12 @@ def _grant_cells(g: AppRoleAssignment) -> list[str]:
     ]
 
 
-def to_csv(inv: Inventory) -> str:
+def to_csv(inv: Inventory, usage: UsageReport | None = None) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    w.writerow(CSV_COLUMNS + (USAGE_COLUMNS if usage is not None else []))
     blank = [""] * (_RIGHT_COLUMNS - 1)
+    no_usage = [""] * len(USAGE_COLUMNS) if usage is not None else []
     for i in inv.identities:
         base = [
             i.name,
@@ -358,18 +362,27 @@ def to_csv(inv: Inventory) -> str:
             i.resource_group or "",
             i.resource_id,
         ]
+        roles = inv.roles_of(i)
         rows = (
-            [_role_cells(a) for a in inv.roles_of(i)]
+            [_role_cells(a) for a in roles]
             + [_directory_role_cells(d) for d in inv.directory_roles_of(i)]
             + [_grant_cells(g) for g in inv.app_roles_of(i)]
         )
         groups = [["memberOf", g.display_name, g.id, *blank[2:]] for g in inv.groups_of(i)]
-        for r in (rows or [["none", *blank]]) + groups:
-            w.writerow([csv_cell(x) for x in base + r])
+        used: list[list[str]] = []
+        if usage is not None:
+            u = usage.of(i)
+            mine = [iso(u.last_sign_in) or "", iso(u.last_activity) or "", json.dumps(u.coverage)]
+            last = [iso(usage.right_last_used.get(a.id.lower())) or "" for a in roles]
+            used = [[*mine, last[n] if n < len(last) else ""] for n in range(max(len(rows), 1) + len(groups))]
+        for n, r in enumerate((rows or [["none", *blank]]) + groups):
+            w.writerow([csv_cell(x) for x in base + r + (used[n] if used else [])])
     for problem in inv.problems:
-        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *blank[1:]]])
+        w.writerow([csv_cell(x) for x in ["(could not be read)", *[""] * 6, "problem", problem, *blank[1:], *no_usage]])
     for a in inv.orphaned_role_assignments:
-        w.writerow([csv_cell(x) for x in ["(orphaned)", "", a.principal_id, "", "", "", "", *_role_cells(a)]])
+        w.writerow(
+            [csv_cell(x) for x in ["(orphaned)", "", a.principal_id, "", "", "", "", *_role_cells(a), *no_usage]]
+        )
     return buf.getvalue()
 
 

@@ -102,6 +102,10 @@ class ActivityRecord:
         self.sign_ins = Timeline()  # beta signIns
         self.audits = Timeline()  # directoryAudits
         self.last_sign_in: dict[str, SignInActivity] = {}  # app id (lower) -> its activity
+        # bumped by every sign-in: what is derived from ``last_sign_in`` (the report's rows, rendered and sorted once
+        # rather than for each of its pages) is kept with the version it was derived at
+        self.sign_in_version = 0
+        self.derived: dict[str, tuple[int, Any]] = {}
         self.refused: dict[str, str] = {}  # source -> "forbidden" | "licence"
 
     # --- refusals -------------------------------------------------------------------------------------------
@@ -229,6 +233,7 @@ class ActivityRecord:
             "status": {"errorCode": 0, "failureReason": None, "additionalDetails": None},
         }
         with self.lock:
+            self.sign_in_version += 1
             self.sign_ins.add(ts, body)
             act = self.last_sign_in.setdefault(app_id.lower(), SignInActivity(app_id))
             for flow in ("lastSignInActivity", "applicationAuthenticationClientSignInActivity"):

@@ -29,7 +29,7 @@ from tui.services.models import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from tui.services.usage import DirectoryChange, Operation, SignIn
+    from tui.services.usage_records import DirectoryChange, Operation, SignIn
 
 
 @dataclass  # (read by the ten thousand, never changed: not frozen, whose __init__ is ~7x dearer)

@@ -2,9 +2,19 @@
 every operation seen, at the narrowest scope that covers every resource touched, proposed as two plans — assign the
 narrow right, then remove the broad one — through the usual plan → confirmation → audit path.
 
-"Used only Microsoft.Compute/virtualMachines/restart/action on vm-batch-prod-01: Virtual Machine Contributor on
-that VM would do." Nothing is proposed for a right never used (that is the ``unused-right`` finding: remove it), nor
-when the Activity Log could not be read (unknown), nor when nothing narrower covers what was done.
+The issue's example: "used only Microsoft.Compute/virtualMachines/restart/action on vm-batch-prod-01: Virtual
+Machine Contributor on that VM would do" (mitui proposes a less privileged role there: see below). Nothing is
+proposed for a right never used (that is the ``unused-right`` finding: remove it), nor when the Activity Log could
+not be read (unknown), nor when nothing narrower covers what was done.
+
+Candidates are ranked by privilege first (least privilege is the point), then by their *fit* to what was done:
+a role named for a service it acts on that was not used ("Desktop Virtualization ...", "DevCenter ...") comes after
+general ones; then the fewer other providers it may change, and the fewer of its changes fall outside the resource
+types used, the better; then its breadth (wildcards, actions). So ``roleAssignments/write`` on a resource group gets
+a role-assignment role (Role Based Access Control Administrator), not a role of some service that happens to write
+role assignments. A lower privilege still wins over a better fit: a VM restarted and nothing else gets a role that
+powers VMs on and off (normal), not Virtual Machine Contributor (critical: it can run commands on the VM). At a
+resource's scope, actions on other providers' resources reach nothing anyway.
 """
 
 from __future__ import annotations
@@ -66,6 +76,64 @@ def _breadth(role: RoleDefinition) -> tuple[int, int, int, int]:
     return role.privilege.rank, every, sum(a.count("*") for a in role.actions), len(role.actions)
 
 
+def _provider(action: str) -> str:
+    return action.split("/", 1)[0].lower()
+
+
+def resource_type(operation: str) -> str:
+    """The resource type an operation acts on: ``Microsoft.Compute/virtualMachines/restart/action`` ->
+    ``microsoft.compute/virtualmachines`` (lowercase)."""
+    parts = operation.lower().split("/")
+    return "/".join(parts[:-2] if parts[-1] == "action" and len(parts) > 3 else parts[:-1])
+
+
+def _words(provider_or_type: str) -> str:
+    """What a role's name would say for a provider or resource type: ``microsoft.keyvault`` -> ``keyvault``,
+    ``microsoft.compute/virtualmachines`` -> ``virtualmachine``."""
+    last = provider_or_type.rsplit("/", 1)[-1].split(".", 1)[-1]
+    return last[:-1] if last.endswith("s") and "/" in provider_or_type else last
+
+
+def fit(role: RoleDefinition, operations: tuple[str, ...]) -> tuple[int, int, int]:
+    """How far ``role`` strays from the providers and resource types of ``operations`` (to order candidates, best
+    first): what its name says (0: it names a provider or resource type used, as Virtual Machine Contributor or Key
+    Vault Contributor do; 1: neither; 2: it names a provider it acts on that was not used, as Desktop Virtualization
+    ... does), how many other providers it may change (data actions included), and how many of its changes reach
+    other resource types of the providers used."""
+    used = {_provider(o) for o in operations}
+    types = {resource_type(o) for o in operations}
+    name = "".join(c for c in role.role_name.lower() if c.isalnum())
+    providers = {_provider(a) for a in (*role.actions, *role.data_actions)} - {"*"}
+    if any(p not in used and _words(p) in name for p in providers):
+        named = 2
+    elif any(_words(t) in name for t in (*used, *types)):
+        named = 0
+    else:
+        named = 1
+    changes = [a.lower() for a in role.actions if not a.lower().endswith("/read")]
+    foreign = {_provider(a) for a in (*changes, *role.data_actions)} - used - {"*"}
+    off_type = sum(1 for a in changes if _provider(a) in used and not any(a.startswith(t + "/") for t in types))
+    return named, len(foreign), off_type
+
+
+def _rank(role: RoleDefinition, operations: tuple[str, ...]) -> tuple[int, ...]:
+    privilege, every, *breadth = _breadth(role)
+    return privilege, every, *fit(role, operations), *breadth
+
+
+def best_role(inventory: Inventory, operations: tuple[str, ...], broad: RoleDefinition) -> RoleDefinition | None:
+    """The built-in role that allows every one of ``operations``, no broader than ``broad``, ranked by privilege,
+    then fit, then breadth (the module's docstring); None when there is none."""
+    candidates = [
+        r
+        for r in inventory.role_definitions.values()
+        if r.role_type == "BuiltInRole"
+        and all(role_grants(r, op) for op in operations)
+        and _breadth(r) <= _breadth(broad)
+    ]
+    return min(candidates, key=lambda r: (*_rank(r, operations), r.role_name.lower())) if candidates else None
+
+
 def right_size(
     inventory: Inventory, report: UsageReport, identity: ManagedIdentity, broad: RoleAssignment
 ) -> RightSize | None:
@@ -78,16 +146,9 @@ def right_size(
         return None
     operations = tuple(sorted({o.operation for o in used}, key=str.lower))
     resources = tuple(sorted({o.resource_id for o in used}, key=str.lower))
-    candidates = [
-        r
-        for r in inventory.role_definitions.values()
-        if r.role_type == "BuiltInRole"
-        and all(role_grants(r, op) for op in operations)
-        and _breadth(r) <= _breadth(role)
-    ]
-    if not candidates:
+    best = best_role(inventory, operations, role)
+    if best is None:
         return None
-    best = min(candidates, key=lambda r: (*_breadth(r), r.role_name.lower()))
     scope = narrowest_scope(list(resources))
     if best.name.lower() == role.name.lower() and scope.lower() == broad.scope.lower().rstrip("/"):
         return None  # already the right size

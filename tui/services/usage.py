@@ -14,18 +14,18 @@ no reads and no data-plane use.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.services.activity_cache import ActivityCache
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, ManagedIdentity, Privilege, RoleAssignment, RoleDefinition
 from tui.services.offload import off_loop
 from tui.services.privilege import role_grants
+from tui.services.usage_records import Operation
 
 if TYPE_CHECKING:
     from tui.services.backend import Backend
@@ -36,46 +36,7 @@ OK = "ok"
 ACTIVITY_DAYS_KEPT = 90  # the Activity Log keeps 90 days
 CONCURRENCY = 4  # subscriptions read at once
 OVERLAP = timedelta(minutes=15)  # re-read this much before the cache's end: events arrive late
-CACHE_FORMAT = "mitui-activity/1"
 HIGH = (Privilege.HIGH, Privilege.CRITICAL)
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One Activity Log event: a write or action on Azure Resource Manager."""
-
-    id: str
-    time: datetime
-    operation: str
-    resource_id: str
-    status: str
-    correlation_id: str
-    principal_id: str  # the caller's object id (lower), from its claims
-    client_id: str  # the caller's app id (lower)
-    caller: str
-    subscription_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class SignIn:
-    id: str
-    time: datetime
-    principal_id: str
-    client_id: str
-    resource: str
-    event_type: str
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class DirectoryChange:
-    id: str
-    time: datetime
-    activity: str
-    principal_id: str
-    target: str
-    result: str
-    category: str
 
 
 def iso(when: datetime | None) -> str | None:
@@ -134,68 +95,6 @@ class UsageReport:
         return [o for o in self.operations if o.principal_id == pid]
 
 
-# --- the on-disk cache of the Activity Log --------------------------------------------------------------------
-class ActivityCache:
-    """Each subscription's operations read so far, and up to when (JSON per tenant and subscription)."""
-
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
-
-    @staticmethod
-    def default_dir() -> Path:
-        from platformdirs import user_cache_dir
-
-        return Path(user_cache_dir("mitui")) / "activity"
-
-    def _path(self, tenant_id: str, subscription_id: str) -> Path | None:
-        if self.directory is None:
-            return None
-        safe = "".join(c for c in f"{tenant_id}-{subscription_id}".lower() if c.isalnum() or c == "-")
-        return self.directory / f"{safe}.json"
-
-    def load(self, tenant_id: str, subscription_id: str) -> tuple[datetime, datetime, list[Operation]] | None:
-        """(from, through, the operations between) read before, or None."""
-        path = self._path(tenant_id, subscription_id)
-        if path is None or not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != CACHE_FORMAT:
-                return None
-            ops = [
-                Operation(e[0], datetime.fromisoformat(e[1]), *e[2:])
-                for e in data["events"]
-                if isinstance(e, list) and len(e) == 10
-            ]
-            return datetime.fromisoformat(data["from"]), datetime.fromisoformat(data["through"]), ops
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # an unreadable cache is read again from Azure
-
-    def save(
-        self, tenant_id: str, subscription_id: str, start: datetime, through: datetime, ops: list[Operation]
-    ) -> None:
-        path = self._path(tenant_id, subscription_id)
-        if path is None:
-            return
-        data = {
-            "format": CACHE_FORMAT,
-            "from": start.isoformat(),
-            "through": through.isoformat(),
-            "events": [
-                [o.id, o.time.isoformat(), o.operation, o.resource_id, o.status, o.correlation_id, o.principal_id,
-                 o.client_id, o.caller, o.subscription_id]
-                for o in ops
-            ],
-        }  # fmt: skip
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp-{os.getpid()}")
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written is read again next time
-
-
 # --- reading --------------------------------------------------------------------------------------------------
 Progress = Callable[[int, int], None]  # (subscriptions done, of how many)
 
@@ -226,8 +125,8 @@ async def read_activity(
             cached = await off_loop(cache.load, tenant_id, sub)  # (a file and its JSON: not on the event loop)
             first = max(start, keep_from)
             # only what is newer than the cache, when the cache covers the window's start
-            covered = cached is not None and cached[0] <= first <= cached[1] + OVERLAP
-            read_from = max(first, cached[1] - OVERLAP) if covered and cached is not None else first
+            covered = cached if cached is not None and cached.start <= first <= cached.through + OVERLAP else None
+            read_from = max(first, covered.through - OVERLAP) if covered is not None else first
             try:
                 fresh = await backend.list_activity_log(sub, read_from, end)
             except MituiError as err:
@@ -237,15 +136,11 @@ async def read_activity(
                 done += 1
                 if progress is not None:
                     progress(done, len(subscription_ids))
-            older = cached[2] if covered and cached is not None else []
-            kept_from = max(cached[0], keep_from) if covered and cached is not None else first
+            kept_from = max(covered.start, keep_from) if covered is not None else first
 
             def merge_and_save() -> list[Operation]:
-                merged = {o.id: o for o in older if o.time >= keep_from}
-                merged.update({o.id: o for o in fresh})
-                ops = sorted(merged.values(), key=lambda o: o.time, reverse=True)
-                cache.save(tenant_id, sub, kept_from, end, ops)
-                return [o for o in ops if first <= o.time <= end]
+                log = cache.update(tenant_id, sub, kept_from, end, fresh, covered)
+                return [o for o in log.ops if first <= o.time <= end]
 
             found.extend(await off_loop(merge_and_save))
 
@@ -311,6 +206,14 @@ async def usage_of(
     return await off_loop(_report, inventory, days, end, coverage, ops, last_sign_in)
 
 
+# What the last report matched, by principal: (the fingerprint of its operations in the window, {assignment key: last
+# used}). An identity whose operations and rights are unchanged is not matched again (the TUI reads the usage after
+# every load). Operations only arrive (anywhere: late events) or age out at the oldest end, so (how many, the newest,
+# the oldest) tells whether they are the same.
+_matched: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
+_matched_lock = threading.Lock()
+
+
 def _report(
     inventory: Inventory,
     days: int,
@@ -319,12 +222,21 @@ def _report(
     ops: list[Operation],
     last_sign_in: dict[str, datetime | None],
 ) -> UsageReport:
-    """The usage of every identity and the last use of every right, matched in the CPU worker thread (every
-    operation against the role actions of its identity's assignments)."""
+    """The usage of every identity and the last use of every right, matched in the CPU worker thread.
+
+    Each identity's operations are boiled down to its distinct (operation, resource) pairs, newest first (a busy
+    identity repeats the same few); each assignment takes the first pair inside its scope that its role allows,
+    and whether a role allows an operation is decided once per (role, operation). What was matched for an identity
+    whose operations and rights have not changed since the last report is taken from it."""
+    global _matched
     report = UsageReport(days=days, end=end, coverage=coverage, operations=ops)
     by_pid: dict[str, list[Operation]] = {}
     for o in ops:
         by_pid.setdefault(o.principal_id, []).append(o)
+    grants: dict[tuple[str, str], bool] = {}
+    with _matched_lock:
+        previous = _matched
+    current: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
     for identity in inventory.identities:
         pid = identity.principal_id.lower()
         mine = by_pid.get(pid, [])
@@ -333,10 +245,61 @@ def _report(
             last_activity=mine[0].time if mine else None,
             coverage=dict(coverage),
         )
+        fingerprint = (len(mine), mine[0].id, mine[-1].id) if mine else (0, "", "")
+        known = previous.get(pid)
+        before = known[1] if known is not None and known[0] == fingerprint else {}
+        results: dict[tuple, datetime | None] = {}
+        pairs: dict[tuple[str, str], datetime] | None = None
         for assignment in inventory.role_assignments.get(pid, []):
-            used = exercised(assignment, role_of(inventory, assignment), mine)
-            report.right_last_used[assignment.id.lower()] = used[0].time if used else None
+            role = role_of(inventory, assignment)
+            if role is None:
+                report.right_last_used[assignment.id.lower()] = None
+                continue
+            key = (assignment.id.lower(), assignment.scope.lower(), role.name.lower(), role.actions, role.not_actions)
+            if key in before:
+                when = before[key]
+            else:
+                pairs = _pairs(mine) if pairs is None else pairs
+                when = _last_exercised(assignment.scope, role, pairs, grants) if pairs else None
+            results[key] = when
+            report.right_last_used[assignment.id.lower()] = when
+        if results:
+            current[pid] = (fingerprint, results)
+    with _matched_lock:
+        _matched = current
     return report
+
+
+def _pairs(ops: list[Operation]) -> dict[tuple[str, str], datetime]:
+    """The distinct (operation, resource id lowercase) pairs of ``ops`` (newest first) that did not fail, each with
+    its latest time, newest first."""
+    pairs: dict[tuple[str, str], datetime] = {}
+    for o in ops:
+        if o.status != "Failed":
+            pairs.setdefault((o.operation, o.resource_id.lower().rstrip("/")), o.time)
+    return pairs
+
+
+def _last_exercised(
+    scope: str,
+    role: RoleDefinition,
+    pairs: dict[tuple[str, str], datetime],
+    grants: dict[tuple[str, str], bool],
+) -> datetime | None:
+    """The time of the newest of ``pairs`` inside ``scope`` that ``role`` allows (``grants`` remembers each
+    (role, operation) decided)."""
+    s = scope.lower().rstrip("/")
+    whole = s in ("", "/")
+    prefix = s + "/"
+    key = role.name.lower()
+    for (operation, resource), when in pairs.items():
+        if whole or resource == s or resource.startswith(prefix):
+            allowed = grants.get((key, operation))
+            if allowed is None:
+                allowed = grants[(key, operation)] = role_grants(role, operation) is not None
+            if allowed:
+                return when
+    return None
 
 
 async def read_usage(session: Session, inventory: Inventory, days: int = ACTIVITY_DAYS_KEPT) -> UsageReport:

@@ -1,0 +1,124 @@
+"""The Activity Log's on-disk cache: a later read appends only what is new, a new process decodes the file to the
+same operations, a file changed by another process is decoded again, and aged-out or unreadable files are handled."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tui.services.activity_cache import CACHE_FORMAT, MAX_SEGMENTS, ActivityCache, forget
+from tui.services.usage_records import Operation
+
+T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+SUB = "00000000-0000-0000-0000-0000000000aa"
+
+
+def _op(i: int, *, when: datetime | None = None, pid: str = "p1") -> Operation:
+    return Operation(
+        id=f"e{i}",
+        time=when or T0 + timedelta(minutes=i, microseconds=123457),
+        operation="Microsoft.Compute/virtualMachines/restart/action" if i % 2 else "Microsoft.Storage/x/write",
+        resource_id=f"/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm{i % 3}",
+        status="Succeeded" if i % 5 else "Failed",
+        correlation_id=f"c{i}",
+        principal_id=pid,
+        client_id="app-" + pid,
+        caller="app-" + pid,
+        subscription_id=SUB,
+    )
+
+
+def _newest_first(ops: list[Operation]) -> list[Operation]:
+    return sorted(ops, key=lambda o: o.time, reverse=True)
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_later_read_appends_only_what_is_new_and_a_new_process_reads_the_same(tmp_path: Path) -> None:
+    cache = ActivityCache(tmp_path)
+    first = [_op(i) for i in range(10)]
+    through = T0 + timedelta(hours=1)
+    log = cache.update("t", SUB, T0, through, _newest_first(first), None)
+    path = cache.path("t", SUB)
+    assert path is not None and len(_lines(path)) == 2 and _lines(path)[0]["format"] == CACHE_FORMAT
+    assert [o.id for o in log.ops] == [o.id for o in _newest_first(first)]
+    # the next read overlaps: two it has again and three new
+    again = cache.load("t", SUB)
+    assert again is log  # unchanged since this process wrote it: nothing decoded
+    fresh = _newest_first([_op(i) for i in range(8, 13)])
+    later = T0 + timedelta(hours=2)
+    log = cache.update("t", SUB, T0, later, fresh, again)
+    segments = _lines(path)[1:]
+    assert len(segments) == 2 and [e[0] for e in segments[1]["events"]] == ["e12", "e11", "e10"]
+    assert segments[1]["strings"] == []  # the new events reuse the file's strings
+    expected = _newest_first([_op(i) for i in range(13)])
+    assert log.ops == expected
+    forget()  # as a new process
+    decoded = cache.load("t", SUB)
+    assert decoded is not None and decoded is not log
+    assert decoded.ops == expected  # every field, times to the microsecond
+    assert decoded.through == later and decoded.start == T0
+
+
+def test_a_file_another_process_changed_is_decoded_again(tmp_path: Path) -> None:
+    cache = ActivityCache(tmp_path)
+    cache.update("t", SUB, T0, T0 + timedelta(hours=1), [_op(1)], None)
+    assert [o.id for o in cache.load("t", SUB).ops] == ["e1"]  # remembered by this process...
+    path = cache.path("t", SUB)
+    assert path is not None
+    path.write_text(path.read_text().replace('"e1"', '"e91"'))  # ...then the file changes behind its back
+    log = cache.load("t", SUB)
+    assert log is not None and [o.id for o in log.ops] == ["e91"]
+
+
+def test_appending_to_a_file_changed_since_writes_it_afresh(tmp_path: Path) -> None:
+    cache = ActivityCache(tmp_path)
+    log = cache.update("t", SUB, T0, T0 + timedelta(hours=1), [_op(1)], None)
+    path = cache.path("t", SUB)
+    assert path is not None
+    path.write_text(path.read_text() + "\n")  # someone else touched it
+    log = cache.update("t", SUB, T0, T0 + timedelta(hours=2), [_op(2)], log)
+    assert len(_lines(path)) == 2  # one segment: written afresh, not appended to a file it does not know
+    forget()
+    assert [o.id for o in cache.load("t", SUB).ops] == ["e2", "e1"]
+
+
+def test_what_ages_out_is_dropped_and_the_file_written_afresh(tmp_path: Path) -> None:
+    cache = ActivityCache(tmp_path)
+    ops = _newest_first([_op(i) for i in range(10)])
+    log = cache.update("t", SUB, T0, T0 + timedelta(hours=1), ops, None)
+    start = T0 + timedelta(minutes=7)  # e0..e6 are now older than the window kept
+    log = cache.update("t", SUB, start, T0 + timedelta(hours=2), [_op(10)], log)
+    assert [o.id for o in log.ops] == ["e10", "e9", "e8", "e7"]
+    path = cache.path("t", SUB)
+    assert path is not None and len(_lines(path)) == 2
+    forget()
+    assert [o.id for o in cache.load("t", SUB).ops] == ["e10", "e9", "e8", "e7"]
+
+
+def test_many_segments_are_folded_into_one(tmp_path: Path) -> None:
+    cache = ActivityCache(tmp_path)
+    log = cache.update("t", SUB, T0, T0, [], None)
+    for i in range(MAX_SEGMENTS):
+        log = cache.update("t", SUB, T0, T0 + timedelta(minutes=i), [_op(i)], log)
+    path = cache.path("t", SUB)
+    assert path is not None and len(_lines(path)) == 2
+    forget()
+    assert len(cache.load("t", SUB).ops) == MAX_SEGMENTS
+
+
+def test_an_unreadable_or_older_cache_is_read_again(tmp_path: Path) -> None:
+    cache = ActivityCache(tmp_path)
+    path = cache.path("t", SUB)
+    assert path is not None
+    assert cache.load("t", SUB) is None  # none yet
+    path.write_text(json.dumps({"format": "mitui-activity/1", "from": T0.isoformat(), "events": []}))
+    assert cache.load("t", SUB) is None
+    cache.update("t", SUB, T0, T0 + timedelta(hours=1), [_op(1)], None)
+    path.write_text(path.read_text()[:-20])  # cut short
+    assert cache.load("t", SUB) is None
+    assert ActivityCache(None).load("t", SUB) is None
+    assert [o.id for o in ActivityCache(None).update("t", SUB, T0, T0, [_op(1)], None).ops] == ["e1"]
