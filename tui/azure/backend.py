@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tui.azure import lifecycle, wire, writes
+from tui.azure import lifecycle, records, wire, writes
 from tui.azure.automation import AutomationCalls
 from tui.azure.calls import Calls, answer_json
 from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
@@ -76,27 +76,28 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
 
     async def list_resources(self, subscription_id: str) -> list[ArmResource]:
         sub = guid(subscription_id, "subscription id")
-        return await arm_pages(self, f"/subscriptions/{sub}/resources", {"api-version": RESOURCES_API}, wire.resource)
+        url = f"/subscriptions/{sub}/resources"
+        return await arm_pages(self, url, {"api-version": RESOURCES_API}, records.RESOURCES)
 
     async def list_user_assigned_identities(self, subscription_id: str) -> list[ArmResource]:
         sub = guid(subscription_id, "subscription id")
         url = f"/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
-        return await arm_pages(self, url, {"api-version": MSI_API}, wire.resource)
+        return await arm_pages(self, url, {"api-version": MSI_API}, records.RESOURCES)
 
     async def list_role_assignments(self, subscription_id: str) -> list[RoleAssignment]:
         sub = guid(subscription_id, "subscription id")
         url = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments"
-        return await arm_pages(self, url, {"api-version": AUTHORIZATION_API}, wire.role_assignment)
+        return await arm_pages(self, url, {"api-version": AUTHORIZATION_API}, records.ROLE_ASSIGNMENTS)
 
     async def query_identity_resources(self, subscription_ids: list[str]) -> list[ArmResource]:
         subs = [guid(s, "subscription id") for s in subscription_ids]
-        return await query_rows(self, IDENTITY_RESOURCES, subs, wire.resource)
+        return await query_rows(self, IDENTITY_RESOURCES, subs, records.RESOURCES)
 
     async def query_role_assignments(self, subscription_ids: list[str] | None) -> list[RoleAssignment]:
         if subscription_ids is None:
-            return await query_rows(self, ROLE_ASSIGNMENTS_ABOVE, None, wire.role_assignment)
+            return await query_rows(self, ROLE_ASSIGNMENTS_ABOVE, None, records.ROLE_ASSIGNMENTS)
         subs = [guid(s, "subscription id") for s in subscription_ids]
-        return await query_rows(self, ROLE_ASSIGNMENTS, subs, wire.role_assignment)
+        return await query_rows(self, ROLE_ASSIGNMENTS, subs, records.ROLE_ASSIGNMENTS)
 
     async def query_subscription_groups(self, subscription_ids: list[str]) -> dict[str, list[str]]:
         subs = [guid(s, "subscription id") for s in subscription_ids]
@@ -185,7 +186,7 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
         self, on_page: Callable[[list[DirectoryIdentity]], None] | None = None
     ) -> list[DirectoryIdentity]:
         info = self._service_principals("servicePrincipalType eq 'ManagedIdentity'", MI_SELECT)
-        return await graph_pages(self, info, wire.directory_identity, on_page=on_page)
+        return await graph_pages(self, info, records.MANAGED_IDENTITIES, on_page=on_page)
 
     async def list_resource_apps(self) -> list[ResourceApp]:
         return [

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from tui.azure import records
 from tui.azure.calls import GRAPH_BATCH, Calls
 from tui.azure.errors import map_error
 from tui.services.offload import gather_limited, off_loop
@@ -23,7 +24,15 @@ READ_ATTEMPTS = 4  # reading an ARM page's body (the pipeline retries everything
 def decode_page(
     body: bytes | None, convert: Callable[[dict], Any] | None, next_link: str
 ) -> tuple[list[Any], str | None]:
-    """(the items of an ARM or Graph page, ``convert``-ed; the link to the next page, under ``next_link``)."""
+    """(the items of an ARM or Graph page, ``convert``-ed; the link to the next page, under ``next_link``).
+
+    ``convert`` may be a :class:`tui.azure.records.Records`: the page is then decoded straight into its records
+    (or, when it does not fit them, as plain JSON through its plain converter)."""
+    if isinstance(convert, records.Records) and body:
+        try:
+            return records.decode(body, convert, ("value", next_link))
+        except records.Misfit:
+            pass
     page = json.loads(body or b"{}")
     if not isinstance(page, dict):
         raise ValueError("not a JSON object")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from tui.azure import records
 from tui.azure.calls import Calls
 from tui.azure.errors import map_error
 from tui.azure.paging import arm_body
@@ -71,7 +72,13 @@ SUBSCRIPTION_GROUPS = (
 
 
 def decode_rows(body: bytes | None, convert: Callable[[dict], Any] | None) -> tuple[list[Any], str | None]:
-    """(the rows of a Resource Graph answer, ``convert``-ed; its ``$skipToken``, None on the last page)."""
+    """(the rows of a Resource Graph answer, ``convert``-ed; its ``$skipToken``, None on the last page); ``convert``
+    may be a :class:`tui.azure.records.Records` (see tui.azure.paging.decode_page)."""
+    if isinstance(convert, records.Records) and body:
+        try:
+            return records.decode(body, convert, records.RESOURCE_GRAPH)
+        except records.Misfit:
+            pass
     page = json.loads(body or b"{}")
     if not isinstance(page, dict):
         raise ValueError("not a JSON object")

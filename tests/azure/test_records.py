@@ -1,0 +1,114 @@
+"""The big listings' typed records (tui/azure/records.py) give the same models as the plain-JSON converters
+(tui/azure/wire.py): on the sandbox's own pages, read over HTTPS, and on pages shaped oddly on purpose."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tui.azure import records, wire
+from tui.azure.demo import connect_emulator
+from tui.azure.paging import arm_body, decode_page
+from tui.azure.resource_graph import decode_rows
+from tui.emulator.server import Emulator
+
+
+def both(body: bytes, recs: records.Records, link: str = "nextLink", fits: bool = False) -> tuple[list, str | None]:
+    """The page read through the records and as plain JSON: the same models (``fits``: and the records took it,
+    without falling back to plain JSON)."""
+    if fits:
+        records.decode(body, recs, ("value", link))  # (raises Misfit otherwise)
+    (fast, fast_link), (plain, plain_link) = decode_page(body, recs, link), decode_page(body, recs.plain, link)
+    assert fast == plain and (fast_link or None) == (plain_link or None)
+    return fast, fast_link
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_sandboxs_pages_read_the_same_both_ways(demo_emulator: Emulator, tmp_path) -> None:  # noqa: ANN001
+    from azure.core.rest import HttpRequest
+
+    session = await connect_emulator(demo_emulator, audit_log=str(tmp_path / "a.jsonl"))
+    backend = session.backend
+    try:
+        client = backend.arm.subscriptions()
+        seen = {"assignments": 0, "resources": 0, "user-assigned": 0, "condition": 0, "tags": 0}
+        for sub in await backend.list_subscriptions():
+            for url, params, recs, what in (
+                (f"/subscriptions/{sub.id}/providers/Microsoft.Authorization/roleAssignments", "2022-04-01",
+                 records.ROLE_ASSIGNMENTS, "assignments"),
+                (f"/subscriptions/{sub.id}/resources", "2021-04-01", records.RESOURCES, "resources"),
+            ):  # fmt: skip
+                request = HttpRequest("GET", url, params={"api-version": params})
+                items, _ = both(await arm_body(backend, client, request), recs, fits=True)
+                seen[what] += len(items)
+                if what == "assignments":
+                    seen["condition"] += sum(1 for a in items if a.condition)
+                else:
+                    seen["user-assigned"] += sum(1 for r in items if r.user_assigned)
+                    seen["tags"] += sum(1 for r in items if len(r.tags) > 1)
+        assert all(seen.values()), seen  # (every kind of field was compared at least once)
+
+        identities = await backend.list_managed_identity_principals()
+        assert identities and any(i.user_assigned for i in identities) and all(i.resource_id for i in identities)
+        body = json.dumps({"value": [_sp_json(i) for i in identities]}).encode()
+        assert both(body, records.MANAGED_IDENTITIES, "@odata.nextLink", fits=True)[0] == identities
+    finally:
+        await session.close()
+
+
+def _sp_json(i) -> dict:  # noqa: ANN001
+    names = [i.resource_id, *(["isExplicit=True"] if i.user_assigned else ["isExplicit=False"])]
+    return {"id": i.principal_id, "appId": i.client_id, "displayName": i.display_name, "alternativeNames": names}
+
+
+ODD_ASSIGNMENTS = [
+    {"id": "/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/a", "name": "a"},  # no properties
+    {"id": "x", "name": "b", "properties": {"scope": "/", "principalType": None, "createdBy": ""}},
+    {"id": "y", "name": "[bold]c[/]", "properties": {"scope": "/providers/Microsoft.Management/managementGroups/m",
+                                                     "description": "\x1b[31mred", "condition": ""}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("page", "recs"),
+    [
+        ({"value": ODD_ASSIGNMENTS, "nextLink": "https://next"}, records.ROLE_ASSIGNMENTS),
+        # a principal id as a number: not the records' shape, read as plain JSON (wire makes it text)
+        ({"value": [{"id": "z", "properties": {"principalId": 12}}]}, records.ROLE_ASSIGNMENTS),
+        ({"value": [{"id": "r", "tags": {"b": "2", "a": "1"}, "identity": {"type": "SystemAssigned, UserAssigned",
+          "principalId": "p", "userAssignedIdentities": {"/u1": {"principalId": "q"}, "/u2": None}}}]},
+         records.RESOURCES),
+        ({"value": [{"id": "r", "tags": {"n": 1}, "properties": ["a list"]}]}, records.RESOURCES),  # misfits
+        ({"value": [{"id": "r", "identity": {"type": "None"}, "properties": {"principalId": "p", "clientId": "c"}}]},
+         records.RESOURCES),
+        ({"value": [{"id": "s", "alternativeNames": ["isExplicit=True", "/subscriptions/x/r"]}, {}], "nextLink": ""},
+         records.MANAGED_IDENTITIES),
+        ({"value": []}, records.RESOURCES),
+        ({}, records.ROLE_ASSIGNMENTS),
+    ],
+)  # fmt: skip
+def test_odd_pages_read_the_same_both_ways(page: dict, recs: records.Records) -> None:
+    both(json.dumps(page).encode(), recs)
+
+
+def test_resource_graph_rows_read_the_same_both_ways() -> None:
+    body = json.dumps({"data": ODD_ASSIGNMENTS, "$skipToken": "t1", "totalRecords": 3}).encode()
+    fast = decode_rows(body, records.ROLE_ASSIGNMENTS)
+    assert fast == decode_rows(body, wire.role_assignment) and fast[1] == "t1" and len(fast[0]) == 3
+
+
+def test_a_page_that_is_not_json_is_an_error_either_way() -> None:
+    for recs in (records.ROLE_ASSIGNMENTS, records.ROLE_ASSIGNMENTS.plain):
+        with pytest.raises(ValueError):
+            decode_page(b"{not json", recs, "nextLink")
+    with pytest.raises(ValueError):
+        decode_page(b"[1, 2]", records.RESOURCES.plain, "nextLink")
+
+
+def test_repeated_strings_are_shared() -> None:
+    """150,000 assignments share a few thousand scopes and role ids: each repeated string is kept once."""
+    props = {"scope": "/subscriptions/s1", "roleDefinitionId": "/r/1", "principalType": "ServicePrincipal"}
+    page = {"value": [{"id": f"a{i}", "properties": dict(props)} for i in range(3)]}
+    items, _ = decode_page(json.dumps(page).encode(), records.ROLE_ASSIGNMENTS, "nextLink")
+    assert items[0].scope is items[2].scope and items[0].role_definition_id is items[1].role_definition_id
