@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -26,10 +27,15 @@ def utc_now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 10_000_000):07d}Z"
 
 
-# One encoder for every answer: ``json.dumps`` with these arguments would build a new one on each call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-dumps: Callable[[Any], str] = _ENCODER.encode
-"""Compact JSON text, non-ASCII kept as is (what every answer body is)."""
+# One encoder for every answer: msgspec's, about four times as fast as json's (the sandbox shares the machine's
+# cores with the mitui it serves: its CPU is the benchmark's noise floor)
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON text, non-ASCII kept as is (what every answer body is)."""
+    return _ENCODE(data).decode()
+
 
 encode_str: Callable[[str], str] = json.encoder.encode_basestring
 """The JSON text of a string, exactly as :func:`dumps` writes it (the C implementation when available)."""

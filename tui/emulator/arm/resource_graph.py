@@ -7,8 +7,9 @@ caller can see, and what lies above them), the KQL and ``options`` (``$top`` 1-1
 ``count``, ``resultTruncated``, ``$skipToken`` while rows remain, ``data`` and ``facets``. Rows are what the caller
 may read, as ARM's listings decide it. ``type`` is lower-case, as Resource Graph stores it.
 
-The skip token is opaque to the client; here it carries where the next page starts in the tenant's order (so that
-each page costs its own rows, not a scan of the tenant) and the total counted for the first page.
+The skip token is opaque to the client; here it names the snapshot of the rows the first page matched (kept a few
+minutes: each later page costs its own rows, not the query again over every subscription), and where the next page
+starts in the tenant's order and the total counted for the first page (for a token older than the snapshots kept).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 import zlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -205,9 +208,56 @@ def _top_and_skip(options: dict) -> tuple[int, int]:
     return top, skip
 
 
-def _token(position: int, done: int, total: int, query: str) -> str:
-    raw = json.dumps({"p": position, "d": done, "n": total, "q": zlib.crc32(query.encode())}).encode()
+def _token(position: int, done: int, total: int, query: str, snapshot: str = "") -> str:
+    raw = json.dumps({"p": position, "d": done, "n": total, "q": zlib.crc32(query.encode()), "s": snapshot}).encode()
     return base64.b64encode(raw).decode()
+
+
+def _snapshot_id(token: object) -> str:
+    try:
+        return str(json.loads(base64.b64decode(str(token), validate=True)).get("s") or "")
+    except (ValueError, TypeError, AttributeError):
+        return ""
+
+
+@dataclass
+class Snapshot:
+    id: str
+    caller: str
+    query: str
+    items: list[Any]
+    matching: list[int]  # the positions in ``items`` of the rows the query matched
+    made: float
+
+
+class Snapshots:
+    """The rows a first page matched, kept for the pages after it (a few minutes, a few dozen queries): each page
+    then costs its own rows, not the query again over every subscription of the request."""
+
+    KEEP = 64
+    KEEP_S = 300.0
+
+    def __init__(self) -> None:
+        self._kept: dict[str, Snapshot] = {}
+
+    def put(self, caller: str, query: str, items: list[Any], matching: list[int]) -> Snapshot:
+        now = time.monotonic()
+        for key in [k for k, s in self._kept.items() if now - s.made > self.KEEP_S]:
+            del self._kept[key]
+        while len(self._kept) >= self.KEEP:
+            del self._kept[next(iter(self._kept))]
+        snap = Snapshot(uuid.uuid4().hex, caller, query, items, matching, now)
+        self._kept[snap.id] = snap
+        return snap
+
+    def get(self, sid: str, caller: str, query: str) -> Snapshot | None:
+        snap = self._kept.get(sid) if sid else None
+        if snap is None or snap.caller != caller or snap.query != query:
+            return None
+        return snap
+
+
+_SNAPSHOTS = Snapshots()
 
 
 def _untoken(token: object, query: str) -> tuple[int, int, int]:
@@ -306,24 +356,32 @@ async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
         "resourcecontainers": _container_columns,
     }[q.table](t)
     token = options.get("$skipToken")
+    names = [_CANONICAL.get(c, c) for c in COLUMNS]
     with t.lock:
-        items = _items(api, call, q, subs, groups)
-        if token:
-            position, done, total = _untoken(token, text)
-        else:
-            matching = [i for i, item in enumerate(items) if q.matches(_Row(item, columns))]
-            total, done = len(matching), min(skip, len(matching))
-            position = matching[skip] if skip < len(matching) else len(items)
-        rows, names = [], [_CANONICAL.get(c, c) for c in COLUMNS]
-        while position < len(items) and len(rows) < top:
-            row = _Row(items[position], columns)
-            position += 1
-            if q.matches(row):
-                rows.append(q.output(row, names))
+        position, done, total = _untoken(token, text) if token else (0, 0, 0)
+        snap = _SNAPSHOTS.get(_snapshot_id(token), call.caller.id if call.caller else "", text) if token else None
+        if snap is None:
+            items = _items(api, call, q, subs, groups)
+            if not token:
+                matching = [i for i, item in enumerate(items) if q.matches(_Row(item, columns))]
+                total, done = len(matching), min(skip, len(matching))
+                snap = _SNAPSHOTS.put(call.caller.id if call.caller else "", text, items, matching)
+                position = matching[skip] if skip < len(matching) else len(items)
+        if snap is not None:  # the rows the first page counted, as they were then (a snapshot, as the service keeps)
+            items, chosen = snap.items, snap.matching[done : done + top]
+            rows = [q.output(_Row(items[i], columns), names) for i in chosen]
+            position = chosen[-1] + 1 if chosen else len(items)
+        else:  # (a token older than the snapshots kept: the query again, from where the token says)
+            rows = []
+            while position < len(items) and len(rows) < top:
+                row = _Row(items[position], columns)
+                position += 1
+                if q.matches(row):
+                    rows.append(q.output(row, names))
         done += len(rows)
     answer: dict[str, Any] = {"totalRecords": total, "count": len(rows), "resultTruncated": "false"}
     if rows and done < total and position < len(items):
-        answer["$skipToken"] = _token(position, done, total, text)
+        answer["$skipToken"] = _token(position, done, total, text, snap.id if snap is not None else "")
     answer["data"] = _table(rows, q, names) if fmt == "table" else rows
     answer["facets"] = []
     return json_response(answer)
