@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity
 from tui.services.joins import join_identities
 from tui.services.models import Inventory, ManagedIdentity, RoleAssignment, Subscription
-from tui.services.offload import off_loop
+from tui.services.offload import off_loop_first
 
 if TYPE_CHECKING:
     PartialFn = Callable[[Inventory], None]
@@ -67,7 +67,9 @@ class PartialPhases:
             self.partial_pages.clear()
             try:
                 resources, readable = list(self.resources), set(self.readable_subs)
-                identities = await off_loop(page_identities, page, resources, self.wanted, readable, self.subscriptions)
+                identities = await off_loop_first(
+                    page_identities, page, resources, self.wanted, readable, self.subscriptions
+                )
             except Exception:  # only a preview: the final join reports what went wrong
                 return
             if self.partial_done:

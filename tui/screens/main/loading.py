@@ -26,7 +26,7 @@ from tui import runtime
 from tui.screens.main.rows import identity_rows, updated_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
-from tui.services.offload import off_loop
+from tui.services.offload import off_loop, off_loop_first
 from tui.services.plans import Change, Plan
 from tui.services.refresh import changed_rights, changes_note
 from tui.services.session import RETRYING
@@ -205,7 +205,7 @@ class InventoryLoading:
         if inventory is None or generation != self._load_generation or not self.is_loading:
             return
         started = time.perf_counter()
-        rows = await off_loop(identity_rows, inventory, False)
+        rows = await off_loop_first(identity_rows, inventory, False)
         # (40 000 rows take ~0.6 s: every 0.5 s they would keep the CPU worker from the pages the load waits for)
         self._partial_cost_s = time.perf_counter() - started
         if generation != self._load_generation or not self.is_loading:
