@@ -40,6 +40,7 @@ from tui.services.inventory_graph import ResourceGraphPhases, sub_of, uses_resou
 from tui.services.inventory_partial import PartialPhases
 from tui.services.joins import (
     Resolver,
+    ResourceIndex,
     classified_role,
     custom_role_subscriptions,
     grants_by_identity,
@@ -145,6 +146,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.partial_pages: list[list[DirectoryIdentity]] = []  # landed, not yet shown
         self.partial_task: asyncio.Future[None] | None = None
         self.partial_done = False  # the final join has begun: no more partial tables
+        self.partial_index = ResourceIndex()
+        self.partial_indexed = 0
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
@@ -374,14 +377,31 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         directory = await self.directory_task
         self.report("identities", 0, 1)
         # the joins are pure CPU (tens of thousands of items): off the event loop, so a UI stays responsive
-        identities = await off_loop(
-            join_identities, directory, self.resources, self.wanted, self.readable_subs, self.subscriptions
-        )
+        shown = list(self.partial.identities) if self.partial is not None else []
+        identities = await off_loop(self.final_identities, directory, list(self.resources), shown)
         if directory is None:
             # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
             identities = await self.with_arm_user_identities(identities)
         self.report("identities", 1, 1, f"{len(identities)} identities")
         return directory, identities
+
+    def final_identities(
+        self, directory: list[DirectoryIdentity] | None, resources: list[ArmResource], shown: list[ManagedIdentity]
+    ) -> list[ManagedIdentity]:
+        """(In the CPU worker) the identity join over every resource, through the partial tables' index grown by
+        the resources it has not seen (when it holds the first ones in order, else a new one); an identity the
+        partial table shows as it is now is kept as that very object (not a second copy of 40,000 of them)."""
+        index = self.partial_index
+        held = index.resources
+        if len(held) <= len(resources) and all(a is b for a, b in zip(held, resources, strict=False)):
+            index.add(resources[len(held) :])
+        else:
+            index = ResourceIndex(resources)
+        identities = join_identities(directory, index, self.wanted, self.readable_subs, self.subscriptions)
+        if shown:
+            by_id = {i.principal_id: i for i in shown}
+            identities = [same if (same := by_id.get(i.principal_id)) == i else i for i in identities]
+        return identities
 
     async def with_arm_user_identities(self, identities: list[ManagedIdentity]) -> list[ManagedIdentity]:
         b = self.backend

@@ -44,24 +44,42 @@ def definition_guid(role_definition_id: str) -> str:
 # --- identities ----------------------------------------------------------------------------------------------------
 
 
+class ResourceIndex:
+    """The resources read so far, by what the identity join looks them up by; grown as pages of resources land (a
+    partial table's join adds only the resources new since the last one, instead of indexing them all again)."""
+
+    def __init__(self, resources: list[ArmResource] | None = None) -> None:
+        self.by_key: dict[str, ArmResource] = {}
+        self.users_of: dict[str, list[str]] = {}  # uami key -> resources using it
+        self.system_owner: dict[str, ArmResource] = {}  # principal id -> owning resource
+        self.resources: list[ArmResource] = []
+        self.add(resources or [])
+
+    def add(self, resources: list[ArmResource]) -> None:
+        by_key, users_of, system_owner = self.by_key, self.users_of, self.system_owner
+        for r in resources:
+            by_key[scope_key(r.id)] = r
+            if r.system_principal_id:
+                system_owner[r.system_principal_id.lower()] = r
+            for uami_id in r.user_assigned:
+                users_of.setdefault(scope_key(uami_id), []).append(r.id)
+        self.resources.extend(resources)
+
+
 def join_identities(
     directory: list[DirectoryIdentity] | None,
-    resources: list[ArmResource],
+    resources: list[ArmResource] | ResourceIndex,
     wanted: set[str] | None,
     readable_subs: set[str],
     subs: list[Subscription],
+    *,
+    arm_only: bool = True,
 ) -> list[ManagedIdentity]:
     """Graph's managed identities (``directory``; None when it could not be read) joined with the ARM resources
-    that own or use them, plus those ARM shows and Graph did not list; only those of the ``wanted`` subscriptions
-    (None: all). Sorted by name."""
-    by_key = {scope_key(r.id): r for r in resources}
-    users_of: dict[str, list[str]] = {}  # uami key -> resources using it
-    system_owner: dict[str, ArmResource] = {}  # principal id -> owning resource
-    for r in resources:
-        if r.system_principal_id:
-            system_owner[r.system_principal_id.lower()] = r
-        for uami_id in r.user_assigned:
-            users_of.setdefault(scope_key(uami_id), []).append(r.id)
+    that own or use them (a list, or indexed already), plus (``arm_only``) those ARM shows and Graph did not list;
+    only those of the ``wanted`` subscriptions (None: all). Sorted by name."""
+    index = resources if isinstance(resources, ResourceIndex) else ResourceIndex(resources)
+    by_key, users_of, system_owner = index.by_key, index.users_of, index.system_owner
     identities: list[ManagedIdentity] = []
     seen: set[str] = set()
 
@@ -106,7 +124,7 @@ def join_identities(
             seen.add(pid)
             identities.append(make(d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res))
     # identities ARM shows but Graph did not list (Graph unreadable, or replication lag)
-    for r in resources:
+    for r in index.resources if arm_only else ():
         if r.system_principal_id and r.system_principal_id.lower() not in seen:
             seen.add(r.system_principal_id.lower())
             identities.append(make(r.system_principal_id, "", r.name, IdentityKind.SYSTEM, r.id, r))
