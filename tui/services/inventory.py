@@ -166,23 +166,14 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             self.end_partial()
             self.cancel_tenant_reads()
             raise
-        # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
-        # users and groups too: a deleted user's assignments stay behind as a service principal's do (one getByIds)
-        candidates = (
-            orphan_candidates(self.assigned_service_principals, identities, raw_apps)
-            | self.assigned_users
-            | self.assigned_groups
-            if directory is not None
-            else set()
-        )
-        creators = self.creators_to_name(identities, candidates)
+        candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, directory is not None)
         # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now
         objects_task = self.ask_directory_objects(candidates | creators | self.assigned_groups)
         try:
             objects: dict[str, DirectoryObject] | None = None
             if objects_task is not None and (creators or self.assigned_groups):
                 objects = await objects_task  # names go into the joins: wait for them (alongside the members)
-                self.name_creators(objects)
+                await off_loop(self.name_creators, objects)
             groups, memberships = await self.read_groups(identities, objects)
             # role assignments per identity (own and through groups; those of unknown principals apart), the apps'
             # roles: one pass
@@ -206,10 +197,10 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 objects_task.cancel()
             self.cancel_tenant_reads()
         existing = set(objects) if objects is not None else None
-        orphans = orphaned_assignments(joined.orphan_candidates, self.definitions, existing)
+        orphans = await off_loop(orphaned_assignments, joined.orphan_candidates, self.definitions, existing)
         if candidates and existing is not None:
             self.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
-        actors = self.actors(identities, raw_apps, objects, orphans)
+        actors = await off_loop(self.actors, identities, raw_apps, objects, orphans)
 
         self.report("done", 1, 1)
         return Inventory(
@@ -229,6 +220,22 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             directory_role_definitions=directory_definitions,
             actors=actors,
         )
+
+    def to_look_up(
+        self, identities: list[ManagedIdentity], raw_apps: list[ResourceApp], graph_read: bool
+    ) -> tuple[set[str], set[str]]:
+        """(In the CPU worker) (the orphan candidates, the creators to name): a pass over every assignment.
+
+        Without Graph's listing an identity could pass for an orphan: then none is looked for. Users and groups
+        are candidates too: a deleted user's assignments stay behind as a service principal's do."""
+        candidates = (
+            orphan_candidates(self.assigned_service_principals, identities, raw_apps)
+            | self.assigned_users
+            | self.assigned_groups
+            if graph_read
+            else set()
+        )
+        return candidates, self.creators_to_name(identities, candidates)
 
     def actors(
         self,
