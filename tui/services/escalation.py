@@ -31,7 +31,7 @@ from tui.services.models import (
     right_name,
 )
 from tui.services.privilege import role_grants
-from tui.services.scopes import scope_key, scope_level
+from tui.services.scopes import lowered, scope_key, scope_level
 
 # The operations that run code or deploy as the identities of a resource of the type (lowercase type ->).
 RUN_AS: dict[str, tuple[str, ...]] = {
@@ -156,7 +156,7 @@ class _Index:
     (scope key, host type). Assignments whose role runs nothing are not in it (most of them)."""
 
     def __init__(self, inv: Inventory) -> None:
-        self.by_id = {i.principal_id.lower(): i for i in inv.identities}
+        self.by_id = {lowered(i.principal_id): i for i in inv.identities}
         # principal -> (host key, type, the scopes above it (_ancestors))
         self.hosts: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
         for pid, identity in self.by_id.items():

@@ -8,6 +8,12 @@ from tui.services.errors import InvalidInput
 from tui.services.models import RoleDefinition, ScopeLevel
 
 
+def lowered(text: str) -> str:
+    """``text.lower()``, or ``text`` itself when it is lowercase already: the principal ids (Graph's GUIDs are)
+    that key a dozen dictionaries per identity, one string each instead of a copy per dictionary."""
+    return text if text.islower() else text.lower()
+
+
 def scope_key(scope: str) -> str:
     """The case-insensitive key of an ARM id or scope ("/" for the root)."""
     low = (scope or "").lower()

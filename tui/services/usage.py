@@ -25,6 +25,7 @@ from tui.services.errors import MituiError
 from tui.services.models import Inventory, ManagedIdentity, Privilege, RoleAssignment, RoleDefinition
 from tui.services.offload import off_loop
 from tui.services.privilege import role_grants
+from tui.services.scopes import lowered
 from tui.services.usage_records import Operation
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def _report(
     current: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
     shared = dict(coverage)  # (one for every identity: read, never changed)
     for identity in inventory.identities:
-        pid = identity.principal_id.lower()
+        pid = lowered(identity.principal_id)  # (the identity's own string when lowercase: not a copy)
         mine = by_pid.get(pid, [])
         report.by_principal[pid] = Usage(
             last_sign_in=last_sign_in.get(identity.client_id.lower()),

@@ -14,6 +14,7 @@ from tui.services.escalation import escalation_of
 from tui.services.filtering import GRAPH_ONLY, search_text
 from tui.services.findings import IDLE_DAYS
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, Subscription
+from tui.services.scopes import lowered
 from tui.services.usage import UsageReport
 from tui.widgets.badges import privilege_badge
 from tui.widgets.safe_text import Redactor, safe_text, truncate
@@ -60,7 +61,7 @@ def identity_rows(
     roles_by = inventory.role_assignments
     grants_by = inventory.app_role_assignments
     for identity in inventory.identities:
-        key = identity.principal_id.lower()
+        key = lowered(identity.principal_id)  # (the identity's own string when lowercase: not a copy per row)
         roles = roles_by.get(key, ())
         grants = grants_by.get(key, ())
         # no badge for an identity without rights (a directory role is one), nor for a partial inventory's
