@@ -49,12 +49,14 @@ class CpuWorker:
     def _run(self) -> None:
         while True:
             _, _, fn, future = self._queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue  # (cancelled while it waited)
-            try:
-                future.set_result(fn())
-            except BaseException as err:  # noqa: BLE001 - handed to the awaiting coroutine
-                future.set_exception(err)
+            if future.set_running_or_notify_cancel():  # (else cancelled while it waited)
+                try:
+                    future.set_result(fn())
+                except BaseException as err:  # noqa: BLE001 - handed to the awaiting coroutine
+                    future.set_exception(err)
+            # let go of the piece before waiting for the next: held, its closure (a whole load's loader, once)
+            # stayed alive until another piece came
+            del fn, future
 
 
 _worker = CpuWorker()
