@@ -123,7 +123,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.wanted = {guid(s, "subscription id") for s in subscription_ids} if subscription_ids else None
         self.problems: list[str] = []  # what could not be read
         # the tenant-wide reads, started first (see read_subscriptions)
-        self.directory_task: asyncio.Future[list[DirectoryIdentity] | None]
+        self.directory_task: asyncio.Future[list[DirectoryIdentity] | None] | None
         self.apps_task: asyncio.Future[list[ResourceApp]]
         self.builtin_task: asyncio.Future[list[RoleDefinition]]
         self.early_grants_task: asyncio.Future[list[AppRoleAssignment] | None]
@@ -161,12 +161,17 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             await self.read_role_definitions()
             directory, identities = await self.read_identities()
             self.end_partial()  # the final join begins
+            graph_read = directory is not None
+            # what only the identity join needed: let it go before the joins to come (tens of MB at 40,000)
+            del directory
+            self.resources, self.partial_index = [], ResourceIndex()
+            self.directory_task = None
             raw_apps = await self.apps_task
         except BaseException:
             self.end_partial()
             self.cancel_tenant_reads()
             raise
-        candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, directory is not None)
+        candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, graph_read)
         # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now
         objects_task = self.ask_directory_objects(candidates | creators | self.assigned_groups)
         try:
@@ -381,6 +386,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
 
     async def read_identities(self) -> tuple[list[DirectoryIdentity] | None, list[ManagedIdentity]]:
         """(Graph's listing, None if unreadable; the identities: Graph's (tenant-wide) joined with ARM's)."""
+        assert self.directory_task is not None  # (let go of only after this)
         directory = await self.directory_task
         self.report("identities", 0, 1)
         # the joins are pure CPU (tens of thousands of items): off the event loop, so a UI stays responsive
