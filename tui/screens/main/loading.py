@@ -155,7 +155,8 @@ class InventoryLoading:
             if get_current_worker().is_cancelled:
                 return
             changes = await off_loop(changed_rights, before, inventory) if before is not None else None
-            rows = await off_loop(identity_rows, inventory, True, changes)
+            shown = list(self.query_one("#identities", VirtualTable).rows)
+            rows = await off_loop(identity_rows, inventory, True, changes, shown)
             # out of full collections: one walked the inventory and its rows (250-400 ms at 10 000 identities)
             runtime.freeze_kept()
         note = f"reloaded: {changes_note(changes)}" if changes is not None else ""
@@ -205,7 +206,8 @@ class InventoryLoading:
         if inventory is None or generation != self._load_generation or not self.is_loading:
             return
         started = time.perf_counter()
-        rows = await off_loop_first(identity_rows, inventory, False)
+        shown = list(self.query_one("#identities", VirtualTable).rows)
+        rows = await off_loop_first(identity_rows, inventory, False, None, shown)
         # (40 000 rows take ~0.6 s: every 0.5 s they would keep the CPU worker from the pages the load waits for)
         self._partial_cost_s = time.perf_counter() - started
         if generation != self._load_generation or not self.is_loading:
