@@ -159,10 +159,9 @@ class _Index:
 
     def __init__(self, inv: Inventory) -> None:
         self.by_id = {lowered(i.principal_id): i for i in inv.identities}
-        # principal -> (host key, type, the scopes above it (_ancestors))
-        self.hosts: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
-        for pid, identity in self.by_id.items():
-            self.hosts[pid] = [(key, resource_type(key), _ancestors(key)) for key in map(scope_key, _hosts(identity))]
+        # principal -> (host type, the scopes at and above the host where someone could act as it (_ancestors));
+        # filled in once the buckets are known (below)
+        self.hosts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         self._below: dict[str, list[tuple[str, str]]] | None = None
         self._runs: dict[str, tuple[tuple[str, str], ...]] = {}  # role guid -> the (host type, operation) it runs
         self._roles: dict[str, tuple[bool, bool]] = {}  # role guid -> (assigns identities, deploys compute)
@@ -201,6 +200,14 @@ class _Index:
             bucket = _bucket(ra.scope)
             for rtype in types:
                 self.actors[(bucket, rtype)].append(position)
+        # a host's own scope is kept only where some assignment that acts is held at it (most hosts: none); the
+        # group's and subscription's are interned: 40,000 lowercased resource ids were 10 MB kept for nothing
+        buckets = {bucket for bucket, _ in self.acting} | {bucket for bucket, _ in self.actors}
+        for pid, identity in self.by_id.items():
+            hosts = self.hosts[pid] = []
+            for key in map(scope_key, _hosts(identity)):
+                above = _ancestors(key)
+                hosts.append((resource_type(key), above if key in buckets else above[1:]))
 
     def runs(self, guid: str) -> tuple[tuple[str, str], ...]:
         """The (host type, operation) pairs the role runs code with."""
@@ -240,7 +247,7 @@ class _Index:
         if self._below is None:
             self._below = defaultdict(list)
             for pid, hosts in self.hosts.items():
-                for _key, rtype, above in hosts:
+                for rtype, above in hosts:
                     host = (rtype, pid)  # (one tuple, under each scope above the host)
                     for anc in above:
                         self._below[anc].append(host)
@@ -309,7 +316,7 @@ def escalations(inv: Inventory) -> dict[str, Escalation]:
         while frontier:
             following = []
             for b in frontier:
-                for _key, rtype, above in index.hosts[b]:
+                for rtype, above in index.hosts[b]:
                     for anc in above:
                         bucket = (anc, rtype)
                         if bucket in opened:
@@ -352,7 +359,7 @@ def acted_as_by(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPa
     index = _index(inv)
     pid = identity.principal_id.lower()
     found: dict[str, RoleAssignment] = {}
-    for _key, rtype, above in index.hosts.get(pid, ()):
+    for rtype, above in index.hosts.get(pid, ()):
         for anc in above:
             for apid, ra in index.acting.get((anc, rtype), ()):
                 if apid != pid and apid not in found:
@@ -408,7 +415,7 @@ def who_can_act_as(inv: Inventory, identity: ManagedIdentity) -> tuple[Escalatio
     found = list(acted_as_by(inv, identity))
     index = _index(inv)
     positions: set[int] = set()
-    for _key, rtype, above in index.hosts.get(identity.principal_id.lower(), ()):
+    for rtype, above in index.hosts.get(identity.principal_id.lower(), ()):
         for anc in above:
             positions.update(index.actors.get((anc, rtype), ()))
     seen: set[str] = set()
