@@ -117,6 +117,44 @@ def settled_role_changes(plans: Sequence[Plan], changes: Sequence[Change]) -> di
     return out
 
 
+def _settle(
+    roles: dict[str, list[RoleAssignment]],
+    settled: Collection[Change],
+    resolver: Resolver,
+    caller: Caller | None,
+) -> None:
+    """Apply role changes the write itself established to ``roles`` (principal id -> assignments; changed in
+    place): an assignment made is added as Azure answered it, one removed is taken out."""
+    for change in settled:
+        pid = change.plan.identity.principal_id.lower()
+        old = roles.get(pid, [])
+        if change.plan.action is PlanAction.ASSIGN_ROLE:
+            assert isinstance(change.right, RoleAssignment)
+            made = _named(resolver.resolve(change.right), caller)
+            if all(ra.id.lower() != made.id.lower() for ra in old):
+                roles[pid] = sorted([*old, made], key=assignment_order)
+        else:
+            gone = (change.plan.existing_id or "").lower()
+            kept = [ra for ra in old if ra.via is not None or ra.id.lower() != gone]
+            roles[pid] = kept
+            if not kept:
+                del roles[pid]
+
+
+def answered(inventory: Inventory, change: Change, caller: Caller | None) -> Reread | None:
+    """``inventory`` with what the service answered to a write (``change``, provisional: Session.apply's
+    ``landed``) applied, before the write is read back; None when that answer alone does not settle it (the
+    refresh after the write reads it again). No request: cheap enough to run on the event loop (it copies one
+    mapping and changes one identity's list)."""
+    if id(change.plan) not in settled_role_changes([change.plan], [change]):
+        return None
+    roles = dict(inventory.role_assignments)
+    _settle(roles, [change], Resolver(inventory.role_definitions), caller)
+    fresh = dataclasses.replace(inventory, role_assignments=roles, escalations={}, acting_index=None)
+    pid = change.plan.identity.principal_id.lower()
+    return Reread(fresh, 0, changed_rights(inventory, fresh, {pid}))
+
+
 async def reread_after(
     backend: Backend,
     inventory: Inventory,
@@ -138,20 +176,7 @@ async def reread_after(
         return pid, scope, await backend.list_role_assignments_for_principal(scope, pid)
 
     settled = settled_role_changes(plans, changes)
-    for change in settled.values():
-        pid = change.plan.identity.principal_id.lower()
-        old = roles.get(pid, [])
-        if change.plan.action is PlanAction.ASSIGN_ROLE:
-            assert isinstance(change.right, RoleAssignment)
-            made = _named(resolver.resolve(change.right), caller)
-            if all(ra.id.lower() != made.id.lower() for ra in old):
-                roles[pid] = sorted([*old, made], key=assignment_order)
-        else:
-            gone = (change.plan.existing_id or "").lower()
-            kept = [ra for ra in old if ra.via is not None or ra.id.lower() != gone]
-            roles[pid] = kept
-            if not kept:
-                del roles[pid]
+    _settle(roles, settled.values(), resolver, caller)
     unsettled = [p for p in plans if id(p) not in settled]
     reads = [
         role_assignments(pid, scope) for pid, scopes in touched_scopes(unsettled).items() for scope in sorted(scopes)

@@ -131,7 +131,7 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> Change | None:
         say("Cancelled: nothing was changed.", timeout=3)
         return None
     try:
-        change = await screen.session.apply(plan)
+        change = await screen.session.apply(plan, landed=screen.write_answered)
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
         screen.load()
