@@ -166,3 +166,39 @@ async def test_the_row_shows_the_writes_own_answer_before_it_is_read_back(demo: 
         assert _listings(demo) == {}
         full = await session.load_inventory()
         assert row.data.roles == len(full.roles_of(ident))
+
+
+async def test_apply_starts_the_write_before_the_dialog_closes_and_cancel_never_does(demo: DemoTenant) -> None:
+    from tui.screens.confirm import ConfirmScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until_loaded(app, pilot)
+        ident = next(i for i in screen.inventory.identities if i.name == "id-dev-tests")
+        scope = next(s.scope for s in screen.inventory.subscriptions if s.display_name == "Contoso Development")
+        session = screen.session
+        roles = {r.role_name: r for r in await session.role_definitions(scope)}
+        calls: list[str] = []
+
+        def on_apply() -> None:
+            calls.append(type(app.screen).__name__)  # which screen is shown as the write starts
+
+        for keys, role, expected in (
+            (("enter",), "Reader", []),  # Cancel has the focus
+            (("escape",), "Reader", []),
+            (("tab", "enter"), "Reader", ["ConfirmScreen"]),  # Apply: called once, the dialog still shown
+            ((*"Owner", "enter"), "Owner", ["ConfirmScreen"]),  # a critical role's name typed, then enter
+        ):
+            calls.clear()
+            plan = await session.plan_role_assignment(ident, roles[role], scope)
+            dialog = ConfirmScreen(plan, on_apply=on_apply)
+            results: list[bool | None] = []
+            app.push_screen(dialog, results.append)
+            await pilot.pause()
+            if role == "Owner":
+                dialog.query_one("#confirm-typed").focus()
+                await pilot.pause()
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert calls == expected and results == [bool(expected)], (keys, calls, results)
+            assert app.screen is screen

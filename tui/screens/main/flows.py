@@ -3,6 +3,7 @@ runs each in a worker of the "flow" group (MainScreen.assign_role_flow, ...)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tui.services.errors import MituiError
@@ -126,12 +127,17 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> Change | None:
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
         return None
-    confirmed = await app.push_screen_wait(ConfirmScreen(plan, screen.redactor))
+    applying: list[asyncio.Task[Change]] = []
+
+    def start() -> None:  # on Apply: the write starts before the dialog has closed (its row shows it sooner)
+        applying.append(asyncio.ensure_future(screen.session.apply(plan, landed=screen.write_answered)))
+
+    confirmed = await app.push_screen_wait(ConfirmScreen(plan, screen.redactor, on_apply=start))
     if not confirmed:
         say("Cancelled: nothing was changed.", timeout=3)
         return None
     try:
-        change = await screen.session.apply(plan, landed=screen.write_answered)
+        change = await (applying[0] if applying else screen.session.apply(plan, landed=screen.write_answered))
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
         screen.load()
