@@ -162,3 +162,42 @@ async def test_the_writes_own_answer_is_handed_over_before_it_is_read_back(emula
     seen.clear()  # nothing sent (already gone): nothing handed over
     assert (await session.apply(await session.plan_role_removal(ident, ra), landed=landed)).ok
     assert seen == []
+
+
+async def test_an_app_role_granted_and_read_back_refreshes_without_another_request(
+    emulator_factory, session_for
+) -> None:  # noqa: ANN001
+    """The grant as Graph answered the POST is shown at once (``landed``), the read-back settles it (no third
+    request), and both match what a full load shows; a revocation checked gone likewise."""
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    ident = _identity(inv, "id-legacy-unused")
+    graph = await session.resource_app()
+    user_read = next(r for r in graph.app_roles if r.value == "User.Read.All")
+    plan = await session.plan_app_role_grant(ident, graph, user_read)
+    seen: list[tuple] = []
+
+    def landed(change) -> None:  # noqa: ANN001
+        seen.append((change, _data_requests(emulator_stats(emu))))
+
+    _reset(emu)
+    change = await session.apply(plan, landed=landed)
+    assert change.outcome == "applied" and len(seen) == 1 and seen[0][1] == 0  # before the read-back
+    shown = session.answered(inv, seen[0][0])
+    _reset(emu)
+    reread = await session.reread_after(inv, [plan], [change])
+    assert reread.requests == 0 == _data_requests(emulator_stats(emu))
+    full = await session.load_inventory()
+    assert shown is not None and _rights(shown.inventory, ident) == _rights(reread.inventory, ident)
+    assert _rights(reread.inventory, ident) == _rights(full, ident) != _rights(inv, ident)
+    assert (reread.added, reread.removed) == (1, 0)
+
+    grant = next(g for g in full.app_roles_of(ident) if g.app_role_id == user_read.id)
+    revoke = await session.plan_app_role_revoke(ident, grant)
+    undone = await session.apply(revoke)
+    assert undone.outcome == "applied"
+    _reset(emu)
+    back = await session.reread_after(reread.inventory, [revoke], [undone])
+    assert back.requests == 0 == _data_requests(emulator_stats(emu)) and (back.added, back.removed) == (0, 1)
+    assert _rights(back.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)

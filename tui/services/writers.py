@@ -31,7 +31,7 @@ class Attempt:
     outcome: Outcome
     assignment_id: str | None
     message: str
-    right: RoleAssignment | None = None  # the right as read back after it was made (a refresh need not read it again)
+    right: object | None = None  # the right as read back after it was made (a refresh need not read it again)
 
 
 class WriteContext(Protocol):
@@ -164,6 +164,8 @@ async def create_and_read_back(
         try:
             written = await send()
             request_ids.extend(written.request_ids)
+            if written.value is not None:
+                answered(written.value)
             break
         except AlreadyExists as err:
             add_id(request_ids, err)
@@ -178,14 +180,14 @@ async def create_and_read_back(
             add_id(request_ids, err)
             found = await find()
             if found is not None:
-                return Attempt("applied", found.id, words.lost)
+                return Attempt("applied", found.id, words.lost, found)
             if uncertain <= 0:
                 raise
             uncertain -= 1
     found = await find()
     if found is None:
         return Attempt("failed", None, words.unconfirmed)
-    return Attempt("applied", found.id, words.done)
+    return Attempt("applied", found.id, words.done, found)
 
 
 async def delete_and_check(
