@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.joins import (
+    ResourceIndex,
     custom_role_subscriptions,
     grants_by_identity,
     inherited_at,
@@ -186,3 +187,20 @@ def test_the_highest_privilege_of_an_identity_is_over_its_assignments_and_grants
         AppRoleAssignment(id="g", principal_id=SYSTEM_PID, resource_id="r", app_role_id="a", privilege=Privilege.HIGH)
     ]
     assert inv.highest_privilege(identity) is Privilege.HIGH
+
+
+def test_an_index_grown_page_by_page_joins_as_one_built_at_once() -> None:
+    """The partial tables' index grows by the resources new since the last join: the same identities as one
+    index of every resource."""
+    resources = _resources()
+    grown = ResourceIndex()
+    for i in range(0, len(resources), 2):
+        grown.add(resources[i : i + 2])
+    once = join_identities(_directory(), resources, None, {SUB}, SUBS)
+    assert join_identities(_directory(), grown, None, {SUB}, SUBS) == once
+    # Graph's listing without its first identity: ARM still shows it, unless only Graph's are asked for
+    partial_directory = _directory()[1:]
+    with_arm = join_identities(partial_directory, grown, None, {SUB}, SUBS)
+    graph_only = join_identities(partial_directory, grown, None, {SUB}, SUBS, arm_only=False)
+    assert {i.principal_id for i in graph_only} == {d.principal_id for d in partial_directory}
+    assert len(with_arm) == len(graph_only) + 1

@@ -103,3 +103,30 @@ def test_after_a_change_only_the_touched_rows_are_counted_again() -> None:
     assert new[0] is not rows[2] and new[0].data.roles == 2 and rows[2].data.roles == 0  # (the old row unchanged)
     assert new[0].data.identity is rows[2].data.identity and new[0].search == rows[2].search
     assert identity_cells(Redactor())(new[0])[0].plain == "id-2 +2"
+
+
+def test_a_partial_table_keeps_the_rows_that_say_the_same() -> None:
+    """While loading, each partial table keeps the shown rows whose identity and counts are unchanged (and the
+    search text of a changed one): not 40,000 new rows every half second."""
+    from tui.screens.main.rows import identity_rows
+    from tui.services.models import IdentityKind, Inventory, ManagedIdentity, RoleAssignment
+
+    ids = [
+        ManagedIdentity(f"00000000-0000-0000-0000-{n:012d}", "c", f"id-{n}", IdentityKind.USER, f"/x/id-{n}")
+        for n in range(4)
+    ]
+    partial = Inventory(tenant_id="t", cloud="c", identities=ids[:3], role_assignments={})
+    first = identity_rows(partial, False)
+    pid = ids[1].principal_id
+    partial.identities.append(ids[3])
+    partial.role_assignments[pid] = [RoleAssignment("/x/ra/1", "1", "/x", "rd", pid)]
+    second = identity_rows(partial, False, None, first)
+    by_key = {r.key: r for r in first}
+    kept = [r for r in second if by_key.get(r.key) is r]
+    assert sorted(r.key for r in kept) == sorted([ids[0].principal_id, ids[2].principal_id])
+    grown = next(r for r in second if r.key == pid)
+    assert grown.data.roles == 1 and grown.search is by_key[pid].search
+    assert [r.key for r in second] == sorted(r.key for r in second)  # (by name: id-0 .. id-3)
+    # the complete table: privileges known, so every row says something new
+    final = identity_rows(partial, True, None, second)
+    assert not any(r is by_key.get(r.key) for r in final) and all(not r.data.loading for r in final)

@@ -100,7 +100,7 @@ def _role_assignment(r: _Assignment) -> RoleAssignment:
         name=r.name or "",
         scope=scope,
         role_definition_id=_intern(p.roleDefinitionId) if p.roleDefinitionId else "",
-        principal_id=p.principalId or "",
+        principal_id=_intern(p.principalId) if p.principalId else "",  # (shared by the principal's assignments)
         principal_type=_intern(p.principalType) if p.principalType else "ServicePrincipal",
         scope_level=scope_level(scope),
         created_on=p.createdOn or None,
@@ -125,6 +125,7 @@ def _resource(r: _Resource) -> ArmResource:
     tags: tuple[tuple[str, str], ...] = ()
     if r.tags:
         tags = tuple(sorted(r.tags.items())) if len(r.tags) > 1 else tuple(r.tags.items())
+        tags = _same_tags(tags)
     return ArmResource(
         id=r.id or "",
         name=r.name or "",
@@ -152,6 +153,20 @@ def _directory_identity(sp: _ServicePrincipal) -> DirectoryIdentity:
         resource_id=resource_id,
         user_assigned=explicit,
     )
+
+
+_TAG_SETS: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+_TAG_SETS_KEPT = 20_000
+
+
+def _same_tags(tags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """One tuple per distinct set of tags (resources share a few: ``env=prod``, a cost centre), not one each."""
+    found = _TAG_SETS.get(tags)
+    if found is None:
+        if len(_TAG_SETS) >= _TAG_SETS_KEPT:
+            _TAG_SETS.clear()
+        found = _TAG_SETS[tags] = tags
+    return found
 
 
 # --- pages ----------------------------------------------------------------------------------------------------------

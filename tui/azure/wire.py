@@ -6,6 +6,7 @@ UI renders it as plain text)."""
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Any
 
 from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject
@@ -194,10 +195,11 @@ def app_role_grant(g: dict) -> AppRoleAssignment:
     return AppRoleAssignment(
         id=_s(get("id")),
         principal_id=_s(get("principalId")),
-        resource_id=_s(get("resourceId")),
-        app_role_id=_s(get("appRoleId")),
+        # (a few resource apps and their roles, named by every grant: one string each)
+        resource_id=intern(_s(get("resourceId"))),
+        app_role_id=intern(_s(get("appRoleId"))),
         principal_display_name=_s(get("principalDisplayName")),
-        resource_display_name=_s(get("resourceDisplayName")),
+        resource_display_name=intern(_s(get("resourceDisplayName"))),
         created=_s(get("createdDateTime")) or None,
     )
 

@@ -15,6 +15,7 @@ assignments, not with the edges between them (a Contributor of a subscription ca
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ from tui.services.models import (
     right_name,
 )
 from tui.services.privilege import role_grants
-from tui.services.scopes import scope_key, scope_level
+from tui.services.scopes import lowered, scope_key, scope_level
 
 # The operations that run code or deploy as the identities of a resource of the type (lowercase type ->).
 RUN_AS: dict[str, tuple[str, ...]] = {
@@ -118,7 +119,7 @@ def resource_type(arm_id: str) -> str:
     if at < 0:
         return ""
     rest = low[at + len("/providers/") :].strip("/").split("/")
-    return "/".join([rest[0], *rest[1::2]]) if len(rest) >= 3 else ""
+    return sys.intern("/".join([rest[0], *rest[1::2]])) if len(rest) >= 3 else ""  # (a few dozen types)
 
 
 def _hosts(identity: ManagedIdentity) -> list[str]:
@@ -139,11 +140,12 @@ def _ancestors(key: str) -> tuple[str, ...]:
     end = key.find("/", 15)  # after the subscription id
     if end < 0:
         return (key, ANYWHERE)
+    # (the group's and the subscription's keys interned: shared by every host in them)
     if key.startswith("/resourcegroups/", end):
         group_end = key.find("/", end + 16)
         if group_end > 0:
-            return (key, key[:group_end], key[:end], ANYWHERE)
-    return (key, key[:end], ANYWHERE)
+            return (key, sys.intern(key[:group_end]), sys.intern(key[:end]), ANYWHERE)
+    return (key, sys.intern(key[:end]), ANYWHERE)
 
 
 def _bucket(scope: str) -> str:
@@ -156,7 +158,7 @@ class _Index:
     (scope key, host type). Assignments whose role runs nothing are not in it (most of them)."""
 
     def __init__(self, inv: Inventory) -> None:
-        self.by_id = {i.principal_id.lower(): i for i in inv.identities}
+        self.by_id = {lowered(i.principal_id): i for i in inv.identities}
         # principal -> (host key, type, the scopes above it (_ancestors))
         self.hosts: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
         for pid, identity in self.by_id.items():
@@ -166,7 +168,8 @@ class _Index:
         self._roles: dict[str, tuple[bool, bool]] = {}  # role guid -> (assigns identities, deploys compute)
         self.definitions = inv.role_definitions
         self.deployers: set[str] = set()  # who can create or change some compute (and attach identities to it)
-        self.acting: dict[tuple[str, str], list[tuple[str, RoleAssignment, str]]] = defaultdict(list)
+        # (bucket, host type) -> (principal, assignment): one pair per assignment, shared by the types it runs on
+        self.acting: dict[tuple[str, str], list[tuple[str, RoleAssignment]]] = defaultdict(list)
         assigning: list[tuple[str, RoleAssignment]] = []
         for apid, assignments in inv.role_assignments.items():
             if apid not in self.by_id:
@@ -179,12 +182,12 @@ class _Index:
                 if assigns:
                     assigning.append((apid, ra))
                 if found := self.runs(guid):
-                    bucket = _bucket(ra.scope)
-                    for rtype, op in found:
-                        self.acting[(bucket, rtype)].append((apid, ra, op))
-        for apid, ra in assigning:
-            if apid in self.deployers:
-                self.acting[(_bucket(ra.scope), UAMI_KEY)].append((apid, ra, ASSIGN))
+                    bucket, pair = _bucket(ra.scope), (apid, ra)
+                    for rtype, _op in found:
+                        self.acting[(bucket, rtype)].append(pair)
+        for pair in assigning:
+            if pair[0] in self.deployers:
+                self.acting[(_bucket(pair[1].scope), UAMI_KEY)].append(pair)
         # the users', groups' and apps' acting assignments (inv.actors) the same way: (bucket, host type) -> their
         # positions in inv.actors, so that "who can act as this?" looks up the identity's hosts instead of
         # walking every actor on each selection (the index is built with the escalations, off the event loop)
@@ -238,8 +241,9 @@ class _Index:
             self._below = defaultdict(list)
             for pid, hosts in self.hosts.items():
                 for _key, rtype, above in hosts:
+                    host = (rtype, pid)  # (one tuple, under each scope above the host)
                     for anc in above:
-                        self._below[anc].append((rtype, pid))
+                        self._below[anc].append(host)
         return self._below
 
     def reach(self, apid: str, inv: Inventory) -> dict[str, tuple[RoleAssignment, str]]:
@@ -311,7 +315,7 @@ def escalations(inv: Inventory) -> dict[str, Escalation]:
                         if bucket in opened:
                             continue
                         opened.add(bucket)
-                        for a, ra, _op in index.acting.get(bucket, ()):
+                        for a, ra in index.acting.get(bucket, ()):
                             if a not in reached:
                                 reached.add(a)
                                 parents[a] = (b, ra)
@@ -350,7 +354,7 @@ def acted_as_by(inv: Inventory, identity: ManagedIdentity) -> tuple[EscalationPa
     found: dict[str, RoleAssignment] = {}
     for _key, rtype, above in index.hosts.get(pid, ()):
         for anc in above:
-            for apid, ra, _op in index.acting.get((anc, rtype), ()):
+            for apid, ra in index.acting.get((anc, rtype), ()):
                 if apid != pid and apid not in found:
                     found[apid] = ra
     out = []

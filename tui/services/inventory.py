@@ -40,6 +40,7 @@ from tui.services.inventory_graph import ResourceGraphPhases, sub_of, uses_resou
 from tui.services.inventory_partial import PartialPhases
 from tui.services.joins import (
     Resolver,
+    ResourceIndex,
     classified_role,
     custom_role_subscriptions,
     grants_by_identity,
@@ -122,7 +123,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.wanted = {guid(s, "subscription id") for s in subscription_ids} if subscription_ids else None
         self.problems: list[str] = []  # what could not be read
         # the tenant-wide reads, started first (see read_subscriptions)
-        self.directory_task: asyncio.Future[list[DirectoryIdentity] | None]
+        self.directory_task: asyncio.Future[list[DirectoryIdentity] | None] | None
         self.apps_task: asyncio.Future[list[ResourceApp]]
         self.builtin_task: asyncio.Future[list[RoleDefinition]]
         self.early_grants_task: asyncio.Future[list[AppRoleAssignment] | None]
@@ -145,6 +146,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.partial_pages: list[list[DirectoryIdentity]] = []  # landed, not yet shown
         self.partial_task: asyncio.Future[None] | None = None
         self.partial_done = False  # the final join has begun: no more partial tables
+        self.partial_index = ResourceIndex()
+        self.partial_indexed = 0
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
@@ -158,28 +161,24 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             await self.read_role_definitions()
             directory, identities = await self.read_identities()
             self.end_partial()  # the final join begins
+            graph_read = directory is not None
+            # what only the identity join needed: let it go before the joins to come (tens of MB at 40,000)
+            del directory
+            self.resources, self.partial_index = [], ResourceIndex()
+            self.directory_task = None
             raw_apps = await self.apps_task
         except BaseException:
             self.end_partial()
             self.cancel_tenant_reads()
             raise
-        # (without Graph's listing, an identity could pass for an orphan: then none is looked for)
-        # users and groups too: a deleted user's assignments stay behind as a service principal's do (one getByIds)
-        candidates = (
-            orphan_candidates(self.assigned_service_principals, identities, raw_apps)
-            | self.assigned_users
-            | self.assigned_groups
-            if directory is not None
-            else set()
-        )
-        creators = self.creators_to_name(identities, candidates)
+        candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, graph_read)
         # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now
         objects_task = self.ask_directory_objects(candidates | creators | self.assigned_groups)
         try:
             objects: dict[str, DirectoryObject] | None = None
             if objects_task is not None and (creators or self.assigned_groups):
                 objects = await objects_task  # names go into the joins: wait for them (alongside the members)
-                self.name_creators(objects)
+                await off_loop(self.name_creators, objects)
             groups, memberships = await self.read_groups(identities, objects)
             # role assignments per identity (own and through groups; those of unknown principals apart), the apps'
             # roles: one pass
@@ -203,10 +202,10 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 objects_task.cancel()
             self.cancel_tenant_reads()
         existing = set(objects) if objects is not None else None
-        orphans = orphaned_assignments(joined.orphan_candidates, self.definitions, existing)
+        orphans = await off_loop(orphaned_assignments, joined.orphan_candidates, self.definitions, existing)
         if candidates and existing is not None:
             self.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
-        actors = self.actors(identities, raw_apps, objects, orphans)
+        actors = await off_loop(self.actors, identities, raw_apps, objects, orphans)
 
         self.report("done", 1, 1)
         return Inventory(
@@ -226,6 +225,22 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             directory_role_definitions=directory_definitions,
             actors=actors,
         )
+
+    def to_look_up(
+        self, identities: list[ManagedIdentity], raw_apps: list[ResourceApp], graph_read: bool
+    ) -> tuple[set[str], set[str]]:
+        """(In the CPU worker) (the orphan candidates, the creators to name): a pass over every assignment.
+
+        Without Graph's listing an identity could pass for an orphan: then none is looked for. Users and groups
+        are candidates too: a deleted user's assignments stay behind as a service principal's do."""
+        candidates = (
+            orphan_candidates(self.assigned_service_principals, identities, raw_apps)
+            | self.assigned_users
+            | self.assigned_groups
+            if graph_read
+            else set()
+        )
+        return candidates, self.creators_to_name(identities, candidates)
 
     def actors(
         self,
@@ -371,17 +386,35 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
 
     async def read_identities(self) -> tuple[list[DirectoryIdentity] | None, list[ManagedIdentity]]:
         """(Graph's listing, None if unreadable; the identities: Graph's (tenant-wide) joined with ARM's)."""
+        assert self.directory_task is not None  # (let go of only after this)
         directory = await self.directory_task
         self.report("identities", 0, 1)
         # the joins are pure CPU (tens of thousands of items): off the event loop, so a UI stays responsive
-        identities = await off_loop(
-            join_identities, directory, self.resources, self.wanted, self.readable_subs, self.subscriptions
-        )
+        shown = list(self.partial.identities) if self.partial is not None else []
+        identities = await off_loop(self.final_identities, directory, list(self.resources), shown)
         if directory is None:
             # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
             identities = await self.with_arm_user_identities(identities)
         self.report("identities", 1, 1, f"{len(identities)} identities")
         return directory, identities
+
+    def final_identities(
+        self, directory: list[DirectoryIdentity] | None, resources: list[ArmResource], shown: list[ManagedIdentity]
+    ) -> list[ManagedIdentity]:
+        """(In the CPU worker) the identity join over every resource, through the partial tables' index grown by
+        the resources it has not seen (when it holds the first ones in order, else a new one); an identity the
+        partial table shows as it is now is kept as that very object (not a second copy of 40,000 of them)."""
+        index = self.partial_index
+        held = index.resources
+        if len(held) <= len(resources) and all(a is b for a, b in zip(held, resources, strict=False)):
+            index.add(resources[len(held) :])
+        else:
+            index = ResourceIndex(resources)
+        identities = join_identities(directory, index, self.wanted, self.readable_subs, self.subscriptions)
+        if shown:
+            by_id = {i.principal_id: i for i in shown}
+            identities = [same if (same := by_id.get(i.principal_id)) == i else i for i in identities]
+        return identities
 
     async def with_arm_user_identities(self, identities: list[ManagedIdentity]) -> list[ManagedIdentity]:
         b = self.backend

@@ -92,19 +92,7 @@ class DirectoryPhases:
         listing = await self.directory_roles_task
         if not members:
             return {}, {}
-        principals = {i.principal_id.lower() for i in identities}
-        memberships: dict[str, list[str]] = {}
-        for gid in sorted(members):
-            for pid in members[gid]:
-                if pid in principals:
-                    memberships.setdefault(pid, []).append(gid)
-        named: dict[str, Group] = {g.id.lower(): g for g in (listing.groups if listing else ())}
-        for gid, obj in (objects or {}).items():
-            if obj.kind == "group":
-                named.setdefault(gid, obj.as_group())
-        held = {gid for gids in memberships.values() for gid in gids}
-        groups = {gid: named.get(gid) or Group(gid) for gid in sorted(held)}
-        return groups, {pid: tuple(gids) for pid, gids in memberships.items()}
+        return await off_loop(_groups_of, identities, members, listing, objects)
 
     async def read_directory_role_definitions(self) -> dict[str, DirectoryRoleDefinition]:
         """Entra's role definitions by id (lower), classified as soon as they arrive (the first classification costs
@@ -134,3 +122,25 @@ class DirectoryPhases:
         )
         self.report("directory roles", 1, 1, f"{sum(len(v) for v in roles.values())} directory roles")
         return roles, definitions
+
+
+def _groups_of(
+    identities: list[ManagedIdentity],
+    members: dict[str, list[str]],
+    listing: DirectoryRoleListing | None,
+    objects: dict[str, DirectoryObject] | None,
+) -> tuple[dict[str, Group], dict[str, tuple[str, ...]]]:
+    """(In the CPU worker) the groups the identities are members of, and each identity's groups."""
+    principals = {i.principal_id.lower() for i in identities}
+    memberships: dict[str, list[str]] = {}
+    for gid in sorted(members):
+        for pid in members[gid]:
+            if pid in principals:
+                memberships.setdefault(pid, []).append(gid)
+    named: dict[str, Group] = {g.id.lower(): g for g in (listing.groups if listing else ())}
+    for gid, obj in (objects or {}).items():
+        if obj.kind == "group":
+            named.setdefault(gid, obj.as_group())
+    held = {gid for gids in memberships.values() for gid in gids}
+    groups = {gid: named.get(gid) or Group(gid) for gid in sorted(held)}
+    return groups, {pid: tuple(gids) for pid, gids in memberships.items()}

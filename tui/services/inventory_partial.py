@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity
-from tui.services.joins import join_identities
+from tui.services.joins import ResourceIndex, join_identities
 from tui.services.models import Inventory, ManagedIdentity, RoleAssignment, Subscription
-from tui.services.offload import off_loop
+from tui.services.offload import off_loop_first
 
 if TYPE_CHECKING:
     PartialFn = Callable[[Inventory], None]
@@ -25,15 +25,16 @@ if TYPE_CHECKING:
 
 def page_identities(
     page: list[DirectoryIdentity],
-    resources: list[ArmResource],
+    index: ResourceIndex,
+    new: list[ArmResource],
     wanted: set[str] | None,
     readable_subs: set[str],
     subs: list[Subscription],
 ) -> list[ManagedIdentity]:
-    """The identities of one Graph page, joined with the resources read so far (none of those that only ARM
-    shows: their principal may be on a later page)."""
-    ids = {d.principal_id.lower() for d in page}
-    return [i for i in join_identities(page, resources, wanted, readable_subs, subs) if i.principal_id.lower() in ids]
+    """The identities of one Graph page, joined with the resources read so far (``index``, grown by the ``new``
+    ones first; none of the identities that only ARM shows: their principal may be on a later page)."""
+    index.add(new)
+    return join_identities(page, index, wanted, readable_subs, subs, arm_only=False)
 
 
 class PartialPhases:
@@ -51,6 +52,8 @@ class PartialPhases:
     partial_pages: list[list[DirectoryIdentity]]
     partial_task: asyncio.Future[None] | None
     partial_done: bool
+    partial_index: ResourceIndex  # the resources the partial tables' joins have indexed: the first partial_indexed
+    partial_indexed: int
 
     def directory_page(self, page: list[DirectoryIdentity]) -> None:
         """A page of Graph's identities has landed (on the event loop): show its identities soon."""
@@ -66,8 +69,11 @@ class PartialPhases:
             page = [d for p in self.partial_pages for d in p]
             self.partial_pages.clear()
             try:
-                resources, readable = list(self.resources), set(self.readable_subs)
-                identities = await off_loop(page_identities, page, resources, self.wanted, readable, self.subscriptions)
+                new, self.partial_indexed = self.resources[self.partial_indexed :], len(self.resources)
+                readable = set(self.readable_subs)
+                identities = await off_loop_first(
+                    page_identities, page, self.partial_index, new, self.wanted, readable, self.subscriptions
+                )
             except Exception:  # only a preview: the final join reports what went wrong
                 return
             if self.partial_done:

@@ -27,6 +27,7 @@ from tui.services.privilege import Verdict, app_role_verdict, directory_role_ver
 from tui.services.scopes import (
     is_inherited,
     last_segment,
+    lowered,
     resource_group_of,
     resource_type_of,
     scope_key,
@@ -44,24 +45,42 @@ def definition_guid(role_definition_id: str) -> str:
 # --- identities ----------------------------------------------------------------------------------------------------
 
 
+class ResourceIndex:
+    """The resources read so far, by what the identity join looks them up by; grown as pages of resources land (a
+    partial table's join adds only the resources new since the last one, instead of indexing them all again)."""
+
+    def __init__(self, resources: list[ArmResource] | None = None) -> None:
+        self.by_key: dict[str, ArmResource] = {}
+        self.users_of: dict[str, list[str]] = {}  # uami key -> resources using it
+        self.system_owner: dict[str, ArmResource] = {}  # principal id -> owning resource
+        self.resources: list[ArmResource] = []
+        self.add(resources or [])
+
+    def add(self, resources: list[ArmResource]) -> None:
+        by_key, users_of, system_owner = self.by_key, self.users_of, self.system_owner
+        for r in resources:
+            by_key[scope_key(r.id)] = r
+            if r.system_principal_id:
+                system_owner[r.system_principal_id.lower()] = r
+            for uami_id in r.user_assigned:
+                users_of.setdefault(scope_key(uami_id), []).append(r.id)
+        self.resources.extend(resources)
+
+
 def join_identities(
     directory: list[DirectoryIdentity] | None,
-    resources: list[ArmResource],
+    resources: list[ArmResource] | ResourceIndex,
     wanted: set[str] | None,
     readable_subs: set[str],
     subs: list[Subscription],
+    *,
+    arm_only: bool = True,
 ) -> list[ManagedIdentity]:
     """Graph's managed identities (``directory``; None when it could not be read) joined with the ARM resources
-    that own or use them, plus those ARM shows and Graph did not list; only those of the ``wanted`` subscriptions
-    (None: all). Sorted by name."""
-    by_key = {scope_key(r.id): r for r in resources}
-    users_of: dict[str, list[str]] = {}  # uami key -> resources using it
-    system_owner: dict[str, ArmResource] = {}  # principal id -> owning resource
-    for r in resources:
-        if r.system_principal_id:
-            system_owner[r.system_principal_id.lower()] = r
-        for uami_id in r.user_assigned:
-            users_of.setdefault(scope_key(uami_id), []).append(r.id)
+    that own or use them (a list, or indexed already), plus (``arm_only``) those ARM shows and Graph did not list;
+    only those of the ``wanted`` subscriptions (None: all). Sorted by name."""
+    index = resources if isinstance(resources, ResourceIndex) else ResourceIndex(resources)
+    by_key, users_of, system_owner = index.by_key, index.users_of, index.system_owner
     identities: list[ManagedIdentity] = []
     seen: set[str] = set()
 
@@ -106,7 +125,7 @@ def join_identities(
             seen.add(pid)
             identities.append(make(d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res))
     # identities ARM shows but Graph did not list (Graph unreadable, or replication lag)
-    for r in resources:
+    for r in index.resources if arm_only else ():
         if r.system_principal_id and r.system_principal_id.lower() not in seen:
             seen.add(r.system_principal_id.lower())
             identities.append(make(r.system_principal_id, "", r.name, IdentityKind.SYSTEM, r.id, r))
@@ -156,6 +175,14 @@ class Resolver:
         except KeyError:
             rd = self._by_id[role_definition_id] = self.definitions.get(definition_guid(role_definition_id))
             return rd
+
+    def fill(self, ra: RoleAssignment) -> RoleAssignment:
+        """``ra`` itself, its role name and privilege filled in: for an assignment the load owns and has not shown
+        resolved yet (a second copy of 150,000 of them was the join's largest allocation)."""
+        rd = self.definition(ra.role_definition_id)
+        if rd is not None:
+            ra.role_name, ra.privilege, ra.privilege_reason = rd.role_name, rd.privilege, rd.privilege_reason
+        return ra
 
     def resolve(self, ra: RoleAssignment, via: Via | None = None) -> RoleAssignment:
         """``via``: the group the right comes through (None: the principal's own assignment)."""
@@ -225,8 +252,8 @@ def join_assignments(
     roles classified."""
     apps = [classified_app(a) for a in raw_apps]
     apps_by_id = {a.id.lower(): a for a in apps}
-    principals = {i.principal_id.lower() for i in identities}
-    members = members_by_group(memberships or {}, principals)
+    principals = {(pid := lowered(i.principal_id)): pid for i in identities}  # (its key: the identity's own string)
+    members = members_by_group(memberships or {}, set(principals))
     groups = groups or {}
     resolver = Resolver(definitions)
     role_assignments: dict[str, list[RoleAssignment]] = {}
@@ -236,8 +263,8 @@ def join_assignments(
         if pid in principals:
             items = role_assignments.get(pid)
             if items is None:
-                items = role_assignments[pid] = []
-            items.append(resolver.resolve(ra))
+                items = role_assignments[principals[pid]] = []
+            items.append(resolver.fill(ra))
             continue
         holders = members.get(pid)
         if holders:
@@ -340,7 +367,7 @@ def grants_by_identity(
     grants: list[AppRoleAssignment], identities: list[ManagedIdentity], apps_by_id: dict[str, ResourceApp]
 ) -> tuple[dict[str, list[AppRoleAssignment]], int]:
     """(each identity's grants, resolved and sorted, by principal id (lower); how many)."""
-    principals = {i.principal_id.lower() for i in identities}
+    principals = {(pid := lowered(i.principal_id)): pid for i in identities}  # (its key: the identity's own string)
     out: dict[str, list[AppRoleAssignment]] = {}
     seen: set[str] = set()
     for g in grants:
@@ -348,7 +375,7 @@ def grants_by_identity(
         if pid not in principals or g.id in seen:
             continue
         seen.add(g.id)
-        out.setdefault(pid, []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
+        out.setdefault(principals[pid], []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
     for items in out.values():
         items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
     return out, len(seen)

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 # The models a load builds by the ten thousand (identities, role assignments, app role grants) are plain dataclasses
 # hashable by value, not frozen ones: a frozen dataclass's __init__ sets each field through object.__setattr__, about
 # seven times dearer (≈0.3 s of CPU per load at 10 000 identities). They are immutable by convention all the same:
-# nothing assigns to their fields; derive a changed copy with dataclasses.replace.
+# nothing assigns to their fields (but the load, which fills in the role assignments it owns, their creator's name,
+# role name and privilege, before it hands the inventory out); derive a changed copy with dataclasses.replace.
 
 
 class IdentityKind(StrEnum):

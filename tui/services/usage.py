@@ -25,6 +25,7 @@ from tui.services.errors import MituiError
 from tui.services.models import Inventory, ManagedIdentity, Privilege, RoleAssignment, RoleDefinition
 from tui.services.offload import off_loop
 from tui.services.privilege import role_grants
+from tui.services.scopes import lowered
 from tui.services.usage_records import Operation
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ class UsageReport:
     coverage: dict[str, str]
     by_principal: dict[str, Usage] = field(default_factory=dict)  # principal id (lower) ->
     operations: list[Operation] = field(default_factory=list)  # every operation read, newest first
-    right_last_used: dict[str, datetime | None] = field(default_factory=dict)  # assignment id (lower) ->
+    # assignment id (lower) -> the last time it was used; absent: not used in the window (or unknown: see coverage)
+    right_last_used: dict[str, datetime | None] = field(default_factory=dict)
 
     def of(self, identity: ManagedIdentity) -> Usage:
         return self.by_principal.get(
@@ -237,15 +239,18 @@ def _report(
     with _matched_lock:
         previous = _matched
     current: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
+    shared = dict(coverage)  # (one for every identity: read, never changed)
     for identity in inventory.identities:
-        pid = identity.principal_id.lower()
+        pid = lowered(identity.principal_id)  # (the identity's own string when lowercase: not a copy)
         mine = by_pid.get(pid, [])
         report.by_principal[pid] = Usage(
             last_sign_in=last_sign_in.get(identity.client_id.lower()),
             last_activity=mine[0].time if mine else None,
-            coverage=dict(coverage),
+            coverage=shared,
         )
-        fingerprint = (len(mine), mine[0].id, mine[-1].id) if mine else (0, "", "")
+        if not mine:
+            continue  # no operation in the window: none of its rights was used (absent from right_last_used)
+        fingerprint = (len(mine), mine[0].id, mine[-1].id)
         known = previous.get(pid)
         before = known[1] if known is not None and known[0] == fingerprint else {}
         results: dict[tuple, datetime | None] = {}
@@ -253,16 +258,17 @@ def _report(
         for assignment in inventory.role_assignments.get(pid, []):
             role = role_of(inventory, assignment)
             if role is None:
-                report.right_last_used[assignment.id.lower()] = None
                 continue
-            key = (assignment.id.lower(), assignment.scope.lower(), role.name.lower(), role.actions, role.not_actions)
+            aid = assignment.id.lower()  # (its scope is part of its id)
+            key = (aid, role.name, role.actions, role.not_actions)
             if key in before:
                 when = before[key]
             else:
                 pairs = _pairs(mine) if pairs is None else pairs
                 when = _last_exercised(assignment.scope, role, pairs, grants) if pairs else None
             results[key] = when
-            report.right_last_used[assignment.id.lower()] = when
+            if when is not None:
+                report.right_last_used[aid] = when
         if results:
             current[pid] = (fingerprint, results)
     with _matched_lock:

@@ -57,7 +57,7 @@ class Column:
     align: str = "left"  # "left" | "right"
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     key: str
     # The cells, or () to have the table's ``cell_factory`` make them when the row is first drawn (so 40 000

@@ -26,7 +26,7 @@ from tui import runtime
 from tui.screens.main.rows import identity_rows, recounted_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
-from tui.services.offload import off_loop
+from tui.services.offload import off_loop, off_loop_first
 from tui.services.plans import Change, Plan
 from tui.services.refresh import changed_rights, changes_note
 from tui.services.session import RETRYING
@@ -162,7 +162,8 @@ class InventoryLoading:
             if get_current_worker().is_cancelled:
                 return
             changes = await off_loop(changed_rights, before, inventory) if before is not None else None
-            rows = await off_loop(identity_rows, inventory, True, changes)
+            shown = list(self.query_one("#identities", VirtualTable).rows)
+            rows = await off_loop(identity_rows, inventory, True, changes, shown)
             # out of full collections: one walked the inventory and its rows (250-400 ms at 10 000 identities)
             runtime.freeze_kept()
         note = f"reloaded: {changes_note(changes)}" if changes is not None else ""
@@ -195,8 +196,9 @@ class InventoryLoading:
         self._show_touched(reread.inventory, {p.identity.principal_id.lower() for p in plans}, reread.changes)
         self._summary_status(note)
         await self.wait_for_refresh()
+        shown = list(self.query_one("#identities", VirtualTable).rows)
         with runtime.relaxed_gc():  # (as for a load: a full collection amid 10 000 new rows stalled the loop 0.1 s)
-            rows = await off_loop(identity_rows, reread.inventory, True, reread.changes)
+            rows = await off_loop(identity_rows, reread.inventory, True, reread.changes, shown)
         if get_current_worker().is_cancelled:
             return
         self.post_message(self.Loaded(reread.inventory, rows, note))
@@ -236,7 +238,8 @@ class InventoryLoading:
         if inventory is None or generation != self._load_generation or not self.is_loading:
             return
         started = time.perf_counter()
-        rows = await off_loop(identity_rows, inventory, False)
+        shown = list(self.query_one("#identities", VirtualTable).rows)
+        rows = await off_loop_first(identity_rows, inventory, False, None, shown)
         # (40 000 rows take ~0.6 s: every 0.5 s they would keep the CPU worker from the pages the load waits for)
         self._partial_cost_s = time.perf_counter() - started
         if generation != self._load_generation or not self.is_loading:
