@@ -178,6 +178,12 @@ class InventoryLoading:
         if inventory is None or self.is_loading or any(p.action.is_lifecycle for p in plans):
             self.load()  # (an identity that appeared, went or changed hands: everything joins differently)
             return
+        # no full collection of the garbage until every row is made again (one walked the heap for ~0.1 s between
+        # the write's answer and its row; another amid 10 000 new rows stalled the loop as long)
+        with runtime.relaxed_gc():
+            await self._reread(inventory, plans, changes)
+
+    async def _reread(self, inventory: Inventory, plans: Sequence[Plan], changes: Sequence[Change]) -> None:
         self._set_status(Text("Reading the change back…"))
         try:
             reread = await self.session.reread_after(inventory, plans, changes)
@@ -197,8 +203,7 @@ class InventoryLoading:
         self._summary_status(note)
         await self.wait_for_refresh()
         shown = list(self.query_one("#identities", VirtualTable).rows)
-        with runtime.relaxed_gc():  # (as for a load: a full collection amid 10 000 new rows stalled the loop 0.1 s)
-            rows = await off_loop(identity_rows, reread.inventory, True, reread.changes, shown)
+        rows = await off_loop(identity_rows, reread.inventory, True, reread.changes, shown)
         if get_current_worker().is_cancelled:
             return
         self.post_message(self.Loaded(reread.inventory, rows, note))
@@ -323,6 +328,7 @@ class InventoryLoading:
             return  # a newer load came meanwhile
         self._usage_status("")
         inventory.usage = report
+        runtime.freeze_kept()  # (the report, kept with the inventory: out of full collections, as the inventory is)
         try:
             table = self.query_one("#identities", VirtualTable)
         except NoMatches:  # the screen is being composed again (its keys' state changed): its rows are made anew
