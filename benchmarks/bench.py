@@ -18,7 +18,7 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
 * the TUI on the same tenant, headless through Textual's test driver (``App.run_test``) in a child process:
   ``loaded_s`` (app start until the first frame in which the identity table lists every identity),
   ``filter_ms`` (median keystroke-to-repaint in the filter box), ``stall_ms`` (the longest the event loop was
-  blocked while loading), ``rss_mb`` (the child's peak resident memory), ``partial_s`` (app start until the first
+  blocked while loading), ``rss_mb`` (the child's peak resident memory, VmHWM), ``partial_s`` (app start until the first
   frame that lists any identity), ``refresh_ms`` (Reader applied to an identity through the TUI: from the key that
   applies it until the frame whose table counts it on the identity's row);
 * with ``--both-sources``: ``inventory_arm_s`` / ``requests_arm`` and ``inventory_graph_s`` / ``requests_graph``,
