@@ -144,7 +144,10 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> Change | None:
             say("Cancelled: nothing was changed.", timeout=3)
             return None
         try:
-            change = await (applying[0] if applying else screen.session.apply(plan, landed=screen.write_answered))
+            # (shielded: a flow cancelled meanwhile leaves the write to finish, its outcome logged)
+            change = await (
+                asyncio.shield(applying[0]) if applying else screen.session.apply(plan, landed=screen.write_answered)
+            )
         except MituiError as exc:
             app.show_error(exc)  # type: ignore[attr-defined]
             screen.load()
