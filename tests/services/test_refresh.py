@@ -115,3 +115,89 @@ async def test_a_role_made_and_read_back_refreshes_without_another_request(emula
     assert back.requests == 0 == _data_requests(emulator_stats(emu))
     assert (back.added, back.removed) == (0, 1)
     assert _rights(back.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)
+
+
+async def test_the_writes_own_answer_is_handed_over_before_it_is_read_back(emulator_factory, session_for) -> None:  # noqa: ANN001
+    """Session.apply's ``landed``: the assignment as the PUT answered it (and the removal as the DELETE answered it),
+    before the write reads it back and logs its outcome; applied to the inventory it shows what a full load shows."""
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    ident = _identity(inv, "id-legacy-unused")
+    scope = next(s.scope for s in inv.subscriptions if s.display_name == "Contoso Development")
+    reader = next(r for r in await session.role_definitions(scope) if r.role_name == "Reader")
+    plan = await session.plan_role_assignment(ident, reader, scope + "/resourceGroups/rg-dev-apps")
+    seen: list[tuple] = []
+
+    def landed(change) -> None:  # noqa: ANN001
+        reads = sum(n for route, n in emulator_stats(emu)["byRoute"].items() if route.startswith("GET"))
+        seen.append((change, reads, [e["event"] for e in session.audit.entries()]))
+
+    _reset(emu)
+    change = await session.apply(plan, landed=landed)
+    assert change.outcome == "applied" and change.right is not None
+    assert len(seen) == 1
+    early, reads, audit = seen[0]
+    assert reads == 0  # handed over before the read-back GET was sent
+    assert audit[-1] == "intent"  # ... and before the outcome was logged
+    assert early.plan is plan and early.right.id.lower() == change.right.id.lower() == early.assignment_id.lower()
+    shown = session.answered(inv, early)
+    assert shown is not None and shown.requests == 0 and (shown.added, shown.removed) == (1, 0)
+    full = await session.load_inventory()
+    assert _rights(shown.inventory, ident) == _rights(full, ident)
+    assert _rights(inv, ident) != _rights(full, ident)  # (the inventory given was not changed)
+
+    ra = next(r for r in full.roles_of(ident) if r.role_name == "Reader" and r.scope.lower().endswith("rg-dev-apps"))
+    removal = await session.plan_role_removal(ident, ra)
+    seen.clear()
+    _reset(emu)
+    undone = await session.apply(removal, landed=landed)
+    assert undone.outcome == "applied" and len(seen) == 1
+    early, reads, audit = seen[0]
+    assert reads == 0 and audit[-1] == "intent"
+    gone = session.answered(full, early)
+    assert gone is not None and (gone.added, gone.removed) == (0, 1)
+    assert _rights(gone.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)
+
+    seen.clear()  # nothing sent (already gone): nothing handed over
+    assert (await session.apply(await session.plan_role_removal(ident, ra), landed=landed)).ok
+    assert seen == []
+
+
+async def test_an_app_role_granted_and_read_back_refreshes_without_another_request(
+    emulator_factory, session_for
+) -> None:  # noqa: ANN001
+    """The grant as Graph answered the POST is shown at once (``landed``), the read-back settles it (no third
+    request), and both match what a full load shows; a revocation checked gone likewise."""
+    emu = emulator_factory()
+    session: Session = await session_for(emu)
+    inv = await session.load_inventory()
+    ident = _identity(inv, "id-legacy-unused")
+    graph = await session.resource_app()
+    user_read = next(r for r in graph.app_roles if r.value == "User.Read.All")
+    plan = await session.plan_app_role_grant(ident, graph, user_read)
+    seen: list[tuple] = []
+
+    def landed(change) -> None:  # noqa: ANN001
+        seen.append((change, _data_requests(emulator_stats(emu))))
+
+    _reset(emu)
+    change = await session.apply(plan, landed=landed)
+    assert change.outcome == "applied" and len(seen) == 1 and seen[0][1] == 0  # before the read-back
+    shown = session.answered(inv, seen[0][0])
+    _reset(emu)
+    reread = await session.reread_after(inv, [plan], [change])
+    assert reread.requests == 0 == _data_requests(emulator_stats(emu))
+    full = await session.load_inventory()
+    assert shown is not None and _rights(shown.inventory, ident) == _rights(reread.inventory, ident)
+    assert _rights(reread.inventory, ident) == _rights(full, ident) != _rights(inv, ident)
+    assert (reread.added, reread.removed) == (1, 0)
+
+    grant = next(g for g in full.app_roles_of(ident) if g.app_role_id == user_read.id)
+    revoke = await session.plan_app_role_revoke(ident, grant)
+    undone = await session.apply(revoke)
+    assert undone.outcome == "applied"
+    _reset(emu)
+    back = await session.reread_after(reread.inventory, [revoke], [undone])
+    assert back.requests == 0 == _data_requests(emulator_stats(emu)) and (back.added, back.removed) == (0, 1)
+    assert _rights(back.inventory, ident) == _rights(await session.load_inventory(), ident) == _rights(inv, ident)

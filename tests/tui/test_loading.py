@@ -79,7 +79,7 @@ def test_partial_tables_come_less_often_when_they_cost_more() -> None:
 def test_after_a_change_only_the_touched_rows_are_counted_again() -> None:
     import dataclasses
 
-    from tui.screens.main.rows import IDENTITY_COLUMNS, identity_cells, identity_rows, updated_rows
+    from tui.screens.main.rows import IDENTITY_COLUMNS, identity_cells, identity_rows, recounted_rows
     from tui.services.models import IdentityKind, Inventory, ManagedIdentity, RoleAssignment
     from tui.widgets.safe_text import Redactor
 
@@ -98,12 +98,11 @@ def test_after_a_change_only_the_touched_rows_are_counted_again() -> None:
     assert identity_cells(Redactor())(rows[0])[privilege].plain == "loading…"
     touched = ids[2].principal_id.lower()
     after = dataclasses.replace(before, role_assignments={touched: [assignment(1, ids[2]), assignment(2, ids[2])]})
-    new = updated_rows(rows, after, {touched})
-    assert [r.key for r in new] == [r.key for r in rows]
-    changed = [n for n, (old, now) in enumerate(zip(rows, new, strict=True)) if old is not now]
-    assert [new[n].key for n in changed] == [touched]
-    assert new[changed[0]].data.roles == 2 and rows[changed[0]].data.roles == 0
-    assert new[changed[0]].data.identity is rows[changed[0]].data.identity
+    new = recounted_rows([rows[2]], after, {touched: (2, 0)})
+    assert [r.key for r in new] == [touched]
+    assert new[0] is not rows[2] and new[0].data.roles == 2 and rows[2].data.roles == 0  # (the old row unchanged)
+    assert new[0].data.identity is rows[2].data.identity and new[0].search == rows[2].search
+    assert identity_cells(Redactor())(new[0])[0].plain == "id-2 +2"
 
 
 def test_a_partial_table_keeps_the_rows_that_say_the_same() -> None:

@@ -3,6 +3,7 @@ their name typed before Apply enables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -50,14 +51,18 @@ def plan_title(plan: Plan) -> str:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Returns True when the user applies the plan, False otherwise."""
+    """Returns True when the user applies the plan, False otherwise. ``on_apply`` (optional) is called the moment
+    Apply is pressed, before the dialog closes (closing it costs a few frames): the write can start at once."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
-    def __init__(self, plan: Plan, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self, plan: Plan, redactor: Redactor | None = None, on_apply: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.plan = plan
         self.redactor = redactor or Redactor()
+        self.on_apply = on_apply
 
     @property
     def needs_typing(self) -> bool:
@@ -140,14 +145,20 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "confirm-typed" and not self.query_one("#confirm-apply", Button).disabled:
-            self.dismiss(True)
+            self._apply()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "confirm-apply" and not event.button.disabled:
-            self.dismiss(True)
+            self._apply()
         else:
             self.dismiss(False)
+
+    def _apply(self) -> None:
+        if self.on_apply is not None:
+            on_apply, self.on_apply = self.on_apply, None  # (once, whatever else arrives before the dialog closes)
+            on_apply()
+        self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

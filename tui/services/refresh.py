@@ -3,8 +3,11 @@
 
 A role assignment plan re-reads the identity's own assignments in the scope's subscription (or at the management
 group / root it was made at): one ARM request. An app role plan re-reads the identity's grants, a directory role plan
-its directory roles: one Graph request each. Everything else (the other identities, the groups, the orphans, the
-actors) is kept as loaded; what depends on the whole (escalations) is computed again. `r` still reads everything.
+its directory roles: one Graph request each. None of that when the write itself read its result back (a role
+assignment or app role grant made, or one removed and checked gone): the refresh applies what the service answered.
+Before that read-back, :func:`answered` applies the service's answer to the write itself, for the UI to show at once.
+Everything else (the other identities, the groups, the orphans, the actors) is kept as loaded; what depends on the
+whole (escalations) is computed again. `r` still reads everything.
 """
 
 from __future__ import annotations
@@ -101,20 +104,88 @@ def _touched(plans: Sequence[Plan], actions: tuple[PlanAction, ...]) -> dict[str
     return {p.identity.principal_id.lower(): p.identity for p in plans if p.action in actions}
 
 
-def settled_role_changes(plans: Sequence[Plan], changes: Sequence[Change]) -> dict[int, Change]:
-    """(by ``id(plan)``) the role plans whose outcome the write itself established: an assignment made and read
-    back (its ``right``), or one removed and checked gone. Their refresh reads nothing more."""
+SETTLED_BY_THE_WRITE = {
+    PlanAction.ASSIGN_ROLE: RoleAssignment,
+    PlanAction.GRANT_APP_ROLE: AppRoleAssignment,
+}
+REMOVALS = (PlanAction.REMOVE_ROLE, PlanAction.REVOKE_APP_ROLE)
+
+
+def settled_changes(plans: Sequence[Plan], changes: Sequence[Change]) -> dict[int, Change]:
+    """(by ``id(plan)``) the role assignment and app role plans whose outcome the write itself established: a right
+    made and read back (its ``right``), or one removed and checked gone. Their refresh reads nothing more."""
     mine = {id(p) for p in plans}
     out: dict[int, Change] = {}
     for change in changes:
         plan = change.plan
         if id(plan) not in mine:
             continue
-        made = plan.action is PlanAction.ASSIGN_ROLE and change.ok and isinstance(change.right, RoleAssignment)
-        gone = plan.action is PlanAction.REMOVE_ROLE and change.outcome == "applied" and bool(plan.existing_id)
+        kind = SETTLED_BY_THE_WRITE.get(plan.action)
+        made = kind is not None and change.ok and isinstance(change.right, kind)
+        gone = plan.action in REMOVALS and change.outcome == "applied" and bool(plan.existing_id)
         if made or gone:
             out[id(plan)] = change
     return out
+
+
+def _settle(
+    roles: dict[str, list[RoleAssignment]],
+    grants: dict[str, list[AppRoleAssignment]],
+    settled: Collection[Change],
+    resolver: Resolver,
+    caller: Caller | None,
+) -> None:
+    """Apply the changes the write itself established to ``roles`` and ``grants`` (principal id -> rights; changed
+    in place): a right made is added as the service answered it, one removed is taken out."""
+    for change in settled:
+        plan = change.plan
+        pid = plan.identity.principal_id.lower()
+        if plan.action in (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE):
+            old_grants = grants.get(pid, [])
+            if isinstance(change.right, AppRoleAssignment):
+                if all(g.id.lower() != change.right.id.lower() for g in old_grants):
+                    now = [*old_grants, _resolved_grant(change.right, [plan])]
+                    grants[pid] = sorted(now, key=grant_order)
+            else:
+                gone = (plan.existing_id or "").lower()
+                _keep(grants, pid, [g for g in old_grants if g.via is not None or g.id.lower() != gone])
+            continue
+        old = roles.get(pid, [])
+        if plan.action is PlanAction.ASSIGN_ROLE:
+            assert isinstance(change.right, RoleAssignment)
+            made = _named(resolver.resolve(change.right), caller)
+            if all(ra.id.lower() != made.id.lower() for ra in old):
+                roles[pid] = sorted([*old, made], key=assignment_order)
+        else:
+            gone = (plan.existing_id or "").lower()
+            _keep(roles, pid, [ra for ra in old if ra.via is not None or ra.id.lower() != gone])
+
+
+def _keep(rights: dict[str, list], pid: str, kept: list) -> None:
+    if kept:
+        rights[pid] = kept
+    else:
+        rights.pop(pid, None)
+
+
+def grant_order(a: AppRoleAssignment) -> tuple[int, str, str]:
+    return (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower())
+
+
+def answered(inventory: Inventory, change: Change, caller: Caller | None) -> Reread | None:
+    """``inventory`` with what the service answered to a write (``change``, provisional: Session.apply's
+    ``landed``) applied, before the write is read back; None when that answer alone does not settle it (the
+    refresh after the write reads it again). No request: cheap enough to run on the event loop (it copies one
+    mapping or two and changes one identity's list)."""
+    if id(change.plan) not in settled_changes([change.plan], [change]):
+        return None
+    roles, grants = dict(inventory.role_assignments), dict(inventory.app_role_assignments)
+    _settle(roles, grants, [change], Resolver(inventory.role_definitions), caller)
+    fresh = dataclasses.replace(
+        inventory, role_assignments=roles, app_role_assignments=grants, escalations={}, acting_index=None
+    )
+    pid = change.plan.identity.principal_id.lower()
+    return Reread(fresh, 0, changed_rights(inventory, fresh, {pid}))
 
 
 async def reread_after(
@@ -125,8 +196,9 @@ async def reread_after(
     changes: Sequence[Change] = (),
 ) -> Reread:
     """The inventory with what ``plans`` touched read again (a new Inventory: the one shown is not changed under the
-    UI's feet). A read that fails raises (the caller falls back to a full load). A role plan whose change is settled
-    (:func:`settled_role_changes`) is applied to the inventory as the write saw it, without a request."""
+    UI's feet). A read that fails raises (the caller falls back to a full load). A role assignment or app role plan
+    whose change is settled (:func:`settled_changes`) is applied to the inventory as the write saw it, without a
+    request."""
     by_id = {i.principal_id.lower(): i for i in inventory.identities}
     roles = dict(inventory.role_assignments)
     grants = dict(inventory.app_role_assignments)
@@ -137,21 +209,8 @@ async def reread_after(
     async def role_assignments(pid: str, scope: str) -> tuple[str, str, list[RoleAssignment]]:
         return pid, scope, await backend.list_role_assignments_for_principal(scope, pid)
 
-    settled = settled_role_changes(plans, changes)
-    for change in settled.values():
-        pid = change.plan.identity.principal_id.lower()
-        old = roles.get(pid, [])
-        if change.plan.action is PlanAction.ASSIGN_ROLE:
-            assert isinstance(change.right, RoleAssignment)
-            made = _named(resolver.resolve(change.right), caller)
-            if all(ra.id.lower() != made.id.lower() for ra in old):
-                roles[pid] = sorted([*old, made], key=assignment_order)
-        else:
-            gone = (change.plan.existing_id or "").lower()
-            kept = [ra for ra in old if ra.via is not None or ra.id.lower() != gone]
-            roles[pid] = kept
-            if not kept:
-                del roles[pid]
+    settled = settled_changes(plans, changes)
+    _settle(roles, grants, settled.values(), resolver, caller)
     unsettled = [p for p in plans if id(p) not in settled]
     reads = [
         role_assignments(pid, scope) for pid, scopes in touched_scopes(unsettled).items() for scope in sorted(scopes)
@@ -170,12 +229,12 @@ async def reread_after(
             del roles[pid]
 
     app_plans = [p for p in plans if p.action in (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE)]
-    for pid in _touched(plans, (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE)):
+    for pid in _touched(unsettled, (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE)):
         fresh_grants = (await backend.list_app_role_assignments([pid])).get(pid, [])
         requests += 1
         old_grants = {g.id: g for g in grants.get(pid, [])}
         now = [old_grants.get(g.id) or _resolved_grant(g, app_plans) for g in fresh_grants]
-        now.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
+        now.sort(key=grant_order)
         grants[pid] = now
         if not now:
             del grants[pid]

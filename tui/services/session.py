@@ -64,9 +64,9 @@ from tui.services.plans import (
     role_removal_plan,
 )
 from tui.services.privilege import MICROSOFT_GRAPH_APP_ID
-from tui.services.refresh import Reread, reread_after
+from tui.services.refresh import Reread, answered, reread_after
 from tui.services.scopes import role_at, scope_key
-from tui.services.writers import Attempt, write
+from tui.services.writers import Attempt, answers_to, write
 
 # The progress step that reports a retried request while loading.
 RETRYING = "retrying"
@@ -210,6 +210,11 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         was made and read back (or removed and checked gone) needs no request."""
         return await reread_after(self._backend, inventory, plans, self._safe_caller(), changes)
 
+    def answered(self, inventory: Inventory, change: Change) -> Reread | None:
+        """``inventory`` with the service's answer to a write applied (``change``: the provisional one that
+        :meth:`apply` hands to ``landed``), without a request; None when the answer alone does not settle it."""
+        return answered(inventory, change, self._safe_caller())
+
     # --- plans --------------------------------------------------------------------------------------------------
     async def plan_role_assignment(self, identity: ManagedIdentity, role: RoleDefinition, scope: str) -> Plan:
         scope = arm_id(scope)
@@ -256,7 +261,10 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         return directory_role_removal_plan(identity, assignment, still, self.graph_url)
 
     # --- apply --------------------------------------------------------------------------------------------------
-    async def apply(self, plan: Plan) -> Change:
+    async def apply(self, plan: Plan, *, landed: Callable[[Change], None] | None = None) -> Change:
+        """Carry out ``plan`` (see the module's docstring); the Change says how it went. ``landed`` (optional) is
+        called on the event loop with a provisional Change as soon as the service answers the write itself, before
+        it is read back: a UI may show it at once (the Change returned is what counts)."""
         op = self.audit.intent(plan, self._safe_caller(), self.tenant_id, self.cloud_name, read_only=self.read_only)
         if self.read_only:
             change = Change(plan, "refused", plan.existing_id, "Read-only mode: nothing was sent.", ())
@@ -267,8 +275,15 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
             )
         request_ids: list[str] = []
         error: MituiError | None = None
+
+        def answer(right: object) -> None:
+            if landed is not None:
+                ids, made = tuple(dict.fromkeys(request_ids)), getattr(right, "id", None)
+                landed(Change(plan, "applied", made, "Answered; reading it back.", ids, right=right))
+
         try:
-            result = await write(self, plan, request_ids)
+            with answers_to(answer if landed is not None else None):
+                result = await write(self, plan, request_ids)
         except MituiError as err:
             error = err
             if err.request_id:

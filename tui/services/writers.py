@@ -9,8 +9,10 @@ blindly sending again; the result is read back. Auditing and read-only refusal a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +31,7 @@ class Attempt:
     outcome: Outcome
     assignment_id: str | None
     message: str
-    right: RoleAssignment | None = None  # the right as read back after it was made (a refresh need not read it again)
+    right: object | None = None  # the right as read back after it was made (a refresh need not read it again)
 
 
 class WriteContext(Protocol):
@@ -48,6 +50,29 @@ class HasId(Protocol):
 
 
 Writer = Callable[[WriteContext, Plan, list[str]], Awaitable[Attempt]]
+
+# Who wants the write's own answer as soon as it lands, before it is read back (Session.apply's ``landed``): the
+# apply's task sets it, so concurrent applies each have their own.
+_on_answer: ContextVar[Callable[[object], None] | None] = ContextVar("mitui_write_answered", default=None)
+
+
+@contextlib.contextmanager
+def answers_to(hook: Callable[[object], None] | None) -> Iterator[None]:
+    """Within this block (this task), :func:`answered` hands the service's answer to a write to ``hook``."""
+    token = _on_answer.set(hook)
+    try:
+        yield
+    finally:
+        _on_answer.reset(token)
+
+
+def answered(right: object) -> None:
+    """The service answered the write with ``right`` (the assignment it made, or the one it removed): the caller
+    may show it now; the write goes on to read it back. A failing hook never fails the write."""
+    hook = _on_answer.get()
+    if hook is not None:
+        with contextlib.suppress(Exception):
+            hook(right)
 
 
 async def write(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> Attempt:
@@ -76,6 +101,8 @@ async def assign_role(ctx: WriteContext, plan: Plan, request_ids: list[str]) -> 
             request_ids.extend(written.request_ids)
             ra = written.value
             assignment_id = ra.id if isinstance(ra, RoleAssignment) else None
+            if isinstance(ra, RoleAssignment):
+                answered(ra)
             break
         except AlreadyExists as err:
             add_id(request_ids, err)
@@ -137,6 +164,8 @@ async def create_and_read_back(
         try:
             written = await send()
             request_ids.extend(written.request_ids)
+            if written.value is not None:
+                answered(written.value)
             break
         except AlreadyExists as err:
             add_id(request_ids, err)
@@ -151,14 +180,14 @@ async def create_and_read_back(
             add_id(request_ids, err)
             found = await find()
             if found is not None:
-                return Attempt("applied", found.id, words.lost)
+                return Attempt("applied", found.id, words.lost, found)
             if uncertain <= 0:
                 raise
             uncertain -= 1
     found = await find()
     if found is None:
         return Attempt("failed", None, words.unconfirmed)
-    return Attempt("applied", found.id, words.done)
+    return Attempt("applied", found.id, words.done, found)
 
 
 async def delete_and_check(
@@ -180,6 +209,8 @@ async def delete_and_check(
             request_ids.extend(written.request_ids)
             if gone_already(written):
                 return Attempt("already-there", target_id, words.already)
+            if written.value is not None:
+                answered(written.value)
             break
         except NotFound as err:
             add_id(request_ids, err)

@@ -194,6 +194,39 @@ class VirtualTable(ScrollView, can_focus=True):
         self._views.clear()
         self._apply_filter(current)
 
+    def row_of(self, key: str) -> Row | None:
+        """The row with ``key`` (shown or filtered out), or None."""
+        if self._index_of is None:
+            self._index_of = {row.key: index for index, row in enumerate(self._rows)}
+        index = self._index_of.get(key)
+        return self._rows[index] if index is not None else None
+
+    def replace_rows(self, rows: Iterable[Row]) -> int:
+        """Put each of ``rows`` in the place of the row with its key (a key not in the table is skipped); how many
+        were replaced. For a change to a few rows among thousands: no pass over the rows, and only their lines are
+        repainted; the cursor, the scroll and the filter stay. Whether a replaced row still passes the filter is
+        not tested again (the next :meth:`set_rows` or :meth:`set_filter` does)."""
+        if self._index_of is None:
+            self._index_of = {row.key: index for index, row in enumerate(self._rows)}
+        replaced = 0
+        for row in rows:
+            index = self._index_of.get(row.key)
+            if index is None:
+                continue
+            self._rows[index] = row
+            replaced += 1
+            drawn = self._line_cache.keys()  # (an LRUCache: not iterable itself)
+            for cached in [k for k in drawn if k[0] == row.key]:
+                self._line_cache.discard(cached)
+            try:
+                position = self._view.index(index)
+            except ValueError:
+                continue  # filtered out: nothing on screen changes
+            line = position - round(self.scroll_y) + 1  # (line 0 is the header)
+            if 0 < line < self.size.height:
+                self.refresh(Region(0, line, self.size.width, 1))
+        return replaced
+
     def set_filter(
         self,
         predicate: Callable[[Row], bool] | None,

@@ -3,8 +3,11 @@ runs each in a worker of the "flow" group (MainScreen.assign_role_flow, ...)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any
 
+from tui import runtime
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, ManagedIdentity, Subscription
 
@@ -126,25 +129,38 @@ async def confirm_and_apply(screen: MainScreen, planning: Any) -> Change | None:
     except MituiError as exc:
         app.show_error(exc)  # type: ignore[attr-defined]
         return None
-    confirmed = await app.push_screen_wait(ConfirmScreen(plan, screen.redactor))
-    if not confirmed:
-        say("Cancelled: nothing was changed.", timeout=3)
-        return None
-    try:
-        change = await screen.session.apply(plan)
-    except MituiError as exc:
-        app.show_error(exc)  # type: ignore[attr-defined]
-        screen.load()
-        return None
-    title = plan_title(plan)
-    if change.outcome == "applied":
-        say(f"{title}: done — {plan.right_name}", title="Applied")
-    elif change.outcome == "already-there":
-        say(f"{title}: nothing to do — {change.message or 'already in place'}", title="No change")
-    else:
-        error = getattr(change, "error", None)
-        if not isinstance(error, MituiError):
-            error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
-        app.show_error(error)  # type: ignore[attr-defined]
-    screen.reread([plan], [change])
-    return change
+    applying: list[asyncio.Task[Change]] = []
+    quiet = contextlib.ExitStack()
+
+    def start() -> None:
+        # on Apply: the write starts before the dialog has closed (its row shows it sooner), and no full collection
+        # of the garbage runs until the refresh has begun (one walked the heap for ~0.1 s while the PUT was out)
+        quiet.enter_context(runtime.relaxed_gc())
+        applying.append(asyncio.ensure_future(screen.session.apply(plan, landed=screen.write_answered)))
+
+    with quiet:
+        confirmed = await app.push_screen_wait(ConfirmScreen(plan, screen.redactor, on_apply=start))
+        if not confirmed:
+            say("Cancelled: nothing was changed.", timeout=3)
+            return None
+        try:
+            # (shielded: a flow cancelled meanwhile leaves the write to finish, its outcome logged)
+            change = await (
+                asyncio.shield(applying[0]) if applying else screen.session.apply(plan, landed=screen.write_answered)
+            )
+        except MituiError as exc:
+            app.show_error(exc)  # type: ignore[attr-defined]
+            screen.load()
+            return None
+        screen.reread([plan], [change])
+        title = plan_title(plan)
+        if change.outcome == "applied":
+            say(f"{title}: done — {plan.right_name}", title="Applied")
+        elif change.outcome == "already-there":
+            say(f"{title}: nothing to do — {change.message or 'already in place'}", title="No change")
+        else:
+            error = getattr(change, "error", None)
+            if not isinstance(error, MituiError):
+                error = MituiError(f"{title}: {change.outcome}", change.message or "Nothing was changed.")
+            app.show_error(error)  # type: ignore[attr-defined]
+        return change

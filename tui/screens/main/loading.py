@@ -23,7 +23,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui import runtime
-from tui.screens.main.rows import identity_rows, updated_rows
+from tui.screens.main.rows import identity_rows, recounted_rows
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop, off_loop_first
@@ -65,6 +65,9 @@ class InventoryLoading:
     _load_note: str
     usage_progress_shown: list[tuple[int, int]]
     _partial: Inventory | None
+    # after a change: the inventory with the change read back, until every row's privilege is computed again and it
+    # becomes ``inventory`` (a second change meanwhile builds on it, not on ``inventory``)
+    _refreshed: Inventory | None = None
     _partial_timer: Timer | None
     _partial_cost_s: float
     _selected_key: str | None
@@ -79,19 +82,23 @@ class InventoryLoading:
     _cancel_details_timer: Callable[[], None]
     query_one: Any
     post_message: Any
+    wait_for_refresh: Any
     set_timer: Any
     app: Any
 
     class Loaded(Message, namespace="main_screen"):
-        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "", *, rows_only: bool = False) -> None:
+        def __init__(self, inventory: Inventory, rows: list[Row], note: str = "") -> None:
             super().__init__()
             self.inventory = inventory
             self.rows = rows
             self.note = note  # said after the summary (a re-read: what it read and what changed)
-            # only the table's rows (a change's, before every privilege is computed again): the inventory and the
-            # details follow with the complete rows (drawing the details now would compute every identity's
-            # escalation paths on the event loop)
-            self.rows_only = rows_only
+
+    class Answered(Message, namespace="main_screen"):
+        """The service answered a write (a provisional Change, before the write reads it back)."""
+
+        def __init__(self, change: Change) -> None:
+            super().__init__()
+            self.change = change
 
     class PartialShown(Message, namespace="main_screen"):
         """The table shows what has arrived so far, before the load has finished."""
@@ -164,12 +171,19 @@ class InventoryLoading:
 
     @work(exclusive=True, group="inventory", description="reread")
     async def reread(self, plans: Sequence[Plan], changes: Sequence[Change] = ()) -> None:
-        """After a change: read again only what ``plans`` touched (a request or two) and show it, the cursor and the
-        filter kept; a full load when that read fails or no inventory is shown yet."""
-        inventory = self.inventory
+        """After a change: read again only what ``plans`` touched (a request or two, none for a role assignment the
+        write read back) and show it, the cursor and the filter kept; a full load when that read fails or no
+        inventory is shown yet."""
+        inventory = self._refreshed or self.inventory
         if inventory is None or self.is_loading or any(p.action.is_lifecycle for p in plans):
             self.load()  # (an identity that appeared, went or changed hands: everything joins differently)
             return
+        # no full collection of the garbage until every row is made again (one walked the heap for ~0.1 s between
+        # the write's answer and its row; another amid 10 000 new rows stalled the loop as long)
+        with runtime.relaxed_gc():
+            await self._reread(inventory, plans, changes)
+
+    async def _reread(self, inventory: Inventory, plans: Sequence[Plan], changes: Sequence[Change]) -> None:
         self._set_status(Text("Reading the change back…"))
         try:
             reread = await self.session.reread_after(inventory, plans, changes)
@@ -181,18 +195,41 @@ class InventoryLoading:
         n = reread.requests
         how = f"read back in {n} request{'s' if n != 1 else ''}" if n else "read back with the write itself"
         note = f"{how}: {changes_note(reread.changes)} · r reloads everything"
-        # the changed rows at once (their counts), then every row's privilege again (a pass over every identity's
-        # escalation paths: a second or more at 10 000 identities)
-        touched = {plan.identity.principal_id.lower() for plan in plans}
-        table = self.query_one("#identities", VirtualTable)
-        quick = await off_loop(updated_rows, list(table.rows), reread.inventory, touched, reread.changes)
-        if get_current_worker().is_cancelled:
-            return
-        self.post_message(self.Loaded(reread.inventory, quick, note, rows_only=True))
-        rows = await off_loop(identity_rows, reread.inventory, True, reread.changes)
+        # the touched rows at once (their counts: what was read back), then every row's privilege again (a pass over
+        # every identity's escalation paths, a second or more at 10 000 identities, in the CPU worker) once they
+        # are on screen
+        self._refreshed = reread.inventory
+        self._show_touched(reread.inventory, {p.identity.principal_id.lower() for p in plans}, reread.changes)
+        self._summary_status(note)
+        await self.wait_for_refresh()
+        shown = list(self.query_one("#identities", VirtualTable).rows)
+        rows = await off_loop(identity_rows, reread.inventory, True, reread.changes, shown)
         if get_current_worker().is_cancelled:
             return
         self.post_message(self.Loaded(reread.inventory, rows, note))
+
+    def write_answered(self, change: Change) -> None:
+        """Session.apply's ``landed``: the service answered the write. Called in the write's own task; the row is
+        updated in the screen's turn, while the write reads it back."""
+        self.post_message(self.Answered(change))
+
+    def on_main_screen_answered(self, message: Answered) -> None:
+        """The touched row from the service's own answer to the write, at once (no request, no pass over the other
+        rows); the refresh after the write confirms it from the read-back (or corrects it)."""
+        inventory = self._refreshed or self.inventory
+        if inventory is None or self.is_loading:
+            return
+        answered = self.session.answered(inventory, message.change)
+        if answered is None:
+            return
+        self._show_touched(answered.inventory, {message.change.plan.identity.principal_id.lower()}, answered.changes)
+
+    def _show_touched(self, inventory: Inventory, touched: set[str], changes: dict[str, tuple[int, int]]) -> None:
+        """The rows of the ``touched`` identities counting their rights in ``inventory``, marked with ``changes``:
+        only those rows are replaced and repainted."""
+        table = self.query_one("#identities", VirtualTable)
+        rows = [row for key in sorted(touched) if (row := table.row_of(key)) is not None]
+        table.replace_rows(recounted_rows(rows, inventory, changes))
 
     @work(exclusive=True, group="partial", description="show_partial")
     async def show_partial(self, generation: int) -> None:
@@ -238,12 +275,8 @@ class InventoryLoading:
         self._set_status(status)
 
     def on_main_screen_loaded(self, message: Loaded) -> None:
-        if message.rows_only:
-            table = self.query_one("#identities", VirtualTable)
-            table.set_rows(message.rows)  # (the cursor stays on its row, the filter is kept)
-            self._apply_filter()
-            return
         self.is_loading = False
+        self._refreshed = None
         if self._partial_timer is not None:
             self._partial_timer.stop()
             self._partial_timer = None
@@ -295,6 +328,7 @@ class InventoryLoading:
             return  # a newer load came meanwhile
         self._usage_status("")
         inventory.usage = report
+        runtime.freeze_kept()  # (the report, kept with the inventory: out of full collections, as the inventory is)
         try:
             table = self.query_one("#identities", VirtualTable)
         except NoMatches:  # the screen is being composed again (its keys' state changed): its rows are made anew

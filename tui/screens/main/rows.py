@@ -88,28 +88,19 @@ def identity_rows(
     return rows
 
 
-def updated_rows(
-    rows: Iterable[Row],
-    inventory: Inventory,
-    touched: set[str],
-    changes: dict[str, tuple[int, int]] | None = None,
+def recounted_rows(
+    rows: Iterable[Row], inventory: Inventory, changes: dict[str, tuple[int, int]] | None = None
 ) -> list[Row]:
-    """``rows`` with those of the ``touched`` identities (principal ids, lower) counting their rights in
-    ``inventory`` again, marked with their ``changes``; every other row as it was, its mark dropped (their privileges
-    are those of the load: :func:`identity_rows` computes them all again, a pass over every identity)."""
+    """New rows for ``rows`` (those of identities a change touched) counting their rights in ``inventory`` again,
+    marked with their ``changes``: for VirtualTable.replace_rows, a pass over these rows only. Their privilege is
+    still the load's (:func:`identity_rows` computes every identity's again, a pass over all of them)."""
     changes = changes or {}
     roles_by, grants_by = inventory.role_assignments, inventory.app_role_assignments
     out: list[Row] = []
     for row in rows:
-        item: IdentityRow = row.data
-        if row.key in touched:
-            counts = {"roles": len(roles_by.get(row.key, ())), "app_roles": len(grants_by.get(row.key, ()))}
-            row = Row(
-                key=row.key, search=row.search, data=dataclasses.replace(item, **counts, change=changes.get(row.key))
-            )
-        elif item.change is not None:
-            row = Row(key=row.key, search=row.search, data=dataclasses.replace(item, change=None))
-        out.append(row)
+        counts = {"roles": len(roles_by.get(row.key, ())), "app_roles": len(grants_by.get(row.key, ()))}
+        item = dataclasses.replace(row.data, **counts, change=changes.get(row.key))
+        out.append(Row(key=row.key, search=row.search, data=item))
     return out
 
 
