@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tui.services import tuning
-from tui.services.offload import off_loop, off_loop_first
+from tui.services.offload import off_loop, off_loop_each, off_loop_first
 
 
 async def test_work_runs_in_the_one_cpu_thread_and_returns_its_result() -> None:
@@ -119,3 +119,22 @@ async def test_the_worker_lets_go_of_a_piece_once_it_has_run() -> None:
             break
         await asyncio.sleep(0.01)
     assert alive() is None
+
+
+async def test_a_long_pass_goes_piece_by_piece_so_urgent_work_passes_between() -> None:
+    gate, order = threading.Event(), []
+
+    def item(i: int) -> int:
+        order.append(i)
+        if i == 0:
+            gate.wait(5)  # (the first piece is running when the urgent one arrives)
+        return i * i
+
+    each = asyncio.ensure_future(off_loop_each(item, list(range(6)), chunk=2))
+    await asyncio.sleep(0.05)
+    urgent = asyncio.ensure_future(off_loop_first(lambda: order.append("rows") or "rows"))
+    await asyncio.sleep(0.01)
+    gate.set()
+    assert await each == [0, 1, 4, 9, 16, 25]
+    assert await urgent == "rows"
+    assert order == [0, 1, "rows", 2, 3, 4, 5]

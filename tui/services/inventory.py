@@ -62,7 +62,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import guid, is_guid
-from tui.services.offload import off_loop
+from tui.services.offload import off_loop, off_loop_each
 
 # Requests in flight at once. The load is CPU-bound (decoding and joining, ~2 s at 10 000 identities), not
 # latency-bound: more in flight does not shorten it, it only makes larger bursts of answers that the event loop
@@ -356,8 +356,9 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 lambda: b.list_role_definitions(f"/subscriptions/{subs[0].id}", "BuiltInRole"),
                 [],
             )
-        # classifying hundreds of built-in roles is pure CPU (~0.3 s the first time): off the event loop
-        classified = await off_loop(lambda: [classified_role(rd) for rd in builtins])
+        # classifying hundreds of built-in roles is pure CPU (~0.3 s the first time): off the event loop, a few dozen
+        # at a time (a partial table's rows may pass in between)
+        classified = await off_loop_each(classified_role, builtins)
         definitions = self.definitions
         for rd in classified:
             definitions[rd.name.lower()] = rd

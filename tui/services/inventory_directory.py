@@ -13,7 +13,7 @@ from tui.services.directory_roles import builtin_directory_roles
 from tui.services.joins import classified_directory_role, directory_roles_by_identity
 from tui.services.models import DirectoryRoleAssignment, DirectoryRoleDefinition, Group, ManagedIdentity, RoleAssignment
 from tui.services.odata import is_guid
-from tui.services.offload import off_loop
+from tui.services.offload import off_loop, off_loop_each
 
 T = TypeVar("T")
 
@@ -102,11 +102,8 @@ class DirectoryPhases:
             "Directory role definitions from Microsoft Graph", self.backend.list_directory_role_definitions, None
         )
 
-        def classify() -> dict[str, DirectoryRoleDefinition]:
-            found = raw if raw is not None else builtin_directory_roles()
-            return {d.id.lower(): classified_directory_role(d) for d in found}
-
-        return await off_loop(classify)
+        found = raw if raw is not None else await off_loop(builtin_directory_roles)
+        return {d.id.lower(): d for d in await off_loop_each(classified_directory_role, list(found))}
 
     async def read_directory_roles(
         self, identities: list[ManagedIdentity], groups: dict[str, Group], memberships: dict[str, tuple[str, ...]]

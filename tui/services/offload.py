@@ -77,6 +77,16 @@ async def off_loop_first(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
     return await asyncio.wrap_future(_worker.submit(lambda: _piece(fn, *args, **kwargs), CpuWorker.URGENT))
 
 
+async def off_loop_each(fn: Callable[[Any], T], items: list[Any], chunk: int = 32) -> list[T]:
+    """``[fn(i) for i in items]`` in the CPU worker, ``chunk`` items a piece: a long pass (classifying 700
+    built-in roles, ~0.1 s) no longer keeps an urgent piece (a partial table's rows) waiting behind it."""
+    out: list[T] = []
+    for start in range(0, len(items), chunk):
+        part = items[start : start + chunk]
+        out.extend(await off_loop(lambda part=part: [fn(i) for i in part]))
+    return out
+
+
 async def gather_limited(coros: list[Any], limit: int, *, return_exceptions: bool = False) -> list[Any]:
     """``asyncio.gather`` of ``coros`` with at most ``limit`` of them running at once (answers in their order)."""
     sem = asyncio.Semaphore(limit)
