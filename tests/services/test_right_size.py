@@ -79,3 +79,15 @@ async def test_the_demo_proposals(demo_emulator: Emulator, demo_session: Session
     assert ci.scope.lower() == ci.broad.scope.lower()  # the resource group it held it on
     deploy = found[("id-github-deploy", "Contributor")]
     assert deploy.role.role_name == "Website Contributor"  # a web app's role, not Logic Apps Standard Operator
+
+
+async def test_a_role_whose_permissions_hold_under_a_condition_is_never_proposed(demo_session: Session) -> None:
+    """Built-in roles that write role assignments only under a condition in their definition (which roles, to
+    whom) are read as conditional, and never proposed: their flattened actions say more than they grant."""
+    inv = await demo_session.load_inventory()
+    conditional = [r for r in inv.role_definitions.values() if r.conditional]
+    assert any(role_grants(r, ASSIGN) for r in conditional)  # (the catalog has such roles: the test can fail)
+    best = best_role(inv, (ASSIGN,), _role(inv, "Owner"))
+    assert best is not None and not best.conditional
+    for r in conditional:
+        assert best_role(inv, (ASSIGN,), r) is None or not best_role(inv, (ASSIGN,), r).conditional

@@ -135,6 +135,7 @@ def role_definition(rd: dict) -> RoleDefinition:
         data_actions=tuple(a for p in perms for a in (p.get("dataActions") or [])),
         not_data_actions=tuple(a for p in perms for a in (p.get("notDataActions") or [])),
         assignable_scopes=tuple(props.get("assignableScopes") or ()),
+        conditional=any(p.get("condition") for p in perms),
     )
 
 

@@ -108,6 +108,9 @@ class RoleDefinition:
     assignable_scopes: tuple[str, ...] = ("/",)
     privilege: Privilege = Privilege.NORMAL
     privilege_reason: str = ""  # the action that decided the privilege, and what it lets the holder do
+    # some of its permissions hold only under a condition (ABAC in the definition itself: e.g. which roles it may
+    # assign); its actions, flattened above, then say more than it grants
+    conditional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

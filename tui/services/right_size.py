@@ -122,12 +122,13 @@ def _rank(role: RoleDefinition, operations: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def best_role(inventory: Inventory, operations: tuple[str, ...], broad: RoleDefinition) -> RoleDefinition | None:
-    """The built-in role that allows every one of ``operations``, no broader than ``broad``, ranked by privilege,
-    then fit, then breadth (the module's docstring); None when there is none."""
+    """The built-in role that allows every one of ``operations`` without a condition, no broader than ``broad``,
+    ranked by privilege, then fit, then breadth (the module's docstring); None when there is none."""
     candidates = [
         r
         for r in inventory.role_definitions.values()
         if r.role_type == "BuiltInRole"
+        and not r.conditional  # (what it grants depends on a condition: it may not allow what was done)
         and all(role_grants(r, op) for op in operations)
         and _breadth(r) <= _breadth(broad)
     ]
