@@ -243,11 +243,11 @@ def _report(
     for identity in inventory.identities:
         pid = lowered(identity.principal_id)  # (the identity's own string when lowercase: not a copy)
         mine = by_pid.get(pid, [])
-        report.by_principal[pid] = Usage(
-            last_sign_in=last_sign_in.get(identity.client_id.lower()),
-            last_activity=mine[0].time if mine else None,
-            coverage=shared,
-        )
+        signed_in = last_sign_in.get(identity.client_id.lower())
+        if signed_in is not None or mine:  # (else :meth:`UsageReport.of` answers: neither, with the coverage)
+            report.by_principal[pid] = Usage(
+                last_sign_in=signed_in, last_activity=mine[0].time if mine else None, coverage=shared
+            )
         if not mine:
             continue  # no operation in the window: none of its rights was used (absent from right_last_used)
         fingerprint = (len(mine), mine[0].id, mine[-1].id)
