@@ -40,7 +40,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import arm_id, eq, guid, is_guid, quote
-from tui.services.offload import gather_limited
+from tui.services.offload import gather_limited, off_loop
 from tui.services.scopes import resource_group_of, scope_level
 
 GRAPH_PAGE = 999
@@ -227,7 +227,8 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
         ids = [guid(r, "service principal id") for r in resource_ids]
         urls = {rid: f"/servicePrincipals/{rid}/appRoleAssignedTo?$top={GRAPH_PAGE}" for rid in ids}
         pages = await batched_collections(self, urls)
-        return [wire.app_role_grant(g) for rid in ids for g in pages.get(rid, [])]
+        # (tens of thousands of grants: converted in the CPU worker, not on the event loop)
+        return await off_loop(lambda: [wire.app_role_grant(g) for rid in ids for g in pages.get(rid, [])])
 
     async def list_app_role_assignments(self, principal_ids: list[str]) -> dict[str, list[AppRoleAssignment]]:
         ids = [guid(p, "principal id") for p in principal_ids]
@@ -236,7 +237,7 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
             return {ids[0]: await graph_pages(self, builder.to_get_request_information(), wire.app_role_grant)}
         urls = {pid: f"/servicePrincipals/{pid}/appRoleAssignments?$top={GRAPH_PAGE}" for pid in ids}
         pages = await batched_collections(self, urls)
-        return {pid: [wire.app_role_grant(g) for g in pages.get(pid, [])] for pid in ids}
+        return await off_loop(lambda: {pid: [wire.app_role_grant(g) for g in pages.get(pid, [])] for pid in ids})
 
     async def list_directory_role_assignments_of(self, principal_id: str) -> list[DirectoryRoleAssignment]:
         from kiota_abstractions.base_request_configuration import RequestConfiguration
