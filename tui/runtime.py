@@ -93,8 +93,11 @@ def unfreeze() -> None:
 
 async def warm_imports(names: Iterable[str]) -> None:
     """Import these modules in a worker thread (a module that cannot be imported is skipped: it shows up where it
-    is used), so that their first use does not import them on the event loop."""
-    await asyncio.to_thread(_import_all, tuple(names))
+    is used), so that their first use does not import them on the event loop. Those imported already cost
+    nothing (no thread)."""
+    missing = tuple(n for n in names if n not in sys.modules)
+    if missing:
+        await asyncio.to_thread(_import_all, missing)
 
 
 def _import_all(names: tuple[str, ...]) -> None:

@@ -16,6 +16,7 @@ from tui.azure import records
 from tui.azure.calls import Calls
 from tui.azure.errors import map_error
 from tui.azure.paging import arm_body
+from tui.runtime import warm_imports
 from tui.services.errors import ServiceError, Unreachable
 from tui.services.offload import off_loop
 
@@ -99,6 +100,7 @@ async def query_rows(
     """Every row of ``query`` over ``subscriptions`` (None: the tenant's scope), every page."""
     from azure.core.rest import HttpRequest
 
+    await warm_imports(("azure.mgmt.resourcegraph.aio",))  # (once, in a thread: not on the event loop)
     client = calls.arm.resource_graph()
     rows: list[Any] = []
     token: str | None = None
