@@ -223,6 +223,7 @@ def _snapshot_id(token: object) -> str:
 @dataclass
 class Snapshot:
     id: str
+    tenant: object  # (several sandboxes may share a process: a snapshot answers only its own tenant)
     caller: str
     query: str
     items: list[Any]
@@ -240,19 +241,19 @@ class Snapshots:
     def __init__(self) -> None:
         self._kept: dict[str, Snapshot] = {}
 
-    def put(self, caller: str, query: str, items: list[Any], matching: list[int]) -> Snapshot:
+    def put(self, tenant: object, caller: str, query: str, items: list[Any], matching: list[int]) -> Snapshot:
         now = time.monotonic()
         for key in [k for k, s in self._kept.items() if now - s.made > self.KEEP_S]:
             del self._kept[key]
         while len(self._kept) >= self.KEEP:
             del self._kept[next(iter(self._kept))]
-        snap = Snapshot(uuid.uuid4().hex, caller, query, items, matching, now)
+        snap = Snapshot(uuid.uuid4().hex, tenant, caller, query, items, matching, now)
         self._kept[snap.id] = snap
         return snap
 
-    def get(self, sid: str, caller: str, query: str) -> Snapshot | None:
+    def get(self, sid: str, tenant: object, caller: str, query: str) -> Snapshot | None:
         snap = self._kept.get(sid) if sid else None
-        if snap is None or snap.caller != caller or snap.query != query:
+        if snap is None or snap.tenant is not tenant or snap.caller != caller or snap.query != query:
             return None
         return snap
 
@@ -359,13 +360,13 @@ async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
     names = [_CANONICAL.get(c, c) for c in COLUMNS]
     with t.lock:
         position, done, total = _untoken(token, text) if token else (0, 0, 0)
-        snap = _SNAPSHOTS.get(_snapshot_id(token), call.caller.id if call.caller else "", text) if token else None
+        snap = _SNAPSHOTS.get(_snapshot_id(token), t, call.caller.id if call.caller else "", text) if token else None
         if snap is None:
             items = _items(api, call, q, subs, groups)
             if not token:
                 matching = [i for i, item in enumerate(items) if q.matches(_Row(item, columns))]
                 total, done = len(matching), min(skip, len(matching))
-                snap = _SNAPSHOTS.put(call.caller.id if call.caller else "", text, items, matching)
+                snap = _SNAPSHOTS.put(t, call.caller.id if call.caller else "", text, items, matching)
                 position = matching[skip] if skip < len(matching) else len(items)
         if snap is not None:  # the rows the first page counted, as they were then (a snapshot, as the service keeps)
             items, chosen = snap.items, snap.matching[done : done + top]
