@@ -7,6 +7,7 @@ from service_helpers import emulator_stats
 
 from tui.services.directory_roles import builtin_directory_roles
 from tui.services.models import Inventory, ManagedIdentity
+from tui.services.plans import Plan
 from tui.services.session import Session
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -32,6 +33,15 @@ def _rights(inv: Inventory, ident: ManagedIdentity) -> dict[str, list[tuple]]:
 
 def _data_requests(stats: dict) -> int:
     return sum(n for route, n in stats["byRoute"].items() if route.startswith("GET") and "/_emulator" not in route)
+
+
+async def _reader_plan(session: Session) -> tuple[Inventory, ManagedIdentity, Plan]:
+    """(the inventory, id-legacy-unused, the plan giving it Reader on Contoso Development's rg-dev-apps)."""
+    inv = await session.load_inventory()
+    ident = _identity(inv, "id-legacy-unused")
+    scope = next(s.scope for s in inv.subscriptions if s.display_name == "Contoso Development")
+    reader = next(r for r in await session.role_definitions(scope) if r.role_name == "Reader")
+    return inv, ident, await session.plan_role_assignment(ident, reader, scope + "/resourceGroups/rg-dev-apps")
 
 
 def _reset(emu) -> None:  # noqa: ANN001
@@ -92,11 +102,7 @@ async def test_each_kind_of_change_is_read_again_alone_and_matches_a_full_load(e
 async def test_a_role_made_and_read_back_refreshes_without_another_request(emulator_factory, session_for) -> None:  # noqa: ANN001
     emu = emulator_factory()
     session: Session = await session_for(emu)
-    inv = await session.load_inventory()
-    ident = _identity(inv, "id-legacy-unused")
-    scope = next(s.scope for s in inv.subscriptions if s.display_name == "Contoso Development")
-    reader = next(r for r in await session.role_definitions(scope) if r.role_name == "Reader")
-    plan = await session.plan_role_assignment(ident, reader, scope + "/resourceGroups/rg-dev-apps")
+    inv, ident, plan = await _reader_plan(session)
     change = await session.apply(plan)
     assert change.outcome == "applied" and change.right is not None
     _reset(emu)
@@ -122,11 +128,7 @@ async def test_the_writes_own_answer_is_handed_over_before_it_is_read_back(emula
     before the write reads it back and logs its outcome; applied to the inventory it shows what a full load shows."""
     emu = emulator_factory()
     session: Session = await session_for(emu)
-    inv = await session.load_inventory()
-    ident = _identity(inv, "id-legacy-unused")
-    scope = next(s.scope for s in inv.subscriptions if s.display_name == "Contoso Development")
-    reader = next(r for r in await session.role_definitions(scope) if r.role_name == "Reader")
-    plan = await session.plan_role_assignment(ident, reader, scope + "/resourceGroups/rg-dev-apps")
+    inv, ident, plan = await _reader_plan(session)
     seen: list[tuple] = []
 
     def landed(change) -> None:  # noqa: ANN001
