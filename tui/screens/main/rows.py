@@ -22,8 +22,6 @@ from tui.widgets.virtual_table import Column, Row
 
 ALL_SUBSCRIPTIONS = "all"
 
-LOAD_START_WAIT_S = 0.5  # the load starts once the details are drawn, or after this long at most
-WRITE_ACTIONS = {"assign_role", "grant_app_role", "remove"}
 
 IDENTITY_COLUMNS = (
     Column("name", "Name", 16, flex=1),
