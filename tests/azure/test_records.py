@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 from tui.azure import records, wire
 from tui.azure.demo import connect_emulator
-from tui.azure.paging import arm_body, decode_page
+from tui.azure.paging import arm_body, decode_page, read_ahead
 from tui.azure.resource_graph import decode_rows
 from tui.emulator.server import Emulator
 
@@ -112,3 +113,42 @@ def test_repeated_strings_are_shared() -> None:
     page = {"value": [{"id": f"a{i}", "properties": dict(props)} for i in range(3)]}
     items, _ = decode_page(json.dumps(page).encode(), records.ROLE_ASSIGNMENTS, "nextLink")
     assert items[0].scope is items[2].scope and items[0].role_definition_id is items[1].role_definition_id
+
+
+def test_the_next_link_is_read_from_the_top_level_only() -> None:
+    hostile = '"@odata.nextLink":"https://evil.example/steal"'
+    page = {"value": [{"id": "1", "displayName": hostile, "tags": {"@odata.nextLink": "https://evil.example"}}]}
+    assert records.next_link(json.dumps(page).encode(), "@odata.nextLink") is None
+    page["@odata.nextLink"] = "https://graph.example/next"
+    assert records.next_link(json.dumps(page).encode(), "@odata.nextLink") == "https://graph.example/next"
+    assert records.next_link(b"<html>", "nextLink") is None
+    assert records.next_link(b'{"nextLink": 7}', "nextLink") is None
+
+
+async def test_the_next_page_is_asked_for_before_this_one_is_decoded() -> None:
+    """read_ahead: page 2's request goes out while page 1 is still being decoded; the items come in order, and
+    a page whose decode fails leaves no request behind unawaited."""
+    events: list[str] = []
+    bodies = {None: {"value": [1, 2], "nextLink": "p2"}, "p2": {"value": [3], "nextLink": "p3"}, "p3": {"value": [4]}}
+
+    async def page(link: str | None) -> bytes:
+        events.append(f"ask {link}")
+        await asyncio.sleep(0)
+        return json.dumps(bodies[link]).encode()
+
+    async def decoded(body: bytes | None) -> tuple[list, str | None]:
+        data = json.loads(body or b"{}")
+        await asyncio.sleep(0.01)  # (a decode in the worker thread)
+        events.append(f"decoded {data['value']}")
+        return data["value"], data.get("nextLink")
+
+    assert await read_ahead(page, decoded, "nextLink") == [1, 2, 3, 4]
+    assert events == ["ask None", "ask p2", "decoded [1, 2]", "ask p3", "decoded [3]", "decoded [4]"]
+
+    async def broken(body: bytes | None) -> tuple[list, str | None]:
+        raise ValueError("unreadable page")
+
+    with pytest.raises(ValueError, match="unreadable"):
+        await read_ahead(page, broken, "nextLink")
+    await asyncio.sleep(0.02)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from tui.azure import records
@@ -103,15 +103,15 @@ async def arm_pages(
     from azure.core.rest import HttpRequest
 
     client = client if client is not None else calls.arm.subscriptions()
-    request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
-    items: list[Any] = []
-    while True:
-        body = await arm_body(calls, client, request)
-        values, link = await _decoded(body, convert, "nextLink", "ARM", "Azure Resource Manager")
-        items.extend(values)
-        if not link:
-            return items
-        request = HttpRequest("GET", link, headers={"Accept": "application/json"})
+
+    def page(link: str | None) -> Awaitable[bytes]:
+        request = HttpRequest("GET", link or url, params={} if link else params, headers={"Accept": "application/json"})
+        return arm_body(calls, client, request)
+
+    def decoded(body: bytes | None) -> Awaitable[tuple[list[Any], str | None]]:
+        return _decoded(body, convert, "nextLink", "ARM", "Azure Resource Manager")
+
+    return await read_ahead(page, decoded, "nextLink")
 
 
 async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
@@ -147,22 +147,64 @@ async def graph_pages(
     info.headers.try_add("Accept", "application/json")
     for name, value in (headers or {}).items():
         info.headers.try_add(name, value)
+
+    def page(link: str | None) -> Awaitable[bytes | None]:
+        this = info
+        if link is not None:
+            this = RequestInformation()
+            this.http_method = info.http_method
+            this.url = link
+            this.headers.try_add("Accept", "application/json")
+            for name, value in (headers or {}).items():
+                this.headers.try_add(name, value)
+        return calls.graph_call(lambda: adapter.send_primitive_async(this, "bytes", error_map))
+
+    def decoded(raw: bytes | None) -> Awaitable[tuple[list[Any], str | None]]:
+        return _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
+
+    return await read_ahead(page, decoded, "@odata.nextLink", on_page)
+
+
+async def read_ahead(
+    page: Callable[[str | None], Awaitable[bytes | None]],
+    decoded: Callable[[bytes | None], Awaitable[tuple[list[Any], str | None]]],
+    link_key: str,
+    on_page: Callable[[list], None] | None = None,
+) -> list:
+    """Every item of a paged collection: ``page(None)`` is its first page's body, ``page(link)`` a later one's;
+    ``decoded(body)`` is (its items, the next link, under ``link_key``). The next page is asked for as soon as its
+    link is read from the body (:func:`tui.azure.records.next_link`), while this one is decoded: the pages of a long
+    listing follow one another by a round trip each, not a round trip plus a decode. ``on_page`` (optional) is
+    given each page's items, in order, as it is decoded (on the event loop)."""
     items: list[Any] = []
-    while True:
-        raw = await calls.graph_call(lambda info=info: adapter.send_primitive_async(info, "bytes", error_map))
-        values, link = await _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
-        items.extend(values)
-        if on_page is not None:
-            on_page(values)
-        if not link:
-            return items
-        nxt = RequestInformation()
-        nxt.http_method = info.http_method
-        nxt.url = link
-        nxt.headers.try_add("Accept", "application/json")
-        for name, value in (headers or {}).items():
-            nxt.headers.try_add(name, value)
-        info = nxt
+    fetch: asyncio.Future[bytes | None] | None = asyncio.ensure_future(page(None))
+    try:
+        while fetch is not None:
+            body = await fetch
+            ahead = records.next_link(body, link_key)
+            fetch = asyncio.ensure_future(page(ahead)) if ahead else None
+            values, link = await decoded(body)
+            if link != ahead:  # (the full decode is the truth; the quick read never disagrees with it in practice)
+                _drop(fetch)
+                fetch = asyncio.ensure_future(page(link)) if link else None
+            items.extend(values)
+            if on_page is not None:
+                on_page(values)
+        return items
+    finally:
+        _drop(fetch)
+
+
+def _drop(fetch: asyncio.Future | None) -> None:
+    """Cancel a page asked for ahead that is no longer wanted (its outcome retrieved, so never reported)."""
+    if fetch is None:
+        return
+    if fetch.done():
+        if not fetch.cancelled():
+            fetch.exception()
+    else:
+        fetch.cancel()
+        fetch.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 async def batched_collections(

@@ -226,6 +226,23 @@ def decode(body: bytes, records: Records, shape: tuple[str, str]) -> tuple[list[
     return [convert(r) for r in page.items or ()], page.link or None
 
 
+_LINK_DECODERS: dict[str, msgspec.json.Decoder] = {}
+
+
+def next_link(body: bytes | None, key: str) -> str | None:
+    """The page's link to the next page (the top-level ``key``), read without building its items: ~0.1 ms for a
+    page of a thousand, so the next page can be asked for before this one is decoded. None when there is none, or
+    when the page is not JSON (its full decode then says why)."""
+    decoder = _LINK_DECODERS.get(key)
+    if decoder is None:
+        link = msgspec.defstruct("Link", [("link", str | None, msgspec.field(default=None, name=key))], gc=False)
+        decoder = _LINK_DECODERS[key] = msgspec.json.Decoder(link)
+    try:
+        return decoder.decode(body or b"{}").link or None
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
 class Misfit(Exception):
     """The page is JSON, but not of the records' shape."""
 
