@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
 from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.joins import (
+    IdentityJoin,
     ResourceIndex,
     custom_role_subscriptions,
     grants_by_identity,
@@ -83,20 +88,20 @@ def _assignment(name: str, scope: str, role: RoleDefinition, principal_id: str) 
 
 
 def test_identities_join_graph_and_arm_and_keep_the_wanted_subscriptions() -> None:
-    identities = join_identities(_directory(), _resources(), {SUB}, {SUB}, SUBS)
+    identities = join_identities(_directory(), _resources(), {SUB})
     by_pid = {i.principal_id: i for i in identities}
     assert set(by_pid) == {SYSTEM_PID, USER_PID}  # the identity of the other subscription is not wanted
     system, user = by_pid[SYSTEM_PID], by_pid[USER_PID]
     assert (system.kind, system.resource_type, system.used_by) == (IdentityKind.SYSTEM, "Microsoft.Web/sites", (SITE,))
     assert (user.kind, user.used_by, user.resource_group) == (IdentityKind.USER, (SITE,), "rg-web")
     assert [i.name for i in identities] == sorted(i.name for i in identities)
-    everything = join_identities(_directory(), _resources(), None, {SUB}, SUBS)
+    everything = join_identities(_directory(), _resources(), None)
     assert {i.principal_id for i in everything} == {SYSTEM_PID, USER_PID, "elsewhere"}
     assert not {i.principal_id: i for i in everything}["elsewhere"].visible_in_arm
 
 
 def test_without_graph_the_identities_come_from_arm_alone() -> None:
-    identities = join_identities(None, _resources(), None, {SUB}, SUBS)
+    identities = join_identities(None, _resources(), None)
     assert {(i.principal_id, i.kind) for i in identities} == {
         (SYSTEM_PID, IdentityKind.SYSTEM),
         (USER_PID, IdentityKind.USER),
@@ -104,7 +109,7 @@ def test_without_graph_the_identities_come_from_arm_alone() -> None:
 
 
 def test_assignments_are_resolved_grouped_by_identity_and_sorted_by_privilege() -> None:
-    identities = join_identities(_directory(), _resources(), None, {SUB}, SUBS)
+    identities = join_identities(_directory(), _resources(), None)
     raw = {
         "1": _assignment("1", f"/subscriptions/{SUB}", READER, SYSTEM_PID),
         "2": _assignment("2", f"/subscriptions/{SUB}", OWNER, SYSTEM_PID),
@@ -130,7 +135,7 @@ def test_assignments_are_resolved_grouped_by_identity_and_sorted_by_privilege() 
 
 
 def test_orphan_candidates_are_assigned_principals_neither_identities_nor_apps() -> None:
-    identities = join_identities(_directory(), _resources(), None, {SUB}, SUBS)
+    identities = join_identities(_directory(), _resources(), None)
     app = ResourceApp(id="APP-SP", app_id="app", display_name="Some API")
     assert orphan_candidates({SYSTEM_PID, "app-sp", "ghost"}, identities, [app]) == {"ghost"}
 
@@ -196,11 +201,44 @@ def test_an_index_grown_page_by_page_joins_as_one_built_at_once() -> None:
     grown = ResourceIndex()
     for i in range(0, len(resources), 2):
         grown.add(resources[i : i + 2])
-    once = join_identities(_directory(), resources, None, {SUB}, SUBS)
-    assert join_identities(_directory(), grown, None, {SUB}, SUBS) == once
+    once = join_identities(_directory(), resources, None)
+    assert join_identities(_directory(), grown, None) == once
     # Graph's listing without its first identity: ARM still shows it, unless only Graph's are asked for
     partial_directory = _directory()[1:]
-    with_arm = join_identities(partial_directory, grown, None, {SUB}, SUBS)
-    graph_only = join_identities(partial_directory, grown, None, {SUB}, SUBS, arm_only=False)
+    with_arm = join_identities(partial_directory, grown, None)
+    graph_only = join_identities(partial_directory, grown, None, arm_only=False)
     assert {i.principal_id for i in graph_only} == {d.principal_id for d in partial_directory}
     assert len(with_arm) == len(graph_only) + 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_identities_joined_as_pages_of_either_side_land_equal_one_join(seed: int) -> None:
+    """IdentityJoin: Graph's pages and ARM's resources landing in any order (resources after the identities they
+    change, or before) give the identities of one join of everything; only the identities a resource changes are
+    made again."""
+    rng = random.Random(seed)
+    directory, resources = _directory(), _resources()
+    once = join_identities(directory, resources, None)
+    pieces = [("d", [d]) for d in directory] + [("r", [r]) for r in resources]
+    rng.shuffle(pieces)
+    join = IdentityJoin()
+    for side, piece in pieces:
+        if side == "d":
+            join.add_directory(piece)
+        else:
+            remade = join.add_resources(piece)
+            assert len(remade) <= 1 + len(piece[0].user_assigned)
+    assert join.identities() == once
+    assert join.identities(arm_only=False) == join_identities(directory, resources, None, arm_only=False)
+
+
+def test_the_join_catches_up_with_the_resources_read_since() -> None:
+    directory, resources = _directory(), _resources()
+    join = IdentityJoin()
+    join.add_directory(directory)
+    join.catch_up(resources[:1])
+    assert join.resources_added == 1
+    join.catch_up(resources)
+    join.catch_up(resources)  # (nothing new: nothing added twice)
+    assert join.resources_added == len(resources) == len(join.index.resources)
+    assert join.identities() == join_identities(directory, resources, None)

@@ -39,8 +39,8 @@ from tui.services.inventory_directory import DirectoryPhases
 from tui.services.inventory_graph import ResourceGraphPhases, sub_of, uses_resource_graph
 from tui.services.inventory_partial import PartialPhases
 from tui.services.joins import (
+    IdentityJoin,
     Resolver,
-    ResourceIndex,
     classified_role,
     custom_role_subscriptions,
     grants_by_identity,
@@ -145,11 +145,10 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         # what on_partial is shown, as Graph's pages of identities land
         self.partial: Inventory | None = None
         self.partial_principals: set[str] = set()
-        self.partial_pages: list[list[DirectoryIdentity]] = []  # landed, not yet shown
-        self.partial_task: asyncio.Future[None] | None = None
+        self.landed_pages: list[list[DirectoryIdentity]] = []  # Graph's pages of identities, not joined yet
+        self.join_task: asyncio.Future[None] | None = None
         self.partial_done = False  # the final join has begun: no more partial tables
-        self.partial_index = ResourceIndex()
-        self.partial_indexed = 0
+        self.identity_join = IdentityJoin(wanted=self.wanted)  # grown as pages land (inventory_partial)
         self.definitions: dict[str, RoleDefinition] = {}  # role definition GUID (lower) -> classified
 
     async def load(self) -> Inventory:
@@ -166,7 +165,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             graph_read = directory is not None
             # what only the identity join needed: let it go before the joins to come (tens of MB at 40,000)
             del directory
-            self.resources, self.partial_index = [], ResourceIndex()
+            self.resources, self.identity_join = [], IdentityJoin()
             self.directory_task = None
             raw_apps = await self.apps_task
         except BaseException:
@@ -267,7 +266,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.directory_task = asyncio.ensure_future(
             self.attempt(
                 "Managed identities from Microsoft Graph",
-                lambda: b.list_managed_identity_principals(self.directory_page if self.on_partial else None),
+                lambda: b.list_managed_identity_principals(self.directory_page),
                 None,
             )
         )
@@ -318,6 +317,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             ok = False
         else:
             self.resources.extend(res)
+            self.join_soon()
         if isinstance(ras, BaseException):
             if isinstance(ras, asyncio.CancelledError):
                 raise ras
@@ -395,10 +395,10 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         """(Graph's listing, None if unreadable; the identities: Graph's (tenant-wide) joined with ARM's)."""
         assert self.directory_task is not None  # (let go of only after this)
         directory = await self.directory_task
+        self.end_partial()  # (no more joins as pages land: what is left, the final join does)
         self.report("identities", 0, 1)
         # the joins are pure CPU (tens of thousands of items): off the event loop, so a UI stays responsive
-        shown = list(self.partial.identities) if self.partial is not None else []
-        identities = await off_loop(self.final_identities, directory, list(self.resources), shown)
+        identities = await off_loop(self.final_identities, directory, list(self.resources))
         if directory is None:
             # Graph unreadable: user-assigned identities' ids come from Microsoft.ManagedIdentity instead.
             identities = await self.with_arm_user_identities(identities)
@@ -406,22 +406,23 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         return directory, identities
 
     def final_identities(
-        self, directory: list[DirectoryIdentity] | None, resources: list[ArmResource], shown: list[ManagedIdentity]
+        self, directory: list[DirectoryIdentity] | None, resources: list[ArmResource]
     ) -> list[ManagedIdentity]:
-        """(In the CPU worker) the identity join over every resource, through the partial tables' index grown by
-        the resources it has not seen (when it holds the first ones in order, else a new one); an identity the
-        partial table shows as it is now is kept as that very object (not a second copy of 40,000 of them)."""
-        index = self.partial_index
-        held = index.resources
-        if len(held) <= len(resources) and all(a is b for a, b in zip(held, resources, strict=False)):
-            index.add(resources[len(held) :])
-        else:
-            index = ResourceIndex(resources)
-        identities = join_identities(directory, index, self.wanted, self.readable_subs, self.subscriptions)
-        if shown:
-            by_id = {i.principal_id: i for i in shown}
-            identities = [same if (same := by_id.get(i.principal_id)) == i else i for i in identities]
-        return identities
+        """(In the CPU worker) the identity join kept as pages landed, caught up with what is left: the resources
+        not added yet and (for pages not joined yet) Graph's whole listing. Each identity the partial table shows
+        as it is now is that very object (not a second copy of 40,000 of them). Without Graph's listing, only what
+        ARM shows."""
+        join = self.identity_join
+        join.catch_up(resources)
+        if directory is None:
+            return IdentityJoin(join.index, self.wanted).identities()
+        join.add_directory(directory)
+        listed = {lowered(d.principal_id) for d in directory}
+        if len(listed.intersection(join.joined)) != len(join.joined):
+            # (a page joined as it landed that the listing no longer has: the listing was read again)
+            join = IdentityJoin(join.index, self.wanted)
+            join.add_directory(directory)
+        return join.identities()
 
     async def with_arm_user_identities(self, identities: list[ManagedIdentity]) -> list[ManagedIdentity]:
         b = self.backend
@@ -436,7 +437,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             )
         )
         extra = [u for lst in lists for u in lst]
-        return join_identities(None, self.resources + extra, None, set(), self.subscriptions) if extra else identities
+        return join_identities(None, self.resources + extra, None) if extra else identities
 
     async def early_resource_side_grants(self) -> list[AppRoleAssignment] | None:
         """The resource side's grants as soon as the apps are known, when they fit in one $batch; else None."""

@@ -14,6 +14,7 @@ from tui.services.joins import classified_directory_role, directory_roles_by_ide
 from tui.services.models import DirectoryRoleAssignment, DirectoryRoleDefinition, Group, ManagedIdentity, RoleAssignment
 from tui.services.odata import is_guid
 from tui.services.offload import off_loop, off_loop_each
+from tui.services.scopes import lowered
 
 T = TypeVar("T")
 
@@ -38,12 +39,15 @@ class DirectoryPhases:
     def creators_to_name(self, identities: list[ManagedIdentity], candidates: set[str]) -> set[str]:
         """The object ids (lower) of who created the assignments shown: those of the identities, of the groups that
         hold Azure roles and of the orphan ``candidates``."""
-        shown = {i.principal_id.lower() for i in identities} | candidates | self.assigned_groups
-        return {
-            ra.created_by.lower()
-            for ra in self.raw_assignments.values()
-            if ra.created_by and ra.principal_id.lower() in shown and is_guid(ra.created_by)
-        }
+        shown = {lowered(i.principal_id) for i in identities} | candidates | self.assigned_groups
+        found: set[str] = set()
+        for ra in self.raw_assignments.values():
+            # (a tenant has tens of thousands of assignments and a handful of creators: each creator is looked at
+            # until one of its assignments is shown, then only tested for membership)
+            creator = ra.created_by
+            if creator and creator not in found and lowered(ra.principal_id) in shown:
+                found.add(creator)
+        return {c.lower() for c in found if is_guid(c)}
 
     def ask_directory_objects(self, ids: set[str]) -> asyncio.Future[dict[str, DirectoryObject] | None] | None:
         """Start asking what these object ids are (getByIds: orphans, creators, groups); None when there are none."""
@@ -62,11 +66,17 @@ class DirectoryPhases:
         """Each (loader-owned, unresolved) assignment's creator named where Graph knows it."""
         if not objects:
             return
+        names: dict[str, str | None] = {}  # creator, as written -> its name (a handful of creators, many assignments)
         for ra in self.raw_assignments.values():
-            if ra.created_by:
-                found = objects.get(ra.created_by.lower())
-                if found is not None and found.display_name:
-                    ra.created_by_name = found.display_name
+            creator = ra.created_by
+            if creator:
+                if creator in names:
+                    name = names[creator]
+                else:
+                    found = objects.get(creator.lower())
+                    name = names[creator] = found.display_name if found is not None and found.display_name else None
+                if name:
+                    ra.created_by_name = name
 
     async def read_group_members(self) -> dict[str, list[str]] | None:
         """The transitive service-principal members of every group that holds an Azure role or a directory role

@@ -58,6 +58,8 @@ class ResourceGraphPhases:
 
     if TYPE_CHECKING:
 
+        def join_soon(self) -> None: ...
+
         def report(self, step: str, done: int, total: int, detail: str = "") -> None: ...
 
         async def bounded(self, make: Callable[[], Awaitable[T]]) -> T: ...
@@ -112,6 +114,7 @@ class ResourceGraphPhases:
             await asyncio.gather(*(self.read_subscription(s) for s in batch))
             return
         self.resources.extend(res)
+        self.join_soon()
         self.take_assignments(ras, batch[0].id)
         self.readable_subs.update(s.id.lower() for s in batch)
         self.subscriptions_read += len(batch)

@@ -1,10 +1,14 @@
-"""What a load has so far, shown while it loads (a mixin of :class:`tui.services.inventory.InventoryLoader`).
+"""The identity join as pages land, and what a load shows while it loads (a mixin of
+:class:`tui.services.inventory.InventoryLoader`).
 
-Each page of Graph's managed identities (999 of them) is joined, as it lands, with the resources read by then, and
-the partial inventory grows by those identities, with the role assignments read so far for them; each later page of
-assignments adds to them. The same Inventory object is handed to ``on_partial`` each time, grown in place. So the
-first identities are on screen after one Graph page, whatever the size of the tenant, and the table fills in as
-pages land. The partial inventory stops growing when the final join begins.
+Each page of Graph's managed identities (999 of them) is joined as it lands with the resources read by then, and
+each subscription's resources, as they land, make again only the identities they change (tui.services.joins
+.IdentityJoin). The joins run in the CPU worker while the load waits for its next pages, so that the final join
+after the last page is a sort. The partial inventory, when asked for, grows by those identities, with the role
+assignments read so far for them; each later page of assignments adds to them. The same Inventory object is handed
+to ``on_partial`` each time, grown in place. So the first identities are on screen after one Graph page, whatever
+the size of the tenant, and the table fills in as pages land. The partial inventory stops growing when the final
+join begins.
 """
 
 from __future__ import annotations
@@ -15,26 +19,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui.services.backend import ArmResource, Backend, DirectoryIdentity
-from tui.services.joins import ResourceIndex, join_identities
+from tui.services.joins import IdentityJoin
 from tui.services.models import Inventory, ManagedIdentity, RoleAssignment, Subscription
-from tui.services.offload import off_loop_first
+from tui.services.offload import off_loop, off_loop_first
+from tui.services.scopes import lowered
 
 if TYPE_CHECKING:
     PartialFn = Callable[[Inventory], None]
 
 
-def page_identities(
-    page: list[DirectoryIdentity],
-    index: ResourceIndex,
-    new: list[ArmResource],
-    wanted: set[str] | None,
-    readable_subs: set[str],
-    subs: list[Subscription],
-) -> list[ManagedIdentity]:
-    """The identities of one Graph page, joined with the resources read so far (``index``, grown by the ``new``
-    ones first; none of the identities that only ARM shows: their principal may be on a later page)."""
-    index.add(new)
-    return join_identities(page, index, wanted, readable_subs, subs, arm_only=False)
+def join_landed(
+    join: IdentityJoin, pages: list[list[DirectoryIdentity]], resources: list[ArmResource]
+) -> tuple[list[ManagedIdentity], list[ManagedIdentity]]:
+    """(In the CPU worker) (the identities these pages add, those the resources read since make again)."""
+    remade = join.catch_up(resources)
+    added = [i for page in pages for i in join.add_directory(page)]
+    return added, remade
 
 
 class PartialPhases:
@@ -45,55 +45,65 @@ class PartialPhases:
     wanted: set[str] | None
     subscriptions: list[Subscription]
     resources: list[ArmResource]
-    readable_subs: set[str]
     raw_assignments: dict[str, RoleAssignment]
+    identity_join: IdentityJoin
     partial: Inventory | None
     partial_principals: set[str]
-    partial_pages: list[list[DirectoryIdentity]]
-    partial_task: asyncio.Future[None] | None
+    landed_pages: list[list[DirectoryIdentity]]  # Graph's pages of identities not joined yet
+    join_task: asyncio.Future[None] | None
     partial_done: bool
-    partial_index: ResourceIndex  # the resources the partial tables' joins have indexed: the first partial_indexed
-    partial_indexed: int
 
     def directory_page(self, page: list[DirectoryIdentity]) -> None:
-        """A page of Graph's identities has landed (on the event loop): show its identities soon."""
-        if self.on_partial is None or self.partial_done or not page:
+        """A page of Graph's identities has landed (on the event loop): join it soon (and show it)."""
+        if self.partial_done or not page:
             return
-        self.partial_pages.append(page)
-        if self.partial_task is None or self.partial_task.done():
-            self.partial_task = asyncio.ensure_future(self.show_partial_pages())
+        self.landed_pages.append(page)
+        self.join_soon()
 
-    async def show_partial_pages(self) -> None:
-        """Join the pages landed so far (off the event loop), add them to the partial inventory, and show it."""
-        while self.partial_pages and not self.partial_done:
-            page = [d for p in self.partial_pages for d in p]
-            self.partial_pages.clear()
+    def join_soon(self) -> None:
+        """Join what has landed since the last join (Graph's pages, ARM's resources), in the CPU worker."""
+        if not self.partial_done and (self.join_task is None or self.join_task.done()):
+            self.join_task = asyncio.ensure_future(self.join_landed())
+
+    async def join_landed(self) -> None:
+        """Join the pages and resources landed so far (off the event loop); add them to the partial inventory, and
+        show it."""
+        join = self.identity_join
+        while not self.partial_done and (self.landed_pages or len(self.resources) > join.resources_added):
+            pages = list(self.landed_pages)
+            self.landed_pages.clear()
+            # a table to show: its first rows come first (ahead of the decoding queued in the worker)
+            run = off_loop_first if self.on_partial is not None else off_loop
             try:
-                new, self.partial_indexed = self.resources[self.partial_indexed :], len(self.resources)
-                readable = set(self.readable_subs)
-                identities = await off_loop_first(
-                    page_identities, page, self.partial_index, new, self.wanted, readable, self.subscriptions
-                )
-            except Exception:  # only a preview: the final join reports what went wrong
+                added, remade = await run(join_landed, join, pages, self.resources)
+            except Exception:  # the final join does it again, and reports what went wrong
                 return
-            if self.partial_done:
-                return
-            if self.partial is None:
-                self.partial = Inventory(
-                    tenant_id=self.backend.tenant_id,
-                    cloud=self.backend.cloud_name,
-                    caller=self.backend.caller,
-                    subscriptions=self.subscriptions,
-                )
-            fresh = {i.principal_id.lower() for i in identities} - self.partial_principals
-            self.partial.identities.extend(i for i in identities if i.principal_id.lower() in fresh)
-            self.partial_principals |= fresh
+            if self.partial_done or self.on_partial is None or not (added or remade):
+                continue
+            self.grow_partial(added, bool(remade))
+
+    def grow_partial(self, added: list[ManagedIdentity], remade: bool) -> None:
+        """The partial inventory: the identities joined so far, each with the assignments read so far."""
+        if self.partial is None:
+            self.partial = Inventory(
+                tenant_id=self.backend.tenant_id,
+                cloud=self.backend.cloud_name,
+                caller=self.backend.caller,
+                subscriptions=self.subscriptions,
+            )
+        if remade:
+            self.partial.identities[:] = self.identity_join.joined.values()
+        else:
+            self.partial.identities.extend(added)
+        fresh = {lowered(i.principal_id) for i in added} - self.partial_principals
+        self.partial_principals |= fresh
+        if fresh:
             roles = self.partial.role_assignments
             for ra in self.raw_assignments.values():
                 pid = ra.principal_id.lower()
                 if pid in fresh:
                     roles.setdefault(pid, []).append(ra)
-            self.show_partial()
+        self.show_partial()
 
     def add_partial(self, ras: list[RoleAssignment]) -> None:
         """Add these (unresolved) assignments to the partial inventory, and show it."""
@@ -113,8 +123,9 @@ class PartialPhases:
                 self.on_partial(self.partial)
 
     def end_partial(self) -> None:
-        """The final join begins: the partial inventory stops growing."""
+        """The final join begins: the partial inventory stops growing (what is still to join, the final join
+        does)."""
         self.partial_done = True
-        self.partial_pages.clear()
-        if self.partial_task is not None and not self.partial_task.done():
-            self.partial_task.cancel()
+        self.landed_pages.clear()
+        if self.join_task is not None and not self.join_task.done():
+            self.join_task.cancel()

@@ -20,7 +20,6 @@ from tui.services.models import (
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
-    Subscription,
     Via,
 )
 from tui.services.privilege import Verdict, app_role_verdict, directory_role_verdict, role_verdict
@@ -67,78 +66,151 @@ class ResourceIndex:
         self.resources.extend(resources)
 
 
+class IdentityJoin:
+    """Graph's managed identities joined with the ARM resources that own or use them, kept current as pages of
+    either side land, in any order: an identity is made when its page arrives, and made again only when a resource
+    that changes it arrives later. So the final join is a sort, not 40,000 identities made after the last page.
+
+    Only those of the ``wanted`` subscriptions (None: all) are kept. Not thread-safe: one load feeds it from its
+    CPU worker, one piece at a time."""
+
+    def __init__(self, index: ResourceIndex | None = None, wanted: set[str] | None = None) -> None:
+        self.index = index if index is not None else ResourceIndex()
+        self.wanted = wanted
+        self.joined: dict[str, ManagedIdentity] = {}  # principal id (lower) -> the identity, in the order first seen
+        self._directory: dict[str, DirectoryIdentity] = {}  # principal id (lower) -> its Graph entry
+        self._by_key: dict[str, str] = {}  # the key of an identity's ARM id -> its principal id (lower)
+        self.resources_added = 0  # how many of the load's resources (in order) the index holds
+
+    def add_directory(self, page: list[DirectoryIdentity]) -> list[ManagedIdentity]:
+        """Join a page of Graph's identities (one already seen is skipped); the identities it adds."""
+        joined, wanted, added = self.joined, self.wanted, []
+        for d in page:
+            pid = lowered(d.principal_id)
+            if pid in joined:
+                continue
+            if wanted is not None:
+                sub = subscription_of(d.resource_id)
+                if sub is None or sub not in wanted:
+                    continue
+            self._directory[pid] = d
+            if d.resource_id:
+                self._by_key[scope_key(d.resource_id)] = pid
+            joined[pid] = identity = self._make(d, pid)
+            added.append(identity)
+        return added
+
+    def add_resources(self, resources: list[ArmResource]) -> list[ManagedIdentity]:
+        """Index these resources; the identities already joined that they change, made again."""
+        self.index.add(resources)
+        self.resources_added += len(resources)
+        joined, by_key = self.joined, self._by_key
+        if not joined:
+            return []
+        touched: set[str] = set()
+        for r in resources:
+            pid = by_key.get(scope_key(r.id))
+            if pid is not None:
+                touched.add(pid)
+            if r.system_principal_id and (spid := r.system_principal_id.lower()) in joined:
+                touched.add(spid)
+            for uami_id in r.user_assigned:
+                pid = by_key.get(scope_key(uami_id))
+                if pid is not None:
+                    touched.add(pid)
+        remade = []
+        for pid in touched:
+            joined[pid] = identity = self._make(self._directory[pid], pid)
+            remade.append(identity)
+        return remade
+
+    def catch_up(self, resources: list[ArmResource]) -> list[ManagedIdentity]:
+        """:meth:`add_resources` for those of ``resources`` (the load's, in the order read) not added yet."""
+        return self.add_resources(resources[self.resources_added :]) if len(resources) > self.resources_added else []
+
+    def identities(self, *, arm_only: bool = True) -> list[ManagedIdentity]:
+        """Every identity joined so far, plus (``arm_only``) those ARM shows and Graph did not list; by name."""
+        identities = list(self.joined.values())
+        if arm_only:
+            identities += _arm_only(self.index, set(self.joined))
+        identities.sort(key=lambda i: (i.name.lower(), i.principal_id))
+        return identities
+
+    def _make(self, d: DirectoryIdentity, pid: str) -> ManagedIdentity:
+        index = self.index
+        kind = IdentityKind.USER if d.user_assigned else IdentityKind.SYSTEM
+        res = index.by_key.get(scope_key(d.resource_id)) if d.resource_id else None
+        if res is None and kind is IdentityKind.SYSTEM:
+            res = index.system_owner.get(pid)
+        return _identity(index, d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res)
+
+
+def _identity(
+    index: ResourceIndex,
+    principal_id: str,
+    client_id: str,
+    name: str,
+    kind: IdentityKind,
+    resource_id: str,
+    res: ArmResource | None,
+) -> ManagedIdentity:
+    used_by: tuple[str, ...]
+    if kind is IdentityKind.USER:
+        used_by = tuple(sorted(index.users_of.get(scope_key(resource_id), []), key=str.lower))
+        rtype = UAMI_TYPE
+    else:
+        used_by = (res.id if res else resource_id,) if resource_id else ()
+        rtype = (res.type if res else None) or resource_type_of(resource_id)
+    return ManagedIdentity(
+        principal_id=principal_id,
+        client_id=client_id,
+        name=(res.name if res else "") or name or last_segment(resource_id),
+        kind=kind,
+        resource_id=res.id if res else resource_id,
+        subscription_id=subscription_of(resource_id),
+        resource_group=resource_group_of(resource_id),
+        location=res.location if res else None,
+        used_by=used_by,
+        resource_type=rtype,
+        visible_in_arm=res is not None,
+        tags=res.tags if res else (),
+    )
+
+
+def _arm_only(index: ResourceIndex, seen: set[str]) -> list[ManagedIdentity]:
+    """The identities ARM shows and Graph did not list (Graph unreadable, or replication lag); ``seen``: the
+    principal ids (lower) listed, grown by those found here."""
+    found: list[ManagedIdentity] = []
+    keep = found.append
+
+    for r in index.resources:
+        if r.system_principal_id and r.system_principal_id.lower() not in seen:
+            seen.add(r.system_principal_id.lower())
+            keep(_identity(index, r.system_principal_id, "", r.name, IdentityKind.SYSTEM, r.id, r))
+        if r.is_user_assigned_identity and r.principal_id and r.principal_id.lower() not in seen:
+            seen.add(r.principal_id.lower())
+            keep(_identity(index, r.principal_id, r.client_id or "", r.name, IdentityKind.USER, r.id, r))
+        for uami_id, (pid, cid) in r.user_assigned.items():
+            if pid and pid.lower() not in seen and scope_key(uami_id) not in index.by_key:
+                # attached from a subscription we cannot read
+                seen.add(pid.lower())
+                keep(_identity(index, pid, cid or "", last_segment(uami_id), IdentityKind.USER, uami_id, None))
+    return found
+
+
 def join_identities(
     directory: list[DirectoryIdentity] | None,
     resources: list[ArmResource] | ResourceIndex,
     wanted: set[str] | None,
-    readable_subs: set[str],
-    subs: list[Subscription],
     *,
     arm_only: bool = True,
 ) -> list[ManagedIdentity]:
     """Graph's managed identities (``directory``; None when it could not be read) joined with the ARM resources
     that own or use them (a list, or indexed already), plus (``arm_only``) those ARM shows and Graph did not list;
-    only those of the ``wanted`` subscriptions (None: all). Sorted by name."""
-    index = resources if isinstance(resources, ResourceIndex) else ResourceIndex(resources)
-    by_key, users_of, system_owner = index.by_key, index.users_of, index.system_owner
-    identities: list[ManagedIdentity] = []
-    seen: set[str] = set()
-
-    def make(
-        principal_id: str, client_id: str, name: str, kind: IdentityKind, resource_id: str, res: ArmResource | None
-    ) -> ManagedIdentity:
-        sub = subscription_of(resource_id)
-        used_by: tuple[str, ...]
-        if kind is IdentityKind.USER:
-            used_by = tuple(sorted(users_of.get(scope_key(resource_id), []), key=str.lower))
-            rtype = UAMI_TYPE
-        else:
-            used_by = (res.id if res else resource_id,) if resource_id else ()
-            rtype = (res.type if res else None) or resource_type_of(resource_id)
-        return ManagedIdentity(
-            principal_id=principal_id,
-            client_id=client_id,
-            name=(res.name if res else "") or name or last_segment(resource_id),
-            kind=kind,
-            resource_id=res.id if res else resource_id,
-            subscription_id=sub,
-            resource_group=resource_group_of(resource_id),
-            location=res.location if res else None,
-            used_by=used_by,
-            resource_type=rtype,
-            visible_in_arm=res is not None,
-            tags=res.tags if res else (),
-        )
-
-    if directory is not None:
-        for d in directory:
-            pid = d.principal_id.lower()
-            if pid in seen:
-                continue
-            sub = subscription_of(d.resource_id)
-            if wanted is not None and (sub is None or sub not in wanted):
-                continue
-            kind = IdentityKind.USER if d.user_assigned else IdentityKind.SYSTEM
-            res = by_key.get(scope_key(d.resource_id)) if d.resource_id else None
-            if res is None and kind is IdentityKind.SYSTEM:
-                res = system_owner.get(pid)
-            seen.add(pid)
-            identities.append(make(d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res))
-    # identities ARM shows but Graph did not list (Graph unreadable, or replication lag)
-    for r in index.resources if arm_only else ():
-        if r.system_principal_id and r.system_principal_id.lower() not in seen:
-            seen.add(r.system_principal_id.lower())
-            identities.append(make(r.system_principal_id, "", r.name, IdentityKind.SYSTEM, r.id, r))
-        if r.is_user_assigned_identity and r.principal_id and r.principal_id.lower() not in seen:
-            seen.add(r.principal_id.lower())
-            identities.append(make(r.principal_id, r.client_id or "", r.name, IdentityKind.USER, r.id, r))
-        for uami_id, (pid, cid) in r.user_assigned.items():
-            if pid and pid.lower() not in seen and scope_key(uami_id) not in by_key:
-                # attached from a subscription we cannot read
-                seen.add(pid.lower())
-                identities.append(make(pid, cid or "", last_segment(uami_id), IdentityKind.USER, uami_id, None))
-    identities.sort(key=lambda i: (i.name.lower(), i.principal_id))
-    return identities
+    only those of the ``wanted`` subscriptions (None: all). Sorted by name. (:class:`IdentityJoin` in one go.)"""
+    join = IdentityJoin(resources if isinstance(resources, ResourceIndex) else ResourceIndex(resources), wanted)
+    join.add_directory(directory or [])
+    return join.identities(arm_only=arm_only)
 
 
 # --- role assignments ----------------------------------------------------------------------------------------------
