@@ -66,7 +66,7 @@ class ResourceGraphPhases:
 
         async def read_subscription(self, sub: Subscription) -> None: ...
 
-        def take_assignments(self, ras: list[RoleAssignment], default_sub: str) -> None: ...
+        async def take_assignments_in_steps(self, ras: list[RoleAssignment], default_sub: str) -> None: ...
 
     async def read_through_resource_graph(self) -> None:
         """Resources with identities and role assignments of every subscription, through Resource Graph; the
@@ -90,7 +90,7 @@ class ResourceGraphPhases:
             else:
                 over = {"/"} | {f"{MG_SCOPE}{name}" for part in chains for names in part.values() for name in names}
                 ras = [ra for ra in ras if scope_key(ra.scope) in over]
-                self.take_assignments(ras, self.subscriptions[0].id if self.subscriptions else "")
+                await self.take_assignments_in_steps(ras, self.subscriptions[0].id if self.subscriptions else "")
         finally:
             for task in (above, groups):
                 if not task.done():
@@ -115,7 +115,7 @@ class ResourceGraphPhases:
             return
         self.resources.extend(res)
         self.join_soon()
-        self.take_assignments(ras, batch[0].id)
+        await self.take_assignments_in_steps(ras, batch[0].id)
         self.readable_subs.update(s.id.lower() for s in batch)
         self.subscriptions_read += len(batch)
         self.report("subscriptions read", self.subscriptions_read, len(self.subscriptions), "Resource Graph")

@@ -83,7 +83,7 @@ class InventoryLoading:
     partials_shown: list[tuple[int, int]]
     retries_shown: list[str]
     # MainScreen's (and Screen's)
-    _fill_subscriptions: Callable[[Inventory], None]
+    _fill_subscriptions: Callable[..., None]
     _apply_filter: Callable[[], None]
     _details_due: Callable[[], None]
     _cancel_details_timer: Callable[[], None]
@@ -256,7 +256,7 @@ class InventoryLoading:
         self._partial_cost_s = time.perf_counter() - started
         if generation != self._load_generation or not self.is_loading:
             return  # the complete inventory arrived meanwhile
-        self._fill_subscriptions(inventory)
+        self._fill_subscriptions(inventory, partial=True)
         self.query_one("#identities", VirtualTable).set_rows(rows)
         self._apply_filter()
         runtime.freeze_kept()
