@@ -68,14 +68,14 @@ class PartialPhases:
     async def join_landed(self) -> None:
         """Join the pages and resources landed so far (off the event loop); add them to the partial inventory, and
         show it."""
-        join = self.identity_join
-        while not self.partial_done and (self.landed_pages or len(self.resources) > join.resources_added):
+        # (no local holds the join: a cancelled task's traceback keeps its frame, and the join is tens of MB)
+        while not self.partial_done and (self.landed_pages or len(self.resources) > self.identity_join.resources_added):
             pages = list(self.landed_pages)
             self.landed_pages.clear()
             # a table to show: its first rows come first (ahead of the decoding queued in the worker)
             run = off_loop_first if self.on_partial is not None else off_loop
             try:
-                added, remade = await run(join_landed, join, pages, self.resources)
+                added, remade = await run(join_landed, self.identity_join, pages, self.resources)
             except Exception:  # the final join does it again, and reports what went wrong
                 return
             if self.partial_done or self.on_partial is None or not (added or remade):
@@ -129,3 +129,4 @@ class PartialPhases:
         self.landed_pages.clear()
         if self.join_task is not None and not self.join_task.done():
             self.join_task.cancel()
+        self.join_task = None  # (not kept: cancelled, it would hold its frame, and the loader with it)
