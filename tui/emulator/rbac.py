@@ -179,8 +179,12 @@ def has_any_right_in(tenant: Tenant, principal_id: str, scope: str) -> bool:
     """Whether the principal holds any role assignment (itself or through a group) at, above or below ``scope``
     (what makes a subscription or a resource group visible in ARM's lists)."""
     target = arm_key(scope)
+    # (is_within, each way, with the scope's ancestors worked out once instead of per assignment: a caller with
+    # hundreds of assignments listing 200 subscriptions took a quarter of a second)
+    above = {target, *ancestors_in(tenant, target)}
+    under_group = bool(tenant.management_groups) and target.startswith("/providers/microsoft.management/")
     for key, _ra in _entries_of(tenant, principal_id):
-        if is_within(tenant, target, key) or is_within(tenant, key, target):
+        if key in above or is_at_or_below(key, target) or (under_group and is_within(tenant, key, target)):
             return True
     return False
 
