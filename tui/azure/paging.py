@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from tui.azure import records
 from tui.azure.calls import GRAPH_BATCH, Calls
 from tui.azure.errors import map_error
-from tui.services.offload import gather_limited, off_loop
+from tui.services.offload import gather_limited, off_loop, off_loop_first
 
 T = TypeVar("T")
 READ_ATTEMPTS = 4  # reading an ARM page's body (the pipeline retries everything before it)
@@ -41,11 +41,19 @@ def decode_page(
 
 
 async def _decoded(
-    body: bytes | None, convert: Callable[[dict], Any] | None, next_link: str, api: str, service: str
+    body: bytes | None,
+    convert: Callable[[dict], Any] | None,
+    next_link: str,
+    api: str,
+    service: str,
+    *,
+    urgent: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """:func:`decode_page` in the CPU worker thread; an unreadable page is the ``service``'s error."""
+    """:func:`decode_page` in the CPU worker thread (``urgent``: ahead of what waits there); an unreadable page is
+    the ``service``'s error."""
     try:
-        return await off_loop(decode_page, body, convert, next_link)
+        run = off_loop_first if urgent else off_loop
+        return await run(decode_page, body, convert, next_link)
     except (ValueError, TypeError, AttributeError) as err:
         raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
 
@@ -136,9 +144,12 @@ async def graph_pages(
     convert: Callable[[dict], T] | None = None,
     headers: dict[str, str] | None = None,
     on_page: Callable[[list], None] | None = None,
+    *,
+    urgent: bool = False,
 ) -> list:
     """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page;
-    ``on_page`` (optional) is given each page's items as it lands (on the event loop)."""
+    ``on_page`` (optional) is given each page's items as it lands (on the event loop); ``urgent``: each page is
+    decoded ahead of what waits in the CPU worker (the listing someone waits to see)."""
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
@@ -160,7 +171,7 @@ async def graph_pages(
         return calls.graph_call(lambda: adapter.send_primitive_async(this, "bytes", error_map))
 
     def decoded(raw: bytes | None) -> Awaitable[tuple[list[Any], str | None]]:
-        return _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph")
+        return _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph", urgent=urgent)
 
     return await read_ahead(page, decoded, "@odata.nextLink", on_page)
 
