@@ -101,6 +101,7 @@ class MituiApp(App[int]):
             return
         await self._close_session()
         self.session = session
+        session.about_to_load()
         self.switch_screen(MainScreen(session))
 
     def open_demo(self) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
 from service_helpers import emulator_stats
+
+from tui.services.errors import MituiError
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -74,3 +77,39 @@ async def test_automation_requests_grow_with_accounts_and_runbooks(emulator_fact
     texts = sum(1 for a in accounts for r in a.runbooks if r.is_powershell and r.state.lower() != "new")
     assert by[f"GET {acc}/runbooks/{{runbookName}}/content"] == texts
     assert sum(by.values()) == len(subs) + 5 * len(accounts) + environments + texts
+
+
+async def test_the_first_page_of_identities_asked_ahead_is_the_loads_own(emulator_factory, session_for) -> None:  # noqa: ANN001
+    """Session.about_to_load (a screen about to load the inventory): the first page of Graph's identities is asked
+    for at once and the load takes it instead of asking again; the inventory is the same as without. A page asked
+    ahead that failed is asked for again by the load."""
+    emu = emulator_factory(scale=(2, 1200))
+    session = await session_for(emu)
+
+    def first_pages() -> int:
+        return sum(1 for _m, p in emu.stats.recent if "'ManagedIdentity'" in p and "skiptoken" not in p.lower())
+
+    plain = await session.load_inventory()
+    emu.stats.reset()
+    session.about_to_load()
+    session.about_to_load()  # (asked once only)
+    for _ in range(100):
+        if first_pages():
+            break
+        await asyncio.sleep(0.02)
+    assert first_pages() == 1  # before any load
+    ahead = await session.load_inventory()
+    assert first_pages() == 1  # the load took the page asked ahead
+    assert ahead.identities == plain.identities and ahead.role_assignments == plain.role_assignments
+
+    emu.faults.rate = 1.0  # the page asked ahead fails (after the SDK's retries) ...
+    session.about_to_load()
+    asked = session.backend._identities_ahead
+    assert asked is not None
+    with pytest.raises(MituiError):
+        await asyncio.wait_for(asyncio.shield(asked[1]), 60)
+    emu.faults.rate = 0.0
+    emu.stats.reset()
+    again = await session.load_inventory()  # ... and the load asks for it again
+    assert again.identities == plain.identities and not again.problems
+    assert first_pages() == 1

@@ -9,14 +9,16 @@ requested per identity.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 from tui.azure import lifecycle, records, wire, writes
 from tui.azure.automation import AutomationCalls
 from tui.azure.calls import Calls, answer_json
-from tui.azure.paging import arm_pages, batched_collections, graph_json, graph_pages
+from tui.azure.paging import arm_pages, batched_collections, first_graph_page, graph_json, graph_pages
 from tui.azure.resource_graph import (
     IDENTITY_RESOURCES,
     ROLE_ASSIGNMENTS,
@@ -44,6 +46,7 @@ from tui.services.offload import gather_limited, off_loop
 from tui.services.scopes import resource_group_of, scope_level
 
 GRAPH_PAGE = 999
+IDENTITIES_AHEAD_FRESH_S = 30.0  # a first page of identities asked for ahead is taken this long at most
 GET_BY_IDS_MAX = 1000
 # The api-versions the SDK clients send (azure-mgmt-resource 26, azure-mgmt-authorization 4 profile 2022-04-01,
 # azure-mgmt-msi 7), for the listings read as plain JSON.
@@ -67,6 +70,15 @@ ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
 
 class AzureBackend(UsageReads, AutomationCalls, Calls):
     """Implements tui.services.backend.Backend."""
+
+    # (read_identities_ahead) when it was asked for, and the page's body
+    _identities_ahead: tuple[float, asyncio.Future[bytes | None]] | None = None
+
+    async def close(self) -> None:
+        if self._identities_ahead is not None:
+            _forget(self._identities_ahead[1])
+            self._identities_ahead = None
+        await super().close()
 
     # --- ARM reads ----------------------------------------------------------------------------------------------
     async def list_subscriptions(self) -> list[Subscription]:
@@ -186,8 +198,22 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
         self, on_page: Callable[[list[DirectoryIdentity]], None] | None = None
     ) -> list[DirectoryIdentity]:
         info = self._service_principals("servicePrincipalType eq 'ManagedIdentity'", MI_SELECT)
+        first, self._identities_ahead = self._identities_ahead, None
+        if first is not None and time.monotonic() - first[0] > IDENTITIES_AHEAD_FRESH_S:
+            _forget(first[1])  # (asked for too long ago: read afresh)
+            first = None
         # (the longest chain of a load, and the first rows a table shows: decoded ahead of the other pages)
-        return await graph_pages(self, info, records.MANAGED_IDENTITIES, on_page=on_page, urgent=True)
+        return await graph_pages(
+            self, info, records.MANAGED_IDENTITIES, on_page=on_page, urgent=True, first=first[1] if first else None
+        )
+
+    def read_identities_ahead(self) -> None:
+        if self._identities_ahead is not None:
+            return
+        info = self._service_principals("servicePrincipalType eq 'ManagedIdentity'", MI_SELECT)
+        page = asyncio.ensure_future(first_graph_page(self, info))
+        page.add_done_callback(lambda f: f.cancelled() or f.exception())  # (a failed one is asked for again)
+        self._identities_ahead = (time.monotonic(), page)
 
     async def list_resource_apps(self) -> list[ResourceApp]:
         return [
@@ -399,3 +425,9 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
 
 def _s_lower(value: Any) -> str:
     return str(value).lower()
+
+
+def _forget(page: asyncio.Future[bytes | None]) -> None:
+    """A page asked for ahead that nobody takes: cancelled if still on its way."""
+    if not page.done():
+        page.cancel()

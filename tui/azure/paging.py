@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from tui.azure import records
 from tui.azure.calls import GRAPH_BATCH, Calls
 from tui.azure.errors import map_error
+from tui.services.errors import MituiError
 from tui.services.offload import gather_limited, off_loop, off_loop_first
 
 T = TypeVar("T")
@@ -146,10 +147,12 @@ async def graph_pages(
     on_page: Callable[[list], None] | None = None,
     *,
     urgent: bool = False,
+    first: asyncio.Future[bytes | None] | None = None,
 ) -> list:
     """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page;
     ``on_page`` (optional) is given each page's items as it lands (on the event loop); ``urgent``: each page is
-    decoded ahead of what waits in the CPU worker (the listing someone waits to see)."""
+    decoded ahead of what waits in the CPU worker (the listing someone waits to see); ``first``: the first page's
+    body, asked for already (:func:`first_graph_page`; when it failed, the page is asked for again)."""
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
@@ -159,7 +162,19 @@ async def graph_pages(
     for name, value in (headers or {}).items():
         info.headers.try_add(name, value)
 
+    async def ahead(page_ahead: asyncio.Future[bytes | None]) -> bytes | None:
+        try:
+            return await asyncio.shield(page_ahead)  # (this listing cancelled: the page is not)
+        except MituiError:
+            pass  # (asked for again, below: it may have been a passing failure)
+        except asyncio.CancelledError:
+            if not page_ahead.cancelled():
+                raise  # (this listing was cancelled)
+        return await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", error_map))
+
     def page(link: str | None) -> Awaitable[bytes | None]:
+        if link is None and first is not None:
+            return ahead(first)
         this = info
         if link is not None:
             this = RequestInformation()
@@ -174,6 +189,15 @@ async def graph_pages(
         return _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph", urgent=urgent)
 
     return await read_ahead(page, decoded, "@odata.nextLink", on_page)
+
+
+async def first_graph_page(calls: Calls, info: Any) -> bytes | None:
+    """The body of the first page of the Graph collection ``info`` asks for (as :func:`graph_pages` asks)."""
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    info.headers.try_add("Accept", "application/json")
+    adapter = calls.graph.request_adapter
+    return await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}))
 
 
 async def read_ahead(

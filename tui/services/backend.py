@@ -116,6 +116,11 @@ class Backend(Protocol):
         """Every managed identity's service principal (tenant-wide); ``on_page`` is given each page as it lands."""
         ...
 
+    def read_identities_ahead(self) -> None:
+        """Ask for the first page of :meth:`list_managed_identity_principals` now, for the next listing to take
+        (a screen about to load the inventory: the page's round trip overlaps the screen's first paint)."""
+        ...
+
     async def list_resource_apps(self) -> list[ResourceApp]:
         """Every service principal that exposes app roles to applications (tenant-wide)."""
         ...

@@ -122,6 +122,11 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
         return self._backend
 
     # --- reads --------------------------------------------------------------------------------------------------
+    def about_to_load(self) -> None:
+        """A screen will load the inventory as soon as it is drawn: the load's longest chain (Graph's pages of
+        identities) starts now, its first round trip overlapping the drawing."""
+        self._backend.read_identities_ahead()
+
     async def load_inventory(
         self,
         subscription_ids: list[str] | None = None,
