@@ -18,7 +18,7 @@ from typing import Any
 from tui.azure import lifecycle, records, wire, writes
 from tui.azure.automation import AutomationCalls
 from tui.azure.calls import Calls, answer_json
-from tui.azure.paging import arm_pages, batched_collections, first_graph_page, graph_json, graph_pages
+from tui.azure.paging import arm_pages, batched_collections, graph_body, graph_json, graph_pages
 from tui.azure.resource_graph import (
     IDENTITY_RESOURCES,
     ROLE_ASSIGNMENTS,
@@ -211,7 +211,7 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
         if self._identities_ahead is not None:
             return
         info = self._service_principals("servicePrincipalType eq 'ManagedIdentity'", MI_SELECT)
-        page = asyncio.ensure_future(first_graph_page(self, info))
+        page = asyncio.ensure_future(graph_body(self, info))
         page.add_done_callback(lambda f: f.cancelled() or f.exception())  # (a failed one is asked for again)
         self._identities_ahead = (time.monotonic(), page)
 

@@ -123,14 +123,19 @@ async def arm_pages(
     return await read_ahead(page, decoded, "nextLink")
 
 
-async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
-    """One Graph request's answer as plain JSON (None when it has no body)."""
+async def graph_body(calls: Calls, info: Any, *, write: bool = False) -> bytes | None:
+    """One Graph request's answer body, asking for JSON, through the Graph client's pipeline (auth, retries, the
+    read-only gate)."""
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-    adapter = calls.graph.request_adapter
     info.headers.try_add("Accept", "application/json")
-    error_map = {"XXX": ODataError}
-    raw = await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", error_map), write=write)
+    adapter = calls.graph.request_adapter
+    return await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}), write=write)
+
+
+async def graph_json(calls: Calls, info: Any, *, write: bool = False) -> Any:
+    """One Graph request's answer as plain JSON (None when it has no body)."""
+    raw = await graph_body(calls, info, write=write)
     if not raw:
         return None
     try:
@@ -152,13 +157,9 @@ async def graph_pages(
     """Every item of a Graph collection as plain JSON (or ``convert``-ed); ``headers`` go with every page;
     ``on_page`` (optional) is given each page's items as it lands (on the event loop); ``urgent``: each page is
     decoded ahead of what waits in the CPU worker (the listing someone waits to see); ``first``: the first page's
-    body, asked for already (:func:`first_graph_page`; when it failed, the page is asked for again)."""
+    body, asked for already (:func:`graph_body`; when it failed, the page is asked for again)."""
     from kiota_abstractions.request_information import RequestInformation
-    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-    adapter = calls.graph.request_adapter
-    error_map = {"XXX": ODataError}
-    info.headers.try_add("Accept", "application/json")
     for name, value in (headers or {}).items():
         info.headers.try_add(name, value)
 
@@ -170,34 +171,22 @@ async def graph_pages(
         except asyncio.CancelledError:
             if not page_ahead.cancelled():
                 raise  # (this listing was cancelled)
-        return await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", error_map))
+        return await graph_body(calls, info)
 
     def page(link: str | None) -> Awaitable[bytes | None]:
-        if link is None and first is not None:
-            return ahead(first)
-        this = info
-        if link is not None:
-            this = RequestInformation()
-            this.http_method = info.http_method
-            this.url = link
-            this.headers.try_add("Accept", "application/json")
-            for name, value in (headers or {}).items():
-                this.headers.try_add(name, value)
-        return calls.graph_call(lambda: adapter.send_primitive_async(this, "bytes", error_map))
+        if link is None:
+            return ahead(first) if first is not None else graph_body(calls, info)
+        later = RequestInformation()
+        later.http_method = info.http_method
+        later.url = link
+        for name, value in (headers or {}).items():
+            later.headers.try_add(name, value)
+        return graph_body(calls, later)
 
     def decoded(raw: bytes | None) -> Awaitable[tuple[list[Any], str | None]]:
         return _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph", urgent=urgent)
 
     return await read_ahead(page, decoded, "@odata.nextLink", on_page)
-
-
-async def first_graph_page(calls: Calls, info: Any) -> bytes | None:
-    """The body of the first page of the Graph collection ``info`` asks for (as :func:`graph_pages` asks)."""
-    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-
-    info.headers.try_add("Accept", "application/json")
-    adapter = calls.graph.request_adapter
-    return await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}))
 
 
 async def read_ahead(

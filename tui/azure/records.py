@@ -171,9 +171,7 @@ def _same_tags(tags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]
 
 # --- pages ----------------------------------------------------------------------------------------------------------
 
-# where each API puts a page's items and the link (or token) to the next page
-ARM = ("value", "nextLink")
-GRAPH = ("value", "@odata.nextLink")
+# where Resource Graph puts a page's rows and the token to the next page (ARM and Graph: "value" and their link)
 RESOURCE_GRAPH = ("data", "$skipToken")
 
 

@@ -161,8 +161,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             # the groups' members need only the assignments (ARM's and the directory's): asked now
             self.members_task = asyncio.ensure_future(self.read_group_members())
             await self.read_role_definitions()
-            directory, identities = await self.read_identities()
-            self.end_partial()  # the final join begins
+            directory, identities = await self.read_identities()  # (the final join: no more partial tables)
             graph_read = directory is not None
             # what only the identity join needed: let it go before the joins to come (tens of MB at 40,000)
             del directory

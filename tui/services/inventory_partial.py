@@ -42,7 +42,6 @@ class PartialPhases:
 
     backend: Backend
     on_partial: PartialFn | None
-    wanted: set[str] | None
     subscriptions: list[Subscription]
     resources: list[ArmResource]
     raw_assignments: dict[str, RoleAssignment]
