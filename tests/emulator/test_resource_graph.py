@@ -16,7 +16,7 @@ from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from tui.emulator import rbac
-from tui.emulator.arm import resource_graph
+from tui.emulator.arm import kql, resource_graph
 from tui.emulator.server import Emulator
 from tui.emulator.tenant import arm_key, subscription_of
 
@@ -251,3 +251,60 @@ async def test_subscriptions_with_their_management_groups(
         mg = t.management_group_of_scope(f"/subscriptions/{sub}")
         assert got[sub] == [g.name for g in t.management_group_chain(mg)]  # nearest first, the root group last
     assert any(got.values())  # the demo's subscriptions sit under management groups
+
+
+async def test_rows_follow_changes_made_to_the_tenant_directly(
+    demo_emulator: Emulator, arm_kwargs: Callable[[Emulator], dict[str, Any]], credential: ManagedIdentityCredential
+) -> None:
+    """The rows the sandbox keeps (worked out at start-up) are never stale: a resource that loses its identity
+    leaves the identity query's answer, a changed tag and a changed assignment show in the very next query."""
+    t = demo_emulator.tenant
+    sub = _visible(demo_emulator, await _caller(credential, demo_emulator))[0]
+    query = "resources | where isnotempty(identity) | project id, tags, identity"
+    res = next(r for r in t.resources.values() if r.subscription_id.lower() == sub and r.system_principal_id)
+    ra = next(a for a in t.role_assignments.values() if (subscription_of(a.scope) or "").lower() == sub)
+    kept = (res.system_principal_id, dict(res.tags), ra.description)
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        try:
+            before = await _query(client, query, [sub], top=1000)
+            assert res.id.lower() in {row["id"].lower() for row in before.data}
+            res.tags["owner"] = "changed-here"
+            ra.description = "changed-here"
+            after = {row["id"].lower(): row for row in (await _query(client, query, [sub], top=1000)).data}
+            assert after[res.id.lower()]["tags"]["owner"] == "changed-here"
+            rows = (await _query(client, RA_QUERY, [sub], top=1000)).data
+            assert next(r for r in rows if r["id"].lower() == ra.id.lower())["properties"]["description"] == (
+                "changed-here"
+            )
+            res.system_principal_id = None
+            gone = await _query(client, query, [sub], top=1000)
+            if not res.user_assigned_identity_ids:
+                assert res.id.lower() not in {row["id"].lower() for row in gone.data}
+        finally:
+            res.system_principal_id, ra.description = kept[0], kept[2]
+            res.tags.clear()
+            res.tags.update(kept[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "read"),
+    [
+        ("type =~ 'microsoft.authorization/roleassignments' and subscriptionId == ''", {""}),
+        ("subscriptionId == 'AB' and not(subscriptionId == 'x')", {"ab"}),
+        ("subscriptionId == 'a' | where subscriptionId =~ 'b'", set()),
+        ("not(subscriptionId == 'x')", None),
+        ("subscriptionId == 'a' or type == 'b'", None),
+        ("properties.subscriptionId == 'a'", None),
+        ("isnotempty(identity)", None),
+    ],
+)
+async def test_a_query_for_some_subscriptions_reads_only_theirs(where: str, read: set[str] | None) -> None:
+    """Only a ``subscriptionId ==`` that every row must meet narrows what is read (the rows are still tested):
+    one under ``not`` or ``or``, or a field of an object, does not."""
+    q = kql.parse(f"authorizationresources | where {where}", resource_graph.TABLE_COLUMNS)
+    assert q.subscriptions == (None if read is None else frozenset(read))
+    extended = kql.parse(
+        "resources | extend subscriptionId = name | where subscriptionId == 'a'",
+        {"resources": resource_graph.TABLE_COLUMNS["resources"]},
+    )
+    assert extended.subscriptions is None

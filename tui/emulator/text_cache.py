@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -27,36 +28,36 @@ def snapshot(mapping: dict | None) -> Hashable:
     return object()
 
 
-class TextCache(Generic[T]):
-    """``encode(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
+class Remembered(Generic[T, V]):
+    """``make(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
 
     ``live()`` tells how many items exist; entries of items that are gone are dropped (the whole cache is cleared)
     once the cache holds more than twice that many, plus some slack (without ``live``, entries stay)."""
 
     def __init__(
-        self, encode: Callable[[T], str], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
+        self, make: Callable[[T], V], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
     ) -> None:
-        self._encode = encode
+        self._make = make
         self._key = key
         self._live = live
-        self._entries: dict[int, tuple[T, Hashable, str]] = {}
+        self._entries: dict[int, tuple[T, Hashable, V]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def text(self, item: T) -> str:
+    def of(self, item: T) -> V:
         key = self._key(item)
         entry = self._entries.get(id(item))
         if entry is not None and entry[0] is item and entry[1] == key:
             return entry[2]
-        text = self._encode(item)
+        value = self._make(item)
         if entry is None and self._live is not None and len(self._entries) > 2 * self._live() + 1000:
             self._entries.clear()
-        self._entries[id(item)] = (item, key, text)  # the item is kept: its id cannot be reused while cached
-        return text
+        self._entries[id(item)] = (item, key, value)  # the item is kept: its id cannot be reused while cached
+        return value
 
-    def texts(self, items: Iterable[T]) -> list[str]:
-        """``[self.text(item) for item in items]``, in one loop (a page holds up to a thousand items)."""
+    def all_of(self, items: Iterable[T]) -> list[V]:
+        """``[self.of(item) for item in items]``, in one loop (a page holds up to a thousand items)."""
         entries, key_of = self._entries, self._key
         out = []
         for item in items:
@@ -64,10 +65,17 @@ class TextCache(Generic[T]):
             if entry is not None and entry[0] is item and entry[1] == key_of(item):
                 out.append(entry[2])
             else:
-                out.append(self.text(item))
+                out.append(self.of(item))
         return out
 
     def warm(self, items: Iterable[T]) -> None:
-        """Encode ``items`` now (at start-up, so that the first listing does not pay for it)."""
+        """Make the values of ``items`` now (at start-up, so that the first listing does not pay for it)."""
         for item in items:
-            self.text(item)
+            self.of(item)
+
+
+class TextCache(Remembered[T, str]):
+    """An item's JSON text (``encode(item)``), remembered while ``key(item)`` stays equal (see :class:`Remembered`)."""
+
+    text = Remembered.of
+    texts = Remembered.all_of

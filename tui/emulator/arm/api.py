@@ -21,6 +21,7 @@ from tui.emulator.arm.errors import (
 )
 from tui.emulator.arm.filters import FilterError, Node, parse_filter
 from tui.emulator.arm.paging import check_api_version, page_of
+from tui.emulator.arm.resource_graph import Tables
 from tui.emulator.arm.routes import resolve_route
 from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resource_text, role_assignment_text
 from tui.emulator.context import EmulatorContext
@@ -61,11 +62,15 @@ class ArmApi(ApiFamily):
             lambda: len(self.ctx.tenant.resources),
         )
 
+        self.graph_tables = Tables(lambda: self.ctx.tenant)  # (Resource Graph's rows)
+
     def warm(self) -> None:
-        """Encode the tenant's role assignments and resources now, before the first listing asks for them."""
+        """Encode the tenant's role assignments and resources now, before the first listing asks for them (and
+        work out Resource Graph's rows of them)."""
         with self.tenant.lock:
             self.role_assignment_texts.warm(list(self.tenant.role_assignments.values()))
             self.resource_texts.warm(list(self.tenant.resources.values()))
+            self.graph_tables.warm()
 
     @property
     def tenant(self) -> Tenant:

@@ -80,6 +80,10 @@ class Query:
     where: list[Predicate]  # every one must hold (in order; extends are applied first)
     extends: list[tuple[str, Getter]]
     project: list[tuple[str, Getter]] | None  # None: every column
+    # the subscriptions a row must be of, when a ``where`` says so (``subscriptionId == '...'`` in a top-level
+    # ``and``): the table is then read only there, as Resource Graph reads only the partitions it needs
+    # ("": what lies above the subscriptions); None: no such term
+    subscriptions: frozenset[str] | None = None
 
     def matches(self, row: Row) -> bool:
         if self.extends:
@@ -128,6 +132,8 @@ class Parser:
         self.i = 0
         self.columns = columns  # table -> its column names (lower-case)
         self.known: set[str] = set()
+        self._term: tuple[str, str, Any] | None = None  # the last factor, when it is ``column == literal``
+        self._terms: list[tuple[str, str, Any] | None] = []  # the factors of the last top-level ``and``
 
     # --- tokens -------------------------------------------------------------------------------------------------
     @property
@@ -163,6 +169,7 @@ class Parser:
                 if q.project is not None:
                     raise self.fail("'where' after 'project' is outside the sandbox's subset")
                 q.where.append(self.disjunction())
+                q.subscriptions = self.narrowed(q.subscriptions, {n.lower() for n, _ in q.extends})
             elif word == "project":
                 if q.project is not None:
                     raise self.fail("a second 'project' is outside the sandbox's subset")
@@ -199,23 +206,42 @@ class Parser:
 
     def disjunction(self) -> Predicate:
         parts = [self.conjunction()]
+        terms = self._terms
         while self.at("word", "or"):
             self.i += 1
             parts.append(self.conjunction())
+        self._terms = terms if len(parts) == 1 else []
         return parts[0] if len(parts) == 1 else (lambda row, ps=tuple(parts): any(p(row) for p in ps))
 
     def conjunction(self) -> Predicate:
         parts = [self.factor()]
+        terms = [self._term]
         while self.at("word", "and"):
             self.i += 1
             parts.append(self.factor())
+            terms.append(self._term)
+        self._terms = terms
         return parts[0] if len(parts) == 1 else (lambda row, ps=tuple(parts): all(p(row) for p in ps))
 
+    def narrowed(self, subscriptions: frozenset[str] | None, extended: set[str]) -> frozenset[str] | None:
+        """``subscriptions`` narrowed by the ``subscriptionId == '...'`` terms of the ``where`` just parsed (every
+        row it keeps is of one of them); a column that ``extend`` made does not count."""
+        for term in self._terms:
+            if term is None or term[0] != "subscriptionid" or term[0] in extended or term[1] not in ("==", "=~"):
+                continue
+            if not isinstance(term[2], str):
+                return frozenset()
+            found = frozenset({term[2].lower()})
+            subscriptions = found if subscriptions is None else subscriptions & found
+        return subscriptions
+
     def factor(self) -> Predicate:
+        self._term = None
         if self.at("op", "("):
             self.i += 1
             inner = self.disjunction()
             self.take("op", ")")
+            self._term = None
             return inner
         if self.at("word") and self.toks[self.i + 1].text == "(":
             fn = self.take("word").text.lower()
@@ -223,6 +249,7 @@ class Parser:
             if fn == "not":
                 inner = self.disjunction()
                 self.take("op", ")")
+                self._term = None
                 return lambda row: not inner(row)
             if fn in ("isnotempty", "isempty"):
                 get = self.path()
@@ -232,12 +259,15 @@ class Parser:
                 return lambda row: not _empty(get(row))
             self.i -= 2
             raise self.fail(f"the function '{fn}' is outside the sandbox's subset")
+        column, start = self.tok.text.lower(), self.i
         get = self.path()
         op = self.tok
         if op.kind == "op" and op.text in ("==", "!=", "=~", "!~"):
             self.i += 1
             value = self.literal()
-            return _compare(get, op.text, value)
+            predicate = _compare(get, op.text, value)
+            self._term = (column, op.text, value) if self.i - start == 3 else None  # (a bare column: no steps)
+            return predicate
         if op.kind == "word" and op.text.lower() in ("contains", "startswith"):
             self.i += 1
             value = self.literal()
