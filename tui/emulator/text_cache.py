@@ -13,7 +13,6 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
-V = TypeVar("V")
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -28,36 +27,36 @@ def snapshot(mapping: dict | None) -> Hashable:
     return object()
 
 
-class Remembered(Generic[T, V]):
-    """``make(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
+class TextCache(Generic[T]):
+    """``encode(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
 
     ``live()`` tells how many items exist; entries of items that are gone are dropped (the whole cache is cleared)
     once the cache holds more than twice that many, plus some slack (without ``live``, entries stay)."""
 
     def __init__(
-        self, make: Callable[[T], V], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
+        self, encode: Callable[[T], str], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
     ) -> None:
-        self._make = make
+        self._encode = encode
         self._key = key
         self._live = live
-        self._entries: dict[int, tuple[T, Hashable, V]] = {}
+        self._entries: dict[int, tuple[T, Hashable, str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def of(self, item: T) -> V:
+    def text(self, item: T) -> str:
         key = self._key(item)
         entry = self._entries.get(id(item))
         if entry is not None and entry[0] is item and entry[1] == key:
             return entry[2]
-        value = self._make(item)
+        text = self._encode(item)
         if entry is None and self._live is not None and len(self._entries) > 2 * self._live() + 1000:
             self._entries.clear()
-        self._entries[id(item)] = (item, key, value)  # the item is kept: its id cannot be reused while cached
-        return value
+        self._entries[id(item)] = (item, key, text)  # the item is kept: its id cannot be reused while cached
+        return text
 
-    def all_of(self, items: Iterable[T]) -> list[V]:
-        """``[self.of(item) for item in items]``, in one loop (a page holds up to a thousand items)."""
+    def texts(self, items: Iterable[T]) -> list[str]:
+        """``[self.text(item) for item in items]``, in one loop (a page holds up to a thousand items)."""
         entries, key_of = self._entries, self._key
         out = []
         for item in items:
@@ -65,17 +64,10 @@ class Remembered(Generic[T, V]):
             if entry is not None and entry[0] is item and entry[1] == key_of(item):
                 out.append(entry[2])
             else:
-                out.append(self.of(item))
+                out.append(self.text(item))
         return out
 
     def warm(self, items: Iterable[T]) -> None:
-        """Make the values of ``items`` now (at start-up, so that the first listing does not pay for it)."""
+        """Encode ``items`` now (at start-up, so that the first listing does not pay for it)."""
         for item in items:
-            self.of(item)
-
-
-class TextCache(Remembered[T, str]):
-    """An item's JSON text (``encode(item)``), remembered while ``key(item)`` stays equal (see :class:`Remembered`)."""
-
-    text = Remembered.of
-    texts = Remembered.all_of
+            self.text(item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,6 @@ from tui.emulator.arm.errors import (
 )
 from tui.emulator.arm.filters import FilterError, Node, parse_filter
 from tui.emulator.arm.paging import check_api_version, page_of
-from tui.emulator.arm.resource_graph import Tables
 from tui.emulator.arm.routes import resolve_route
 from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resource_text, role_assignment_text
 from tui.emulator.context import EmulatorContext
@@ -62,15 +62,15 @@ class ArmApi(ApiFamily):
             lambda: len(self.ctx.tenant.resources),
         )
 
-        self.graph_tables = Tables(lambda: self.ctx.tenant)  # (Resource Graph's rows)
+        # Resource Graph evaluates one query at a time, a slice at a time (resource_graph._matching): an answer of
+        # another API then waits for one slice, not for a slice of every query under way
+        self.graph_evaluating = asyncio.Semaphore(1)
 
     def warm(self) -> None:
-        """Encode the tenant's role assignments and resources now, before the first listing asks for them (and
-        work out Resource Graph's rows of them)."""
+        """Encode the tenant's role assignments and resources now, before the first listing asks for them."""
         with self.tenant.lock:
             self.role_assignment_texts.warm(list(self.tenant.role_assignments.values()))
             self.resource_texts.warm(list(self.tenant.resources.values()))
-            self.graph_tables.warm()
 
     @property
     def tenant(self) -> Tenant:

@@ -30,9 +30,8 @@ from tui.emulator import rbac
 from tui.emulator.arm.call import ArmCall
 from tui.emulator.arm.kql import KqlError, Query, parse
 from tui.emulator.arm.resources import readable_below, resources_under
-from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, identity_json, resource_key, role_assignment_json
+from tui.emulator.arm.shapes import identity_json, role_assignment_json
 from tui.emulator.tenant import Resource, RoleAssignment, Subscription, Tenant, arm_key, subscription_of
-from tui.emulator.text_cache import Remembered, snapshot
 from tui.emulator.wire import ApiError, json_response, new_request_id
 
 if TYPE_CHECKING:
@@ -89,15 +88,14 @@ def _invalid(message: str, extra: dict[str, Any] | None = None) -> QueryError:
 
 
 class _Row(Mapping[str, Any]):
-    """A row of a table, its columns computed when asked for (a ``where`` reads one or two of sixteen), into
-    ``values`` (the row's remembered values, see :class:`Tables`)."""
+    """A row of a table, its columns computed when asked for (a ``where`` reads one or two of sixteen)."""
 
     __slots__ = ("_columns", "_item", "_values")
 
-    def __init__(self, item: Any, columns: dict[str, Any], values: dict[str, Any] | None = None) -> None:
+    def __init__(self, item: Any, columns: dict[str, Any]) -> None:
         self._item = item
         self._columns = columns
-        self._values: dict[str, Any] = {} if values is None else values
+        self._values: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
         low = key.lower()
@@ -113,57 +111,6 @@ class _Row(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(COLUMNS)
-
-    def fill(self) -> None:
-        for name in self._columns:
-            self[name]
-
-
-class Tables:
-    """Resource Graph's ``resources`` and ``authorizationresources`` as the service keeps them: each row's column
-    values worked out once, and again only when its item changes (the same snapshot of what the values are made of
-    as the listings' text, tui/emulator/text_cache.py). A query then reads rows, it does not rebuild them: building
-    every row per query was 80 % of the sandbox's CPU at 200:40000, on the cores that the mitui it serves runs on.
-    """
-
-    def __init__(self, tenant: Callable[[], Tenant]) -> None:
-        self._tenant = tenant
-        # one query evaluated at a time, a slice at a time (see _matching): an answer of another API then waits for
-        # one slice, not for a slice of every query under way
-        self.evaluating = asyncio.Semaphore(1)
-        self.rows: dict[str, Remembered[Any, dict[str, Any]]] = {
-            "resources": Remembered(
-                _empty_row,
-                lambda r: _resource_row_key(r, self._tenant()),
-                lambda: len(self._tenant().resources),
-            ),
-            "authorizationresources": Remembered(
-                _empty_row, ROLE_ASSIGNMENT_FIELDS, lambda: len(self._tenant().role_assignments)
-            ),
-        }
-
-    def row(self, table: str, item: Any, columns: dict[str, Any]) -> _Row:
-        kept = self.rows.get(table)
-        return _Row(item, columns, kept.of(item) if kept is not None else None)
-
-    def warm(self) -> None:
-        """Work out every row now (at start-up, so that the first query does not pay for it)."""
-        t = self._tenant()
-        for table, items in (
-            ("resources", t.resources.values()),
-            ("authorizationresources", t.role_assignments.values()),
-        ):
-            columns = _TABLES[table](t)
-            for item in list(items):
-                self.row(table, item, columns).fill()
-
-
-def _empty_row(item: Any) -> dict[str, Any]:
-    return {}
-
-
-def _resource_row_key(res: Resource, t: Tenant) -> tuple:
-    return (resource_key(res, t), res.resource_group, res.subscription_id, snapshot(res.properties))
 
 
 def _resource_columns(t: Tenant) -> dict[str, Any]:
@@ -431,7 +378,6 @@ async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
         raise _invalid(str(e), {"line": 1, "characterPositionInLine": e.position, "token": e.token}) from e
     t = api.tenant
     columns = _TABLES[q.table](t)
-    row = api.graph_tables.row
     token = options.get("$skipToken")
     names = [_CANONICAL.get(c, c) for c in COLUMNS]
     with t.lock:
@@ -440,19 +386,19 @@ async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
         if snap is None:
             items = _items(api, call, q, subs, groups)
             if not token:
-                async with api.graph_tables.evaluating:
-                    matching = await _matching(q, items, lambda item: row(q.table, item, columns))
+                async with api.graph_evaluating:
+                    matching = await _matching(q, items, lambda item: _Row(item, columns))
                 total, done = len(matching), min(skip, len(matching))
                 snap = _SNAPSHOTS.put(t, call.caller.id if call.caller else "", text, items, matching)
                 position = matching[skip] if skip < len(matching) else len(items)
         if snap is not None:  # the rows the first page counted, as they were then (a snapshot, as the service keeps)
             items, chosen = snap.items, snap.matching[done : done + top]
-            rows = [q.output(row(q.table, items[i], columns), names) for i in chosen]
+            rows = [q.output(_Row(items[i], columns), names) for i in chosen]
             position = chosen[-1] + 1 if chosen else len(items)
         else:  # (a token older than the snapshots kept: the query again, from where the token says)
             rows = []
             while position < len(items) and len(rows) < top:
-                found = row(q.table, items[position], columns)
+                found = _Row(items[position], columns)
                 position += 1
                 if q.matches(found):
                     rows.append(q.output(found, names))
