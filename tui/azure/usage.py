@@ -8,6 +8,7 @@ for two GETs whose JSON is converted here in a few lines.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from tui.services.odata import guid
 from tui.services.usage import CLAIM_OID
 from tui.services.usage_records import DirectoryChange, Operation, SignIn
 
+_intern = sys.intern
 ACTIVITY_API = "2015-04-01"  # azure-mgmt-monitor's ActivityLogs
 ACTIVITY_SELECT = (
     "eventDataId,eventTimestamp,operationName,resourceId,status,correlationId,claims,caller,subscriptionId,"
@@ -39,17 +41,19 @@ def operation_from_json(event: dict) -> Operation | None:
     if when is None:
         return None
     claims = event.get("claims") if isinstance(event.get("claims"), dict) else {}
+    # (all but the two ids repeat across events: one string each, not one per event; 90 days of a busy tenant are
+    # hundreds of thousands of events, kept while the TUI shows their usage)
     return Operation(
         id=str(event.get("eventDataId") or ""),
         time=when,
-        operation=_value(event.get("operationName")),
-        resource_id=str(event.get("resourceId") or ""),
-        status=_value(event.get("status")),
+        operation=_intern(_value(event.get("operationName"))),
+        resource_id=_intern(str(event.get("resourceId") or "")),
+        status=_intern(_value(event.get("status"))),
         correlation_id=str(event.get("correlationId") or ""),
-        principal_id=str(claims.get(CLAIM_OID, "")).lower(),
-        client_id=str(claims.get("appid", "")).lower(),
-        caller=str(event.get("caller") or ""),
-        subscription_id=str(event.get("subscriptionId") or ""),
+        principal_id=_intern(str(claims.get(CLAIM_OID, "")).lower()),
+        client_id=_intern(str(claims.get("appid", "")).lower()),
+        caller=_intern(str(event.get("caller") or "")),
+        subscription_id=_intern(str(event.get("subscriptionId") or "")),
     )
 
 
