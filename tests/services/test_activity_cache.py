@@ -53,7 +53,12 @@ def test_a_later_read_appends_only_what_is_new_and_a_new_process_reads_the_same(
     log = cache.update("t", SUB, T0, later, fresh, again)
     segments = _lines(path)[1:]
     assert len(segments) == 2 and [e[0] for e in segments[1]["events"]] == ["e12", "e11", "e10"]
-    assert segments[1]["strings"] == []  # the new events reuse the file's strings
+    # the appended segment holds the strings its three events use, once each (the file's table is not kept in
+    # memory to look them up), and refers to them past the table's end
+    used = {s for i in (10, 11, 12) for o in [_op(i)] for s in (o.operation, o.resource_id, o.status, "p1", "app-p1")}
+    assert sorted(segments[1]["strings"]) == sorted(used)
+    table = len(segments[0]["strings"])
+    assert min(i for e in segments[1]["events"] for i in (e[2], e[3], e[4], e[6], e[7], e[8])) == table
     expected = _newest_first([_op(i) for i in range(13)])
     assert log.ops == expected
     forget()  # as a new process
