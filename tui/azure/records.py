@@ -25,10 +25,11 @@ import msgspec
 
 from tui.azure import wire
 from tui.services.backend import ArmResource, DirectoryIdentity
-from tui.services.models import RoleAssignment
+from tui.services.models import Privilege, RoleAssignment, ScopeLevel
 from tui.services.scopes import scope_level
 
 _intern = sys.intern
+_NORMAL = Privilege.NORMAL
 
 
 def _i(value: str | None) -> str | None:
@@ -92,22 +93,41 @@ class _ServicePrincipal(msgspec.Struct, gc=False):
 # --- records -> models (the same models as tui.azure.wire's converters) ---------------------------------------------
 
 
+_NO_PROPERTIES = _AssignmentProps()
+_LEVELS: dict[str, ScopeLevel] = {}  # scope (interned) -> its level: a scope holds many assignments
+_LEVELS_KEPT = 200_000
+
+
+def _level(scope: str) -> ScopeLevel:
+    found = _LEVELS.get(scope)
+    if found is None:
+        if len(_LEVELS) >= _LEVELS_KEPT:
+            _LEVELS.clear()
+        found = _LEVELS[scope] = scope_level(scope)
+    return found
+
+
 def _role_assignment(r: _Assignment) -> RoleAssignment:
-    p = r.properties or _AssignmentProps()
+    # (by position, the model's field order: half the cost of keywords, per assignment of 150,000; a field moved
+    # in the model fails tests/azure/test_records.py, which compares this with tui.azure.wire's converter)
+    p = r.properties or _NO_PROPERTIES
     scope = _intern(p.scope) if p.scope else ""
     return RoleAssignment(
-        id=r.id or "",
-        name=r.name or "",
-        scope=scope,
-        role_definition_id=_intern(p.roleDefinitionId) if p.roleDefinitionId else "",
-        principal_id=_intern(p.principalId) if p.principalId else "",  # (shared by the principal's assignments)
-        principal_type=_intern(p.principalType) if p.principalType else "ServicePrincipal",
-        scope_level=scope_level(scope),
-        created_on=p.createdOn or None,
-        condition=p.condition or None,
-        condition_version=_i(p.conditionVersion),
-        description=p.description or None,
-        created_by=_i(p.createdBy),
+        r.id or "",
+        r.name or "",
+        scope,
+        _intern(p.roleDefinitionId) if p.roleDefinitionId else "",
+        _intern(p.principalId) if p.principalId else "",  # (shared by the principal's assignments)
+        _intern(p.principalType) if p.principalType else "ServicePrincipal",
+        "",  # role_name
+        _level(scope),
+        _NORMAL,  # privilege
+        p.createdOn or None,
+        "",  # privilege_reason
+        p.condition or None,
+        _i(p.conditionVersion),
+        p.description or None,
+        _i(p.createdBy),
     )
 
 
