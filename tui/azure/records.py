@@ -136,26 +136,25 @@ def _resource(r: _Resource) -> ArmResource:
     system_pid = None
     users: dict[str, tuple[str | None, str | None]] = {}
     if ident is not None:
-        kind = (ident.type or "").lower().replace(" ", "")
-        if "systemassigned" in kind or ident.principalId:
-            system_pid = ident.principalId or None
-        for uid, v in (ident.userAssignedIdentities or {}).items():
-            users[uid] = (v.principalId or None, v.clientId or None) if v is not None else (None, None)
+        system_pid = ident.principalId or None  # (whatever its type says: no principal, no system identity)
+        if ident.userAssignedIdentities:
+            for uid, v in ident.userAssignedIdentities.items():
+                users[uid] = (v.principalId or None, v.clientId or None) if v is not None else (None, None)
     props = r.properties
     tags: tuple[tuple[str, str], ...] = ()
     if r.tags:
-        tags = tuple(sorted(r.tags.items())) if len(r.tags) > 1 else tuple(r.tags.items())
-        tags = _same_tags(tags)
+        tags = _same_tags(tuple(sorted(r.tags.items())) if len(r.tags) > 1 else tuple(r.tags.items()))
+    # (by position, the model's field order, as _role_assignment)
     return ArmResource(
-        id=r.id or "",
-        name=r.name or "",
-        type=_intern(r.type) if r.type else "",
-        location=_i(r.location),
-        tags=tags,
-        system_principal_id=system_pid,
-        user_assigned=users,
-        principal_id=props.principalId if props is not None else None,
-        client_id=props.clientId if props is not None else None,
+        r.id or "",
+        r.name or "",
+        _intern(r.type) if r.type else "",
+        _i(r.location),
+        tags,
+        system_pid,
+        users,
+        props.principalId if props is not None else None,
+        props.clientId if props is not None else None,
     )
 
 
