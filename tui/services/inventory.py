@@ -72,7 +72,7 @@ from tui.services.scopes import lowered
 # (~200 -> ~100 ms), with the same inventory time.
 DEFAULT_CONCURRENCY = 16
 BATCH = 20
-TAKE_STEP = 2000  # assignments taken in one turn of the event loop (~10 ms)
+TAKE_STEP = 500  # assignments taken in one turn of the event loop (~3 ms: eight batches may each take one)
 T = TypeVar("T")
 
 ProgressFn = Callable[[Progress], None]
