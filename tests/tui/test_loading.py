@@ -130,3 +130,20 @@ def test_a_partial_table_keeps_the_rows_that_say_the_same() -> None:
     # the complete table: privileges known, so every row says something new
     final = identity_rows(partial, True, None, second)
     assert not any(r is by_key.get(r.key) for r in final) and all(not r.data.loading for r in final)
+
+
+def test_the_rows_of_a_complete_table_build_what_can_act_as_reads() -> None:
+    """The table's rows are made in the CPU worker: so is what the details pane's "Can act as" reads (built by the
+    pane, on the event loop, it stalled it ~0.1 s at 40,000 identities after each load and write)."""
+    from tui.screens.main.rows import identity_rows
+    from tui.services.models import IdentityKind, Inventory, ManagedIdentity, RoleAssignment
+
+    pid = "00000000-0000-0000-0000-000000000001"
+    who = ManagedIdentity(pid, pid, "id-1", IdentityKind.USER, "/subscriptions/s/resourceGroups/g/x/id-1")
+    ra = RoleAssignment("/subscriptions/s/ra/1", "1", "/subscriptions/s", "rd", pid)
+    partial = Inventory(tenant_id="t", cloud="c", identities=[who], role_assignments={pid: [ra]})
+    identity_rows(partial, False)
+    assert partial.acting_index is None  # (a partial table's rows: no privileges, nothing built)
+    complete = Inventory(tenant_id="t", cloud="c", identities=[who], role_assignments={pid: [ra]})
+    identity_rows(complete, True)
+    assert complete.acting_index is not None and complete.acting_index._below is not None

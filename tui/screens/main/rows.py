@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets.option_list import Option
 
-from tui.services.escalation import escalation_of
+from tui.services.escalation import escalation_of, prepare_can_act_as
 from tui.services.filtering import GRAPH_ONLY, search_text
 from tui.services.findings import IDLE_DAYS
 from tui.services.models import IdentityKind, Inventory, ManagedIdentity, Privilege, Subscription
@@ -83,6 +83,8 @@ def identity_rows(
         # what the filter's free words match, lowercased once instead of per keystroke
         rows.append(Row(key=key, search=old.search if same else search_text(identity), data=item))
     rows.sort(key=lambda r: (r.data.identity.name.lower(), r.key))
+    if privileges:
+        prepare_can_act_as(inventory)  # (what the details pane's "Can act as" reads: here, not on the event loop)
     return rows
 
 
