@@ -17,9 +17,9 @@ untrusted) is decoded as plain JSON and converted by tui.azure.wire instead: the
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -93,18 +93,28 @@ class _ServicePrincipal(msgspec.Struct, gc=False):
 # --- records -> models (the same models as tui.azure.wire's converters) ---------------------------------------------
 
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _once(make: Callable[[K], V], kept: int) -> Callable[[K], V]:
+    """``make(key)`` once per distinct key, up to ``kept`` keys (then forgotten all at once): what many items of a
+    load share, made or held once (a closure: a call to it is cheaper than an object's ``__call__``)."""
+    found: dict[K, V] = {}
+
+    def once(key: K) -> V:
+        value = found.get(key)
+        if value is None:
+            if len(found) >= kept:
+                found.clear()
+            value = found[key] = make(key)
+        return value
+
+    return once
+
+
 _NO_PROPERTIES = _AssignmentProps()
-_LEVELS: dict[str, ScopeLevel] = {}  # scope (interned) -> its level: a scope holds many assignments
-_LEVELS_KEPT = 200_000
-
-
-def _level(scope: str) -> ScopeLevel:
-    found = _LEVELS.get(scope)
-    if found is None:
-        if len(_LEVELS) >= _LEVELS_KEPT:
-            _LEVELS.clear()
-        found = _LEVELS[scope] = scope_level(scope)
-    return found
+_level: Callable[[str], ScopeLevel] = _once(scope_level, 200_000)  # (a scope holds many assignments)
 
 
 def _role_assignment(r: _Assignment) -> RoleAssignment:
@@ -174,18 +184,9 @@ def _directory_identity(sp: _ServicePrincipal) -> DirectoryIdentity:
     )
 
 
-_TAG_SETS: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
-_TAG_SETS_KEPT = 20_000
-
-
-def _same_tags(tags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """One tuple per distinct set of tags (resources share a few: ``env=prod``, a cost centre), not one each."""
-    found = _TAG_SETS.get(tags)
-    if found is None:
-        if len(_TAG_SETS) >= _TAG_SETS_KEPT:
-            _TAG_SETS.clear()
-        found = _TAG_SETS[tags] = tags
-    return found
+_Tags = tuple[tuple[str, str], ...]
+# one tuple per distinct set of tags (resources share a few: ``env=prod``, a cost centre), not one each
+_same_tags: Callable[[_Tags], _Tags] = _once(lambda tags: tags, 20_000)
 
 
 # --- pages ----------------------------------------------------------------------------------------------------------
