@@ -32,7 +32,7 @@ async def measure_usage(emu: EmulatorProcess, fig: Figures) -> None:
             report = await usage_of(inventory, session.backend, cache=cache)
             fig.usage_s = time.perf_counter() - t0
             fig.usage_requests = split_requests(emu.stats())[0]
-            fig.usage_events = len(report.operations)
+            fig.usage_events = report.events
             for source, state in report.coverage.items():
                 if state != "ok":
                     fig.checks.append(f"usage: {source} {state}")

@@ -119,17 +119,21 @@ async def test_acting_as_an_identity_shows_in_its_usage_and_activity(demo, arm_k
     assert filter_timeline(found.entries, None, "roleassignments") == azure
 
 
+def _events(read) -> list:
+    return sorted((w.log.seen(k) for w in read.windows for k in w.positions), key=repr)
+
+
 async def test_the_cache_reads_only_what_is_newer(demo, tmp_path):
     emu, session, inv = demo
     cache = ActivityCache(tmp_path / "activity")
     subs = [s.id for s in inv.subscriptions]
     end = datetime.now(UTC)
-    first, coverage = await read_activity(session.backend, inv.tenant_id, subs, end - timedelta(days=90), end, cache)
-    assert coverage == OK and first
+    first = await read_activity(session.backend, inv.tenant_id, subs, end - timedelta(days=90), end, cache)
+    assert first.coverage == OK and _events(first)
     emu.context.stats.reset()
     later = end + timedelta(minutes=30)
-    second, _ = await read_activity(session.backend, inv.tenant_id, subs, end - timedelta(days=90), later, cache)
-    assert {o.id for o in second} == {o.id for o in first}
+    second = await read_activity(session.backend, inv.tenant_id, subs, end - timedelta(days=90), later, cache)
+    assert _events(second) == _events(first)
     asked = [p for m, p in emu.context.stats.recent if "eventtypes/management/values" in p.lower()]
     assert len(asked) == len(subs)
     # each asked only from the cache's end (less its overlap of a quarter of an hour), not from 90 days back
@@ -139,6 +143,18 @@ async def test_the_cache_reads_only_what_is_newer(demo, tmp_path):
     for found in starts:
         since = datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
         assert end - timedelta(minutes=20) <= since <= end, (since, end)
+    # one identity's timeline through the cache (every field of its events read back from the file, the last quarter
+    # of an hour from Azure) is the one read from Azure alone
+    ops = _named(inv, "aa-ops-prod")
+    since = later - timedelta(days=90)
+    emu.context.stats.reset()
+    cached = await timeline_of(inv, session.backend, ops, since, now=later, cache=cache)
+    asked = [unquote(p) for m, p in emu.context.stats.recent if "eventtypes/management/values" in p.lower()]
+    assert asked and all(f"ge '{(later - timedelta(minutes=15)):%Y-%m-%dT%H:%M:%S}" in p for p in asked), asked
+    direct = await timeline_of(inv, session.backend, ops, since, now=later)
+    azure = [e for e in cached.entries if e.source == "azure"]
+    assert azure and all(e.correlation_id for e in azure)
+    assert azure == [e for e in direct.entries if e.source == "azure"]
 
 
 async def test_right_size_a_broad_right_used_narrowly(emulator_factory, session_for, tmp_path):
@@ -185,3 +201,21 @@ async def test_right_size_a_broad_right_used_narrowly(emulator_factory, session_
         narrowest_scope(["/subscriptions/s/resourceGroups/a", "/subscriptions/s/resourceGroups/b"])
         == "/subscriptions/s"
     )
+
+
+async def test_what_was_matched_before_is_taken_only_while_it_holds(demo):
+    """The TUI reads the usage after every load, and an identity whose operations and rights are unchanged is not
+    matched again: a role that now allows other things is."""
+    from dataclasses import replace
+
+    emu, session, inv = demo
+    first = await usage_of(inv, session.backend)
+    ops = _named(inv, "aa-ops-prod")
+    contributor = next(a for a in inv.role_assignments[ops.principal_id.lower()] if a.role_name == "Contributor")
+    assert first.right_last_used[contributor.id.lower()] is not None
+    key = contributor.role_definition_id.rsplit("/", 1)[-1].lower()
+    narrowed = replace(inv.role_definitions[key], actions=("Microsoft.Storage/*/read",))
+    second = await usage_of(replace(inv, role_definitions={**inv.role_definitions, key: narrowed}), session.backend)
+    assert contributor.id.lower() not in second.right_last_used
+    again = await usage_of(inv, session.backend)
+    assert again.right_last_used == first.right_last_used

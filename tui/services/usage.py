@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tui.services.activity_cache import ActivityCache
+from tui.services.activity_cache import OVERLAP, ActivityCache, CachedLog
 from tui.services.errors import MituiError
 from tui.services.models import Inventory, ManagedIdentity, Privilege, RoleAssignment, RoleDefinition
 from tui.services.offload import off_loop
 from tui.services.privilege import role_grants
 from tui.services.scopes import lowered
-from tui.services.usage_records import Operation
+from tui.services.usage_records import Operation, OperationSeen
 
 if TYPE_CHECKING:
     from tui.services.backend import Backend
@@ -36,7 +37,6 @@ CLAIM_OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 OK = "ok"
 ACTIVITY_DAYS_KEPT = 90  # the Activity Log keeps 90 days
 CONCURRENCY = 4  # subscriptions read at once
-OVERLAP = timedelta(minutes=15)  # re-read this much before the cache's end: events arrive late
 HIGH = (Privilege.HIGH, Privilege.CRITICAL)
 
 
@@ -75,6 +75,14 @@ class Usage:
         }
 
 
+@dataclass(frozen=True)
+class Window:
+    """The part of one subscription's cached Activity Log that falls in a window: its positions in the columns."""
+
+    log: CachedLog
+    positions: range
+
+
 @dataclass
 class UsageReport:
     """The usage of every identity of an inventory over a window (``days`` before ``end``)."""
@@ -83,22 +91,48 @@ class UsageReport:
     end: datetime
     coverage: dict[str, str]
     by_principal: dict[str, Usage] = field(default_factory=dict)  # principal id (lower) ->
-    operations: list[Operation] = field(default_factory=list)  # every operation read, newest first
     # assignment id (lower) -> the last time it was used; absent: not used in the window (or unknown: see coverage)
     right_last_used: dict[str, datetime | None] = field(default_factory=dict)
+    # every operation read, as the cached logs' columns (shared with the cache, not copied)
+    windows: list[Window] = field(default_factory=list, repr=False)
+
+    @property
+    def events(self) -> int:
+        return sum(len(w.positions) for w in self.windows)
 
     def of(self, identity: ManagedIdentity) -> Usage:
         return self.by_principal.get(
             identity.principal_id.lower(), Usage(None, None, {k: v for k, v in self.coverage.items()})
         )
 
-    def operations_of(self, principal_id: str) -> list[Operation]:
+    def operations_of(self, principal_id: str) -> list[OperationSeen]:
+        """The operations the principal caused in the window, newest first."""
         pid = principal_id.lower()
-        return [o for o in self.operations if o.principal_id == pid]
+        found = []
+        for w in self.windows:
+            try:
+                i = w.log.strings.index(pid)
+            except ValueError:
+                continue
+            principals = w.log.principals
+            found += [w.log.seen(k) for k in w.positions if principals[k] == i]
+        found.sort(key=lambda o: o.time, reverse=True)
+        return found
 
 
 # --- reading --------------------------------------------------------------------------------------------------
 Progress = Callable[[int, int], None]  # (subscriptions done, of how many)
+
+
+@dataclass
+class ActivityRead:
+    """What :func:`read_activity` found: each subscription's log in the window, the coverage of the Activity Log
+    (``ok``, or ``unavailable: <subscription>: <why>`` naming the first that could not be read) and, when asked for
+    one principal, every field of its events (newest first)."""
+
+    windows: list[Window]
+    coverage: str
+    mine: list[Operation]
 
 
 async def read_activity(
@@ -111,15 +145,18 @@ async def read_activity(
     *,
     progress: Progress | None = None,
     concurrency: int = CONCURRENCY,
-) -> tuple[list[Operation], str]:
-    """Every operation in the subscriptions between ``start`` and ``end`` (newest first), and the coverage of the
-    Activity Log (``ok``, or ``unavailable: <subscription>: <why>`` naming the first that could not be read)."""
+    principal_id: str | None = None,
+) -> ActivityRead:
+    """Every operation in the subscriptions between ``start`` and ``end``, read through the cache (only what is
+    newer than it), and, for ``principal_id``, its events with every field (from the cache file and the read)."""
     cache = cache or ActivityCache(None)
     sem = asyncio.Semaphore(concurrency)
     failures: list[str] = []
-    found: list[Operation] = []
+    windows: list[Window] = []
+    mine: list[Operation] = []
     done = 0
     keep_from = end - timedelta(days=ACTIVITY_DAYS_KEPT)
+    pid = principal_id.lower() if principal_id is not None else None
 
     async def one(sub: str) -> None:
         nonlocal done
@@ -140,20 +177,26 @@ async def read_activity(
                     progress(done, len(subscription_ids))
             kept_from = max(covered.start, keep_from) if covered is not None else first
 
-            def merge_and_save() -> list[Operation]:
+            def merge_and_save() -> Window:
                 log = cache.update(tenant_id, sub, kept_from, end, fresh, covered)
-                return [o for o in log.ops if first <= o.time <= end]
+                if pid is not None:
+                    theirs = {o.id: o for o in fresh if o.principal_id == pid and first <= o.time <= end}
+                    if covered is not None:  # (and what the cache had before the read)
+                        for o in cache.events(tenant_id, sub, pid, first, end):
+                            theirs.setdefault(o.id, o)
+                    mine.extend(theirs.values())
+                return Window(log, log.span(first, end))
 
-            found.extend(await off_loop(merge_and_save))
+            windows.append(await off_loop(merge_and_save))
 
     await asyncio.gather(*(one(s) for s in subscription_ids))
-    found.sort(key=lambda o: o.time, reverse=True)
+    mine.sort(key=lambda o: o.time, reverse=True)
     coverage = (
         OK
         if not failures
         else f"unavailable: {sorted(failures)[0]}" + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else "")
     )
-    return found, coverage
+    return ActivityRead(windows, coverage, mine)
 
 
 def _inside(resource_id: str, scope: str) -> bool:
@@ -161,7 +204,9 @@ def _inside(resource_id: str, scope: str) -> bool:
     return s in ("", "/") or r == s or r.startswith(s + "/")
 
 
-def exercised(assignment: RoleAssignment, role: RoleDefinition | None, ops: Iterable[Operation]) -> list[Operation]:
+def exercised(
+    assignment: RoleAssignment, role: RoleDefinition | None, ops: Iterable[OperationSeen]
+) -> list[OperationSeen]:
     """The operations (by its principal) inside the assignment's scope that its role allows."""
     if role is None:
         return []
@@ -200,20 +245,24 @@ async def usage_of(
         return found
 
     subs = [s.id for s in inventory.subscriptions]
-    last_sign_in, (ops, activity_coverage) = await asyncio.gather(
+    last_sign_in, activity = await asyncio.gather(
         sign_ins(), read_activity(backend, inventory.tenant_id, subs, start, end, cache, progress=progress)
     )
-    coverage["activityLog"] = activity_coverage
+    coverage["activityLog"] = activity.coverage
     coverage = {k: coverage[k] for k in ("signInActivity", "activityLog")}
-    return await off_loop(_report, inventory, days, end, coverage, ops, last_sign_in)
+    return await off_loop(_report, inventory, days, end, coverage, activity.windows, last_sign_in)
 
 
-# What the last report matched, by principal: (the fingerprint of its operations in the window, {assignment key: last
-# used}). An identity whose operations and rights are unchanged is not matched again (the TUI reads the usage after
-# every load). Operations only arrive (anywhere: late events) or age out at the oldest end, so (how many, the newest,
-# the oldest) tells whether they are the same.
-_matched: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
+# What the last report matched, by principal: (the fingerprint of its operations in the window, the ids of its
+# assignments, what their roles allow, when each was last used or NaN). An identity whose operations and rights are
+# unchanged is not matched again (the TUI reads the usage after every load). Operations only arrive (anywhere: late
+# events) or age out at the oldest end, so (how many, the newest, the oldest) tells whether they are the same. Kept
+# compact (tuples of the inventory's own strings and one tuple per role): at 40,000 identities it is ~10 MB.
+_Matched = tuple[tuple[int, float, float], tuple[str, ...], tuple[tuple, ...], array]
+_matched: dict[str, _Matched] = {}
 _matched_lock = threading.Lock()
+_POSITION = (1 << 32) - 1  # an event is known by (its window << 32 | its position in the window's log)
+_NEVER = float("nan")
 
 
 def _report(
@@ -221,7 +270,7 @@ def _report(
     days: int,
     end: datetime,
     coverage: dict[str, str],
-    ops: list[Operation],
+    windows: list[Window],
     last_sign_in: dict[str, datetime | None],
 ) -> UsageReport:
     """The usage of every identity and the last use of every right, matched in the CPU worker thread.
@@ -231,67 +280,87 @@ def _report(
     and whether a role allows an operation is decided once per (role, operation). What was matched for an identity
     whose operations and rights have not changed since the last report is taken from it."""
     global _matched
-    report = UsageReport(days=days, end=end, coverage=coverage, operations=ops)
-    by_pid: dict[str, list[Operation]] = {}
-    for o in ops:
-        by_pid.setdefault(o.principal_id, []).append(o)
+    report = UsageReport(days=days, end=end, coverage=coverage, windows=windows)
+    logs = [w.log for w in windows]
+    by_pid: dict[str, list[int]] = {}
+    for wi, w in enumerate(windows):
+        strings, principals, base = w.log.strings, w.log.principals, wi << 32
+        for k in w.positions:
+            pid = strings[principals[k]]
+            found = by_pid.get(pid)
+            if found is None:
+                by_pid[pid] = [base | k]
+            else:
+                found.append(base | k)
+
+    def time_of(event: int) -> float:
+        return logs[event >> 32].times[event & _POSITION]
+
     grants: dict[tuple[str, str], bool] = {}
     with _matched_lock:
         previous = _matched
-    current: dict[str, tuple[tuple[int, str, str], dict[tuple, datetime | None]]] = {}
+    current: dict[str, _Matched] = {}
     shared = dict(coverage)  # (one for every identity: read, never changed)
+    allows: dict[str, tuple] = {}  # role name -> what it allows (one tuple per role)
     for identity in inventory.identities:
         pid = lowered(identity.principal_id)  # (the identity's own string when lowercase: not a copy)
         mine = by_pid.get(pid, [])
+        mine.sort(key=time_of, reverse=True)
         signed_in = last_sign_in.get(identity.client_id.lower())
         if signed_in is not None or mine:  # (else :meth:`UsageReport.of` answers: neither, with the coverage)
             report.by_principal[pid] = Usage(
-                last_sign_in=signed_in, last_activity=mine[0].time if mine else None, coverage=shared
+                last_sign_in=signed_in, last_activity=_when(time_of(mine[0])) if mine else None, coverage=shared
             )
         if not mine:
             continue  # no operation in the window: none of its rights was used (absent from right_last_used)
-        fingerprint = (len(mine), mine[0].id, mine[-1].id)
+        rights = [(a, r) for a in inventory.role_assignments.get(pid, []) if (r := role_of(inventory, a)) is not None]
+        if not rights:
+            continue
+        fingerprint = (len(mine), time_of(mine[0]), time_of(mine[-1]))
+        ids = tuple(a.id for a, _ in rights)
+        roles = tuple(
+            allows.get(r.name) or allows.setdefault(r.name, (r.name, r.actions, r.not_actions)) for _, r in rights
+        )
         known = previous.get(pid)
-        before = known[1] if known is not None and known[0] == fingerprint else {}
-        results: dict[tuple, datetime | None] = {}
-        pairs: dict[tuple[str, str], datetime] | None = None
-        for assignment in inventory.role_assignments.get(pid, []):
-            role = role_of(inventory, assignment)
-            if role is None:
-                continue
-            aid = assignment.id.lower()  # (its scope is part of its id)
-            key = (aid, role.name, role.actions, role.not_actions)
-            if key in before:
-                when = before[key]
-            else:
-                pairs = _pairs(mine) if pairs is None else pairs
-                when = _last_exercised(assignment.scope, role, pairs, grants) if pairs else None
-            results[key] = when
-            if when is not None:
-                report.right_last_used[aid] = when
-        if results:
-            current[pid] = (fingerprint, results)
+        if known is not None and known[0] == fingerprint and known[1] == ids and known[2] == roles:
+            whens = known[3]
+        else:
+            pairs = _pairs(logs, mine)
+            whens = array("d", (
+                _NEVER if (t := _last_exercised(a.scope, r, pairs, grants) if pairs else None) is None else t
+                for a, r in rights
+            ))  # fmt: skip
+        current[pid] = (fingerprint, ids, roles, whens)
+        for (assignment, _), when in zip(rights, whens, strict=True):
+            if when == when:  # (not NaN: used in the window)
+                report.right_last_used[assignment.id.lower()] = _when(when)
     with _matched_lock:
         _matched = current
     return report
 
 
-def _pairs(ops: list[Operation]) -> dict[tuple[str, str], datetime]:
-    """The distinct (operation, resource id lowercase) pairs of ``ops`` (newest first) that did not fail, each with
-    its latest time, newest first."""
-    pairs: dict[tuple[str, str], datetime] = {}
-    for o in ops:
-        if o.status != "Failed":
-            pairs.setdefault((o.operation, o.resource_id.lower().rstrip("/")), o.time)
+def _when(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _pairs(logs: list[CachedLog], events: list[int]) -> dict[tuple[str, str], float]:
+    """The distinct (operation, resource id lowercase) pairs of ``events`` (newest first) that did not fail, each
+    with its latest time, newest first."""
+    pairs: dict[tuple[str, str], float] = {}
+    for event in events:
+        log, k = logs[event >> 32], event & _POSITION
+        if not log.failed(k):
+            s = log.strings
+            pairs.setdefault((s[log.operations[k]], s[log.resources[k]].lower().rstrip("/")), log.times[k])
     return pairs
 
 
 def _last_exercised(
     scope: str,
     role: RoleDefinition,
-    pairs: dict[tuple[str, str], datetime],
+    pairs: dict[tuple[str, str], float],
     grants: dict[tuple[str, str], bool],
-) -> datetime | None:
+) -> float | None:
     """The time of the newest of ``pairs`` inside ``scope`` that ``role`` allows (``grants`` remembers each
     (role, operation) decided)."""
     s = scope.lower().rstrip("/")
@@ -368,19 +437,17 @@ async def timeline_of(
         return found
 
     subs = [s.id for s in inventory.subscriptions]
-    sign_ins, (ops, activity_coverage), changes = await asyncio.gather(
+    sign_ins, activity, changes = await asyncio.gather(
         guarded("signIns", backend.list_sign_ins(identity.principal_id, since)),
-        read_activity(backend, inventory.tenant_id, subs, since, end, cache),
+        read_activity(backend, inventory.tenant_id, subs, since, end, cache, principal_id=pid),
         guarded("directoryAudits", backend.list_directory_changes(identity.principal_id, since)),
     )
-    coverage["activityLog"] = activity_coverage
+    coverage["activityLog"] = activity.coverage
     entries = [
         TimelineEntry(s.time, "sign-in", f"sign-in ({s.event_type})", s.resource, s.status, "") for s in sign_ins
     ]
     entries += [
-        TimelineEntry(o.time, "azure", o.operation, o.resource_id, o.status, o.correlation_id)
-        for o in ops
-        if o.principal_id == pid
+        TimelineEntry(o.time, "azure", o.operation, o.resource_id, o.status, o.correlation_id) for o in activity.mine
     ]
     entries += [TimelineEntry(c.time, "entra", c.activity, c.target, c.result, "") for c in changes]
     entries.sort(key=lambda e: e.time, reverse=True)

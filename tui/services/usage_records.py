@@ -24,6 +24,18 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationSeen:
+    """What the usage keeps of an Activity Log event (:class:`tui.services.activity_cache.CachedLog`): when, what,
+    on which resource, how it ended and who did it (the principal's object id, lower)."""
+
+    time: datetime
+    operation: str
+    resource_id: str
+    status: str
+    principal_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SignIn:
     id: str
     time: datetime
