@@ -50,7 +50,7 @@ def why(err: MituiError) -> str:
     return f"unavailable: {err.title}{code}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Usage:
     """One identity's usage, with the coverage of each source it was computed from."""
 
@@ -253,16 +253,50 @@ async def usage_of(
     return await off_loop(_report, inventory, days, end, coverage, activity.windows, last_sign_in)
 
 
-# What the last report matched, by principal: (the fingerprint of its operations in the window, the ids of its
-# assignments, what their roles allow, when each was last used or NaN). An identity whose operations and rights are
-# unchanged is not matched again (the TUI reads the usage after every load). Operations only arrive (anywhere: late
-# events) or age out at the oldest end, so (how many, the newest, the oldest) tells whether they are the same. Kept
-# compact (tuples of the inventory's own strings and one tuple per role): at 40,000 identities it is ~10 MB.
-_Matched = tuple[tuple[int, float, float], tuple[str, ...], tuple[tuple, ...], array]
-_matched: dict[str, _Matched] = {}
+# What the last report matched, by principal: a hash of (the fingerprint of its operations in the window, the ids
+# of its assignments, what their roles allow), and for those with a right used, when each was last used (NaN: not).
+# An identity whose operations and rights are unchanged is not matched again (the TUI reads the usage after every
+# load: at 40,000 identities matching them all again took ~1 s). Operations only arrive (anywhere: late events) or
+# age out at the oldest end, so (how many, the newest, the oldest) tells whether they are the same. A hash, not the
+# tuples: kept for every identity, they were ~18 MB at 40,000 identities.
+_matched: dict[str, int] = {}
+_used: dict[str, array] = {}
 _matched_lock = threading.Lock()
 _POSITION = (1 << 32) - 1  # an event is known by (its window << 32 | its position in the window's log)
 _NEVER = float("nan")
+
+
+def _grouped(windows: list[Window]) -> tuple[dict[str, int], array, array]:
+    """The events of ``windows`` grouped by principal: (principal -> its number, where each number's events start
+    in the third (and end: where the next number's start), the events). Arrays (a counting sort), not a list of
+    int objects per principal: at 360,000 events those were ~15 MB more at the usage read's peak."""
+    number: dict[str, int] = {}
+    numbered = []
+    for w in windows:
+        strings, column = w.log.strings, w.log.principals
+        local: dict[int, int] = {}
+        numbers = array("I")
+        for k in w.positions:
+            i = column[k]
+            n = local.get(i)
+            if n is None:
+                n = local[i] = number.setdefault(strings[i], len(number))
+            numbers.append(n)
+        numbered.append(numbers)
+    starts = array("Q", bytes(8 * (len(number) + 1)))
+    for numbers in numbered:
+        for n in numbers:
+            starts[n + 1] += 1
+    for n in range(len(number)):
+        starts[n + 1] += starts[n]
+    free = array("Q", starts[:-1])
+    events = array("Q", bytes(8 * starts[-1]))
+    for wi, (w, numbers) in enumerate(zip(windows, numbered, strict=True)):
+        base = wi << 32
+        for k, n in zip(w.positions, numbers, strict=True):
+            events[free[n]] = base | k
+            free[n] += 1
+    return number, starts, events
 
 
 def _report(
@@ -279,33 +313,25 @@ def _report(
     identity repeats the same few); each assignment takes the first pair inside its scope that its role allows,
     and whether a role allows an operation is decided once per (role, operation). What was matched for an identity
     whose operations and rights have not changed since the last report is taken from it."""
-    global _matched
+    global _matched, _used
     report = UsageReport(days=days, end=end, coverage=coverage, windows=windows)
     logs = [w.log for w in windows]
-    by_pid: dict[str, list[int]] = {}
-    for wi, w in enumerate(windows):
-        strings, principals, base = w.log.strings, w.log.principals, wi << 32
-        for k in w.positions:
-            pid = strings[principals[k]]
-            found = by_pid.get(pid)
-            if found is None:
-                by_pid[pid] = [base | k]
-            else:
-                found.append(base | k)
+    number, starts, events = _grouped(windows)
 
     def time_of(event: int) -> float:
         return logs[event >> 32].times[event & _POSITION]
 
     grants: dict[tuple[str, str], bool] = {}
     with _matched_lock:
-        previous = _matched
-    current: dict[str, _Matched] = {}
+        previous, previous_used = _matched, _used
+    matched: dict[str, int] = {}
+    used: dict[str, array] = {}
     shared = dict(coverage)  # (one for every identity: read, never changed)
     allows: dict[str, tuple] = {}  # role name -> what it allows (one tuple per role)
     for identity in inventory.identities:
         pid = lowered(identity.principal_id)  # (the identity's own string when lowercase: not a copy)
-        mine = by_pid.get(pid, [])
-        mine.sort(key=time_of, reverse=True)
+        n = number.get(pid)
+        mine = sorted(events[starts[n] : starts[n + 1]], key=time_of, reverse=True) if n is not None else []
         signed_in = last_sign_in.get(identity.client_id.lower())
         if signed_in is not None or mine:  # (else :meth:`UsageReport.of` answers: neither, with the coverage)
             report.by_principal[pid] = Usage(
@@ -316,26 +342,28 @@ def _report(
         rights = [(a, r) for a in inventory.role_assignments.get(pid, []) if (r := role_of(inventory, a)) is not None]
         if not rights:
             continue
-        fingerprint = (len(mine), time_of(mine[0]), time_of(mine[-1]))
-        ids = tuple(a.id for a, _ in rights)
         roles = tuple(
             allows.get(r.name) or allows.setdefault(r.name, (r.name, r.actions, r.not_actions)) for _, r in rights
         )
-        known = previous.get(pid)
-        if known is not None and known[0] == fingerprint and known[1] == ids and known[2] == roles:
-            whens = known[3]
+        key = hash(((len(mine), time_of(mine[0]), time_of(mine[-1])), tuple(a.id for a, _ in rights), roles))
+        if previous.get(pid) == key:
+            whens = previous_used.get(pid)
         else:
             pairs = _pairs(logs, mine)
             whens = array("d", (
                 _NEVER if (t := _last_exercised(a.scope, r, pairs, grants) if pairs else None) is None else t
                 for a, r in rights
             ))  # fmt: skip
-        current[pid] = (fingerprint, ids, roles, whens)
-        for (assignment, _), when in zip(rights, whens, strict=True):
-            if when == when:  # (not NaN: used in the window)
-                report.right_last_used[assignment.id.lower()] = _when(when)
+            if all(w != w for w in whens):  # (all NaN: none used)
+                whens = None
+        matched[pid] = key
+        if whens is not None:
+            used[pid] = whens
+            for (assignment, _), when in zip(rights, whens, strict=True):
+                if when == when:  # (not NaN: used in the window)
+                    report.right_last_used[assignment.id.lower()] = _when(when)
     with _matched_lock:
-        _matched = current
+        _matched, _used = matched, used
     return report
 
 
