@@ -57,6 +57,14 @@ def operation_from_json(event: dict) -> Operation | None:
     )
 
 
+def _last_sign_in(item: dict) -> tuple[str, datetime | None]:
+    """A ``servicePrincipalSignInActivity`` (wire JSON) as (its app id, lowercase; its last sign-in or None)."""
+    last = item.get("lastSignInActivity") or {}
+    return str(item.get("appId", "")).lower(), parse_time(last.get("lastSignInDateTime")) if isinstance(
+        last, dict
+    ) else None
+
+
 def sign_in_from_json(item: dict) -> SignIn | None:
     when = parse_time(item.get("createdDateTime"))
     if when is None:
@@ -131,13 +139,9 @@ class UsageReads:
     async def list_sign_in_activities(self) -> dict[str, datetime | None]:
         """Client id (lower) -> last sign-in, for every service principal Entra has a sign-in activity for."""
         # the largest page Graph serves: 10,000 service principals in 11 requests rather than 100
-        items = await graph_pages(self, self._beta("/beta/reports/servicePrincipalSignInActivities", {"$top": "999"}))
-        out: dict[str, datetime | None] = {}
-        for item in items:
-            app_id = str(item.get("appId", "")).lower()
-            last = item.get("lastSignInActivity") or {}
-            out[app_id] = parse_time(last.get("lastSignInDateTime")) if isinstance(last, dict) else None
-        return out
+        # (each page converted in the CPU worker as it lands: 40,000 on the event loop stalled it ~90 ms)
+        info = self._beta("/beta/reports/servicePrincipalSignInActivities", {"$top": "999"})
+        return dict(await graph_pages(self, info, _last_sign_in))
 
     async def list_sign_ins(self, principal_id: str, start: datetime) -> list[SignIn]:
         """The managed identity's sign-in events since ``start`` (Graph keeps 30 days)."""
