@@ -31,7 +31,6 @@ def _inventory() -> Inventory:
     via = Via(GROUP.id, GROUP.display_name)
     owner = RoleAssignment(
         id=f"{SUB}/providers/Microsoft.Authorization/roleAssignments/ra1",
-        name="ra1",
         scope=SUB,
         role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/owner",
         principal_id=GROUP.id,

@@ -182,7 +182,7 @@ def test_commands_for_hostile_identities_cannot_be_broken_out_of(
     if exists:
         from tui.services.models import RoleAssignment
 
-        existing = RoleAssignment(scope + "/providers/Microsoft.Authorization/roleAssignments/x", "x", scope, RD, PID)
+        existing = RoleAssignment(scope + "/providers/Microsoft.Authorization/roleAssignments/x", scope, RD, PID)
     plan = role_assignment_plan(ident, role, scope, existing)
     GENERATED[0] += 1
     args = shlex.split(plan.az_command)

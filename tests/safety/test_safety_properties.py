@@ -57,7 +57,7 @@ def test_any_filter_on_any_identity_only_raises_invalid_input(
         identities=[ident],
         role_assignments={
             ident.principal_id.lower(): [
-                RoleAssignment("/x", "x", "/", "/r", ident.principal_id, role_name=role_name, privilege=priv)
+                RoleAssignment("/x", "/", "/r", ident.principal_id, role_name=role_name, privilege=priv)
             ]
         },
     )

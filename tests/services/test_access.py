@@ -24,7 +24,6 @@ def _system(name: str) -> ManagedIdentity:
 def _ra(who: str, role: str, scope: str, level: ScopeLevel, privilege: Privilege, via: Via | None = None):
     return RoleAssignment(
         f"{scope}/ra/{who}{role}",
-        "x",
         scope,
         role,
         who,

@@ -29,10 +29,10 @@ def _ago(days: float) -> str:
 def test_newest_first_with_who_and_filters() -> None:
     web = ManagedIdentity("p-web", "c", "web", IdentityKind.SYSTEM, f"{SUB}/rg/x")
     owner = RoleAssignment(
-        "ra1", "1", SUB, "o", "p-web", role_name="Owner", privilege=Privilege.CRITICAL, created_on=_ago(1),
+        "ra1", SUB, "o", "p-web", role_name="Owner", privilege=Privilege.CRITICAL, created_on=_ago(1),
         created_by="u-1", created_by_name="Alex Admin",
     )  # fmt: skip
-    reader = RoleAssignment("ra2", "2", SUB, "r", "p-web", role_name="Reader", created_on=_ago(10), created_by="u-2")
+    reader = RoleAssignment("ra2", SUB, "r", "p-web", role_name="Reader", created_on=_ago(10), created_by="u-2")
     mail = AppRoleAssignment(
         "g1", "p-web", "graph", "m", app_role_value="Mail.Send", privilege=Privilege.HIGH, created=_ago(3)
     )
@@ -78,10 +78,10 @@ def test_changes_matching_is_the_timeline_then_the_words() -> None:
     web = ManagedIdentity("p-web", "c", "web", IdentityKind.SYSTEM, f"{SUB}/rg/x")
     db = ManagedIdentity("p-db", "c2", "db", IdentityKind.SYSTEM, f"{SUB}/rg/y")
     owner = RoleAssignment(
-        "ra1", "1", SUB, "o", "p-web", role_name="Owner", privilege=Privilege.CRITICAL, created_on=_ago(1),
+        "ra1", SUB, "o", "p-web", role_name="Owner", privilege=Privilege.CRITICAL, created_on=_ago(1),
         created_by_name="Alex Admin",
     )  # fmt: skip
-    reader = RoleAssignment("ra2", "2", SUB, "r", "p-db", role_name="Reader", created_on=_ago(2), created_by="u-2")
+    reader = RoleAssignment("ra2", SUB, "r", "p-db", role_name="Reader", created_on=_ago(2), created_by="u-2")
     inv = Inventory("t", "AzureCloud", identities=[web, db], role_assignments={"p-web": [owner], "p-db": [reader]})
     assert [c.name for c in changes_matching(inv, parse_change_filter("", NOW))] == ["Owner", "Reader"]
     assert [c.name for c in changes_matching(inv, parse_change_filter("db", NOW))] == ["Reader"]

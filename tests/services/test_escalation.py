@@ -56,7 +56,6 @@ def _user(name: str, used_by: tuple[str, ...] = ()) -> ManagedIdentity:
 def _grant(who: ManagedIdentity, role: RoleDefinition, scope: str) -> RoleAssignment:
     return RoleAssignment(
         id=f"{scope}/ra/{who.name}{role.name}",
-        name="x",
         scope=scope,
         role_definition_id=role.id,
         principal_id=who.principal_id,

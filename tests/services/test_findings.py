@@ -36,7 +36,6 @@ def _ra(
 ) -> RoleAssignment:
     return RoleAssignment(
         id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{who}{role}",
-        name="x",
         scope=scope,
         role_definition_id=f"/providers/Microsoft.Authorization/roleDefinitions/{role}",
         principal_id=who,

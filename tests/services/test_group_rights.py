@@ -64,7 +64,6 @@ ROLES = {d.display_name: classified_directory_role(d) for d in builtin_directory
 def _assignment(name: str, scope: str, role: RoleDefinition, principal_id: str, **kw: object) -> RoleAssignment:
     return RoleAssignment(
         id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
-        name=name,
         scope=scope,
         role_definition_id=role.id,
         principal_id=principal_id,

@@ -79,7 +79,6 @@ def _directory() -> list[DirectoryIdentity]:
 def _assignment(name: str, scope: str, role: RoleDefinition, principal_id: str) -> RoleAssignment:
     return RoleAssignment(
         id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
-        name=name,
         scope=scope,
         role_definition_id=role.id,
         principal_id=principal_id,

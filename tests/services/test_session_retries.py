@@ -49,7 +49,6 @@ class ReplicatingDirectory:
             raise Unreachable("connection reset", code="ResponseLost")
         ra = RoleAssignment(
             id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
-            name=name,
             scope=scope,
             role_definition_id=role_definition_id,
             principal_id=principal_id,

@@ -42,11 +42,11 @@ def _inventory() -> Inventory:
         role_assignments={
             # ARM's seven-digit fractions
             "p-rbac-new": [
-                RoleAssignment("r1", "r1", "/", "rd", "p-rbac-new", created_on=_iso(timedelta(hours=2), ".1234567"))
+                RoleAssignment("r1", "/", "rd", "p-rbac-new", created_on=_iso(timedelta(hours=2), ".1234567"))
             ],
             "p-all-old": [
-                RoleAssignment("r2", "r2", "/", "rd", "p-all-old", created_on=old),
-                RoleAssignment("r3", "r3", "/", "rd", "p-all-old", created_on=None),
+                RoleAssignment("r2", "/", "rd", "p-all-old", created_on=old),
+                RoleAssignment("r3", "/", "rd", "p-all-old", created_on=None),
             ],
         },  # fmt: skip
         app_role_assignments={

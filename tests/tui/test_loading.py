@@ -88,7 +88,7 @@ def test_after_a_change_only_the_touched_rows_are_counted_again() -> None:
         return ManagedIdentity(pid, pid, f"id-{n}", IdentityKind.USER, f"/subscriptions/s/resourceGroups/g/x/id-{n}")
 
     def assignment(n: int, who: ManagedIdentity) -> RoleAssignment:
-        return RoleAssignment(f"/subscriptions/s/ra/{n}", str(n), "/subscriptions/s", "rd", who.principal_id)
+        return RoleAssignment(f"/subscriptions/s/ra/{n}", "/subscriptions/s", "rd", who.principal_id)
 
     ids = [identity(n) for n in range(5)]
     before = Inventory(tenant_id="t", cloud="c", identities=ids, role_assignments={})
@@ -119,7 +119,7 @@ def test_a_partial_table_keeps_the_rows_that_say_the_same() -> None:
     first = identity_rows(partial, False)
     pid = ids[1].principal_id
     partial.identities.append(ids[3])
-    partial.role_assignments[pid] = [RoleAssignment("/x/ra/1", "1", "/x", "rd", pid)]
+    partial.role_assignments[pid] = [RoleAssignment("/x/ra/1", "/x", "rd", pid)]
     second = identity_rows(partial, False, None, first)
     by_key = {r.key: r for r in first}
     kept = [r for r in second if by_key.get(r.key) is r]
@@ -140,7 +140,7 @@ def test_the_rows_of_a_complete_table_build_what_can_act_as_reads() -> None:
 
     pid = "00000000-0000-0000-0000-000000000001"
     who = ManagedIdentity(pid, pid, "id-1", IdentityKind.USER, "/subscriptions/s/resourceGroups/g/x/id-1")
-    ra = RoleAssignment("/subscriptions/s/ra/1", "1", "/subscriptions/s", "rd", pid)
+    ra = RoleAssignment("/subscriptions/s/ra/1", "/subscriptions/s", "rd", pid)
     partial = Inventory(tenant_id="t", cloud="c", identities=[who], role_assignments={pid: [ra]})
     identity_rows(partial, False)
     assert partial.acting_index is None  # (a partial table's rows: no privileges, nothing built)

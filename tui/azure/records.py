@@ -52,8 +52,7 @@ class _AssignmentProps(msgspec.Struct, gc=False):
 
 
 class _Assignment(msgspec.Struct, gc=False):
-    id: str | None = None
-    name: str | None = None
+    id: str | None = None  # (its name is the id's last segment: not read twice)
     properties: _AssignmentProps | None = None
 
 
@@ -124,7 +123,6 @@ def _role_assignment(r: _Assignment) -> RoleAssignment:
     scope = _intern(p.scope) if p.scope else ""
     return RoleAssignment(
         r.id or "",
-        r.name or "",
         scope,
         _intern(p.roleDefinitionId) if p.roleDefinitionId else "",
         _intern(p.principalId) if p.principalId else "",  # (shared by the principal's assignments)
@@ -146,10 +144,12 @@ def _resource(r: _Resource) -> ArmResource:
     system_pid = None
     users: dict[str, tuple[str | None, str | None]] = {}
     if ident is not None:
-        system_pid = ident.principalId or None  # (whatever its type says: no principal, no system identity)
+        # (whatever its type says: no principal, no system identity). A principal id is interned: the same
+        # string as its role assignments' and grants' (one each, not one per listing)
+        system_pid = _i(ident.principalId)
         if ident.userAssignedIdentities:
             for uid, v in ident.userAssignedIdentities.items():
-                users[uid] = (v.principalId or None, v.clientId or None) if v is not None else (None, None)
+                users[uid] = (_i(v.principalId), v.clientId or None) if v is not None else (None, None)
     props = r.properties
     tags: tuple[tuple[str, str], ...] = ()
     if r.tags:
@@ -163,7 +163,7 @@ def _resource(r: _Resource) -> ArmResource:
         tags,
         system_pid,
         users,
-        props.principalId if props is not None else None,
+        _i(props.principalId) if props is not None else None,
         props.clientId if props is not None else None,
     )
 
@@ -176,7 +176,7 @@ def _directory_identity(sp: _ServicePrincipal) -> DirectoryIdentity:
         elif not explicit and len(n) == 15 and n.lower() == "isexplicit=true":
             explicit = True
     return DirectoryIdentity(
-        principal_id=sp.id or "",
+        principal_id=_intern(sp.id) if sp.id else "",  # (shared with its assignments and grants)
         client_id=sp.appId or "",
         display_name=sp.displayName or "",
         resource_id=resource_id,

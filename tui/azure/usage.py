@@ -121,7 +121,7 @@ class UsageReads:
         # azure-mgmt-monitor's client and pipeline, its pages decoded as plain JSON in the CPU worker thread (its
         # models cost ~0.5 ms an event: 90 days of a busy subscription are tens of thousands)
         await warm_imports(("azure.mgmt.monitor.aio",))  # (0.2 s, once: not on the event loop)
-        found = await arm_pages(self, url, params, operation_from_json, client=self.arm.monitor(sub))
+        found = await arm_pages(self, url, params, operation_from_json, client=self.arm.monitor())
         return [o for o in found if o is not None]
 
     def _beta(self, path: str, params: dict[str, str]) -> Any:

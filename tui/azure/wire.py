@@ -106,7 +106,6 @@ def role_assignment(ra: dict) -> RoleAssignment:
     scope = _s(get("scope"))
     return RoleAssignment(
         id=_s(ra.get("id")),
-        name=_s(ra.get("name")),
         scope=scope,
         role_definition_id=_s(get("roleDefinitionId")),
         principal_id=_s(get("principalId")),
@@ -195,11 +194,12 @@ def app_role_grant(g: dict) -> AppRoleAssignment:
     get = g.get
     return AppRoleAssignment(
         id=_s(get("id")),
-        principal_id=_s(get("principalId")),
-        # (a few resource apps and their roles, named by every grant: one string each)
+        # (the identity's own principal id and name, and a few resource apps and their roles, named by every grant:
+        # one string each, not one per grant)
+        principal_id=intern(_s(get("principalId"))),
         resource_id=intern(_s(get("resourceId"))),
         app_role_id=intern(_s(get("appRoleId"))),
-        principal_display_name=_s(get("principalDisplayName")),
+        principal_display_name=intern(_s(get("principalDisplayName"))),
         resource_display_name=intern(_s(get("resourceDisplayName"))),
         created=_s(get("createdDateTime")) or None,
     )

@@ -261,7 +261,6 @@ class Resolver:
         rd = self.definition(ra.role_definition_id)
         return RoleAssignment(
             id=ra.id,
-            name=ra.name,
             scope=ra.scope,
             role_definition_id=ra.role_definition_id,
             principal_id=ra.principal_id,
