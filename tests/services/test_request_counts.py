@@ -113,3 +113,56 @@ async def test_the_first_page_of_identities_asked_ahead_is_the_loads_own(emulato
     again = await session.load_inventory()  # ... and the load asks for it again
     assert again.identities == plain.identities and not again.problems
     assert first_pages() == 1
+
+
+async def test_names_asked_before_the_identities_end_are_not_asked_again(emulator_factory, session_for) -> None:  # noqa: ANN001
+    """The getByIds asked early (the ids then known) is completed by one more for the ids it did not cover, merged;
+    none when it covered them all."""
+    from tui.services.inventory import InventoryLoader
+
+    emu = emulator_factory(scale=(1, 50))
+    session = await session_for(emu)
+    t = emu.tenant
+    users, groups = sorted(u.lower() for u in t.users)[:2], sorted(g.lower() for g in t.groups)[:1]
+    assert len(users) == 2 and groups
+    loader = InventoryLoader(session.backend)
+    emu.stats.reset()
+    asked = {users[0]}
+    early = (asked, loader.ask_directory_objects(asked))
+    assert loader.ask_directory_objects_after({users[0]}, early) is early[1]  # (all covered: nothing more)
+    merged = await loader.ask_directory_objects_after({users[0], users[1], groups[0]}, early)
+    assert merged is not None and set(merged) == {users[0], users[1], groups[0]}
+    stats = emulator_stats(emu)
+    assert stats["byRoute"]["POST /v1.0/directoryObjects/getByIds"] == 2
+
+
+async def test_the_names_asked_early_leave_out_the_identities_arm_shows(emulator_factory, session_for) -> None:  # noqa: ANN001
+    """Once ARM's reads are in (Graph's listing of the identities not yet: none of its pages is taken here), the
+    early getByIds asks for the orphans, users, groups and creators, and none of the identities ARM shows."""
+    from tui.services.inventory import InventoryLoader
+
+    emu = emulator_factory(scale=(2, 300))
+    session = await session_for(emu)
+    t = emu.tenant
+    loader = InventoryLoader(session.backend)
+    loader.partial_done = True  # (Graph's pages are not joined as they land: ARM alone tells the identities)
+    await loader.read_subscriptions()
+    try:
+        await loader.read_each_subscription()
+        ids = loader.early_look_up(await loader.apps_task)
+    finally:
+        loader.cancel_tenant_reads()
+    identities = {
+        sp.lower(): p for sp, p in t.service_principals.items() if p.service_principal_type == "ManagedIdentity"
+    }
+    asked = ids & set(identities)
+    # (only user-assigned identities that no resource uses: ARM's listing of resources names no principal for them)
+    user_assigned = {
+        i for i, sp in identities.items() if any(n.lower() == "isexplicit=true" for n in sp.alternative_names)
+    }
+    assert ids and asked <= user_assigned and len(asked) < len(identities) / 10
+    orphans = {
+        ra.principal_id.lower() for ra in t.role_assignments.values() if t.directory_object(ra.principal_id) is None
+    }
+    creators = {ra.created_by.lower() for ra in t.role_assignments.values() if ra.created_by}
+    assert orphans and creators and orphans | creators <= ids

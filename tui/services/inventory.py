@@ -154,12 +154,14 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
 
     async def load(self) -> Inventory:
         """Run the phases; the tenant-wide reads, the groups' members and the getByIds overlap the rest."""
+        early = None
         self.report("subscriptions", 0, 1)
         await self.read_subscriptions()
         try:
             await self.read_each_subscription()
             # the groups' members need only the assignments (ARM's and the directory's): asked now
             self.members_task = asyncio.ensure_future(self.read_group_members())
+            early = await self.ask_names_early()  # (before the custom roles' round trip)
             await self.read_role_definitions()
             directory, identities = await self.read_identities()  # (the final join: no more partial tables)
             graph_read = directory is not None
@@ -171,10 +173,12 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         except BaseException:
             self.end_partial()
             self.cancel_tenant_reads()
+            if early is not None:
+                early[1].cancel()
             raise
         candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, graph_read)
-        # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now
-        objects_task = self.ask_directory_objects(candidates | creators | self.assigned_groups)
+        # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now (those not asked early)
+        objects_task = self.ask_directory_objects_after(candidates | creators | self.assigned_groups, early)
         try:
             objects: dict[str, DirectoryObject] | None = None
             if objects_task is not None and (creators or self.assigned_groups):
@@ -226,6 +230,34 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             directory_role_definitions=directory_definitions,
             actors=actors,
         )
+
+    async def ask_names_early(
+        self,
+    ) -> tuple[set[str], asyncio.Future[dict[str, DirectoryObject] | None]] | None:
+        """(the ids asked, the getByIds under way), asked before Graph's listing of the identities ends, when ARM's
+        reads end first (the usual case: that listing is the load's longest chain of requests, and the getByIds
+        after it was one more round trip at its end). The identities ARM shows (and the pages landed) are left
+        out; those it cannot show are asked for with the rest (more ids, not more requests, below 1000). None when
+        the listing is over already, or the resource apps are not known yet (the orphans are neither)."""
+        if self.directory_task is None or self.directory_task.done() or not self.apps_task.done():
+            return None
+        if self.apps_task.cancelled() or self.apps_task.exception() is not None:
+            return None
+        ids = await off_loop(self.early_look_up, self.apps_task.result())
+        task = self.ask_directory_objects(ids)
+        return (ids, task) if task is not None else None
+
+    def early_look_up(self, raw_apps: list[ResourceApp]) -> set[str]:
+        """(In the CPU worker) :meth:`to_look_up`'s ids with the identities known so far: ARM's (every principal
+        id its resources name) and the Graph pages joined; every creator (a handful: those of assignments that
+        will not be shown cost nothing more)."""
+        known = {a.id.lower() for a in raw_apps} | set(self.identity_join.joined)
+        for r in self.resources:
+            known.update(lowered(p) for p in (r.system_principal_id, r.principal_id) if p)
+            known.update(lowered(p) for p, _ in r.user_assigned.values() if p)
+        candidates = (self.assigned_service_principals - known) | self.assigned_users | self.assigned_groups
+        creators = {ra.created_by.lower() for ra in self.raw_assignments.values() if ra.created_by}
+        return candidates | {c for c in creators if is_guid(c)}
 
     def to_look_up(
         self, identities: list[ManagedIdentity], raw_apps: list[ResourceApp], graph_read: bool

@@ -62,6 +62,24 @@ class DirectoryPhases:
             )
         )
 
+    def ask_directory_objects_after(
+        self, ids: set[str], early: tuple[set[str], asyncio.Future[dict[str, DirectoryObject] | None]] | None
+    ) -> asyncio.Future[dict[str, DirectoryObject] | None] | None:
+        """:meth:`ask_directory_objects` for ``ids``, given what was asked ``early`` (the ids, the answer): only
+        the ids it did not cover are asked now (usually none), and the answers are merged."""
+        if early is None:
+            return self.ask_directory_objects(ids)
+        asked, answer = early
+        rest = self.ask_directory_objects(ids - asked)
+        if rest is None:
+            return answer
+
+        async def both() -> dict[str, DirectoryObject] | None:
+            first, second = await asyncio.gather(answer, rest)
+            return None if first is None or second is None else {**first, **second}
+
+        return asyncio.ensure_future(both())
+
     def name_creators(self, objects: dict[str, DirectoryObject] | None) -> None:
         """Each (loader-owned, unresolved) assignment's creator named where Graph knows it."""
         if not objects:
