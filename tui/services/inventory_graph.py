@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tui.services.backend import ArmResource, Backend
 from tui.services.models import RoleAssignment, Subscription
-from tui.services.scopes import scope_key, subscription_of
+from tui.services.scopes import scope_key
 
 T = TypeVar("T")
 
@@ -119,10 +119,6 @@ class ResourceGraphPhases:
         self.readable_subs.update(s.id.lower() for s in batch)
         self.subscriptions_read += len(batch)
         self.report("subscriptions read", self.subscriptions_read, len(self.subscriptions), "Resource Graph")
-
-
-def sub_of(ra: RoleAssignment, default: str) -> str:
-    return subscription_of(ra.scope) or default
 
 
 def _describe(err: BaseException | None) -> str:

@@ -120,7 +120,7 @@ class IdentityJoin:
                     touched.add(pid)
         remade = []
         for pid in touched:
-            joined[pid] = identity = self._make(self._directory[pid], pid)
+            joined[pid] = identity = self._make(self._directory[pid], pid, joined[pid])
             remade.append(identity)
         return remade
 
@@ -136,13 +136,16 @@ class IdentityJoin:
         identities.sort(key=lambda i: (i.name.lower(), i.principal_id))
         return identities
 
-    def _make(self, d: DirectoryIdentity, pid: str) -> ManagedIdentity:
+    def _make(self, d: DirectoryIdentity, pid: str, before: ManagedIdentity | None = None) -> ManagedIdentity:
+        """``before``: the identity as made from ``d`` before (its subscription and group, read from ``d``'s
+        resource id, are the same: not read again when a resource that changes it lands)."""
         index = self.index
         kind = IdentityKind.USER if d.user_assigned else IdentityKind.SYSTEM
         res = index.by_key.get(scope_key(d.resource_id)) if d.resource_id else None
         if res is None and kind is IdentityKind.SYSTEM:
             res = index.system_owner.get(pid)
-        return _identity(index, d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res)
+        where = (before.subscription_id, before.resource_group) if before is not None else None
+        return _identity(index, d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res, where)
 
 
 def _identity(
@@ -153,7 +156,9 @@ def _identity(
     kind: IdentityKind,
     resource_id: str,
     res: ArmResource | None,
+    where: tuple[str | None, str | None] | None = None,
 ) -> ManagedIdentity:
+    """``where``: (subscription, resource group) of ``resource_id``, when known already."""
     used_by: tuple[str, ...]
     if kind is IdentityKind.USER:
         used_by = tuple(sorted(index.users_of.get(scope_key(resource_id), []), key=str.lower))
@@ -161,19 +166,21 @@ def _identity(
     else:
         used_by = (res.id if res else resource_id,) if resource_id else ()
         rtype = (res.type if res else None) or resource_type_of(resource_id)
+    sub, group = where if where is not None else (subscription_of(resource_id), resource_group_of(resource_id))
+    # (by position, the model's field order: made by the ten thousand, some twice, as their resources land)
     return ManagedIdentity(
-        principal_id=principal_id,
-        client_id=client_id,
-        name=(res.name if res else "") or name or last_segment(resource_id),
-        kind=kind,
-        resource_id=res.id if res else resource_id,
-        subscription_id=subscription_of(resource_id),
-        resource_group=resource_group_of(resource_id),
-        location=res.location if res else None,
-        used_by=used_by,
-        resource_type=rtype,
-        visible_in_arm=res is not None,
-        tags=res.tags if res else (),
+        principal_id,
+        client_id,
+        (res.name if res else "") or name or last_segment(resource_id),
+        kind,
+        res.id if res else resource_id,
+        sub,
+        group,
+        res.location if res else None,
+        used_by,
+        rtype,
+        res is not None,
+        res.tags if res else (),
     )
 
 
