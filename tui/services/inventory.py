@@ -173,13 +173,13 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             self.resources, self.identity_join = [], IdentityJoin()
             self.directory_task = None
             raw_apps = await self.apps_task
+            candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, graph_read)
         except BaseException:
             self.end_partial()
             self.cancel_tenant_reads()
-            if early is not None:
+            if early is not None:  # (a load cancelled before the names are needed: their request goes too)
                 early[1].cancel()
             raise
-        candidates, creators = await off_loop(self.to_look_up, identities, raw_apps, graph_read)
         # orphans, creators and the groups' names: one getByIds per 1000 ids, asked now (those not asked early)
         objects_task = self.ask_directory_objects_after(candidates | creators | self.assigned_groups, early)
         try:
