@@ -308,3 +308,31 @@ async def test_a_query_for_some_subscriptions_reads_only_theirs(where: str, read
         {"resources": resource_graph.TABLE_COLUMNS["resources"]},
     )
     assert extended.subscriptions is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        RA_QUERY,
+        "authorizationresources | project properties, id",
+        "resources | where isnotempty(identity) | project id, name, type, location, tags, identity",
+        "resources | project identity, label = name, tags",
+        "resources | project id, principal = identity.principalId",  # (a member: made as a dict, the same answer)
+    ],
+)
+async def test_rows_joined_from_kept_texts_are_the_rows_the_query_makes(
+    query: str,
+    demo_emulator: Emulator,
+    arm_kwargs: Callable[[Emulator], dict[str, Any]],
+    credential: ManagedIdentityCredential,
+) -> None:
+    """The sandbox joins a row of kept columns from texts it keeps per item; the table format makes every row from
+    the query's own evaluation: both give the same values, the columns in the projected order."""
+    sub = _visible(demo_emulator, await _caller(credential, demo_emulator))[0]
+    async with ResourceGraphClient(credential, **arm_kwargs(demo_emulator)) as client:
+        objects = (await _query(client, query, [sub], top=1000)).data
+        table = (await _query(client, query, [sub], top=1000, result_format="table")).data
+    names = [c["name"] for c in table["columns"]]
+    assert objects and len(objects) == len(table["rows"])
+    assert all(list(row) == names for row in objects)
+    assert [[row[n] for n in names] for row in objects] == table["rows"]

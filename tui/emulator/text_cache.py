@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+V = TypeVar("V")  # what is kept per item: its text, or the texts of its parts
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -27,24 +28,24 @@ def snapshot(mapping: dict | None) -> Hashable:
     return object()
 
 
-class TextCache(Generic[T]):
+class TextCache(Generic[T, V]):
     """``encode(item)``, remembered per item (by identity) while ``key(item)`` stays equal.
 
     ``live()`` tells how many items exist; entries of items that are gone are dropped (the whole cache is cleared)
     once the cache holds more than twice that many, plus some slack (without ``live``, entries stay)."""
 
     def __init__(
-        self, encode: Callable[[T], str], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
+        self, encode: Callable[[T], V], key: Callable[[T], Hashable], live: Callable[[], int] | None = None
     ) -> None:
         self._encode = encode
         self._key = key
         self._live = live
-        self._entries: dict[int, tuple[T, Hashable, str]] = {}
+        self._entries: dict[int, tuple[T, Hashable, V]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def text(self, item: T) -> str:
+    def text(self, item: T) -> V:
         key = self._key(item)
         entry = self._entries.get(id(item))
         if entry is not None and entry[0] is item and entry[1] == key:
@@ -55,7 +56,7 @@ class TextCache(Generic[T]):
         self._entries[id(item)] = (item, key, text)  # the item is kept: its id cannot be reused while cached
         return text
 
-    def texts(self, items: Iterable[T]) -> list[str]:
+    def texts(self, items: Iterable[T]) -> list[V]:
         """``[self.text(item) for item in items]``, in one loop (a page holds up to a thousand items)."""
         entries, key_of = self._entries, self._key
         out = []

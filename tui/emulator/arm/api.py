@@ -22,8 +22,14 @@ from tui.emulator.arm.errors import (
 )
 from tui.emulator.arm.filters import FilterError, Node, parse_filter
 from tui.emulator.arm.paging import check_api_version, page_of
+from tui.emulator.arm.resource_graph import kept_rows
 from tui.emulator.arm.routes import resolve_route
-from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resource_text, role_assignment_text
+from tui.emulator.arm.shapes import (
+    ROLE_ASSIGNMENT_FIELDS,
+    resource_key,
+    resource_text,
+    role_assignment_text,
+)
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline
@@ -51,16 +57,19 @@ class ArmApi(ApiFamily):
         self._ratelimit_reads = 11999
         self._ratelimit_writes = 1199
         # every field of a role assignment goes into its text, and all of them are strings (or None)
-        self.role_assignment_texts: TextCache[RoleAssignment] = TextCache(
+        self.role_assignment_texts: TextCache[RoleAssignment, str] = TextCache(
             role_assignment_text, ROLE_ASSIGNMENT_FIELDS, lambda: len(self.ctx.tenant.role_assignments)
         )
 
         # a resource's text also holds the tenant id and its user-assigned identities' principal and client ids
-        self.resource_texts: TextCache[Resource] = TextCache(
+        self.resource_texts: TextCache[Resource, str] = TextCache(
             lambda res: resource_text(res, self.ctx.tenant),
             lambda res: resource_key(res, self.ctx.tenant),
             lambda: len(self.ctx.tenant.resources),
         )
+
+        # the texts of the columns Resource Graph's rows are made of, per table (resource_graph.KEPT_COLUMNS)
+        self.graph_rows = kept_rows(lambda: self.ctx.tenant)
 
         # Resource Graph evaluates one query at a time, a slice at a time (resource_graph._matching): an answer of
         # another API then waits for one slice, not for a slice of every query under way
@@ -71,6 +80,8 @@ class ArmApi(ApiFamily):
         with self.tenant.lock:
             self.role_assignment_texts.warm(list(self.tenant.role_assignments.values()))
             self.resource_texts.warm(list(self.tenant.resources.values()))
+            self.graph_rows["resources"].warm(list(self.tenant.resources.values()))
+            self.graph_rows["authorizationresources"].warm(list(self.tenant.role_assignments.values()))
 
     @property
     def tenant(self) -> Tenant:

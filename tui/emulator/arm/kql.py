@@ -88,7 +88,10 @@ class Query:
     def matches(self, row: Row) -> bool:
         if self.extends:
             row = self.extended(row)
-        return all(p(row) for p in self.where)
+        where = self.where
+        if len(where) == 1:  # (the usual query: one ``where``; asked once per row of the table)
+            return bool(where[0](row))
+        return all(p(row) for p in where)
 
     def extended(self, row: Row) -> Row:
         extra = {name: get(row) for name, get in self.extends}
@@ -102,6 +105,24 @@ class Query:
             return {name: get(row) for name, get in self.project}
         names = columns + [n for n, _ in self.extends]
         return {n: row[n] for n in names}
+
+
+class Path:
+    """A column, or a member within it (``properties.scope``): its value in a row (None where a step finds no
+    object). ``column`` (as the query wrote it) and ``steps`` tell a caller what the value is made of."""
+
+    __slots__ = ("column", "steps")
+
+    def __init__(self, column: str, steps: tuple[str, ...]) -> None:
+        self.column, self.steps = column, steps
+
+    def __call__(self, row: Row) -> Any:
+        value = row[self.column]
+        for s in self.steps:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(s)
+        return value
 
 
 class _Overlay(Mapping[str, Any]):
@@ -278,7 +299,7 @@ class Parser:
             return _member(get, op.text.lower(), values)
         raise self.fail(f"expected a comparison, found '{op.text}'")
 
-    def path(self) -> Getter:
+    def path(self) -> Path:
         first = self.take("word")
         column = first.text
         if column.lower() not in self.known:
@@ -293,15 +314,7 @@ class Parser:
                 self.take("op", "]")
                 steps.append(str(t.value))
 
-        def get(row: Row, column: str = column, steps: tuple[str, ...] = tuple(steps)) -> Any:
-            value = row[column]
-            for s in steps:
-                if not isinstance(value, dict):
-                    return None
-                value = value.get(s)
-            return value
-
-        return get
+        return Path(column, tuple(steps))
 
     def literal(self) -> Any:
         t = self.tok

@@ -232,12 +232,18 @@ ROLE_ASSIGNMENT_FIELDS = operator.attrgetter(*(f.name for f in fields(RoleAssign
 
 def role_assignment_text(ra: RoleAssignment) -> str:
     """``dumps(role_assignment_json(ra))``, from the same table."""
+    props = role_assignment_properties_text(ra)
+    return f'{{"properties":{props},"id":{_text(ra.id)},"type":{_RA_TYPE_TEXT},"name":{_text(ra.name)}}}'
+
+
+def role_assignment_properties_text(ra: RoleAssignment) -> str:
+    """``dumps(role_assignment_json(ra)["properties"])``, from the same table."""
     props = ",".join(
         key + (encode_str(v) if type(v) is str else dumps(v))
         for key, value, keep in _RA_PROPERTY_TEXTS
         if (v := value(ra)) is not None or keep
     )
-    return f'{{"properties":{{{props}}},"id":{_text(ra.id)},"type":{_RA_TYPE_TEXT},"name":{_text(ra.name)}}}'
+    return f"{{{props}}}"
 
 
 def _text(value: object) -> str:

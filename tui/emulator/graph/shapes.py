@@ -216,10 +216,10 @@ def _assignment_key(grant: AppRoleAssignment, tenant: Tenant) -> tuple:
 
 
 _GRANT_FIELDS = operator.attrgetter(*(f.name for f in fields(AppRoleAssignment)))  # all strings
-_grant_texts: weakref.WeakKeyDictionary[Tenant, TextCache[AppRoleAssignment]] = weakref.WeakKeyDictionary()
+_grant_texts: weakref.WeakKeyDictionary[Tenant, TextCache[AppRoleAssignment, str]] = weakref.WeakKeyDictionary()
 
 
-def grant_texts(tenant: Tenant) -> TextCache[AppRoleAssignment]:
+def grant_texts(tenant: Tenant) -> TextCache[AppRoleAssignment, str]:
     """The tenant's app role assignments as JSON text, kept while each one (and the names it shows) is unchanged."""
     cache = _grant_texts.get(tenant)
     if cache is None:
