@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from tui.azure import records
 from tui.azure.calls import Calls
 from tui.azure.errors import map_error
-from tui.azure.paging import arm_body
+from tui.azure.paging import arm_body, read_ahead
 from tui.runtime import warm_imports
 from tui.services.errors import ServiceError, Unreachable
 from tui.services.offload import off_loop
@@ -25,6 +25,7 @@ T = TypeVar("T")
 # same request and answer)
 RESOURCE_GRAPH_API = "2022-10-01"
 PAGE_ROWS = 1000  # the service's largest page
+SKIP_TOKEN = records.RESOURCE_GRAPH[1]  # where an answer says where the next page starts
 # A query only reads, but it is a POST: azure-core does not send it again after a dropped connection (nor after a 5xx
 # past its own retries); these are sent again here, this many times
 QUERY_ATTEMPTS = 4
@@ -87,7 +88,7 @@ def decode_rows(body: bytes | None, convert: Callable[[dict], Any] | None) -> tu
     if not isinstance(data, list):
         raise ValueError("'data' is not a list of rows (resultFormat objectArray)")
     rows = [r for r in data if isinstance(r, dict)]
-    token = page.get("$skipToken")
+    token = page.get(SKIP_TOKEN)
     return ([convert(r) for r in rows] if convert else rows), (token if isinstance(token, str) and token else None)
 
 
@@ -97,17 +98,19 @@ async def query_rows(
     subscriptions: list[str] | None,
     convert: Callable[[dict], T] | None = None,
 ) -> list:
-    """Every row of ``query`` over ``subscriptions`` (None: the tenant's scope), every page."""
+    """Every row of ``query`` over ``subscriptions`` (None: the tenant's scope), every page. The next page is asked
+    for as soon as its ``$skipToken`` is read from the answer, while this page is decoded (a batch's pages are a
+    chain of round trips: a decode between them, waiting its turn in the CPU worker, made each page ~1.5 times as
+    long at 200 subscriptions)."""
     from azure.core.rest import HttpRequest
 
     await warm_imports(("azure.mgmt.resourcegraph.aio",))  # (once, in a thread: not on the event loop)
     client = calls.arm.resource_graph()
-    rows: list[Any] = []
-    token: str | None = None
-    while True:
+
+    def page(token: str | None) -> Awaitable[bytes]:
         options: dict[str, Any] = {"$top": PAGE_ROWS, "resultFormat": "objectArray"}
         if token:
-            options["$skipToken"] = token
+            options[SKIP_TOKEN] = token
         body: dict[str, Any] = {"query": query, "options": options}
         if subscriptions is not None:
             body["subscriptions"] = subscriptions
@@ -118,11 +121,12 @@ async def query_rows(
             json=body,
             headers={"Accept": "application/json"},
         )
-        raw = await _sent(calls, client, request)
+        return _sent(calls, client, request)
+
+    async def decoded(raw: bytes | None) -> tuple[list[Any], str | None]:
         try:
-            page, token = await off_loop(decode_rows, raw, convert)
+            return await off_loop(decode_rows, raw, convert)
         except (ValueError, TypeError, AttributeError) as err:
             raise map_error(ValueError(f"unreadable Resource Graph page: {err}"), "Azure Resource Graph") from None
-        rows.extend(page)
-        if not token:
-            return rows
+
+    return await read_ahead(page, decoded, SKIP_TOKEN)

@@ -357,17 +357,26 @@ KEPT_COLUMNS = {
 _ASSIGNMENT_TYPE_TEXT = encode_str("microsoft.authorization/roleassignments")
 
 
-def kept_rows(tenant: Callable[[], Tenant]) -> dict[str, TextCache[Any, tuple[str, ...]]]:
-    """Per table of :data:`KEPT_COLUMNS`, the texts of those columns of an item (in that order), kept while the
-    item stays the same; ``tenant`` gives the tenant served (what a resource's text is made of, and its size)."""
+Kept = tuple[str, tuple[str, ...]]  # an item's row of its table's kept columns (their order), the columns' texts
 
-    def assignment(ra: RoleAssignment) -> tuple[str, ...]:
-        return encode_str(ra.id), encode_str(ra.name), _ASSIGNMENT_TYPE_TEXT, role_assignment_properties_text(ra)
 
-    def resource(r: Resource) -> tuple[str, ...]:
+def kept_rows(tenant: Callable[[], Tenant]) -> dict[str, TextCache[Any, Kept]]:
+    """Per table of :data:`KEPT_COLUMNS`: an item's row of those columns (the text of the query that projects them,
+    in that order), and each column's text, kept while the item stays the same; ``tenant`` gives the tenant served
+    (what a resource's text is made of, and its size)."""
+
+    def row(parts: tuple[str, ...], columns: tuple[str, ...]) -> Kept:
+        return "{" + ",".join(f'"{c}":{part}' for c, part in zip(columns, parts, strict=True)) + "}", parts
+
+    def assignment(ra: RoleAssignment) -> Kept:
+        parts = encode_str(ra.id), encode_str(ra.name), _ASSIGNMENT_TYPE_TEXT, role_assignment_properties_text(ra)
+        return row(parts, KEPT_COLUMNS["authorizationresources"])
+
+    def resource(r: Resource) -> Kept:
         identity = dumps(identity_json(r, tenant()))
         tags = dumps(r.tags) if r.tags else "null"
-        return encode_str(r.id), encode_str(r.name), encode_str(r.type.lower()), encode_str(r.location), tags, identity
+        parts = encode_str(r.id), encode_str(r.name), encode_str(r.type.lower()), encode_str(r.location), tags, identity
+        return row(parts, KEPT_COLUMNS["resources"])
 
     return {
         "authorizationresources": TextCache(assignment, ROLE_ASSIGNMENT_FIELDS, lambda: len(tenant().role_assignments)),
@@ -375,9 +384,10 @@ def kept_rows(tenant: Callable[[], Tenant]) -> dict[str, TextCache[Any, tuple[st
     }
 
 
-def _row_text(q: Query, kept: TextCache[Any, tuple[str, ...]] | None) -> Callable[[Any], Any] | None:
-    """A row's JSON text (a ``msgspec.Raw`` that the answer's encoding takes as is), joined from the texts ``kept``
-    per item, for a query that projects only kept columns (None for any other: its rows are made as dicts)."""
+def _row_text(q: Query, kept: TextCache[Any, Kept] | None) -> Callable[[Any], Any] | None:
+    """A row's JSON text (a ``msgspec.Raw`` that the answer's encoding takes as is): the row ``kept`` per item for a
+    query that projects the kept columns as they are, in their order; else joined from the kept columns' texts,
+    for a query that projects only kept columns (None for any other: its rows are made as dicts)."""
     if kept is None or q.extends or q.project is None:
         return None
     columns = KEPT_COLUMNS[q.table]
@@ -386,10 +396,12 @@ def _row_text(q: Query, kept: TextCache[Any, tuple[str, ...]] | None) -> Callabl
         if not isinstance(get, Path) or get.steps or get.column.lower() not in columns:
             return None
         where.append(columns.index(get.column.lower()))
+    text = kept.text
+    if [name for name, _ in q.project] == list(columns):
+        return lambda item: msgspec.Raw(text(item)[0])
     form = "{" + ",".join(encode_str(name).replace("%", "%%") + ":%s" for name, _ in q.project) + "}"
     pick = operator.itemgetter(*where) if len(where) > 1 else (lambda parts: (parts[where[0]],))
-    text = kept.text
-    return lambda item: msgspec.Raw(form % pick(text(item)))
+    return lambda item: msgspec.Raw(form % pick(text(item)[1]))
 
 
 MATCHED_AT_ONCE = 2000
