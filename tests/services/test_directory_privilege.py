@@ -213,3 +213,18 @@ def test_the_default_user_role_is_not_critical_through_what_it_owns() -> None:
     user = BUILTIN["User"]
     assert directory_role_verdict(user).level is Privilege.HIGH
     assert directory_actions_verdict(user.conditional_actions).level is Privilege.CRITICAL
+
+
+def test_signing_in_works_out_every_built_in_directory_role_ahead_of_the_first_load() -> None:
+    """``warm_builtin_verdicts`` (run in the CPU worker while signing in) leaves nothing about Entra's built-in
+    roles for a load to work out: each of their verdicts is then found, not made."""
+    from tui.services import privilege
+    from tui.services.directory_roles import warm_builtin_verdicts
+
+    privilege._directory_verdict.cache_clear()
+    warm_builtin_verdicts()
+    made = privilege._directory_verdict.cache_info().misses
+    assert made > 10
+    verdicts = [directory_role_verdict(role) for role in builtin_directory_roles()]
+    assert privilege._directory_verdict.cache_info().misses == made
+    assert any(v.level is Privilege.CRITICAL for v in verdicts)

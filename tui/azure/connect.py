@@ -105,6 +105,8 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
     from tui.azure.clouds import cloud_by_name, discover_cloud
     from tui.azure.credentials import caller_from_claims, decode_claims, make_credential
     from tui.services.audit import AuditLog
+    from tui.services.directory_roles import warm_builtin_verdicts
+    from tui.services.offload import off_loop
 
     ca_file = options.ca_file
     if ca_file and not os.path.isfile(ca_file):
@@ -146,7 +148,12 @@ async def _connect(options: ConnectOptions, env: dict[str, str] | None, backend_
         # the TLS trust and the Graph client, off the event loop; meanwhile the Graph token, which the first Graph
         # request of a load would otherwise wait for (a round trip, and on the loop the token client's own TLS
         # setup, at the head of the load's longest chain)
-        await asyncio.gather(asyncio.to_thread(backend.prepare), _graph_token_ahead(credential, cloud.graph_scope))
+        # and the privilege of Entra's built-in roles, worked out in the CPU worker (once a process)
+        await asyncio.gather(
+            asyncio.to_thread(backend.prepare),
+            _graph_token_ahead(credential, cloud.graph_scope),
+            off_loop(warm_builtin_verdicts),
+        )
     except MituiError:
         await backend.close()
         raise
