@@ -90,7 +90,7 @@ async def test_auto_uses_resource_graph_past_the_threshold_only() -> None:
         uses_resource_graph("graph", 1)
 
 
-@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("seed", [3, 11, 1, 2, 4, 5, 6, 7])
 async def test_through_resource_graph_under_faults_the_inventory_is_the_same(
     emulator_factory: Any, session_for: Any, seed: int
 ) -> None:
@@ -108,6 +108,47 @@ async def test_through_resource_graph_under_faults_the_inventory_is_the_same(
     picture = _picture(faulty)
     # a batch Resource Graph could not answer (past the retries) is read through ARM: said, nothing missing
     assert all("read through ARM" in p for p in picture.pop("problems")), faulty.problems
+    expected = _picture(clean)
+    expected.pop("problems")
+    assert picture == expected
+
+
+@pytest.mark.parametrize("refused", ["assignments", "resources"])
+async def test_a_batch_resource_graph_refuses_is_read_through_arm_without_reading_anything_twice(
+    emulator_factory: Any, session_for: Any, refused: str
+) -> None:
+    """Each half of a batch is taken as soon as it is in; when the other half is refused (past the retries) the
+    batch is read through ARM, all but the resources Resource Graph gave already: the same inventory, said in
+    the problems, no resource listed twice (an identity's users would show twice)."""
+    from tui.services.errors import ServiceError
+
+    emu = emulator_factory(scale=(12, 300))
+    session = await session_for(emu)
+    session.source = "arm"
+    clean = await session.load_inventory()
+    backend = session.backend
+    name = "query_role_assignments" if refused == "assignments" else "query_identity_resources"
+    real = getattr(backend, name)
+
+    async def refusing(subscription_ids: list[str] | None) -> Any:
+        if subscription_ids is None:  # (the assignments above the subscriptions: not part of a batch)
+            return await real(subscription_ids)
+        raise ServiceError("Azure Resource Graph refused the query", "(a test refuses one half of each batch)")
+
+    setattr(backend, name, refusing)
+    session.source = "resource-graph"
+    emu.stats.reset()
+    try:
+        through_arm = await session.load_inventory()
+    finally:
+        delattr(backend, name)
+    routes = emulator_stats(emu)["byRoute"]
+    listed = sum(n for r, n in routes.items() if r.startswith("GET /subscriptions") and r.endswith("/resources"))
+    assert listed == (12 if refused == "resources" else 0)
+    assignments = sum(n for r, n in routes.items() if r.endswith("/roleAssignments"))
+    assert assignments >= (12 if refused == "assignments" else 0)
+    picture = _picture(through_arm)
+    assert picture.pop("problems") and all("read through ARM" in p for p in through_arm.problems)
     expected = _picture(clean)
     expected.pop("problems")
     assert picture == expected

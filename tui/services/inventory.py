@@ -339,26 +339,34 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         else:
             await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))
 
-    async def read_subscription(self, sub: Subscription) -> None:
+    async def read_subscription(self, sub: Subscription, *, resources: bool = True) -> None:
+        """Its resources (unless ``resources`` is False: read already) and its role assignments, each taken as soon
+        as it is in (resources joined with the identities landed, the identities to come made with them)."""
         b = self.backend
-        res_task = self.bounded(lambda: b.list_resources(sub.id))
-        ra_task = self.bounded(lambda: b.list_role_assignments(sub.id))
-        res, ras = await asyncio.gather(res_task, ra_task, return_exceptions=True)
-        ok = True
-        if isinstance(res, BaseException):
-            if isinstance(res, asyncio.CancelledError):
-                raise res
-            self.problems.append(f"Resources of {sub.display_name} ({sub.id}): {_describe(res)}")
-            ok = False
-        else:
+
+        async def read_resources() -> bool:
+            try:
+                res = await self.bounded(lambda: b.list_resources(sub.id))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # noqa: BLE001 - said in problems; the load goes on without them
+                self.problems.append(f"Resources of {sub.display_name} ({sub.id}): {_describe(err)}")
+                return False
             self.resources.extend(res)
             self.join_soon()
-        if isinstance(ras, BaseException):
-            if isinstance(ras, asyncio.CancelledError):
-                raise ras
-            self.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(ras)}")
-        else:
+            return True
+
+        async def read_assignments() -> None:
+            try:
+                ras = await self.bounded(lambda: b.list_role_assignments(sub.id))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # noqa: BLE001 - said in problems
+                self.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(err)}")
+                return
             self.take_assignments(ras, sub.id, by_scope=False)
+
+        ok, _ = await asyncio.gather(read_resources() if resources else _read_already(), read_assignments())
         if ok:
             self.readable_subs.add(sub.id.lower())
         self.subscriptions_read += 1
@@ -568,6 +576,10 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         except Exception as err:
             self.problems.append(f"{what}: {_describe(err)}")
             return default
+
+
+async def _read_already() -> bool:
+    return True
 
 
 async def _quietly(aw: Awaitable[list[T]]) -> list[T]:

@@ -64,7 +64,7 @@ class ResourceGraphPhases:
 
         async def bounded(self, make: Callable[[], Awaitable[T]]) -> T: ...
 
-        async def read_subscription(self, sub: Subscription) -> None: ...
+        async def read_subscription(self, sub: Subscription, *, resources: bool = True) -> None: ...
 
         async def take_assignments_in_steps(self, ras: list[RoleAssignment], default_sub: str) -> None: ...
 
@@ -97,25 +97,33 @@ class ResourceGraphPhases:
                     task.cancel()
 
     async def read_batch(self, batch: list[Subscription]) -> None:
+        """The batch's resources and role assignments, each taken as soon as it is in (the resources joined with
+        the identities landed, the identities to come made with them: not after the assignments' longer chain)."""
         b = self.backend
         ids = [s.id for s in batch]
-        res, ras = await asyncio.gather(
-            self.bounded(lambda: b.query_identity_resources(ids)),
-            self.bounded(lambda: b.query_role_assignments(ids)),
-            return_exceptions=True,
-        )
-        failed = next((r for r in (res, ras) if isinstance(r, BaseException)), None)
-        if isinstance(failed, asyncio.CancelledError):
-            raise failed
-        if failed is not None or isinstance(res, BaseException) or isinstance(ras, BaseException):
+
+        async def resources() -> None:
+            res = await self.bounded(lambda: b.query_identity_resources(ids))
+            self.resources.extend(res)
+            self.join_soon()
+
+        async def assignments() -> None:
+            ras = await self.bounded(lambda: b.query_role_assignments(ids))
+            await self.take_assignments_in_steps(ras, batch[0].id)
+
+        outcomes = await asyncio.gather(resources(), assignments(), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+        failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+        if failed is not None:
             self.problems.append(
                 f"Resource Graph could not read {len(batch)} subscriptions ({_describe(failed)}): read through ARM"
             )
-            await asyncio.gather(*(self.read_subscription(s) for s in batch))
+            # (the assignments already taken are not taken twice; resources read already are not read again)
+            read = not isinstance(outcomes[0], BaseException)
+            await asyncio.gather(*(self.read_subscription(s, resources=not read) for s in batch))
             return
-        self.resources.extend(res)
-        self.join_soon()
-        await self.take_assignments_in_steps(ras, batch[0].id)
         self.readable_subs.update(s.id.lower() for s in batch)
         self.subscriptions_read += len(batch)
         self.report("subscriptions read", self.subscriptions_read, len(self.subscriptions), "Resource Graph")
