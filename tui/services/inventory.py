@@ -149,9 +149,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         # what on_partial is shown, as Graph's pages of identities land
         self.partial: Inventory | None = None
         self.partial_principals: set[str] = set()
-        # (only while a partial inventory is shown) the assignments taken, not yet in ``waiting_rights``; and those
-        # of the principals not shown yet, by principal id (lower)
-        self.unsorted_rights: list[RoleAssignment] = []
+        # (only while a partial inventory is shown) the assignments taken of the principals not shown yet, by
+        # principal id (lower)
         self.waiting_rights: dict[str, list[RoleAssignment]] = {}
         self.landed_pages: list[list[DirectoryIdentity]] = []  # Graph's pages of identities, not joined yet
         self.join_task: asyncio.Future[None] | None = None
