@@ -71,7 +71,7 @@ def fair_switch_interval() -> Iterator[None]:
     loop's worst lateness behind it fell from ~11 ms to ~4 ms (measured on 2 cores). Reading a TLS answer lets go
     of the GIL once a record (16 KB): a Resource Graph page of 700 KB read while the worker decoded waited ~1 ms
     for each of its ~45 records, the TUI's longest stalls at 200:40000 (81-109 ms in six runs); at 0.2 ms they
-    are 50-55 ms, and the loads are no slower (50:10000: 1.07-1.23 s at either interval, 20 loads)."""
+    are 50-55 ms, and the loads are no slower (50:10000: 1.07-1.23 s at either interval, ten loads each)."""
     saved = sys.getswitchinterval()
     sys.setswitchinterval(min(saved, SWITCH_INTERVAL_S))
     try:
