@@ -369,7 +369,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 return
             self.take_assignments(ras, sub.id, by_scope=False)
 
-        ok, _ = await asyncio.gather(read_resources() if resources else _read_already(), read_assignments())
+        # (resources read already: the subscription counts as readable)
+        ok, _ = await asyncio.gather(read_resources() if resources else asyncio.sleep(0, True), read_assignments())
         if ok:
             self.readable_subs.add(sub.id.lower())
         self.subscriptions_read += 1
@@ -579,10 +580,6 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         except Exception as err:
             self.problems.append(f"{what}: {_describe(err)}")
             return default
-
-
-async def _read_already() -> bool:
-    return True
 
 
 async def _quietly(aw: Awaitable[list[T]]) -> list[T]:

@@ -24,12 +24,7 @@ from tui.emulator.arm.filters import FilterError, Node, parse_filter
 from tui.emulator.arm.paging import check_api_version, page_of
 from tui.emulator.arm.resource_graph import kept_rows
 from tui.emulator.arm.routes import resolve_route
-from tui.emulator.arm.shapes import (
-    ROLE_ASSIGNMENT_FIELDS,
-    resource_key,
-    resource_text,
-    role_assignment_text,
-)
+from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resource_text, role_assignment_text
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import FaultPlan
 from tui.emulator.pipeline import ApiFamily, AuthFailure, Pipeline

@@ -366,7 +366,7 @@ def kept_rows(tenant: Callable[[], Tenant]) -> dict[str, TextCache[Any, Kept]]:
     (what a resource's text is made of, and its size)."""
 
     def row(parts: tuple[str, ...], columns: tuple[str, ...]) -> Kept:
-        return "{" + ",".join(f'"{c}":{part}' for c, part in zip(columns, parts, strict=True)) + "}", parts
+        return "{" + ",".join(encode_str(c) + ":" + part for c, part in zip(columns, parts, strict=True)) + "}", parts
 
     def assignment(ra: RoleAssignment) -> Kept:
         parts = encode_str(ra.id), encode_str(ra.name), _ASSIGNMENT_TYPE_TEXT, role_assignment_properties_text(ra)
