@@ -138,3 +138,30 @@ async def test_a_long_pass_goes_piece_by_piece_so_urgent_work_passes_between() -
     assert await each == [0, 1, 4, 9, 16, 25]
     assert await urgent == "rows"
     assert order == [0, 1, "rows", 2, 3, 4, 5]
+
+
+async def test_gather_limited_cancelled_leaves_no_coroutine_never_awaited() -> None:
+    """Cancelled while most of its coroutines wait for a slot, ``gather_limited`` closes those never started:
+    no "coroutine ... was never awaited" warning when they are collected."""
+    import gc
+    import warnings
+
+    from tui.services.offload import gather_limited
+
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(10)
+
+    task = asyncio.ensure_future(gather_limited([slow() for _ in range(5)], 1))
+    await started.wait()
+    task.cancel()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for _ in range(3):  # (the cancelled tasks let go of their coroutines as the loop turns)
+            await asyncio.sleep(0)
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
