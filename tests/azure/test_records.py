@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -131,7 +132,7 @@ async def test_the_next_page_is_asked_for_before_this_one_is_decoded() -> None:
     events: list[str] = []
     bodies = {None: {"value": [1, 2], "nextLink": "p2"}, "p2": {"value": [3], "nextLink": "p3"}, "p3": {"value": [4]}}
 
-    async def page(link: str | None) -> bytes:
+    async def page(link: str | None, _seen: Callable[[str], None]) -> bytes:
         events.append(f"ask {link}")
         await asyncio.sleep(0)
         return json.dumps(bodies[link]).encode()
@@ -151,4 +152,34 @@ async def test_the_next_page_is_asked_for_before_this_one_is_decoded() -> None:
     with pytest.raises(ValueError, match="unreadable"):
         await read_ahead(page, broken, "nextLink")
     await asyncio.sleep(0.02)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+
+async def test_a_link_seen_in_the_head_of_a_page_asks_for_the_next_one_before_the_body_is_in() -> None:
+    """read_ahead with ``seen``: the next page goes out when the page reports its link (as Graph's do, from the head
+    of the answer), before the body is in; a wrong hint is dropped and the decoded link followed instead."""
+    events: list[str] = []
+    bodies = {None: {"value": [1], "nextLink": "p2"}, "p2": {"value": [2], "nextLink": "p3"}, "p3": {"value": [3]}}
+    hints = {None: "p2", "p2": "bogus"}  # (page 2's head "says" bogus: the full decode says p3)
+
+    async def page(link: str | None, seen: Callable[[str], None]) -> bytes:
+        events.append(f"ask {link}")
+        if link == "bogus":
+            await asyncio.sleep(1)  # (never answered: it must be cancelled, not awaited)
+        await asyncio.sleep(0)
+        if link in hints:
+            seen(hints[link])
+        await asyncio.sleep(0.01)  # (the rest of the body streams in)
+        events.append(f"body {link}")
+        return json.dumps(bodies[link]).encode()
+
+    async def decoded(body: bytes | None) -> tuple[list, str | None]:
+        data = json.loads(body or b"{}")
+        return data["value"], data.get("nextLink")
+
+    assert await read_ahead(page, decoded, "nextLink") == [1, 2, 3]
+    assert events.index("ask p2") < events.index("body None")  # (p2 asked for before page 1's body was in)
+    assert "ask bogus" in events and "body bogus" not in events
+    assert events[-2:] == ["ask p3", "body p3"]
+    await asyncio.sleep(0)
     assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]

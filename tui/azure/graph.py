@@ -26,9 +26,13 @@ def make_graph_client(
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
     )
+    from kiota_http.kiota_client_factory import KiotaClientFactory
     from kiota_http.middleware.options import RetryHandlerOption
     from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph_core import GraphClientFactory
+    from msgraph_core.middleware import GraphTelemetryHandler
+
+    from tui.azure.graph_links import LinkPeek
 
     http = httpx.AsyncClient(
         verify=ssl if ssl is not None else ssl_context(ca_file),
@@ -38,7 +42,10 @@ def make_graph_client(
         trust_env=True,
     )
     options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=1, max_retries=max_retries)}
-    http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
+    # the SDK's default pipeline (GraphClientFactory.create_with_default_middleware's), after LinkPeek: a listing's
+    # next page is asked for as soon as the head of this one's answer names it (tui.azure.graph_links)
+    middleware = [LinkPeek(), *KiotaClientFactory.get_default_middleware(options), GraphTelemetryHandler()]
+    http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
     auth = AzureIdentityAuthenticationProvider(
         credential, scopes=[cloud.graph_scope], allowed_hosts=[cloud.graph_host] if cloud.graph_host else []
     )

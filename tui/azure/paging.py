@@ -113,7 +113,7 @@ async def arm_pages(
 
     client = client if client is not None else calls.arm.subscriptions()
 
-    def page(link: str | None) -> Awaitable[bytes]:
+    def page(link: str | None, _seen: Callable[[str], None]) -> Awaitable[bytes]:
         request = HttpRequest("GET", link or url, params={} if link else params, headers={"Accept": "application/json"})
         return arm_body(calls, client, request)
 
@@ -123,12 +123,19 @@ async def arm_pages(
     return await read_ahead(page, decoded, "nextLink")
 
 
-async def graph_body(calls: Calls, info: Any, *, write: bool = False) -> bytes | None:
+async def graph_body(
+    calls: Calls, info: Any, *, write: bool = False, on_link: Callable[[str], None] | None = None
+) -> bytes | None:
     """One Graph request's answer body, asking for JSON, through the Graph client's pipeline (auth, retries, the
-    read-only gate)."""
+    read-only gate); ``on_link`` (a page of a listing): called with the next page's link as soon as the head of
+    the answer shows one (:mod:`tui.azure.graph_links`)."""
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
     info.headers.try_add("Accept", "application/json")
+    if on_link is not None:
+        from tui.azure.graph_links import LinkWatch
+
+        info.add_request_options([LinkWatch(on_link)])
     adapter = calls.graph.request_adapter
     return await calls.graph_call(lambda: adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}), write=write)
 
@@ -163,7 +170,7 @@ async def graph_pages(
     for name, value in (headers or {}).items():
         info.headers.try_add(name, value)
 
-    async def ahead(page_ahead: asyncio.Future[bytes | None]) -> bytes | None:
+    async def ahead(page_ahead: asyncio.Future[bytes | None], seen: Callable[[str], None]) -> bytes | None:
         try:
             return await asyncio.shield(page_ahead)  # (this listing cancelled: the page is not)
         except MituiError:
@@ -171,17 +178,17 @@ async def graph_pages(
         except asyncio.CancelledError:
             if not page_ahead.cancelled():
                 raise  # (this listing was cancelled)
-        return await graph_body(calls, info)
+        return await graph_body(calls, info, on_link=seen)
 
-    def page(link: str | None) -> Awaitable[bytes | None]:
+    def page(link: str | None, seen: Callable[[str], None]) -> Awaitable[bytes | None]:
         if link is None:
-            return ahead(first) if first is not None else graph_body(calls, info)
+            return ahead(first, seen) if first is not None else graph_body(calls, info, on_link=seen)
         later = RequestInformation()
         later.http_method = info.http_method
         later.url = link
         for name, value in (headers or {}).items():
             later.headers.try_add(name, value)
-        return graph_body(calls, later)
+        return graph_body(calls, later, on_link=seen)
 
     def decoded(raw: bytes | None) -> Awaitable[tuple[list[Any], str | None]]:
         return _decoded(raw, convert, "@odata.nextLink", "Graph", "Microsoft Graph", urgent=urgent)
@@ -190,39 +197,63 @@ async def graph_pages(
 
 
 async def read_ahead(
-    page: Callable[[str | None], Awaitable[bytes | None]],
+    page: Callable[[str | None, Callable[[str], None]], Awaitable[bytes | None]],
     decoded: Callable[[bytes | None], Awaitable[tuple[list[Any], str | None]]],
     link_key: str,
     on_page: Callable[[list], None] | None = None,
 ) -> list:
-    """Every item of a paged collection: ``page(None)`` is its first page's body, ``page(link)`` a later one's;
-    ``decoded(body)`` is (its items, the next link, under ``link_key``). The next page is asked for as soon as its
-    link is read from the body (:func:`tui.azure.records.next_link`), while this one is decoded: the pages of a long
-    listing follow one another by a round trip each, not a round trip plus a decode. ``on_page`` (optional) is
-    given each page's items, in order, as it is decoded (on the event loop)."""
+    """Every item of a paged collection: ``page(None, seen)`` is its first page's body, ``page(link, seen)`` a later
+    one's; ``decoded(body)`` is (its items, the next link, under ``link_key``). The next page is asked for as soon as
+    its link is known, while this one is decoded: when ``page`` calls ``seen(link)`` (Graph's pages: from the head
+    of the answer, while its body streams in, :mod:`tui.azure.graph_links`), else once the body is in
+    (:func:`tui.azure.records.next_link`). The pages of a long listing follow one another by a round trip each, not
+    a round trip plus a transfer and a decode. ``on_page`` (optional) is given each page's items, in order, as it
+    is decoded (on the event loop)."""
     items: list[Any] = []
-    fetch: asyncio.Future[bytes | None] | None = asyncio.ensure_future(page(None))
+    current: _Page | None = _Page(page, None)
     try:
-        while fetch is not None:
-            body = await fetch
-            ahead = records.next_link(body, link_key)
-            fetch = asyncio.ensure_future(page(ahead)) if ahead else None
+        while current is not None:
+            body = await current.body
+            if current.next is None:
+                current.ask_next(records.next_link(body, link_key))
             values, link = await decoded(body)
-            if link != ahead:  # (the full decode is the truth; the quick read never disagrees with it in practice)
-                _drop(fetch)
-                fetch = asyncio.ensure_future(page(link)) if link else None
+            if current.next is None or link != current.next.link:  # (the full decode is the truth)
+                _drop(current.next)
+                current.next = None
+                current.ask_next(link)
+            current.closed = True
+            current = current.next
             items.extend(values)
             if on_page is not None:
                 on_page(values)
         return items
     finally:
-        _drop(fetch)
+        while current is not None:
+            current.closed = True
+            _drop(current)
+            current = current.next
 
 
-def _drop(fetch: asyncio.Future | None) -> None:
+class _Page:
+    """One page asked for, and the next one once its link is known (see :func:`read_ahead`)."""
+
+    def __init__(self, page: Callable[[str | None, Callable[[str], None]], Awaitable[bytes | None]], link: str | None):
+        self.page = page
+        self.link = link
+        self.next: _Page | None = None
+        self.closed = False  # (this page's link is settled: later hints are not taken)
+        self.body: asyncio.Future[bytes | None] = asyncio.ensure_future(page(link, self.ask_next))
+
+    def ask_next(self, link: str | None) -> None:
+        if link and self.next is None and not self.closed:
+            self.next = _Page(self.page, link)
+
+
+def _drop(page: _Page | None) -> None:
     """Cancel a page asked for ahead that is no longer wanted (its outcome retrieved, so never reported)."""
-    if fetch is None:
+    if page is None:
         return
+    fetch = page.body
     if fetch.done():
         if not fetch.cancelled():
             fetch.exception()

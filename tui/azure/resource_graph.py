@@ -107,7 +107,7 @@ async def query_rows(
     await warm_imports(("azure.mgmt.resourcegraph.aio",))  # (once, in a thread: not on the event loop)
     client = calls.arm.resource_graph()
 
-    def page(token: str | None) -> Awaitable[bytes]:
+    def page(token: str | None, _seen: Callable[[str], None]) -> Awaitable[bytes]:
         options: dict[str, Any] = {"$top": PAGE_ROWS, "resultFormat": "objectArray"}
         if token:
             options[SKIP_TOKEN] = token
