@@ -10,6 +10,7 @@ from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.joins import (
     IdentityJoin,
     ResourceIndex,
+    assignment_order,
     custom_role_subscriptions,
     grants_by_identity,
     inherited_at,
@@ -22,6 +23,7 @@ from tui.services.joins import (
 from tui.services.models import (
     AppRole,
     AppRoleAssignment,
+    Group,
     IdentityKind,
     Inventory,
     ManagedIdentity,
@@ -131,6 +133,36 @@ def test_assignments_are_resolved_grouped_by_identity_and_sorted_by_privilege() 
     assert orphaned_assignments(joined.orphan_candidates, definitions, {GHOST_PID}) == []  # it still exists
     (orphan,) = orphaned_assignments(joined.orphan_candidates, definitions, set())
     assert (orphan.principal_id, orphan.role_name, orphan.privilege) == (GHOST_PID, "Owner", Privilege.CRITICAL)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_each_identity_s_assignments_come_in_the_order_assignment_order_gives(seed: int) -> None:
+    """The join sorts with parts of the key made once per role and per scope: the same order as
+    ``assignment_order`` itself, on assignments of many roles (some named alike, in other cases), privileges,
+    scopes (some the same but for their case), own and through a group."""
+    rng = random.Random(seed)
+    roles = [
+        RoleDefinition(id=f"/providers/Microsoft.Authorization/roleDefinitions/r{n}", name=f"r{n}",
+                       role_name=rng.choice(["Owner", "owner", "Reader", "Contributor", "Zeta"]),
+                       privilege=rng.choice(list(Privilege)))
+        for n in range(12)
+    ]  # fmt: skip
+    groups = {"grp": "grp"}
+    scopes = [f"/subscriptions/{SUB}", f"/subscriptions/{SUB.upper()}", SITE, SITE.upper(), RG, UAMI]
+    identities = join_identities(_directory(), _resources(), None)
+    raw = {}
+    for n in range(300):
+        who = rng.choice([SYSTEM_PID, USER_PID, "grp"])
+        raw[str(n)] = _assignment(str(n), rng.choice(scopes), rng.choice(roles), who)
+    definitions = {r.name: r for r in roles}
+    memberships = {SYSTEM_PID: tuple(groups)}
+    joined = join_assignments(
+        raw, identities, definitions, [], set(), {"grp": Group(id="grp", display_name="Ops")}, memberships
+    )
+    mine = joined.role_assignments[SYSTEM_PID]
+    assert any(a.via is not None for a in mine) and any(a.via is None for a in mine)
+    assert mine == sorted(mine, key=assignment_order) and len(mine) > 100
+    assert joined.role_assignments[USER_PID] == sorted(joined.role_assignments[USER_PID], key=assignment_order)
 
 
 def test_orphan_candidates_are_assigned_principals_neither_identities_nor_apps() -> None:
