@@ -9,8 +9,10 @@ import pytest
 from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.joins import (
     IdentityJoin,
+    PreparedGrants,
     ResourceIndex,
     assignment_order,
+    classified_app,
     custom_role_subscriptions,
     grants_by_identity,
     inherited_at,
@@ -207,6 +209,14 @@ def test_grants_are_resolved_deduplicated_and_kept_for_known_identities_only() -
     ]
     assert out[SYSTEM_PID][0].resource_display_name == "Microsoft Graph"
     assert resolve_grant(grants[0], None) is grants[0]  # an unknown app: left as it came
+    # joined before the identities are known (the resource side, read early), then looked up: the same answer
+    prepared = PreparedGrants.of(grants, [graph])  # (its roles classified, as the load's join does)
+    assert prepared.of_identities([identity]) == grants_by_identity(
+        grants, [identity], {"graph-sp": classified_app(graph)}
+    )
+    assert [g.id for g in prepared.of_identities([identity])[0][SYSTEM_PID]] == ["g2", "g1"]
+    assert set(prepared.by_principal) == {SYSTEM_PID, "stranger"}
+    assert prepared.of_identities([]) == ({}, 0)
 
 
 def test_the_highest_privilege_of_an_identity_is_over_its_assignments_and_grants() -> None:

@@ -474,22 +474,59 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
     )
 
 
+def grants_by_principal(
+    grants: list[AppRoleAssignment], apps_by_id: dict[str, ResourceApp], principals: dict[str, str] | None = None
+) -> dict[str, list[AppRoleAssignment]]:
+    """Each principal's grants, resolved, each once, and sorted, by principal id (lower; ``principals``: only those,
+    keyed by its value: the identity's own string)."""
+    out: dict[str, list[AppRoleAssignment]] = {}
+    seen: set[str] = set()
+    for g in grants:
+        pid = g.principal_id.lower()
+        if (principals is not None and pid not in principals) or g.id in seen:
+            continue
+        seen.add(g.id)
+        key = principals[pid] if principals is not None else pid
+        out.setdefault(key, []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
+    for items in out.values():
+        if len(items) > 1:
+            items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
+    return out
+
+
 def grants_by_identity(
     grants: list[AppRoleAssignment], identities: list[ManagedIdentity], apps_by_id: dict[str, ResourceApp]
 ) -> tuple[dict[str, list[AppRoleAssignment]], int]:
     """(each identity's grants, resolved and sorted, by principal id (lower); how many)."""
     principals = {(pid := lowered(i.principal_id)): pid for i in identities}  # (its key: the identity's own string)
-    out: dict[str, list[AppRoleAssignment]] = {}
-    seen: set[str] = set()
-    for g in grants:
-        pid = g.principal_id.lower()
-        if pid not in principals or g.id in seen:
-            continue
-        seen.add(g.id)
-        out.setdefault(principals[pid], []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
-    for items in out.values():
-        items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
-    return out, len(seen)
+    out = grants_by_principal(grants, apps_by_id, principals)
+    return out, sum(len(items) for items in out.values())
+
+
+@dataclass
+class PreparedGrants:
+    """App role grants read before the identities are known, joined as far as they can be without them: the apps'
+    roles classified, each grant resolved, grouped by principal (lower id) and sorted. What is left when the
+    identities are known (:meth:`of_identities`) is a look-up per principal, not a resolve per grant."""
+
+    apps_by_id: dict[str, ResourceApp]
+    by_principal: dict[str, list[AppRoleAssignment]]
+
+    @classmethod
+    def of(cls, grants: list[AppRoleAssignment], raw_apps: list[ResourceApp]) -> PreparedGrants:
+        apps_by_id = {a.id.lower(): classified_app(a) for a in raw_apps}
+        return cls(apps_by_id, grants_by_principal(grants, apps_by_id))
+
+    def of_identities(self, identities: list[ManagedIdentity]) -> tuple[dict[str, list[AppRoleAssignment]], int]:
+        """:func:`grants_by_identity` of the grants prepared."""
+        out: dict[str, list[AppRoleAssignment]] = {}
+        by_principal = self.by_principal
+        for i in identities:
+            pid = lowered(i.principal_id)
+            items = by_principal.get(pid)
+            if items is not None:
+                out[pid] = items
+        return out, sum(len(items) for items in out.values())
 
 
 # --- directory roles -----------------------------------------------------------------------------------------------
