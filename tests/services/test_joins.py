@@ -178,9 +178,12 @@ def test_custom_roles_are_read_only_where_an_unknown_definition_is_referenced() 
         "a": _assignment("a", f"/subscriptions/{SUB}", READER, SYSTEM_PID),
         "b": _assignment("b", f"/subscriptions/{OTHER_SUB}", OWNER, SYSTEM_PID),
     }
-    subs = {"a": SUB, "b": OTHER_SUB}
-    assert custom_role_subscriptions(raw, subs, {"reader-guid": READER}) == {OTHER_SUB: "owner-guid"}
-    assert custom_role_subscriptions(raw, subs, {"reader-guid": READER, "owner-guid": OWNER}) == {}
+    assert custom_role_subscriptions(raw, {}, {"reader-guid": READER}) == {OTHER_SUB: "owner-guid"}  # (its scope's)
+    assert custom_role_subscriptions(raw, {}, {"reader-guid": READER, "owner-guid": OWNER}) == {}
+    # an assignment above every subscription: listed in the subscription it was read in
+    raw = {"c": _assignment("c", "/providers/Microsoft.Management/managementGroups/mg", OWNER, SYSTEM_PID)}
+    assert custom_role_subscriptions(raw, {"c": SUB}, {}) == {SUB: "owner-guid"}
+    assert custom_role_subscriptions(raw, {}, {}) == {}  # (nowhere to list it: not asked for)
 
 
 def test_grants_are_resolved_deduplicated_and_kept_for_known_identities_only() -> None:

@@ -138,10 +138,13 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.subscriptions: list[Subscription] = []
         self.resources: list[ArmResource] = []
         self.raw_assignments: dict[str, RoleAssignment] = {}  # assignment id (lower) ->
-        self.sub_of_assignment: dict[str, str] = {}  # assignment id (lower) -> subscription id
+        # the subscription an assignment above every subscription was read in, by its key in raw_assignments (any
+        # other's is its scope's: not kept per assignment, 150,000 of them at 40,000 identities)
+        self.read_in: dict[str, str] = {}
         # scope -> its subscription ("" above them): read once per scope, not per assignment (150,000 through
         # Resource Graph, on the event loop)
         self.subscription_of_scope: dict[str, str] = {}
+        self.creators: set[str] = set()  # who created the assignments (createdBy, as sent): a handful
         self.assigned_service_principals: set[str] = set()  # (lowercase) the orphan candidates among them
         self.assigned_groups: set[str] = set()  # (lowercase) the groups that hold an Azure role
         self.assigned_users: set[str] = set()  # (lowercase) the users that hold an Azure role
@@ -268,8 +271,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             known.update(lowered(p) for p in (r.system_principal_id, r.principal_id) if p)
             known.update(lowered(p) for p, _ in r.user_assigned.values() if p)
         candidates = (self.assigned_service_principals - known) | self.assigned_users | self.assigned_groups
-        creators = {ra.created_by.lower() for ra in self.raw_assignments.values() if ra.created_by}
-        return candidates | {c for c in creators if is_guid(c)}
+        return candidates | {c.lower() for c in self.creators if is_guid(c)}
 
     def to_look_up(
         self, identities: list[ManagedIdentity], raw_apps: list[ResourceApp], graph_read: bool
@@ -373,7 +375,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             except Exception as err:  # noqa: BLE001 - said in problems
                 self.problems.append(f"Role assignments of {sub.display_name} ({sub.id}): {_describe(err)}")
                 return
-            self.take_assignments(ras, sub.id, by_scope=False)
+            self.take_assignments(ras, sub.id)
 
         # (resources read already: the subscription counts as readable)
         ok, _ = await asyncio.gather(read_resources() if resources else asyncio.sleep(0, True), read_assignments())
@@ -382,12 +384,12 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         self.subscriptions_read += 1
         self.report("subscriptions read", self.subscriptions_read, len(self.subscriptions), sub.display_name)
 
-    def take_assignments(self, ras: list[RoleAssignment], default_sub: str, *, by_scope: bool = True) -> None:
-        """Keep the assignments not yet seen (each with the subscription it was read in: its scope's when
-        ``by_scope``, else ``default_sub``), note who holds them, and show them."""
+    def take_assignments(self, ras: list[RoleAssignment], default_sub: str) -> None:
+        """Keep the assignments not yet seen (with the subscription they were read in, ``default_sub``, when their
+        scope has none), note who holds and who created them, and show them."""
         fresh = []
         above = (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
-        subs = self.subscription_of_scope
+        subs, creators = self.subscription_of_scope, self.creators
         for ra in ras:
             # The same assignment can come twice only from above the subscriptions (every subscription's listing
             # has them, and Resource Graph's query of the tenant's scope): those are keyed case-blind; any other is
@@ -395,13 +397,13 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             key = ra.id.lower() if ra.scope_level in above else ra.id
             if key not in self.raw_assignments:
                 self.raw_assignments[key] = ra
-                if by_scope:
-                    sub = subs.get(ra.scope)
-                    if sub is None:
-                        sub = subs[ra.scope] = subscription_of(ra.scope) or ""
-                    self.sub_of_assignment[key] = sub or default_sub
-                else:
-                    self.sub_of_assignment[key] = default_sub
+                sub = subs.get(ra.scope)
+                if sub is None:
+                    sub = subs[ra.scope] = subscription_of(ra.scope) or ""
+                if not sub:
+                    self.read_in[key] = default_sub
+                if ra.created_by:
+                    creators.add(ra.created_by)
                 fresh.append(ra)
                 if ra.principal_type == "ServicePrincipal":
                     self.assigned_service_principals.add(lowered(ra.principal_id))
@@ -436,9 +438,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         definitions = self.definitions
         for rd in classified:
             definitions[rd.name.lower()] = rd
-        unresolved = await off_loop(
-            custom_role_subscriptions, self.raw_assignments, self.sub_of_assignment, definitions
-        )
+        unresolved = await off_loop(custom_role_subscriptions, self.raw_assignments, self.read_in, definitions)
         if not unresolved:
             return
         self.report("custom roles", 0, len(unresolved))

@@ -56,15 +56,24 @@ class ResourceIndex:
         self.resources: list[ArmResource] = []
         self.add(resources or [])
 
-    def add(self, resources: list[ArmResource]) -> None:
+    def add(self, resources: list[ArmResource]) -> list[tuple[str, tuple[str, ...]]]:
+        """Index these resources; for each, (its key, the keys of the user-assigned identities it uses): what the
+        identity join looks identities up by, made once."""
         by_key, users_of, system_owner = self.by_key, self.users_of, self.system_owner
+        keys = []
         for r in resources:
-            by_key[scope_key(r.id)] = r
+            key = scope_key(r.id)
+            by_key[key] = r
             if r.system_principal_id:
                 system_owner[r.system_principal_id.lower()] = r
-            for uami_id in r.user_assigned:
-                users_of.setdefault(scope_key(uami_id), []).append(r.id)
+            uamis: tuple[str, ...] = ()
+            if r.user_assigned:
+                uamis = tuple(scope_key(uami_id) for uami_id in r.user_assigned)
+                for uami_key in uamis:
+                    users_of.setdefault(uami_key, []).append(r.id)
+            keys.append((key, uamis))
         self.resources.extend(resources)
+        return keys
 
 
 class IdentityJoin:
@@ -81,6 +90,7 @@ class IdentityJoin:
         self.joined: dict[str, ManagedIdentity] = {}  # principal id (lower) -> the identity, in the order first seen
         self._directory: dict[str, DirectoryIdentity] = {}  # principal id (lower) -> its Graph entry
         self._by_key: dict[str, str] = {}  # the key of an identity's ARM id -> its principal id (lower)
+        self._key_of: dict[str, str] = {}  # principal id (lower) -> the key of its ARM id ("" when none)
         self.resources_added = 0  # how many of the load's resources (in order) the index holds
 
     def add_directory(self, page: list[DirectoryIdentity]) -> list[ManagedIdentity]:
@@ -95,33 +105,36 @@ class IdentityJoin:
                 if sub is None or sub not in wanted:
                     continue
             self._directory[pid] = d
+            key = ""
             if d.resource_id:
-                self._by_key[scope_key(d.resource_id)] = pid
-            joined[pid] = identity = self._make(d, pid)
+                key = self._key_of[pid] = scope_key(d.resource_id)
+                self._by_key[key] = pid
+            joined[pid] = identity = self._make(d, pid, key)
             added.append(identity)
         return added
 
     def add_resources(self, resources: list[ArmResource]) -> list[ManagedIdentity]:
         """Index these resources; the identities already joined that they change, made again."""
-        self.index.add(resources)
+        keys = self.index.add(resources)
         self.resources_added += len(resources)
         joined, by_key = self.joined, self._by_key
         if not joined:
             return []
         touched: set[str] = set()
-        for r in resources:
-            pid = by_key.get(scope_key(r.id))
+        for r, (key, uamis) in zip(resources, keys, strict=True):
+            pid = by_key.get(key)
             if pid is not None:
                 touched.add(pid)
             if r.system_principal_id and (spid := r.system_principal_id.lower()) in joined:
                 touched.add(spid)
-            for uami_id in r.user_assigned:
-                pid = by_key.get(scope_key(uami_id))
+            for uami_key in uamis:
+                pid = by_key.get(uami_key)
                 if pid is not None:
                     touched.add(pid)
         remade = []
+        key_of = self._key_of
         for pid in touched:
-            joined[pid] = identity = self._make(self._directory[pid], pid, joined[pid])
+            joined[pid] = identity = self._make(self._directory[pid], pid, key_of.get(pid, ""), joined[pid])
             remade.append(identity)
         return remade
 
@@ -137,16 +150,17 @@ class IdentityJoin:
         identities.sort(key=lambda i: (i.name.lower(), i.principal_id))
         return identities
 
-    def _make(self, d: DirectoryIdentity, pid: str, before: ManagedIdentity | None = None) -> ManagedIdentity:
-        """``before``: the identity as made from ``d`` before (its subscription and group, read from ``d``'s
-        resource id, are the same: not read again when a resource that changes it lands)."""
+    def _make(self, d: DirectoryIdentity, pid: str, key: str, before: ManagedIdentity | None = None) -> ManagedIdentity:
+        """``key``: that of ``d``'s resource id ("" when none); ``before``: the identity as made from ``d`` before
+        (its subscription and group, read from ``d``'s resource id, are the same: not read again when a resource
+        that changes it lands)."""
         index = self.index
         kind = IdentityKind.USER if d.user_assigned else IdentityKind.SYSTEM
-        res = index.by_key.get(scope_key(d.resource_id)) if d.resource_id else None
+        res = index.by_key.get(key) if key else None
         if res is None and kind is IdentityKind.SYSTEM:
             res = index.system_owner.get(pid)
         where = (before.subscription_id, before.resource_group) if before is not None else None
-        return _identity(index, d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res, where)
+        return _identity(index, d.principal_id, d.client_id, d.display_name, kind, d.resource_id, res, where, key)
 
 
 def _identity(
@@ -158,11 +172,14 @@ def _identity(
     resource_id: str,
     res: ArmResource | None,
     where: tuple[str | None, str | None] | None = None,
+    key: str | None = None,
 ) -> ManagedIdentity:
-    """``where``: (subscription, resource group) of ``resource_id``, when known already."""
+    """``where``: (subscription, resource group) of ``resource_id``, when known already; ``key``: that of
+    ``resource_id``, when made already."""
     used_by: tuple[str, ...]
     if kind is IdentityKind.USER:
-        used_by = tuple(sorted(index.users_of.get(scope_key(resource_id), []), key=str.lower))
+        users = index.users_of.get(key if key is not None else scope_key(resource_id))
+        used_by = (tuple(sorted(users, key=str.lower)) if len(users) > 1 else tuple(users)) if users else ()
         rtype = UAMI_TYPE
     else:
         used_by = (res.id if res else resource_id,) if resource_id else ()
@@ -225,9 +242,10 @@ def join_identities(
 
 
 def custom_role_subscriptions(
-    raw_assignments: dict[str, RoleAssignment], sub_of_assignment: dict[str, str], known: dict[str, RoleDefinition]
+    raw_assignments: dict[str, RoleAssignment], read_in: dict[str, str], known: dict[str, RoleDefinition]
 ) -> dict[str, str]:
-    """subscription -> a role definition GUID its assignments reference that is not ``known`` (a custom role)."""
+    """subscription -> a role definition GUID its assignments reference that is not ``known`` (a custom role). An
+    assignment's subscription is its scope's, or (above every subscription) the one ``read_in`` says (by its key)."""
     out: dict[str, str] = {}
     seen: set[str] = set()
     for key, ra in raw_assignments.items():
@@ -237,7 +255,9 @@ def custom_role_subscriptions(
         seen.add(rdid)
         g = definition_guid(rdid)
         if g not in known:
-            out.setdefault(sub_of_assignment[key], g)
+            sub = subscription_of(ra.scope) or read_in.get(key, "")
+            if sub:
+                out.setdefault(sub, g)
     return out
 
 
