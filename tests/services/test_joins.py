@@ -286,3 +286,25 @@ def test_the_join_catches_up_with_the_resources_read_since() -> None:
     join.catch_up(resources)  # (nothing new: nothing added twice)
     assert join.resources_added == len(resources) == len(join.index.resources)
     assert join.identities() == join_identities(directory, resources, None)
+
+
+def test_a_listing_whose_first_pages_were_joined_as_they_landed_joins_only_the_rest() -> None:
+    """IdentityJoin.add_listing: the pages joined as they landed (add_page) are the listing's first pages: only
+    the rest is joined, and the identities equal one join of it all; pages of another read of the listing (equal,
+    but not the same objects) are refused, and nothing is joined."""
+    directory, resources = _directory(), _resources()
+    join = IdentityJoin(ResourceIndex(resources))
+    join.add_page(directory[:2])
+    assert len(join.joined) == 2
+    assert join.add_listing(directory)
+    assert join.identities() == join_identities(directory, resources, None)
+    assert IdentityJoin(ResourceIndex(resources)).add_listing(directory)  # (no page landed: all of it)
+
+    again = IdentityJoin(ResourceIndex(resources))
+    again.add_page(_directory()[:2])  # (equal items of an earlier read: not this listing's own)
+    assert not again.add_listing(directory)
+    assert len(again.joined) == 2  # (nothing done: the caller joins the listing afresh)
+    longer = IdentityJoin(ResourceIndex(resources))
+    longer.add_page(directory)
+    longer.add_page(directory[:1])  # (more pages than the listing has)
+    assert not longer.add_listing(directory)

@@ -484,10 +484,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         join.catch_up(resources)
         if directory is None:
             return IdentityJoin(join.index, self.wanted).identities()
-        join.add_directory(directory)
-        listed = {lowered(d.principal_id) for d in directory}
-        if len(listed.intersection(join.joined)) != len(join.joined):
-            # (a page joined as it landed that the listing no longer has: the listing was read again)
+        if not join.add_listing(directory):
+            # (pages joined as they landed that are not the listing's: it was read again)
             join = IdentityJoin(join.index, self.wanted)
             join.add_directory(directory)
         return join.identities()

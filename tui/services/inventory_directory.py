@@ -29,6 +29,7 @@ class DirectoryPhases:
     directory_roles_task: asyncio.Future[DirectoryRoleListing | None]
     directory_definitions_task: asyncio.Future[dict[str, DirectoryRoleDefinition]]
     members_task: asyncio.Future[dict[str, list[str]] | None] | None
+    creators: set[str]  # who created the assignments taken (createdBy, as sent)
 
     if TYPE_CHECKING:
 
@@ -41,12 +42,16 @@ class DirectoryPhases:
         hold Azure roles and of the orphan ``candidates``."""
         shown = {lowered(i.principal_id) for i in identities} | candidates | self.assigned_groups
         found: set[str] = set()
+        every = len(self.creators)  # (every creator of the assignments taken)
         for ra in self.raw_assignments.values():
             # (a tenant has tens of thousands of assignments and a handful of creators: each creator is looked at
-            # until one of its assignments is shown, then only tested for membership)
+            # until one of its assignments is shown, then only tested for membership; once each creator is found,
+            # the other assignments are not looked at)
             creator = ra.created_by
             if creator and creator not in found and lowered(ra.principal_id) in shown:
                 found.add(creator)
+                if len(found) == every:
+                    break
         return {c.lower() for c in found if is_guid(c)}
 
     def ask_directory_objects(self, ids: set[str]) -> asyncio.Future[dict[str, DirectoryObject] | None] | None:

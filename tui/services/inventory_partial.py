@@ -33,7 +33,7 @@ def join_landed(
 ) -> tuple[list[ManagedIdentity], list[ManagedIdentity]]:
     """(In the CPU worker) (the identities these pages add, those the resources read since make again)."""
     remade = join.catch_up(resources)
-    added = [i for page in pages for i in join.add_directory(page)]
+    added = [i for page in pages for i in join.add_page(page)]
     return added, remade
 
 

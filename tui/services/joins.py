@@ -92,6 +92,7 @@ class IdentityJoin:
         self._by_key: dict[str, str] = {}  # the key of an identity's ARM id -> its principal id (lower)
         self._key_of: dict[str, str] = {}  # principal id (lower) -> the key of its ARM id ("" when none)
         self.resources_added = 0  # how many of the load's resources (in order) the index holds
+        self.pages: list[list[DirectoryIdentity]] = []  # the pages of Graph's listing joined (add_page), in order
 
     def add_directory(self, page: list[DirectoryIdentity]) -> list[ManagedIdentity]:
         """Join a page of Graph's identities (one already seen is skipped); the identities it adds."""
@@ -112,6 +113,24 @@ class IdentityJoin:
             joined[pid] = identity = self._make(d, pid, key)
             added.append(identity)
         return added
+
+    def add_page(self, page: list[DirectoryIdentity]) -> list[ManagedIdentity]:
+        """:meth:`add_directory` for a page of Graph's listing as it lands (:meth:`add_listing` knows it then)."""
+        self.pages.append(page)
+        return self.add_directory(page)
+
+    def add_listing(self, listing: list[DirectoryIdentity]) -> bool:
+        """Join Graph's whole listing, whose first pages were joined as they landed (:meth:`add_page`): only the
+        rest is joined. False, and nothing done, when the pages joined are not the listing's own (the listing was
+        read again): the caller then joins the listing afresh."""
+        offset = 0
+        for page in self.pages:
+            end = offset + len(page)
+            if not page or end > len(listing) or listing[offset] is not page[0] or listing[end - 1] is not page[-1]:
+                return False
+            offset = end
+        self.add_directory(listing[offset:])
+        return True
 
     def add_resources(self, resources: list[ArmResource]) -> list[ManagedIdentity]:
         """Index these resources; the identities already joined that they change, made again."""
