@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
 
 from tui.services.backend import ArmResource, DirectoryIdentity
 from tui.services.joins import (
+    AssignmentGroups,
     IdentityJoin,
     PreparedGrants,
     ResourceIndex,
@@ -130,7 +132,7 @@ def test_assignments_are_resolved_grouped_by_identity_and_sorted_by_privilege() 
         ("Reader", Privilege.NORMAL, False, None),  # at the identity's own resource (then by scope)
     ]
     assert list(joined.orphan_candidates) == [GHOST_PID]  # (someone-else is no candidate: not listed)
-    assert joined.orphan_candidates[GHOST_PID][0].role_name == ""  # unresolved until it is known to be orphaned
+    assert [a.id for a in joined.orphan_candidates[GHOST_PID]] == [raw["4"].id]  # (its own, apart)
     assert orphaned_assignments(joined.orphan_candidates, definitions, None) == []  # not asked: nothing orphaned
     assert orphaned_assignments(joined.orphan_candidates, definitions, {GHOST_PID}) == []  # it still exists
     (orphan,) = orphaned_assignments(joined.orphan_candidates, definitions, set())
@@ -308,3 +310,40 @@ def test_a_listing_whose_first_pages_were_joined_as_they_landed_joins_only_the_r
     longer.add_page(directory)
     longer.add_page(directory[:1])  # (more pages than the listing has)
     assert not longer.add_listing(directory)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_assignments_grouped_as_taken_join_as_all_of_them_at_once(seed: int) -> None:
+    """AssignmentGroups: assignments grouped in batches as they are taken, some before their role is known (a
+    custom role read at the end), join to the same lists as one join of them all, each identity's in order; the
+    groups' rights reach their members, the orphan candidates' stay apart."""
+    rng = random.Random(seed)
+    custom = RoleDefinition(
+        id=f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/custom-guid", name="custom-guid",
+        role_name="Deployer", privilege=Privilege.HIGH,
+    )  # fmt: skip
+    roles = [OWNER, READER, custom]
+    scopes = [f"/subscriptions/{SUB}", RG, SITE, UAMI]
+    who = [SYSTEM_PID, USER_PID, "grp", GHOST_PID, "someone"]
+    raw = {str(n): _assignment(str(n), rng.choice(scopes), rng.choice(roles), rng.choice(who)) for n in range(200)}
+    identities = join_identities(_directory(), _resources(), None)
+    every = {"owner-guid": OWNER, "reader-guid": READER, "custom-guid": custom}
+    groups, memberships = {"grp": Group(id="grp", display_name="Ops")}, {USER_PID: ("grp",)}
+
+    def fresh() -> dict[str, RoleAssignment]:
+        return {k: dataclasses.replace(ra) for k, ra in raw.items()}
+
+    once = join_assignments(fresh(), identities, every, [], {GHOST_PID}, groups, memberships)
+    taken = fresh()
+    grouped = AssignmentGroups()
+    known = {"owner-guid": OWNER, "reader-guid": READER}  # (the custom role is read after the assignments)
+    items = list(taken.values())
+    for start in range(0, len(items), 37):
+        grouped.add(items[start : start + 37], known)
+    assert grouped.unfilled  # (those of the custom role: filled in at the join)
+    joined = join_assignments(taken, identities, every, [], {GHOST_PID}, groups, memberships, grouped)
+    assert joined.role_assignments == once.role_assignments
+    assert joined.orphan_candidates.keys() == once.orphan_candidates.keys() == {GHOST_PID}
+    mine = joined.role_assignments[USER_PID]
+    assert any(a.via is not None for a in mine) and mine == sorted(mine, key=assignment_order)
+    assert all(a.role_name for lst in joined.role_assignments.values() for a in lst)

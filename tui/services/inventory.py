@@ -39,6 +39,7 @@ from tui.services.inventory_directory import DirectoryPhases
 from tui.services.inventory_graph import ResourceGraphPhases, uses_resource_graph
 from tui.services.inventory_partial import PartialPhases
 from tui.services.joins import (
+    AssignmentGroups,
     IdentityJoin,
     PreparedGrants,
     Resolver,
@@ -145,6 +146,11 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         # Resource Graph, on the event loop)
         self.subscription_of_scope: dict[str, str] = {}
         self.creators: set[str] = set()  # who created the assignments (createdBy, as sent): a handful
+        # the assignments taken, grouped by principal in the CPU worker as they come (the final join's lists)
+        self.assignment_groups: AssignmentGroups | None = AssignmentGroups()
+        self.to_group: list[list[RoleAssignment]] = []  # taken, not grouped yet
+        self.group_task: asyncio.Future[None] | None = None
+        self.builtins_task: asyncio.Future[None] | None = None  # the built-in roles, classified
         self.assigned_service_principals: set[str] = set()  # (lowercase) the orphan candidates among them
         self.assigned_groups: set[str] = set()  # (lowercase) the groups that hold an Azure role
         self.assigned_users: set[str] = set()  # (lowercase) the users that hold an Azure role
@@ -202,6 +208,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             groups, memberships = await self.read_groups(identities, objects)
             # role assignments per identity (own and through groups; those of unknown principals apart), the apps'
             # roles: one pass
+            grouped = await self.grouped_assignments()
             joined = await off_loop(
                 join_assignments,
                 self.raw_assignments,
@@ -211,7 +218,9 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 candidates,
                 groups,
                 memberships,
+                grouped,
             )
+            self.assignment_groups = None  # (its lists are the identities' now)
             directory_roles, directory_definitions = await self.read_directory_roles(identities, groups, memberships)
             prefetched = await self.early_grants_task
             app_grants = await self.read_app_role_grants(identities, joined.apps, joined.apps_by_id, prefetched)
@@ -341,6 +350,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             for sub_id in sorted(missing):
                 self.problems.append(f"Subscription {sub_id}: not visible to the signed-in principal")
         self.report("subscriptions", 1, 1, f"{len(subs)} subscriptions")
+        # the built-in roles classified as soon as they are in: the assignments are filled in as they are grouped
+        self.builtins_task = asyncio.ensure_future(self.classify_builtins())
 
     async def read_each_subscription(self) -> None:
         """Resources and role assignments of every subscription, concurrently (bounded) (meanwhile, the partial
@@ -411,7 +422,28 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                     self.assigned_groups.add(ra.principal_id.lower())
                 elif ra.principal_type == "User" and is_guid(ra.principal_id):
                     self.assigned_users.add(ra.principal_id.lower())
+        if fresh and self.assignment_groups is not None:
+            self.to_group.append(fresh)
+            if self.group_task is None or self.group_task.done():
+                self.group_task = asyncio.ensure_future(self.group_taken())
         self.add_partial(fresh)
+
+    async def group_taken(self) -> None:
+        """Group the assignments taken since (in the CPU worker: :class:`tui.services.joins.AssignmentGroups`)."""
+        while self.to_group and self.assignment_groups is not None:
+            batch = [ra for ras in self.to_group for ra in ras]
+            self.to_group.clear()
+            try:
+                await off_loop(self.assignment_groups.add, batch, self.definitions)
+            except Exception:  # noqa: BLE001 - the final join groups them all again (and says what went wrong)
+                self.assignment_groups = None
+
+    async def grouped_assignments(self) -> AssignmentGroups | None:
+        """Every assignment taken, grouped (None: grouping failed; the final join then groups them itself)."""
+        if self.group_task is not None:
+            await self.group_task
+        await self.group_taken()
+        return self.assignment_groups
 
     async def take_assignments_in_steps(self, ras: list[RoleAssignment], default_sub: str) -> None:
         """:meth:`take_assignments` (by scope) a few thousand at a time, the event loop free in between: a Resource
@@ -421,9 +453,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 await asyncio.sleep(0)
             self.take_assignments(ras[start : start + TAKE_STEP], default_sub)
 
-    async def read_role_definitions(self) -> None:
-        """The built-in role definitions once, custom ones only for subscriptions whose assignments reference a
-        definition not yet known; each classified."""
+    async def classify_builtins(self) -> None:
+        """The built-in role definitions (read once), each classified, into the load's definitions."""
         b, subs = self.backend, self.subscriptions
         builtins = await self.builtin_task
         if not builtins and subs:  # the root scope was not readable: the built-ins are the same at any subscription
@@ -438,6 +469,15 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         definitions = self.definitions
         for rd in classified:
             definitions[rd.name.lower()] = rd
+
+    async def read_role_definitions(self) -> None:
+        """The built-in role definitions once, custom ones only for subscriptions whose assignments reference a
+        definition not yet known; each classified."""
+        b = self.backend
+        if self.builtins_task is None:
+            self.builtins_task = asyncio.ensure_future(self.classify_builtins())
+        await self.builtins_task
+        definitions = self.definitions
         unresolved = await off_loop(custom_role_subscriptions, self.raw_assignments, self.read_in, definitions)
         if not unresolved:
             return
@@ -568,6 +608,8 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
             self.directory_roles_task,
             self.directory_definitions_task,
             self.members_task,
+            self.builtins_task,
+            self.group_task,
         ):
             if t is not None and not t.done():
                 t.cancel()

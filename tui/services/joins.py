@@ -355,6 +355,60 @@ class Joined:
     apps_by_id: dict[str, ResourceApp]  # service principal id (lower) ->
 
 
+class AssignmentGroups:
+    """Role assignments grouped by principal (lower id) as they are taken, each filled in from its role (when
+    known by then: the built-in ones are) and each principal's in :func:`assignment_order`: in the CPU worker while
+    a load reads on, so that its final join (:func:`join_assignments`) looks each identity's up instead of passing
+    over 150,000 assignments after the last page. Not thread-safe: one load feeds it from its CPU worker."""
+
+    def __init__(self) -> None:
+        self.by_principal: dict[str, list[RoleAssignment]] = {}
+        self.unfilled: list[RoleAssignment] = []  # whose role was not known when grouped (custom roles)
+        self._filled: dict[str, tuple[str, Privilege, str]] = {}  # role definition id -> what fills it in
+        self.order = _Order()
+
+    def add(self, assignments: list[RoleAssignment], definitions: dict[str, RoleDefinition]) -> None:
+        by_principal, filled, unfilled = self.by_principal, self._filled, self.unfilled
+        resolver: Resolver | None = None
+        grown: set[str] = set()
+        for ra in assignments:
+            pid = ra.principal_id.lower()
+            items = by_principal.get(pid)
+            if items is None:
+                items = by_principal[pid] = [ra]
+            else:
+                items.append(ra)
+                grown.add(pid)
+            # (per role definition id, once: what fills an assignment in. 150,000 assignments share a few dozen
+            # roles: Resolver.fill per assignment was a third of the final join)
+            fill = filled.get(ra.role_definition_id)
+            if fill is None:
+                resolver = resolver or Resolver(definitions)
+                rd = resolver.definition(ra.role_definition_id)
+                if rd is None:
+                    unfilled.append(ra)
+                    continue
+                fill = filled[ra.role_definition_id] = (rd.role_name, rd.privilege, rd.privilege_reason)
+            ra.role_name, ra.privilege, ra.privilege_reason = fill
+        key = self.order.key
+        for pid in grown:
+            by_principal[pid].sort(key=key)
+
+    def fill_rest(self, definitions: dict[str, RoleDefinition]) -> None:
+        """Fill in those grouped before their role was known (now ``definitions`` has it), and sort their
+        principals' again."""
+        if not self.unfilled:
+            return
+        resolver, again = Resolver(definitions), set()
+        for ra in self.unfilled:
+            resolver.fill(ra)
+            again.add(ra.principal_id.lower())
+        self.unfilled = []
+        key, by_principal = self.order.key, self.by_principal
+        for pid in again:
+            by_principal[pid].sort(key=key)
+
+
 def join_assignments(
     raw_assignments: dict[str, RoleAssignment],
     identities: list[ManagedIdentity],
@@ -363,51 +417,49 @@ def join_assignments(
     candidates: set[str],
     groups: dict[str, Group] | None = None,
     memberships: dict[str, tuple[str, ...]] | None = None,
+    grouped: AssignmentGroups | None = None,
 ) -> Joined:
-    """Every assignment resolved (role name, privilege) and grouped by identity, in one pass: an identity's own,
-    and those of the groups it is a member of (``memberships``: principal id (lower) -> group ids, transitive),
-    each with its ``via``; those of the orphan ``candidates`` (principal ids, lowercase) grouped apart. The apps'
-    roles classified."""
+    """Every assignment resolved (role name, privilege) and grouped by identity: an identity's own, and those of
+    the groups it is a member of (``memberships``: principal id (lower) -> group ids, transitive), each with its
+    ``via``; those of the orphan ``candidates`` (principal ids, lowercase) grouped apart. The apps' roles
+    classified. ``grouped``: the ``raw_assignments`` grouped as they were taken (else grouped here); its lists
+    become the identities' (it is used up)."""
     apps = [classified_app(a) for a in raw_apps]
     apps_by_id = {a.id.lower(): a for a in apps}
+    if grouped is None:
+        grouped = AssignmentGroups()
+        grouped.add(list(raw_assignments.values()), definitions)
+    grouped.fill_rest(definitions)
+    by_principal = grouped.by_principal
     principals = {(pid := lowered(i.principal_id)): pid for i in identities}  # (its key: the identity's own string)
     members = members_by_group(memberships or {}, set(principals))
     groups = groups or {}
     resolver = Resolver(definitions)
     role_assignments: dict[str, list[RoleAssignment]] = {}
-    unknown: dict[str, list[RoleAssignment]] = {}
-    # (per role definition id, once: what fills an assignment in, and the first half of its sort key; per scope,
-    # once: the rest. 150,000 assignments share a few dozen roles: Resolver.fill and assignment_order per
-    # assignment were half of this join)
-    filled: dict[str, tuple[str, Privilege, str] | None] = {}
-    order = _Order()
-    for ra in raw_assignments.values():
-        pid = ra.principal_id.lower()
-        if pid in principals:
-            items = role_assignments.get(pid)
-            if items is None:
-                items = role_assignments[principals[pid]] = []
-            rdid = ra.role_definition_id
-            try:
-                fill = filled[rdid]
-            except KeyError:
-                rd = resolver.definition(rdid)
-                fill = filled[rdid] = (rd.role_name, rd.privilege, rd.privilege_reason) if rd is not None else None
-            if fill is not None:
-                ra.role_name, ra.privilege, ra.privilege_reason = fill
-            items.append(ra)
+    for pid, key in principals.items():
+        items = by_principal.get(pid)
+        if items is not None:
+            role_assignments[key] = items
+    again: set[str] = set()
+    for gid, holders in members.items():
+        held = by_principal.get(gid)
+        if not held or gid in principals:
             continue
-        holders = members.get(pid)
-        if holders:
-            via = _via(ra.principal_id, groups)
-            for holder in holders:
-                role_assignments.setdefault(holder, []).append(resolver.resolve(ra, via))
-        elif pid in candidates:
-            unknown.setdefault(pid, []).append(ra)
-    key = order.key
-    for items in role_assignments.values():
-        if len(items) > 1:
-            items.sort(key=key)
+        via = _via(held[0].principal_id, groups)
+        for holder in holders:
+            mine = role_assignments.get(holder)
+            if mine is None:
+                mine = role_assignments[holder] = []
+            mine.extend(resolver.resolve(ra, via) for ra in held)
+            again.add(holder)
+    unknown = {
+        pid: by_principal[pid]
+        for pid in candidates
+        if pid in by_principal and pid not in principals and not members.get(pid)
+    }
+    key = grouped.order.key
+    for holder in again:
+        role_assignments[holder].sort(key=key)
     return Joined(role_assignments, unknown, apps, apps_by_id)
 
 
