@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from tui.services import tuning
@@ -220,7 +220,9 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
                 memberships,
                 grouped,
             )
-            self.assignment_groups = None  # (its lists are the identities' now)
+            # (its lists are the identities' now; the others' are still each principal's own: the actors' below)
+            by_principal = grouped.by_principal if grouped is not None else None
+            self.assignment_groups = None
             directory_roles, directory_definitions = await self.read_directory_roles(identities, groups, memberships)
             prefetched = await self.early_grants_task
             app_grants = await self.read_app_role_grants(identities, joined.apps, joined.apps_by_id, prefetched)
@@ -234,7 +236,7 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         orphans = await off_loop(orphaned_assignments, joined.orphan_candidates, self.definitions, existing)
         if candidates and existing is not None:
             self.report("orphaned assignments", 1, 1, f"{len(orphans)} orphaned")
-        actors = await off_loop(self.actors, identities, raw_apps, objects, orphans)
+        actors = await off_loop(self.actors, identities, raw_apps, objects, orphans, by_principal)
 
         self.report("done", 1, 1)
         return Inventory(
@@ -304,13 +306,20 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         raw_apps: list[ResourceApp],
         objects: dict[str, DirectoryObject] | None,
         orphans: list[RoleAssignment],
+        by_principal: dict[str, list[RoleAssignment]] | None = None,
     ) -> list[RoleAssignment]:
         """The assignments of users, groups and other service principals that let them act as identities (run
-        code on their hosts, attach them), named from the getByIds already made; none of the orphans."""
+        code on their hosts, attach them), named from the getByIds already made; none of the orphans.
+        ``by_principal``: the assignments grouped by principal (lower id), when they are (then only the principals
+        are looked at, not every assignment)."""
         skip = {i.principal_id.lower() for i in identities} | {a.id.lower() for a in raw_apps}
         skip |= {a.principal_id.lower() for a in orphans}
         names = {oid: o.display_name for oid, o in (objects or {}).items() if o.display_name}
-        others = (ra for ra in self.raw_assignments.values() if ra.principal_id.lower() not in skip)
+        others: Iterable[RoleAssignment]
+        if by_principal is not None:
+            others = (ra for pid, items in by_principal.items() if pid not in skip for ra in items)
+        else:
+            others = (ra for ra in self.raw_assignments.values() if ra.principal_id.lower() not in skip)
         return acting_rights(others, self.definitions, names, Resolver(self.definitions).resolve)
 
     # --- the phases ---------------------------------------------------------------------------------------------
