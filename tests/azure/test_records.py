@@ -183,3 +183,20 @@ async def test_a_link_seen_in_the_head_of_a_page_asks_for_the_next_one_before_th
     assert events[-2:] == ["ask p3", "body p3"]
     await asyncio.sleep(0)
     assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+
+def test_an_app_role_grant_as_graph_sends_it_fills_each_field_of_the_model() -> None:
+    """wire.app_role_grant builds the model by position: each of Graph's fields lands where the model has it."""
+    from tui.services.models import AppRoleAssignment
+
+    sent = {
+        "id": "grant-1", "principalId": "pid-1", "resourceId": "graph-sp", "appRoleId": "role-1",
+        "principalDisplayName": "func-orders", "resourceDisplayName": "Microsoft Graph",
+        "createdDateTime": "2026-01-02T03:04:05Z",
+    }  # fmt: skip
+    assert wire.app_role_grant(sent) == AppRoleAssignment(
+        id="grant-1", principal_id="pid-1", resource_id="graph-sp", app_role_id="role-1",
+        principal_display_name="func-orders", resource_display_name="Microsoft Graph",
+        created="2026-01-02T03:04:05Z",
+    )  # fmt: skip
+    assert wire.app_role_grant({}).created is None

@@ -214,6 +214,12 @@ def test_grants_are_resolved_deduplicated_and_kept_for_known_identities_only() -
     ]
     assert out[SYSTEM_PID][0].resource_display_name == "Microsoft Graph"
     assert resolve_grant(grants[0], None) is grants[0]  # an unknown app: left as it came
+    # (made by position: each field where the model has it)
+    assert resolve_grant(grant("g9", "r2"), graph) == AppRoleAssignment(
+        id="g9", principal_id=SYSTEM_PID, resource_id="GRAPH-SP", app_role_id="r2",
+        resource_display_name="Microsoft Graph", resource_app_id=graph.app_id,
+        app_role_value="RoleManagement.ReadWrite.Directory", privilege=Privilege.CRITICAL,
+    )  # fmt: skip
     # joined before the identities are known (the resource side, read early), then looked up: the same answer
     prepared = PreparedGrants.of(grants, [graph])  # (its roles classified, as the load's join does)
     assert prepared.of_identities([identity]) == grants_by_identity(

@@ -18,6 +18,7 @@ from tui.services.models import (
     DirectoryRoleDefinition,
     FederatedCredential,
     Group,
+    Privilege,
     ResourceApp,
     RoleAssignment,
     RoleDefinition,
@@ -192,16 +193,20 @@ def resource_app(sp: dict) -> ResourceApp:
 def app_role_grant(g: dict) -> AppRoleAssignment:
     """An app role assignment as Graph sends it: the role's value and privilege come later (from the app)."""
     get = g.get
+    # (by position, the model's field order: made by the ten thousand. The identity's own principal id and name,
+    # and a few resource apps and their roles, are named by every grant: one string each, not one per grant)
     return AppRoleAssignment(
-        id=_s(get("id")),
-        # (the identity's own principal id and name, and a few resource apps and their roles, named by every grant:
-        # one string each, not one per grant)
-        principal_id=intern(_s(get("principalId"))),
-        resource_id=intern(_s(get("resourceId"))),
-        app_role_id=intern(_s(get("appRoleId"))),
-        principal_display_name=intern(_s(get("principalDisplayName"))),
-        resource_display_name=intern(_s(get("resourceDisplayName"))),
-        created=_s(get("createdDateTime")) or None,
+        _s(get("id")),
+        intern(_s(get("principalId"))),
+        intern(_s(get("resourceId"))),
+        intern(_s(get("appRoleId"))),
+        intern(_s(get("principalDisplayName"))),
+        intern(_s(get("resourceDisplayName"))),
+        "",  # resource_app_id
+        "",  # app_role_value
+        "",  # app_role_description
+        Privilege.NORMAL,
+        _s(get("createdDateTime")) or None,
     )
 
 

@@ -549,19 +549,20 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
         return g
     role = app.role(g.app_role_id)
     verdict = Verdict(role.privilege, role.privilege_reason) if role else app_role_verdict(app.app_id, g.app_role_value)
+    # (by position, the model's field order: made by the ten thousand)
     return AppRoleAssignment(
-        id=g.id,
-        principal_id=g.principal_id,
-        resource_id=g.resource_id,
-        app_role_id=g.app_role_id,
-        principal_display_name=g.principal_display_name,
-        resource_display_name=g.resource_display_name or app.display_name,
-        resource_app_id=app.app_id,
-        app_role_value=role.value if role else g.app_role_value,
-        app_role_description=role.description if role else g.app_role_description,
-        privilege=verdict.level,
-        created=g.created,
-        privilege_reason=verdict.reason,
+        g.id,
+        g.principal_id,
+        g.resource_id,
+        g.app_role_id,
+        g.principal_display_name,
+        g.resource_display_name or app.display_name,
+        app.app_id,
+        role.value if role else g.app_role_value,
+        role.description if role else g.app_role_description,
+        verdict.level,
+        g.created,
+        verdict.reason,
     )
 
 
