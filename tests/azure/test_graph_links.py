@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 from tui.azure.demo import connect_emulator
-from tui.azure.graph_links import HEAD_LIMIT, _HeadReader, link_in_head
+from tui.azure.graph_links import HEAD_LIMIT, LINK_KEY, _HeadReader
 from tui.azure.paging import graph_body
+from tui.azure.records import link_in_head
 from tui.emulator.server import Emulator
 
 NEXT = "https://graph.example/v1.0/servicePrincipals?$skiptoken=abc%27"
@@ -17,15 +18,19 @@ NEXT = "https://graph.example/v1.0/servicePrincipals?$skiptoken=abc%27"
 
 def test_the_link_is_read_from_the_head_when_it_comes_before_the_items() -> None:
     page = json.dumps({"@odata.context": "https://graph.example/$metadata#x", "@odata.nextLink": NEXT, "value": [1]})
-    assert link_in_head(page.encode()) == NEXT
+    assert link_in_head(page.encode(), LINK_KEY) == NEXT
     cut = page.encode()[: page.index(NEXT) + 10]
-    assert link_in_head(cut) is False  # (the link goes on past what came so far: read more)
-    assert link_in_head(b'{"@odata.context": "https://graph.example/$metadata#x"') is False
-    assert link_in_head(b'{"@odata.context": "c", "value": [{"@odata.nextLink": "x"}') is None  # (items first)
-    assert link_in_head(b'{"value": [], "@odata.nextLink": "x"}') is None  # (written after the items: no hint)
-    assert link_in_head(b'{"@odata.nextLink": 7, "value": []}') is None
+    assert link_in_head(cut, LINK_KEY) is False  # (the link goes on past what came so far: read more)
+    assert link_in_head(b'{"@odata.context": "https://graph.example/$metadata#x"', LINK_KEY) is False
+    assert (
+        link_in_head(b'{"@odata.context": "c", "value": [{"@odata.nextLink": "x"}', LINK_KEY) is None
+    )  # (items first)
+    assert (
+        link_in_head(b'{"value": [], "@odata.nextLink": "x"}', LINK_KEY) is None
+    )  # (written after the items: no hint)
+    assert link_in_head(b'{"@odata.nextLink": 7, "value": []}', LINK_KEY) is None
     hostile = json.dumps({"@odata.context": 'c", "@odata.nextLink": "https://evil', "value": []})
-    assert link_in_head(hostile.encode()) is None  # (a key's text inside a string is not the key)
+    assert link_in_head(hostile.encode(), LINK_KEY) is None  # (a key's text inside a string is not the key)
 
 
 def test_a_compressed_head_is_read_as_its_encoding_gives_it() -> None:
@@ -36,7 +41,7 @@ def test_a_compressed_head_is_read_as_its_encoding_gives_it() -> None:
         reader.add(squeezed[start : start + 4096])
         if len(reader.head) >= HEAD_LIMIT:
             break
-    assert reader.readable and link_in_head(reader.head) == NEXT and len(reader.head) <= HEAD_LIMIT
+    assert reader.readable and link_in_head(reader.head, LINK_KEY) == NEXT and len(reader.head) <= HEAD_LIMIT
     assert not _HeadReader("br").readable  # (not read here: no hint, the full decode says)
     broken = _HeadReader("gzip")
     broken.add(b"not gzip at all")

@@ -126,6 +126,28 @@ def test_the_next_link_is_read_from_the_top_level_only() -> None:
     assert records.next_link(b'{"nextLink": 7}', "nextLink") is None
 
 
+@pytest.mark.parametrize("spaced", [False, True])
+def test_the_next_link_is_read_from_the_end_or_the_head_of_a_page_but_never_from_an_item(spaced: bool) -> None:
+    """next_link's quick reads: ARM's link ends the page, Graph's and Resource Graph's come before the items. An
+    item ending the page with a field of the link's name (a tag), or a link that is null, is no link."""
+
+    def encoded(page: dict) -> bytes:
+        return json.dumps(page, indent=2 if spaced else None).encode()
+
+    items = [{"id": str(i), "tags": {"env": "prod"}} for i in range(3)]
+    assert records.link_at_end(encoded({"value": items, "nextLink": "https://arm/next"}), "nextLink") == (
+        "https://arm/next"
+    )
+    last = [*items, {"id": "x", "tags": {"nextLink": "https://evil.example/steal"}}]
+    assert records.link_at_end(encoded({"value": last}), "nextLink") is None
+    assert records.next_link(encoded({"value": last}), "nextLink") is None
+    assert records.next_link(encoded({"value": last, "nextLink": None}), "nextLink") is None
+    assert records.next_link(encoded({"value": last, "nextLink": "https://arm/2"}), "nextLink") == "https://arm/2"
+    graph = {"totalRecords": 9, "count": 3, "$skipToken": "t2", "data": last}  # (Resource Graph's order)
+    assert records.link_in_head(encoded(graph), "$skipToken") == "t2" == records.next_link(encoded(graph), "$skipToken")
+    assert records.next_link(encoded({"count": 3, "data": [{"$skipToken": "evil"}]}), "$skipToken") is None
+
+
 async def test_the_next_page_is_asked_for_before_this_one_is_decoded() -> None:
     """read_ahead: page 2's request goes out while page 1 is still being decoded; the items come in order, and
     a page whose decode fails leaves no request behind unawaited."""

@@ -16,7 +16,6 @@ Imported lazily (it imports kiota and httpx): by the Graph client's construction
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,10 +23,10 @@ from typing import Any
 import httpx
 from kiota_http.middleware.middleware import REQUEST_OPTIONS_KEY, BaseMiddleware
 
+from tui.azure.records import link_in_head
+
 HEAD_LIMIT = 64 * 1024  # bytes of a page's head read for its link: the link and the context URL are far shorter
-_LINK_KEY = b'"@odata.nextLink"'
-_VALUE_KEY = b'"value"'
-_DECODER = json.JSONDecoder()
+LINK_KEY = "@odata.nextLink"
 
 
 class LinkWatch:
@@ -42,24 +41,6 @@ class LinkWatch:
     @staticmethod
     def get_key() -> str:
         return LinkWatch.KEY
-
-
-def link_in_head(head: bytes) -> str | None | bool:
-    """The ``@odata.nextLink`` of a Graph page from its first bytes: the link; None when the head shows there is
-    none before the items; False when the head does not tell yet (read more)."""
-    value_at = head.find(_VALUE_KEY)
-    link_at = head.find(_LINK_KEY)
-    if link_at < 0 or (0 <= value_at < link_at):
-        return None if value_at >= 0 else False
-    colon = head.find(b":", link_at + len(_LINK_KEY))
-    if colon < 0:
-        return False
-    try:
-        text = head[colon + 1 :].decode("utf-8", "ignore").lstrip()
-        link, _ = _DECODER.raw_decode(text)
-    except ValueError:
-        return False  # (the string goes on past the head read so far)
-    return link if isinstance(link, str) and link else None
 
 
 class _HeadReader:
@@ -96,7 +77,7 @@ class _WatchedStream(httpx.AsyncByteStream):
         async for chunk in self._stream:
             if reader is not None:
                 reader.add(chunk)
-                found = link_in_head(reader.head) if reader.readable else None
+                found = link_in_head(reader.head, LINK_KEY) if reader.readable else None
                 if found is not False or len(reader.head) >= HEAD_LIMIT:
                     reader = None
                     if found:
