@@ -409,28 +409,32 @@ class InventoryLoader(DirectoryPhases, ResourceGraphPhases, PartialPhases):
         scope has none), note who holds and who created them, and show them."""
         fresh = []
         above = (ScopeLevel.ROOT, ScopeLevel.MANAGEMENT_GROUP)
-        subs, creators = self.subscription_of_scope, self.creators
+        subs, creators, raw, read_in = self.subscription_of_scope, self.creators, self.raw_assignments, self.read_in
+        service_principals = self.assigned_service_principals
         for ra in ras:
             # The same assignment can come twice only from above the subscriptions (every subscription's listing
             # has them, and Resource Graph's query of the tenant's scope): those are keyed case-blind; any other is
             # listed once, keyed by its id as sent (a lowercased copy of 150,000 ids was 37 MB at the load's peak)
             key = ra.id.lower() if ra.scope_level in above else ra.id
-            if key not in self.raw_assignments:
-                self.raw_assignments[key] = ra
-                sub = subs.get(ra.scope)
-                if sub is None:
-                    sub = subs[ra.scope] = subscription_of(ra.scope) or ""
-                if not sub:
-                    self.read_in[key] = default_sub
-                if ra.created_by:
-                    creators.add(ra.created_by)
-                fresh.append(ra)
-                if ra.principal_type == "ServicePrincipal":
-                    self.assigned_service_principals.add(lowered(ra.principal_id))
-                elif ra.principal_type == "Group" and is_guid(ra.principal_id):
-                    self.assigned_groups.add(ra.principal_id.lower())
-                elif ra.principal_type == "User" and is_guid(ra.principal_id):
-                    self.assigned_users.add(ra.principal_id.lower())
+            if key in raw:
+                continue
+            raw[key] = ra
+            scope = ra.scope
+            sub = subs.get(scope)
+            if sub is None:
+                sub = subs[scope] = subscription_of(scope) or ""
+            if not sub:
+                read_in[key] = default_sub
+            if ra.created_by:
+                creators.add(ra.created_by)
+            fresh.append(ra)
+            kind, pid = ra.principal_type, ra.principal_id
+            if kind == "ServicePrincipal":
+                service_principals.add(pid if pid.islower() else pid.lower())  # (lowered, inline: 150,000 of them)
+            elif kind == "Group" and is_guid(pid):
+                self.assigned_groups.add(pid.lower())
+            elif kind == "User" and is_guid(pid):
+                self.assigned_users.add(pid.lower())
         if fresh and self.assignment_groups is not None:
             self.to_group.append(fresh)
             if self.group_task is None or self.group_task.done():
