@@ -367,7 +367,6 @@ class AssignmentGroups:
         self.by_principal: dict[str, list[RoleAssignment]] = {}
         self.unfilled: list[RoleAssignment] = []  # whose role was not known when grouped (custom roles)
         self._filled: dict[str, tuple[str, Privilege, str]] = {}  # role definition id -> what fills it in
-        self.order = _Order()
 
     def add(self, assignments: list[RoleAssignment], definitions: dict[str, RoleDefinition]) -> None:
         by_principal, filled, unfilled = self.by_principal, self._filled, self.unfilled
@@ -392,7 +391,7 @@ class AssignmentGroups:
                     continue
                 fill = filled[ra.role_definition_id] = (rd.role_name, rd.privilege, rd.privilege_reason)
             ra.role_name, ra.privilege, ra.privilege_reason = fill
-        key = self.order.key
+        key = _Order().key  # (one per batch: its keys of scopes, lowercase copies, are let go with it)
         for pid in grown:
             by_principal[pid].sort(key=key)
 
@@ -406,7 +405,7 @@ class AssignmentGroups:
             resolver.fill(ra)
             again.add(ra.principal_id.lower())
         self.unfilled = []
-        key, by_principal = self.order.key, self.by_principal
+        key, by_principal = _Order().key, self.by_principal
         for pid in again:
             by_principal[pid].sort(key=key)
 
@@ -459,7 +458,7 @@ def join_assignments(
         for pid in candidates
         if pid in by_principal and pid not in principals and not members.get(pid)
     }
-    key = grouped.order.key
+    key = _Order().key
     for holder in again:
         role_assignments[holder].sort(key=key)
     return Joined(role_assignments, unknown, apps, apps_by_id)
