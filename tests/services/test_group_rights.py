@@ -6,13 +6,8 @@ from __future__ import annotations
 from tui.services.directory_roles import builtin_directory_roles
 from tui.services.escalation import escalation_of
 from tui.services.filtering import parse_filter
-from tui.services.joins import (
-    classified_directory_role,
-    directory_roles_by_identity,
-    grants_by_identity,
-    inherited_at,
-    join_assignments,
-)
+from tui.services.grants import grants_by_identity
+from tui.services.joins import classified_directory_role, directory_roles_by_identity, inherited_at, join_assignments
 from tui.services.models import (
     AppRoleAssignment,
     DirectoryRoleAssignment,

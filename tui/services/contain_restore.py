@@ -25,7 +25,8 @@ from tui.services.containment import (
 )
 from tui.services.directory_roles import builtin_directory_roles
 from tui.services.errors import InvalidInput, NotFound, ReadOnlyRefused
-from tui.services.joins import classified_app, classified_directory_role, classified_role, definition_guid
+from tui.services.grants import classified_app
+from tui.services.joins import classified_directory_role, classified_role, definition_guid
 from tui.services.lookups import find_role_assignment
 from tui.services.models import (
     AppRole,

@@ -25,14 +25,9 @@ from tui.services.automation_plans import AutomationPlans
 from tui.services.backend import Backend
 from tui.services.contain_restore import ContainAndRestore
 from tui.services.errors import InvalidInput, MituiError, NotFound, ReadOnlyRefused
+from tui.services.grants import classified_app, classified_app_role, resolve_grant
 from tui.services.inventory import load_inventory as _load_inventory
-from tui.services.joins import (
-    classified_app,
-    classified_app_role,
-    classified_directory_role,
-    classified_role,
-    resolve_grant,
-)
+from tui.services.joins import classified_directory_role, classified_role
 from tui.services.lifecycle import IdentityLifecycle
 from tui.services.lookups import find_directory_role, find_grant, find_role_assignment
 from tui.services.models import (
