@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -222,7 +223,9 @@ async def read_ahead(
                 current.next = None
                 current.ask_next(link)
             current.closed = True
-            current = current.next
+            following = current.next
+            current.next = None  # (let go of: the pages behind hold no page ahead, nor their bodies)
+            current = following
             items.extend(values)
             if on_page is not None:
                 on_page(values)
@@ -242,11 +245,25 @@ class _Page:
         self.link = link
         self.next: _Page | None = None
         self.closed = False  # (this page's link is settled: later hints are not taken)
-        self.body: asyncio.Future[bytes | None] = asyncio.ensure_future(page(link, self.ask_next))
+        self.body: asyncio.Future[bytes | None] = asyncio.ensure_future(page(link, _weakly(self)))
 
     def ask_next(self, link: str | None) -> None:
         if link and self.next is None and not self.closed:
             self.next = _Page(self.page, link)
+
+
+def _weakly(page: _Page) -> Callable[[str], None]:
+    """``page.ask_next`` through a weak reference: the request keeps the callback it is given (kiota's request
+    options outlive the answer), and a callback holding its page held the page's body, and every page after it
+    (up to 20 MB of a listing's bodies alive at 200:40000)."""
+    ref = weakref.ref(page)
+
+    def seen(link: str) -> None:
+        p = ref()
+        if p is not None:
+            p.ask_next(link)
+
+    return seen
 
 
 def _drop(page: _Page | None) -> None:
