@@ -148,6 +148,9 @@ async def test_the_writes_own_answer_is_handed_over_before_it_is_read_back(emula
     full = await session.load_inventory()
     assert _rights(shown.inventory, ident) == _rights(full, ident)
     assert _rights(inv, ident) != _rights(full, ident)  # (the inventory given was not changed)
+    # (only the mapping the write touched is a copy: the other is shared, unchanged)
+    assert shown.inventory.role_assignments is not inv.role_assignments
+    assert shown.inventory.app_role_assignments is inv.app_role_assignments
 
     ra = next(r for r in full.roles_of(ident) if r.role_name == "Reader" and r.scope.lower().endswith("rg-dev-apps"))
     removal = await session.plan_role_removal(ident, ra)
@@ -187,6 +190,8 @@ async def test_an_app_role_granted_and_read_back_refreshes_without_another_reque
     change = await session.apply(plan, landed=landed)
     assert change.outcome == "applied" and len(seen) == 1 and seen[0][1] == 0  # before the read-back
     shown = session.answered(inv, seen[0][0])
+    assert shown is not None and shown.inventory.role_assignments is inv.role_assignments
+    assert shown.inventory.app_role_assignments is not inv.app_role_assignments
     _reset(emu)
     reread = await session.reread_after(inv, [plan], [change])
     assert reread.requests == 0 == _data_requests(emulator_stats(emu))

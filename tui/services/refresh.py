@@ -176,10 +176,14 @@ def answered(inventory: Inventory, change: Change, caller: Caller | None) -> Rer
     """``inventory`` with what the service answered to a write (``change``, provisional: Session.apply's
     ``landed``) applied, before the write is read back; None when that answer alone does not settle it (the
     refresh after the write reads it again). No request: cheap enough to run on the event loop (it copies one
-    mapping or two and changes one identity's list)."""
+    mapping and changes one identity's list)."""
     if id(change.plan) not in settled_changes([change.plan], [change]):
         return None
-    roles, grants = dict(inventory.role_assignments), dict(inventory.app_role_assignments)
+    # only the mapping the change touches is copied (40,000 entries at 200:40000, ~3 ms on the way to the row); the
+    # other is the inventory's own, shared unchanged (as every other field is)
+    grant = change.plan.action in (PlanAction.GRANT_APP_ROLE, PlanAction.REVOKE_APP_ROLE)
+    roles = inventory.role_assignments if grant else dict(inventory.role_assignments)
+    grants = dict(inventory.app_role_assignments) if grant else inventory.app_role_assignments
     _settle(roles, grants, [change], Resolver(inventory.role_definitions), caller)
     fresh = dataclasses.replace(
         inventory, role_assignments=roles, app_role_assignments=grants, escalations={}, acting_index=None
