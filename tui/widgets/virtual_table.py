@@ -187,12 +187,19 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def set_rows(self, rows: list[Row], keep_cursor: bool = True) -> None:
         """Replace every row (cheap: no per-row widget work). The cursor stays on the same key when it can."""
-        current = self.current.key if keep_cursor and self.current else None
+        current = self._cursor_row() if keep_cursor else None
         self._rows = rows
         self._index_of = None
         self._line_cache.clear()
         self._views.clear()
         self._apply_filter(current)
+
+    def _cursor_row(self) -> tuple[str, int] | None:
+        """(the cursor's row's key, its index in the rows), to find it again once the rows or the view change."""
+        if 0 <= self.cursor < len(self._view):
+            index = self._view[self.cursor]
+            return self._rows[index].key, index
+        return None
 
     def row_of(self, key: str) -> Row | None:
         """The row with ``key`` (shown or filtered out), or None."""
@@ -241,7 +248,7 @@ class VirtualTable(ScrollView, can_focus=True):
         same key again (a backspace back to an earlier filter) and no row is tested. ``within`` names an earlier
         filter whose rows are known to include every row this one keeps (a word typed further): only those rows
         are tested, when that result is still kept."""
-        current = self.current.key if self.current else None
+        current = self._cursor_row()
         self._predicate = predicate
         self._rank = rank
         self._apply_filter(current, key, within)
@@ -253,11 +260,17 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor = position
         return True
 
-    def _position_of(self, key: str) -> int:
-        """Where the row with ``key`` is in the view, or -1."""
-        if self._index_of is None:
-            self._index_of = {row.key: index for index, row in enumerate(self._rows)}
-        index = self._index_of.get(key)
+    def _position_of(self, key: str, near: int = -1) -> int:
+        """Where the row with ``key`` is in the view, or -1. ``near``: the index it had in the rows; when it is still
+        there (the rows grew after it, the filter changed) no index of every key is made for it (40,000 rows: a few
+        ms of the event loop each time the rows grow while loading)."""
+        rows = self._rows
+        if 0 <= near < len(rows) and rows[near].key == key:
+            index: int | None = near
+        else:
+            if self._index_of is None:
+                self._index_of = {row.key: index for index, row in enumerate(rows)}
+            index = self._index_of.get(key)
         if index is None:
             return -1
         try:
@@ -288,17 +301,20 @@ class VirtualTable(ScrollView, can_focus=True):
             self._views[key] = view
         return view
 
-    def _apply_filter(self, keep_key: str | None, key: Hashable | None = None, within: Hashable | None = None) -> None:
+    def _apply_filter(
+        self, keep: tuple[str, int] | None, key: Hashable | None = None, within: Hashable | None = None
+    ) -> None:
+        """Show the rows the filter keeps; the cursor on ``keep`` (:meth:`_cursor_row`) when it is still shown."""
         self._view = self._filtered(key, within)
         self._set_virtual_size(Size(self.scrollable_content_region.width, len(self._view) + 1))
         position = 0
-        if keep_key is not None:
-            position = max(0, self._position_of(keep_key))
+        if keep is not None:
+            position = max(0, self._position_of(*keep))
         old = self.cursor
         self.set_reactive(VirtualTable.cursor, min(position, max(0, len(self._view) - 1)))
         self._scroll_cursor_into_view()
         self.refresh()
-        if old != self.cursor or keep_key is None or self.current is None or self.current.key != keep_key:
+        if old != self.cursor or keep is None or self.current is None or self.current.key != keep[0]:
             self.post_message(self.Highlighted(self, self.current))
 
     def _set_virtual_size(self, size: Size) -> None:
