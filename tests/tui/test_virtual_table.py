@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from tui.widgets.virtual_table import Column, Row, VirtualTable
+from tui.widgets.virtual_table import NEAR, Column, Row, VirtualTable
 
 
 class _TableApp(App[None]):
@@ -35,8 +35,14 @@ async def test_the_cursor_stays_on_its_row_as_the_rows_and_the_filter_change() -
         table.set_filter(None)
         assert table.current is not None and table.current.key == "b" and table.cursor == 1
 
-        table.set_rows(_rows("0", "a", "b", "c"))  # a row before it: it moved, found by its key
+        table.set_rows(_rows("0", "a", "b", "c"))  # a row before it: found close to where it was
         assert table.current is not None and table.current.key == "b" and table.cursor == 2
+        assert table._index_of is None
+        far = [f"{n:05}" for n in range(NEAR + 10)]  # thousands of rows before it: found by its key, all the same
+        table.set_rows(_rows(*far, "a", "b", "c"))
+        assert table.current is not None and table.current.key == "b" and table.cursor == len(far) + 1
+        assert table._index_of is not None
+        table.set_rows(_rows("0", "a", "b", "c"))
 
         table.set_rows(_rows("0", "a", "c"))  # gone: the cursor goes to the top
         assert table.current is not None and table.current.key == "0" and table.cursor == 0

@@ -47,6 +47,23 @@ def scrollbar_thumb(size: int, virtual_size: int, window_size: int, position: fl
     return start, start + ceil(thumb * eighths)
 
 
+NEAR = 2048  # rows looked at on each side of a row's old place before an index of every key is made to find it
+
+
+def _near(rows: list[Row], key: str, near: int) -> int | None:
+    """The index of the row with ``key`` within :data:`NEAR` rows of ``near``, the closest first; None if not there."""
+    count = len(rows)
+    for step in range(NEAR):
+        after, before = near + step, near - step
+        if after < count and rows[after].key == key:
+            return after
+        if 0 <= before < count and rows[before].key == key:
+            return before
+        if after >= count and before < 0:
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -262,12 +279,11 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _position_of(self, key: str, near: int = -1) -> int:
         """Where the row with ``key`` is in the view, or -1. ``near``: the index it had in the rows; when it is still
-        there (the rows grew after it, the filter changed) no index of every key is made for it (40,000 rows: a few
-        ms of the event loop each time the rows grow while loading)."""
+        there or close by (the filter changed, the rows grew around it) no index of every key is made to find it
+        (40,000 rows: a few ms of the event loop each time the rows grow while loading)."""
         rows = self._rows
-        if 0 <= near < len(rows) and rows[near].key == key:
-            index: int | None = near
-        else:
+        index = _near(rows, key, near) if near >= 0 else None
+        if index is None:
             if self._index_of is None:
                 self._index_of = {row.key: index for index, row in enumerate(rows)}
             index = self._index_of.get(key)
