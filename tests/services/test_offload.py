@@ -165,3 +165,34 @@ async def test_gather_limited_cancelled_leaves_no_coroutine_never_awaited() -> N
             await asyncio.sleep(0)
         gc.collect()
     assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
+async def test_gather_limited_cancels_the_rest_when_one_fails() -> None:
+    """One coroutine fails: ``gather_limited`` raises its error and cancels the rest (the one running and those
+    waiting for a slot): none goes on in the background after the failure, none is left never awaited."""
+    import gc
+    import inspect
+    import warnings
+
+    from tui.services.offload import gather_limited
+
+    ran: list[int] = []
+
+    async def work(n: int) -> None:
+        ran.append(n)
+        if n == 1:
+            raise ValueError("refused")
+        await asyncio.sleep(10)
+
+    coros = [work(n) for n in range(6)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="refused"):
+            await gather_limited(coros, 2)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+    assert ran[:2] == [0, 1] and len(ran) < 6  # (two slots: the slot let go by the failure may start one more)
+    assert all(inspect.getcoroutinestate(c) == inspect.CORO_CLOSED for c in coros)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert not [w for w in caught if "never awaited" in str(w.message)]

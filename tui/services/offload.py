@@ -11,6 +11,7 @@ Blocking I/O (a credential's token request) still goes to ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import queue
 import threading
@@ -88,7 +89,9 @@ async def off_loop_each(fn: Callable[[Any], T], items: list[Any], chunk: int = 3
 
 
 async def gather_limited(coros: list[Any], limit: int, *, return_exceptions: bool = False) -> list[Any]:
-    """``asyncio.gather`` of ``coros`` with at most ``limit`` of them running at once (answers in their order)."""
+    """``asyncio.gather`` of ``coros`` with at most ``limit`` of them running at once (answers in their order).
+    When one fails (without ``return_exceptions``) or the gather is cancelled, the others are cancelled: none goes on
+    in the background after it, and none is left never awaited."""
     sem = asyncio.Semaphore(limit)
 
     async def run(c: Any) -> Any:
@@ -98,4 +101,13 @@ async def gather_limited(coros: list[Any], limit: int, *, return_exceptions: boo
         finally:
             c.close()  # (one never started, the gather cancelled first, then goes without a "never awaited" warning)
 
-    return await asyncio.gather(*(run(c) for c in coros), return_exceptions=return_exceptions)
+    tasks = [asyncio.ensure_future(run(c)) for c in coros]
+    try:
+        return await asyncio.gather(*tasks, return_exceptions=return_exceptions)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        for c in coros:  # (a task cancelled before its first step never runs ``run``'s finally)
+            if inspect.getcoroutinestate(c) == inspect.CORO_CREATED:
+                c.close()
+        raise
