@@ -55,6 +55,11 @@ def resolve_grant(g: AppRoleAssignment, app: ResourceApp | None) -> AppRoleAssig
     )
 
 
+def grant_order(a: AppRoleAssignment) -> tuple[int, str, str]:
+    """How an identity's grants are listed: the most privileged first, then by app and role."""
+    return (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower())
+
+
 def grants_by_principal(
     grants: list[AppRoleAssignment], apps_by_id: dict[str, ResourceApp], principals: dict[str, str] | None = None
 ) -> dict[str, list[AppRoleAssignment]]:
@@ -71,7 +76,7 @@ def grants_by_principal(
         out.setdefault(key, []).append(resolve_grant(g, apps_by_id.get(g.resource_id.lower())))
     for items in out.values():
         if len(items) > 1:
-            items.sort(key=lambda a: (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower()))
+            items.sort(key=grant_order)
     return out
 
 

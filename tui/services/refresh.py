@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tui.services.backend import Backend
+from tui.services.grants import grant_order
 from tui.services.joins import Resolver, assignment_order, directory_roles_by_identity
 from tui.services.models import (
     AppRoleAssignment,
@@ -166,10 +167,6 @@ def _keep(rights: dict[str, list], pid: str, kept: list) -> None:
         rights[pid] = kept
     else:
         rights.pop(pid, None)
-
-
-def grant_order(a: AppRoleAssignment) -> tuple[int, str, str]:
-    return (-a.privilege.rank, a.resource_display_name.lower(), a.app_role_value.lower())
 
 
 def answered(inventory: Inventory, change: Change, caller: Caller | None) -> Reread | None:

@@ -220,21 +220,24 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def row_of(self, key: str) -> Row | None:
         """The row with ``key`` (shown or filtered out), or None."""
+        index = self._index().get(key)
+        return self._rows[index] if index is not None else None
+
+    def _index(self) -> dict[str, int]:
+        """Row key → its index in the rows, made when first needed after the rows change."""
         if self._index_of is None:
             self._index_of = {row.key: index for index, row in enumerate(self._rows)}
-        index = self._index_of.get(key)
-        return self._rows[index] if index is not None else None
+        return self._index_of
 
     def replace_rows(self, rows: Iterable[Row]) -> int:
         """Put each of ``rows`` in the place of the row with its key (a key not in the table is skipped); how many
         were replaced. For a change to a few rows among thousands: no pass over the rows, and only their lines are
         repainted; the cursor, the scroll and the filter stay. Whether a replaced row still passes the filter is
         not tested again (the next :meth:`set_rows` or :meth:`set_filter` does)."""
-        if self._index_of is None:
-            self._index_of = {row.key: index for index, row in enumerate(self._rows)}
+        index_of = self._index()
         replaced = 0
         for row in rows:
-            index = self._index_of.get(row.key)
+            index = index_of.get(row.key)
             if index is None:
                 continue
             self._rows[index] = row
@@ -284,9 +287,7 @@ class VirtualTable(ScrollView, can_focus=True):
         rows = self._rows
         index = _near(rows, key, near) if near >= 0 else None
         if index is None:
-            if self._index_of is None:
-                self._index_of = {row.key: index for index, row in enumerate(rows)}
-            index = self._index_of.get(key)
+            index = self._index().get(key)
         if index is None:
             return -1
         try:
