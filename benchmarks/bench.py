@@ -23,7 +23,8 @@ process (the stand-in for Azure: it must not share our CPU time slices or our ev
   applies it until the frame whose table counts it on the identity's row);
 * with ``--both-sources``: ``inventory_arm_s`` / ``requests_arm`` and ``inventory_graph_s`` / ``requests_graph``,
   the first load of a fresh session through ARM's listings and through Azure Resource Graph (``--source``; the
-  main figures use ``auto``, Resource Graph from 100 subscriptions on);
+  main figures use ``auto``: ARM's listings), Resource Graph within the sandbox's query quota (Azure's 15 queries
+  per user and 5 s; ``--resource-graph-quota`` for a raised one);
 * ``first_frame_s`` ``mitui --demo`` from process start to the first frame with content, in a pseudo-terminal;
 * the usage run (``benchmarks/usage_probe.py``): the emulator records 90 days of history (``--activity-per-day``
   operations per subscription per day), and ``usage_of`` reads sign-in activity and every subscription's Activity Log,
@@ -92,7 +93,9 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
 def run_size(subs: int, ids: int, ns: argparse.Namespace, home: Path) -> Figures:
     fig = Figures(size=f"{subs}:{ids}", subs=subs, ids=ids, latency_ms=ns.latency_ms)
     per_day = 0 if ns.skip_usage else ns.activity_per_day
-    emu = EmulatorProcess(subs, ids, ns.latency_ms, ns.seed, home / f"emulator-{subs}-{ids}", per_day)
+    emu = EmulatorProcess(
+        subs, ids, ns.latency_ms, ns.seed, home / f"emulator-{subs}-{ids}", per_day, ns.resource_graph_quota
+    )
     emu.start(isolated_env(home))
     try:
         plan = request_plan(subs, ids, ns.seed)  # built while the emulator builds the same tenant
@@ -146,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         "--both-sources",
         action="store_true",
         help="also load once through ARM's listings and once through Azure Resource Graph (time and requests each)",
+    )
+    parser.add_argument(
+        "--resource-graph-quota",
+        type=int,
+        default=15,
+        metavar="N",
+        help="Resource Graph queries per user and 5 s that the sandbox allows (default: Azure's %(default)s)",
     )
     parser.add_argument("--skip-usage", action="store_true", help="skip the usage run (and the emulator's history)")
     parser.add_argument(

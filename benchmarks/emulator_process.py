@@ -24,7 +24,14 @@ class EmulatorProcess:
     """``mitui emulator --scale S:I --latency-ms N --state-dir DIR``, started and stopped by its pid."""
 
     def __init__(
-        self, subs: int, ids: int, latency_ms: int, seed: int, state_dir: Path, activity_per_day: int = 0
+        self,
+        subs: int,
+        ids: int,
+        latency_ms: int,
+        seed: int,
+        state_dir: Path,
+        activity_per_day: int = 0,
+        resource_graph_quota: int | None = None,
     ) -> None:
         self.args = [
             *mitui_command(),
@@ -38,6 +45,7 @@ class EmulatorProcess:
             "--state-dir",
             str(state_dir),
             *(["--activity-per-day", str(activity_per_day)] if activity_per_day else []),
+            *(["--resource-graph-quota", str(resource_graph_quota)] if resource_graph_quota is not None else []),
         ]
         self.state_dir = state_dir
         self.proc: subprocess.Popen[str] | None = None

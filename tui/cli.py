@@ -57,8 +57,8 @@ def add_connection_flags(parser: argparse.ArgumentParser, *, defaults: bool = Tr
         "--source",
         choices=("auto", "arm", "resource-graph"),
         default=default(None),
-        help="how the subscriptions are read: ARM's listings, Azure Resource Graph's queries, or auto (Resource Graph "
-        "from 100 subscriptions on; default, or the config's 'source')",
+        help="how the subscriptions are read: ARM's listings, Azure Resource Graph's queries (within the user's "
+        "query quota: for a raised quota), or auto (ARM's listings; default, or the config's 'source')",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,15 @@ from tui.emulator.tenant import arm_key, subscription_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 RA_READ = "Microsoft.Authorization/roleAssignments/read"
+
+
+@pytest.fixture(autouse=True)
+def no_quota(demo_emulator: Emulator) -> Iterator[None]:
+    """These tests send query after query to see what the answers hold; the quota they would run into has tests
+    of its own (test_query_quota.py)."""
+    kept, demo_emulator.query_quota.queries = demo_emulator.query_quota.queries, 0
+    yield
+    demo_emulator.query_quota.queries = kept
 
 
 @pytest.fixture

@@ -81,13 +81,33 @@ async def test_generated_tenant_through_resource_graph_equals_arm_in_fewer_reque
     assert graph_stats["total"] < arm_stats["total"]
 
 
-async def test_auto_uses_resource_graph_past_the_threshold_only() -> None:
+async def test_auto_reads_through_arm_and_resource_graph_only_when_asked() -> None:
+    # (Resource Graph's query quota makes its fewer requests the slower read: tui.services.inventory_graph)
     assert not uses_resource_graph("auto", 10)
-    assert uses_resource_graph("auto", 500)
+    assert not uses_resource_graph("auto", 5000)
     assert uses_resource_graph("resource-graph", 1)
     assert not uses_resource_graph("arm", 5000)
     with pytest.raises(ValueError):
         uses_resource_graph("graph", 1)
+
+
+async def test_through_resource_graph_within_its_query_quota_nothing_is_refused(
+    emulator_factory: Any, session_for: Any
+) -> None:
+    """Resource Graph allows each user some queries per window (Azure: 15 in 5 s) and refuses the rest with 429: a
+    load keeps to what the answers say is left, waits for the window when none is, and says why it waits."""
+    emu = emulator_factory(scale=(24, 600), resource_graph_quota=4, resource_graph_window_s=0.5)
+    session = await session_for(emu)
+    session.source = "arm"
+    by_arm = await session.load_inventory()
+    session.source = "resource-graph"
+    emu.stats.reset()
+    said: list[str] = []
+    by_graph = await session.load_inventory(progress=lambda p: said.append(p.detail or ""))
+    assert _picture(by_graph) == _picture(by_arm)
+    # no query sent twice (a refused one would be): two per batch, the assignments above, the management groups
+    assert emulator_stats(emu)["byRoute"][GRAPH_ROUTE] == 2 * len(batches_of(by_arm.subscriptions)) + 2 > 4
+    assert any("query quota is spent" in s for s in said)
 
 
 @pytest.mark.parametrize("seed", [3, 11])

@@ -12,6 +12,7 @@ from tui.azure.arm import ArmClients
 from tui.azure.clouds import Cloud
 from tui.azure.errors import map_error
 from tui.azure.policies import Gate
+from tui.azure.query_quota import QueryQuota
 from tui.services.errors import MituiError, ServiceError, Throttled, Unreachable
 from tui.services.models import Caller
 
@@ -47,8 +48,15 @@ class Calls:
         self.batch_size = GRAPH_BATCH
         self.graph_max_retries = graph_max_retries
         self.arm = ArmClients(credential, cloud, ca_file, self.gate)
+        self.query_quota = QueryQuota()  # Resource Graph's, per user: what its answers say is left
+        self.query_quota.on_wait = self._quota_spent
         self._graph: Any = None
         self._graph_http: Any = None
+
+    def _quota_spent(self, wait_s: float) -> None:
+        """Say why a load waits (in the progress, where retries are said), without counting a retry."""
+        if self.gate.retry_listener is not None:
+            self.gate.retry_listener(f"Azure Resource Graph's query quota is spent: the next query in {wait_s:.1f} s")
 
     @property
     def read_only(self) -> bool:

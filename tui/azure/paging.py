@@ -60,9 +60,10 @@ async def _decoded(
         raise map_error(ValueError(f"unreadable {api} page: {err}"), service) from None
 
 
-async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
+async def arm_body(calls: Calls, client: Any, request: Any, **options: Any) -> bytes:
     """One ARM request's answer body, sent through ``client``'s pipeline (auth, retries, the read-only gate); an
-    error status raises azure-core's error (``calls.arm_call`` maps it)."""
+    error status raises azure-core's error (``calls.arm_call`` maps it). ``options`` go to the pipeline (e.g. a
+    ``raw_response_hook``)."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -83,7 +84,7 @@ async def arm_body(calls: Calls, client: Any, request: Any) -> bytes:
         # loop, only for this function to decode it again (in a worker thread). The body is then read here,
         # outside the pipeline's retries, so a connection lost while reading is retried here.
         for attempt in range(READ_ATTEMPTS):
-            response = await send_request(request, stream=True)
+            response = await send_request(request, stream=True, **options)
             try:
                 await response.read()
                 break

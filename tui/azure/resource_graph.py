@@ -47,10 +47,13 @@ ROLE_ASSIGNMENTS_ABOVE = (
 
 
 async def _sent(calls: Calls, client: Any, request: Any) -> bytes:
-    """One page's answer; a dropped connection or a server error is sent again (a query changes nothing)."""
+    """One page's answer, sent when the user's query quota allows (tui.azure.query_quota); a dropped connection or
+    a server error is sent again (a query changes nothing)."""
+    quota = calls.query_quota
     for attempt in range(QUERY_ATTEMPTS):
         try:
-            return await arm_body(calls, client, request)
+            async with quota.slot():
+                return await arm_body(calls, client, request, raw_response_hook=quota.hook())
         except (Unreachable, ServiceError) as err:
             untrusted = isinstance(err, Unreachable) and err.code == "CertificateUntrusted"
             if untrusted or attempt == QUERY_ATTEMPTS - 1 or (isinstance(err, ServiceError) and _client_error(err)):

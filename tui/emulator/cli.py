@@ -97,6 +97,13 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="a new managed identity stays invisible to grants and role assignments for S seconds (Entra lag)",
     )
+    parser.add_argument(
+        "--resource-graph-quota",
+        type=_non_negative,
+        default=15,
+        metavar="N",
+        help="Resource Graph queries each caller may send in 5 seconds, as Azure allows (default: %(default)s; 0: any)",
+    )
     parser.add_argument("--caller", metavar="NAME|OBJECT_ID", help="who the token endpoints sign in by default")
     parser.add_argument(
         "--refuse-usage",
@@ -134,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             caller=args.caller,
             scale=args.scale,
             replication_delay_s=getattr(args, "replication_delay_s", 0.0),
+            resource_graph_quota=getattr(args, "resource_graph_quota", 15),
         )
         emulator.start()
         for refused in getattr(args, "refuse_usage", None) or []:

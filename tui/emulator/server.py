@@ -30,6 +30,7 @@ from aiohttp import web
 
 from tui.emulator import rbac
 from tui.emulator.arm.api import ArmApi
+from tui.emulator.arm.query_quota import QUERIES, WINDOW_S, QueryQuota
 from tui.emulator.certs import issue_server_tls
 from tui.emulator.context import EmulatorContext
 from tui.emulator.faults import ALL_FAULT_KINDS, FAULT_KINDS, FaultPlan, Stats
@@ -123,6 +124,8 @@ class Emulator:
         caller: str | None = None,
         scale: tuple[int, int] | None = None,
         replication_delay_s: float = 0.0,
+        resource_graph_quota: int = QUERIES,
+        resource_graph_window_s: float = WINDOW_S,
     ) -> None:
         if replication_delay_s < 0:
             raise ValueError("replication_delay_s must not be negative")
@@ -141,6 +144,8 @@ class Emulator:
         self._initial_fault_rate = fault_rate
         self._replication_delay_s = float(replication_delay_s)
         self.faults = FaultPlan(rate=fault_rate, seed=seed)
+        # Resource Graph's queries per caller and 5-second window (Azure's guidance: 15; 0: no quota)
+        self.query_quota = QueryQuota(resource_graph_quota, resource_graph_window_s)
         self.stats = Stats()
         self._tenant: Tenant | None = None
         self._ctx: EmulatorContext | None = None
@@ -336,7 +341,7 @@ class Emulator:
 
     def _build_apps(self, ctx: EmulatorContext, issuer: TokenIssuer) -> dict[str, web.Application]:
         arm_app = web.Application(client_max_size=MAX_BODY_BYTES)
-        arm = ArmApi(ctx, issuer, self.faults)
+        arm = ArmApi(ctx, issuer, self.faults, self.query_quota)
         arm.warm()
         arm.install(arm_app)
 

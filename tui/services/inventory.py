@@ -92,7 +92,8 @@ async def load_inventory(
     as each later subscription's role assignments arrive. It always gets the same Inventory object, grown in place
     (no copy per call); its role assignments are not yet resolved (role names and privileges come with the final
     Inventory). ``source``: how the subscriptions are read: "arm" (two listings each), "resource-graph" (Azure
-    Resource Graph: a few queries for all of them) or "auto" (Resource Graph past a number of subscriptions)."""
+    Resource Graph: a few queries for all of them, within its query quota) or "auto" (ARM: see
+    tui.services.inventory_graph)."""
     with tuning.around_load():
         loader = InventoryLoader(
             backend, subscription_ids, progress, concurrency=concurrency, on_partial=on_partial, source=source

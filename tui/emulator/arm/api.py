@@ -22,6 +22,7 @@ from tui.emulator.arm.errors import (
 )
 from tui.emulator.arm.filters import FilterError, Node, parse_filter
 from tui.emulator.arm.paging import check_api_version, page_of
+from tui.emulator.arm.query_quota import QueryQuota
 from tui.emulator.arm.resource_graph import kept_rows
 from tui.emulator.arm.routes import resolve_route
 from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, resource_key, resource_text, role_assignment_text
@@ -44,10 +45,11 @@ from tui.emulator.wire import ApiError, encode_str, json_response, new_request_i
 
 
 class ArmApi(ApiFamily):
-    def __init__(self, ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPlan):
+    def __init__(self, ctx: EmulatorContext, issuer: TokenIssuer, faults: FaultPlan, quota: QueryQuota | None = None):
         self.ctx = ctx
         self.issuer = issuer
         self.faults = faults
+        self.query_quota = quota if quota is not None else QueryQuota()  # Resource Graph's, per caller
         self.pipeline = Pipeline(ctx, issuer, faults, self)
         self._ratelimit_reads = 11999
         self._ratelimit_writes = 1199

@@ -431,6 +431,18 @@ async def query_resources(api: ArmApi, call: ArmCall) -> web.Response:
             "InvalidApiVersionParameter",
             f"The api-version '{version}' is invalid. The supported versions are '{','.join(API_VERSIONS)}'.",
         )
+    # every query counts against the caller's quota, every page too (a refused one does not: Throttled)
+    quota = api.query_quota.take(call.caller.id if call.caller is not None else str(call.claims.get("oid", "")))
+    try:
+        answer = await _query(api, call)
+    except ApiError as err:
+        err.headers = {**quota, **err.headers}
+        raise
+    answer.headers.update(quota)
+    return answer
+
+
+async def _query(api: ArmApi, call: ArmCall) -> web.Response:
     body = await api.body(call)
     text = body.get("query")
     if not isinstance(text, str) or not text.strip():
