@@ -60,12 +60,12 @@ async def test_none_left_waits_for_the_window_then_goes_on() -> None:
     started: list[int] = []
     go = asyncio.Event()
     go.set()
-    task = asyncio.create_task(_sent(quota, started, 1, go))
+    tasks = [asyncio.create_task(_sent(quota, started, n, go)) for n in range(3)]
     await _settle()
-    assert started == [] and waits  # it waits, and says so
+    assert started == [] and len(waits) == 1  # they wait, and it is said once for the window
     clock.now += 1.0  # the window is over
-    await task
-    assert started == [1] and quota.left == size_before == 1
+    await asyncio.gather(*tasks)
+    assert sorted(started) == [0, 1, 2] and quota.size == size_before == 1 and quota.waits == 1
 
 
 @ASYNC

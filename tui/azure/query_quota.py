@@ -44,7 +44,8 @@ class QueryQuota:
         self.size: int | None = None  # the most any answer said was left, plus its own: the window's quota
         self.resets_at = 0.0  # (clock) when the window starts again
         self.in_flight = 0
-        self.waits = 0  # times a query waited for the window (for progress and tests)
+        self.waits = 0  # windows waited for (for progress and tests)
+        self._said = 0.0  # the window whose wait was said
         self._changed: asyncio.Condition | None = None
         self.on_wait: Callable[[float], None] | None = None  # told the seconds a query is about to wait
 
@@ -82,7 +83,8 @@ class QueryQuota:
         async with changed:
             while not self._room():
                 wait = max(0.0, self.resets_at - self._clock()) + SLACK_S if self.left is not None else None
-                if wait is not None:
+                if wait is not None and self._said != self.resets_at:  # (said once a window, not once a query)
+                    self._said = self.resets_at
                     self.waits += 1
                     if self.on_wait is not None:
                         self.on_wait(wait)
