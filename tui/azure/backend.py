@@ -27,7 +27,14 @@ from tui.azure.resource_graph import (
     query_rows,
 )
 from tui.azure.usage import UsageReads
-from tui.services.backend import ArmResource, DirectoryIdentity, DirectoryObject, DirectoryRoleListing, Written
+from tui.services.backend import (
+    GET_BY_IDS_MAX,
+    ArmResource,
+    DirectoryIdentity,
+    DirectoryObject,
+    DirectoryRoleListing,
+    Written,
+)
 from tui.services.errors import NotFound
 from tui.services.models import (
     AppRoleAssignment,
@@ -47,7 +54,6 @@ from tui.services.scopes import resource_group_of, scope_level
 
 GRAPH_PAGE = 999
 IDENTITIES_AHEAD_FRESH_S = 30.0  # a first page of identities asked for ahead is taken this long at most
-GET_BY_IDS_MAX = 1000
 # The api-versions the SDK clients send (azure-mgmt-resource 26, azure-mgmt-authorization 4 profile 2022-04-01,
 # azure-mgmt-msi 7), for the listings read as plain JSON.
 SUBSCRIPTIONS_API = "2022-12-01"

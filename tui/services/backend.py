@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
     from tui.services.usage_records import DirectoryChange, Operation, SignIn
 
+GET_BY_IDS_MAX = 1000  # object ids one directoryObjects/getByIds takes (Graph refuses more)
+
 
 @dataclass  # (read by the ten thousand, never changed: not frozen, whose __init__ is ~7x dearer)
 class DirectoryIdentity:
@@ -182,7 +184,7 @@ class Backend(Protocol):
 
     async def get_directory_objects(self, object_ids: list[str]) -> dict[str, DirectoryObject]:
         """The directory objects (users, service principals, groups...) these ids name, by id (lower); one
-        ``getByIds`` per 1000 ids. An id that names nothing (deleted) is absent."""
+        ``getByIds`` per :data:`GET_BY_IDS_MAX` ids. An id that names nothing (deleted) is absent."""
         ...
 
     async def list_directory_role_definitions(self) -> list[DirectoryRoleDefinition]:

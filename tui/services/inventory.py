@@ -32,7 +32,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from tui.services import tuning
-from tui.services.backend import ArmResource, Backend, DirectoryIdentity, DirectoryObject, DirectoryRoleListing
+from tui.services.backend import (
+    GET_BY_IDS_MAX,
+    ArmResource,
+    Backend,
+    DirectoryIdentity,
+    DirectoryObject,
+    DirectoryRoleListing,
+)
 from tui.services.errors import MituiError
 from tui.services.escalation import acting_rights
 from tui.services.grants import PreparedGrants, grants_by_identity, resource_apps
@@ -266,6 +273,10 @@ class InventoryLoader(RoleAssignmentPhases, DirectoryPhases, ResourceGraphPhases
         if self.apps_task.cancelled() or self.apps_task.exception() is not None:
             return None
         ids = await off_loop(self.early_look_up, self.apps_task.result())
+        if len(ids) > GET_BY_IDS_MAX:
+            # (more than one request's worth: the identities of the listing's pages to come are among them, and
+            # asked after it, the look-up is one request fewer; its round trip is the price)
+            return None
         task = self.ask_directory_objects(ids)
         return (ids, task) if task is not None else None
 
