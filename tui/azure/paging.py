@@ -75,8 +75,14 @@ async def arm_body(calls: Calls, client: Any, request: Any, **options: Any) -> b
     from azure.core.exceptions import map_error as sdk_map_error
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
-    # (azure-mgmt-monitor 7 and azure-mgmt-resourcegraph 8 name it _send_request; the other clients send_request)
-    send_request = getattr(client, "send_request", None) or client._send_request
+    # The client's own pipeline, its URL made as the client's send_request makes it, but without the deep copy of
+    # the request that send_request takes first (a fresh request per page here: ~0.2 ms each, 440 listings at
+    # 200:40000). Every autorest client keeps its pipeline in _client; the newer ones their endpoint in
+    # _config.base_url (for the "{endpoint}" of their pipeline's URL), the older ones in the pipeline itself.
+    pipeline = client._client
+    endpoint = getattr(client._config, "base_url", None)
+    request.url = pipeline.format_url(request.url, **({"endpoint": endpoint} if endpoint else {}))
+    send_request = pipeline.send_request
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
 
     async def get() -> Any:
