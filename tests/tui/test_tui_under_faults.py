@@ -65,3 +65,31 @@ async def test_the_same_panes_load_under_a_fifth_of_requests_failing(tmp_path: P
     # the user saw the retries happen (a status line per retried request), and none on the clean load
     assert clean_retries == []
     assert retries, f"{sum(injected.values())} faults injected but no retry shown"
+
+
+class ResourceGraphDemoTenant(DemoTenant):
+    """The demo tenant read through Resource Graph, whose query quota is small (3 queries per caller in 0.5 s)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(
+            state_dir=state_dir, emulator_kwargs={"resource_graph_quota": 3, "resource_graph_window_s": 0.5}
+        )
+
+    async def __call__(self) -> Session:
+        session = await super().__call__()
+        session.source = "resource-graph"
+        return session
+
+
+async def test_within_resource_graphs_query_quota_the_same_panes_load_and_the_wait_is_said(tmp_path: Path) -> None:
+    clean, _, _ = await _load(DemoTenant(state_dir=tmp_path / "clean"))
+    factory = ResourceGraphDemoTenant(tmp_path / "graph")
+    app = make_app(factory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await until_loaded(app, pilot)
+        shown, problems, waits = _what_the_table_shows(screen), list(screen.inventory.problems), screen.waits_shown
+        retries = list(screen.retries_shown)
+    assert shown == clean and problems == [] and retries == []
+    assert waits and all("query quota is spent" in w for w in waits)
+    served = factory.emulator.stats.snapshot()["byRoute"]
+    assert served["POST /providers/Microsoft.ResourceGraph/resources"] > 3  # (more than one window's worth)

@@ -50,13 +50,17 @@ class Calls:
         self.arm = ArmClients(credential, cloud, ca_file, self.gate)
         self.query_quota = QueryQuota()  # Resource Graph's, per user: what its answers say is left
         self.query_quota.on_wait = self._quota_spent
+        self._wait_listener: Callable[[str], None] | None = None
         self._graph: Any = None
         self._graph_http: Any = None
 
     def _quota_spent(self, wait_s: float) -> None:
-        """Say why a load waits (in the progress, where retries are said), without counting a retry."""
-        if self.gate.retry_listener is not None:
-            self.gate.retry_listener(f"Azure Resource Graph's query quota is spent: the next query in {wait_s:.1f} s")
+        """Say why a load waits."""
+        if self._wait_listener is not None:
+            self._wait_listener(f"Azure Resource Graph's query quota is spent: the next query in {wait_s:.1f} s")
+
+    def set_wait_listener(self, listener: Callable[[str], None] | None) -> None:
+        self._wait_listener = listener
 
     @property
     def read_only(self) -> bool:

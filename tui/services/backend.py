@@ -109,6 +109,11 @@ class Backend(Protocol):
         """Call ``listener`` with a short description each time a request fails and is retried."""
         ...
 
+    def set_wait_listener(self, listener: Callable[[str], None] | None) -> None:
+        """Call ``listener`` with a short description each time reads wait for a quota to come back (Resource
+        Graph's queries per user and window)."""
+        ...
+
     # --- reads --------------------------------------------------------------------------------------------------
     async def list_subscriptions(self) -> list[Subscription]: ...
 

@@ -65,6 +65,7 @@ from tui.services.writers import Attempt, answers_to, write
 
 # The progress step that reports a retried request while loading.
 RETRYING = "retrying"
+WAITING = "waiting"  # (a progress step: reads wait for a quota to come back)
 
 
 class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
@@ -130,7 +131,8 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
     ) -> Inventory:
         """``on_partial``: what has arrived so far, while loading (see tui.services.inventory.load_inventory).
         Requests retried while loading (throttling, 5xx, dropped connections) are reported to ``progress`` as steps
-        named "retrying", so a slow load shows why."""
+        named "retrying", and waits for a quota (Resource Graph's) as steps named "waiting", so a slow load shows
+        why."""
         if progress is None:
             return await _load_inventory(
                 self._backend, subscription_ids, progress, on_partial=on_partial, source=self.source
@@ -143,12 +145,14 @@ class Session(ContainAndRestore, IdentityLifecycle, AutomationPlans):
             progress(Progress(RETRYING, retried, 0, what))
 
         self._backend.set_retry_listener(on_retry)
+        self._backend.set_wait_listener(lambda what: progress(Progress(WAITING, 0, 0, what)))
         try:
             return await _load_inventory(
                 self._backend, subscription_ids, progress, on_partial=on_partial, source=self.source
             )
         finally:
             self._backend.set_retry_listener(None)
+            self._backend.set_wait_listener(None)
 
     async def role_definitions(self, scope: str) -> list[RoleDefinition]:
         scope = arm_id(scope)

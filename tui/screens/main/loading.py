@@ -29,7 +29,7 @@ from tui.services.models import Inventory, Progress
 from tui.services.offload import off_loop, off_loop_first
 from tui.services.plans import Change, Plan
 from tui.services.refresh import changed_rights, changes_note
-from tui.services.session import RETRYING
+from tui.services.session import RETRYING, WAITING
 from tui.services.usage import UsageReport
 from tui.widgets.details import IdentityDetails
 from tui.widgets.safe_text import Redactor, clean, safe_text
@@ -82,6 +82,7 @@ class InventoryLoading:
     _has_selection: bool | None
     partials_shown: list[tuple[int, int]]
     retries_shown: list[str]
+    waits_shown: list[str]
     # MainScreen's (and Screen's)
     _fill_subscriptions: Callable[..., None]
     _apply_filter: Callable[[], None]
@@ -269,6 +270,12 @@ class InventoryLoading:
             self.retries_shown.append(step.detail)
             status = Text(f"Retrying ({step.done} so far): ", style="bold yellow")
             status.append_text(safe_text(step.detail, 60))
+            self._set_status(status)
+            return
+        if step.step == WAITING:  # reads wait for a quota to come back (Resource Graph's): say so
+            self.waits_shown.append(step.detail)
+            status = Text("Waiting: ", style="bold yellow")
+            status.append_text(safe_text(step.detail, 80))
             self._set_status(status)
             return
         bar = self.query_one("#progress", ProgressBar)

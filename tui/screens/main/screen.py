@@ -141,6 +141,7 @@ class MainScreen(InventoryLoading, IdentityLifeActions, AutomationActions, Scree
         self._last_filter_key: Any = None  # filtering.filter_key of the filter last applied
         self.partials_shown: list[tuple[int, int]] = []  # (rows, role assignments) of each partial table shown
         self.retries_shown: list[str] = []  # each retried request reported while loading
+        self.waits_shown: list[str] = []  # each wait for a quota (Resource Graph's) reported while loading
         self.usage_progress_shown: list[tuple[int, int]] = []  # (subscriptions read, of) while reading the usage
         self._load_note = ""  # what the last load or read-back said after the summary
 
