@@ -153,9 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--resource-graph-quota",
         type=int,
-        default=15,
         metavar="N",
-        help="Resource Graph queries per user and 5 s that the sandbox allows (default: Azure's %(default)s)",
+        help="Resource Graph queries per user and 5 s that the sandbox allows (default: the sandbox's, Azure's 15)",
     )
     parser.add_argument("--skip-usage", action="store_true", help="skip the usage run (and the emulator's history)")
     parser.add_argument(

@@ -83,12 +83,11 @@ async def test_generated_tenant_through_resource_graph_equals_arm_in_fewer_reque
 
 async def test_auto_reads_through_arm_and_resource_graph_only_when_asked() -> None:
     # (Resource Graph's query quota makes its fewer requests the slower read: tui.services.inventory_graph)
-    assert not uses_resource_graph("auto", 10)
-    assert not uses_resource_graph("auto", 5000)
-    assert uses_resource_graph("resource-graph", 1)
-    assert not uses_resource_graph("arm", 5000)
+    assert not uses_resource_graph("auto")
+    assert uses_resource_graph("resource-graph")
+    assert not uses_resource_graph("arm")
     with pytest.raises(ValueError):
-        uses_resource_graph("graph", 1)
+        uses_resource_graph("graph")
 
 
 async def test_through_resource_graph_within_its_query_quota_nothing_is_refused(

@@ -100,9 +100,8 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resource-graph-quota",
         type=_non_negative,
-        default=15,
         metavar="N",
-        help="Resource Graph queries each caller may send in 5 seconds, as Azure allows (default: %(default)s; 0: any)",
+        help="Resource Graph queries each caller may send in 5 seconds (default: Azure's, 15; 0: any)",
     )
     parser.add_argument("--caller", metavar="NAME|OBJECT_ID", help="who the token endpoints sign in by default")
     parser.add_argument(
@@ -121,7 +120,10 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tui.emulator.arm.query_quota import QUERIES
     from tui.emulator.server import Emulator
+
+    quota = getattr(args, "resource_graph_quota", None)
 
     tenant = "demo"
     if getattr(args, "tenant_file", None):
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             caller=args.caller,
             scale=args.scale,
             replication_delay_s=getattr(args, "replication_delay_s", 0.0),
-            resource_graph_quota=getattr(args, "resource_graph_quota", 15),
+            resource_graph_quota=QUERIES if quota is None else quota,
         )
         emulator.start()
         for refused in getattr(args, "refuse_usage", None) or []:

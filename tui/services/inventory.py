@@ -122,7 +122,7 @@ class InventoryLoader(RoleAssignmentPhases, DirectoryPhases, ResourceGraphPhases
         on_partial: PartialFn | None = None,
         source: str = "auto",
     ) -> None:
-        uses_resource_graph(source, 0)  # (an unknown source fails here, before any request)
+        uses_resource_graph(source)  # (an unknown source fails here, before any request)
         self.source = source
         self.backend = backend
         self.progress = progress
@@ -372,7 +372,7 @@ class InventoryLoader(RoleAssignmentPhases, DirectoryPhases, ResourceGraphPhases
     async def read_each_subscription(self) -> None:
         """Resources and role assignments of every subscription, concurrently (bounded) (meanwhile, the partial
         inventory grows as Graph's pages of identities land: tui.services.inventory_partial)."""
-        if uses_resource_graph(self.source, len(self.subscriptions)):
+        if uses_resource_graph(self.source):
             await self.read_through_resource_graph()
         else:
             await asyncio.gather(*(self.read_subscription(s) for s in self.subscriptions))

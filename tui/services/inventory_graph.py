@@ -43,7 +43,7 @@ def batches_of(subscriptions: list[Subscription]) -> list[list[Subscription]]:
     return [subscriptions[i : i + size] for i in range(0, len(subscriptions), size)]
 
 
-def uses_resource_graph(source: str, subscriptions: int) -> bool:
+def uses_resource_graph(source: str) -> bool:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}: one of {', '.join(SOURCES)}")
     return source == "resource-graph"  # ("auto": ARM's listings, at any number of subscriptions: see the module)
