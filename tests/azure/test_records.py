@@ -179,6 +179,27 @@ async def test_the_next_page_is_asked_for_before_this_one_is_decoded() -> None:
     assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
 
 
+async def test_a_link_the_quick_reads_miss_is_followed_after_the_decode() -> None:
+    """A link neither at the end of a page nor before its items (nothing ARM or Graph writes, but the answer is
+    untrusted): next_link does not decode the page on the event loop to find it; the full decode does, and the next
+    page is asked for then."""
+    events: list[str] = []
+    bodies = {None: b'{"value": [1, 2], "nextLink": "p2", "count": 2}', "p2": b'{"value": [3]}'}
+    assert records.next_link(bodies[None], "nextLink") is None
+
+    async def page(link: str | None, _seen: Callable[[str], None]) -> bytes:
+        events.append(f"ask {link}")
+        return bodies[link]
+
+    async def decoded(body: bytes | None) -> tuple[list, str | None]:
+        data = json.loads(body or b"{}")
+        events.append(f"decoded {data['value']}")
+        return data["value"], data.get("nextLink")
+
+    assert await read_ahead(page, decoded, "nextLink") == [1, 2, 3]
+    assert events == ["ask None", "decoded [1, 2]", "ask p2", "decoded [3]"]
+
+
 async def test_a_link_seen_in_the_head_of_a_page_asks_for_the_next_one_before_the_body_is_in() -> None:
     """read_ahead with ``seen``: the next page goes out when the page reports its link (as Graph's do, from the head
     of the answer), before the body is in; a wrong hint is dropped and the decoded link followed instead."""
