@@ -35,17 +35,12 @@ class ArmClients:
 
     def _common(self) -> dict[str, Any]:
         if self._transport is None:
-            import aiohttp
             from azure.core.pipeline.transport import AioHttpTransport
 
-            connector = aiohttp.TCPConnector(ssl=self.ssl, limit=self.connections)
+            from tui.azure.sessions import client_session
+
             trust_env = env_proxy_applies(self.cloud.arm_url)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=trust_env)
-            # aiohttp silently sends a PUT or DELETE again when a kept-alive connection drops before the answer; a
-            # write must never be resent without mitui knowing (Session.apply reads back instead), and reads are
-            # retried by azure-core anyway. aiohttp has no public switch for this (3.9+: _retry_connection).
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            self._session = client_session(self.ssl, self.connections, trust_env=trust_env)
             self._transport = AioHttpTransport(session=self._session, session_owner=False)
         return {
             "base_url": self.cloud.arm_url,

@@ -93,7 +93,7 @@ def _map(exc: BaseException, where: str, write: bool) -> MituiError:
         return _from_graph(exc, where, write)
     mod = type(exc).__module__
     if mod.startswith("httpx") or mod.startswith("httpcore") or isinstance(exc, OSError | TimeoutError):
-        if name in ("RemoteProtocolError", "ReadError", "ReadTimeout", "WriteError") or "Disconnected" in str(exc):
+        if _answer_lost(exc):
             return Unreachable(
                 f"The connection to {where} broke before its answer arrived",
                 "the change may or may not have been made; mitui reads it back",
@@ -103,6 +103,33 @@ def _map(exc: BaseException, where: str, write: bool) -> MituiError:
     if isinstance(exc, ValueError | TypeError | KeyError):
         return ServiceError(f"{where} sent an answer mitui cannot read", _clean(f"{name}: {exc}", 300))
     return ServiceError(f"{where}: {name}", _clean(exc, 300))
+
+
+# A connection that broke after the request went out: httpx's names for it, and aiohttp's (Graph's httpx client
+# runs on aiohttp, tui.azure.graph: httpx-aiohttp raises httpx's errors from aiohttp's, and names a server that
+# hung up a ConnectTimeout).
+_LOST = frozenset(
+    {
+        "RemoteProtocolError",
+        "ReadError",
+        "ReadTimeout",
+        "WriteError",
+        "ServerDisconnectedError",
+        "ClientPayloadError",
+        "SocketTimeoutError",
+        "ClientOSError",
+    }
+)
+
+
+def _answer_lost(exc: BaseException) -> bool:
+    """Whether the request may have reached the service (its answer lost), not a connection never made."""
+    names = {t.__name__ for t in type(exc).__mro__}
+    if exc.__cause__ is not None:
+        names |= {t.__name__ for t in type(exc.__cause__).__mro__}
+    if "ClientConnectorError" in names:  # (aiohttp: connecting failed; a ClientOSError too)
+        return False
+    return bool(names & _LOST) or "Disconnected" in str(exc)
 
 
 def _arm_request_id(exc: Any) -> str | None:
