@@ -25,6 +25,7 @@ class ArmClients:
         self._transport: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._ssl: Any = None
+        self._reads: Any = None
 
     @property
     def ssl(self) -> Any:
@@ -49,6 +50,32 @@ class ArmClients:
             "per_call_policies": arm_policies(self.gate),
             "per_retry_policies": arm_retry_observer(self.gate),
         }
+
+    def reads(self) -> Any:
+        """The pipeline ARM's listings go through (tui.azure.paging.arm_pages): what an SDK client's pipeline does
+        for a GET (a client request id, the user agent, the read-only gate, azure-core's retries of 429 with its
+        Retry-After, 5xx and dropped connections, ARM's token with its claims challenges, the retry observer), without
+        the policies only writes or diagnostics use (resource provider registration, redirects, logging, tracing):
+        about half of the pipeline's CPU per page, and a load at 200:40000 reads ~450 pages."""
+        if self._reads is None:
+            from azure.core import AsyncPipelineClient
+            from azure.core.pipeline import AsyncPipeline
+            from azure.core.pipeline.policies import AsyncRetryPolicy, HeadersPolicy, RequestIdPolicy, UserAgentPolicy
+            from azure.mgmt.core.policies import AsyncARMChallengeAuthenticationPolicy
+
+            common = self._common()
+            policies = [
+                RequestIdPolicy(),
+                HeadersPolicy(),
+                UserAgentPolicy(sdk_moniker="mitui"),
+                *common["per_call_policies"],
+                AsyncRetryPolicy(),
+                AsyncARMChallengeAuthenticationPolicy(self.credential, self.cloud.arm_scope),
+                *common["per_retry_policies"],
+            ]
+            pipeline = AsyncPipeline(common["transport"], policies)
+            self._reads = AsyncPipelineClient(self.cloud.arm_url, pipeline=pipeline)
+        return self._reads
 
     def _get(self, kind: str, sub: str, make: Any) -> Any:
         key = (kind, sub)
@@ -117,6 +144,7 @@ class ArmClients:
             with contextlib.suppress(Exception):
                 await client.close()
         self._clients.clear()
+        self._reads = None  # (its transport is the session's, closed below)
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -79,8 +79,8 @@ async def arm_body(calls: Calls, client: Any, request: Any, **options: Any) -> b
     # the request that send_request takes first (a fresh request per page here: ~0.2 ms each, 440 listings at
     # 200:40000). Every autorest client keeps its pipeline in _client; the newer ones their endpoint in
     # _config.base_url (for the "{endpoint}" of their pipeline's URL), the older ones in the pipeline itself.
-    pipeline = client._client
-    endpoint = getattr(client._config, "base_url", None)
+    pipeline = getattr(client, "_client", client)  # (ArmClients.reads is a pipeline client itself)
+    endpoint = getattr(getattr(client, "_config", None), "base_url", None)
     request.url = pipeline.format_url(request.url, **({"endpoint": endpoint} if endpoint else {}))
     send_request = pipeline.send_request
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
@@ -116,10 +116,10 @@ async def arm_pages(
     client: Any = None,
 ) -> list:
     """Every item of an ARM collection as plain JSON (or ``convert``-ed); through ``client``'s pipeline (any ARM
-    client's will do: the URL carries everything; by default the subscriptions client's)."""
+    client's will do: the URL carries everything; by default the pipeline for reads, ArmClients.reads)."""
     from azure.core.rest import HttpRequest
 
-    client = client if client is not None else calls.arm.subscriptions()
+    client = client if client is not None else calls.arm.reads()
 
     def page(link: str | None, _seen: Callable[[str], None]) -> Awaitable[bytes]:
         request = HttpRequest("GET", link or url, params={} if link else params, headers={"Accept": "application/json"})
