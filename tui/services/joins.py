@@ -27,9 +27,9 @@ from tui.services.scopes import (
     is_inherited,
     last_segment,
     lowered,
-    resource_group_of,
     resource_type_of,
     scope_key,
+    subscription_and_group,
     subscription_of,
 )
 
@@ -204,7 +204,7 @@ def _identity(
     else:
         used_by = (res.id if res else resource_id,) if resource_id else ()
         rtype = (res.type if res else None) or resource_type_of(resource_id)
-    sub, group = where if where is not None else (subscription_of(resource_id), resource_group_of(resource_id))
+    sub, group = where if where is not None else subscription_and_group(resource_id)
     # (by position, the model's field order: made by the ten thousand, some twice, as their resources land)
     return ManagedIdentity(
         principal_id,
