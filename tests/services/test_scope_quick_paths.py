@@ -9,19 +9,6 @@ from hypothesis import strategies as st
 from tui.services.scopes import resource_group_of, resource_type_of, subscription_and_group, subscription_of
 
 
-def _by_segments(resource_id: str) -> str | None:
-    """The reading by segments (the function's general path, and its only one before the quick path)."""
-    parts = [p for p in resource_id.split("/") if p]
-    low = [p.lower() for p in parts]
-    if "providers" not in low:
-        return None
-    i = len(low) - 1 - low[::-1].index("providers")
-    rest = parts[i + 1 :]
-    if len(rest) < 3:
-        return None
-    return "/".join([rest[0], *rest[1:][0::2]])
-
-
 def test_the_types_of_common_ids() -> None:
     sub = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"
     assert resource_type_of(f"{sub}/resourceGroups/rg/providers/Microsoft.Web/sites/app") == "Microsoft.Web/sites"
@@ -41,7 +28,8 @@ _SEGMENT = st.sampled_from(["providers", "Providers", "Microsoft.Web", "sites", 
 @given(st.lists(_SEGMENT, max_size=9), st.booleans(), st.booleans())
 def test_the_quick_path_reads_as_the_segments_do(segments: list[str], lead: bool, trail: bool) -> None:
     resource_id = ("/" if lead else "") + "/".join(segments) + ("/" if trail else "")
-    assert resource_type_of(resource_id) == _by_segments(resource_id)
+    # (doubled slashes name the same segments, and take the segment-by-segment reading)
+    assert resource_type_of(resource_id) == resource_type_of(resource_id.replace("/", "//"))
 
 
 @given(
