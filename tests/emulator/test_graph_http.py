@@ -140,6 +140,38 @@ async def test_paging_follows_absolute_next_links_to_the_end(demo_emulator):
     assert len(seen) == len(set(seen)) == len(tenant.service_principals)
 
 
+async def test_grants_page_through_what_the_first_page_matched_until_the_grants_change(demo_emulator):
+    """A next page of a resource's grants pages through its first page's matches (Graph's cursor), and a grant
+    removed between two pages is not listed by the next one."""
+    tenant = demo_emulator.tenant
+    graph = _graph(tenant)
+    truth = sorted(g.id for g in tenant.app_role_assignments.values() if g.resource_id == graph.id)
+    assert len(truth) >= 6
+
+    async def listing(between=None) -> list[str]:
+        seen: list[str] = []
+        async with raw_client(demo_emulator) as http:
+            url = f"/servicePrincipals/{graph.id}/appRoleAssignedTo?$top=2"
+            while url:
+                body = (await http.get(url)).json()
+                seen += [v["id"] for v in body["value"]]
+                url = body.get("@odata.nextLink")
+                if between is not None and url:
+                    between, act = None, between
+                    act()
+        return seen
+
+    assert sorted(await listing()) == truth
+    first_two = (await listing())[:2]
+    last = truth[-1] if truth[-1] not in first_two else truth[0]
+    with tenant.lock:
+        removed = tenant.app_role_assignments[last]
+    seen = await listing(between=lambda: tenant.app_role_assignments.pop(last))
+    assert last not in seen and len(seen) == len(set(seen)) == len(truth) - 1
+    with tenant.lock:
+        tenant.app_role_assignments[last] = removed
+
+
 async def test_batch_runs_each_request_through_the_same_handlers(emulator_factory):
     emu = emulator_factory()
     tenant = emu.tenant

@@ -11,7 +11,9 @@ from typing import Any
 import aiohttp
 from graph_support import MICROSOFT_GRAPH_APP_ID, raw_client
 
+from tui.emulator.arm.shapes import ROLE_ASSIGNMENT_FIELDS, role_assignment_text
 from tui.emulator.server import Emulator
+from tui.emulator.tenant import RoleAssignment
 from tui.emulator.text_cache import TextCache, snapshot
 
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -167,3 +169,25 @@ def test_entries_of_items_that_are_gone_are_dropped() -> None:
     keep: TextCache[dict] = TextCache(json.dumps, lambda d: d["v"])
     keep.warm(items)
     assert len(keep) == len(items)
+
+
+def test_items_that_count_their_edits_are_checked_again_only_after_an_edit() -> None:
+    ras = [RoleAssignment(str(i), "/subscriptions/s", f"/roleDefinitions/{i}", "p") for i in range(3)]
+    checked: list[str] = []
+
+    def key(ra: RoleAssignment) -> tuple:
+        checked.append(ra.name)
+        return ROLE_ASSIGNMENT_FIELDS(ra)
+
+    cache: TextCache[RoleAssignment, str] = TextCache(role_assignment_text, key, edits=lambda: RoleAssignment.last_edit)
+    first = cache.texts(ras)
+    assert first == [role_assignment_text(ra) for ra in ras] and checked == ["0", "1", "2"]
+    assert cache.texts(ras) == first and checked == ["0", "1", "2"]  # nothing edited: no snapshot taken
+    ras[1].description = "edited"  # any edit: each item is checked once more, and the edited one encoded afresh
+    second = cache.texts(ras)
+    assert second[1] == role_assignment_text(ras[1]) != first[1] and second[::2] == first[::2]
+    assert checked == ["0", "1", "2"] * 2
+    assert cache.texts(ras) == second and len(checked) == 6
+    plain: TextCache[RoleAssignment, str] = TextCache(role_assignment_text, key)  # no edit count: always checked
+    plain.texts(ras), plain.texts(ras)
+    assert len(checked) == 12

@@ -11,12 +11,13 @@ lookups compare them case-insensitively through :func:`arm_key`.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 if TYPE_CHECKING:
     from tui.emulator.automation import AutomationState
@@ -163,8 +164,26 @@ class RoleDefinition:
         return f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{self.name}"
 
 
+_edit_numbers = itertools.count(1)
+
+
+class Edited:
+    """Tells when an instance of the class last changed: every field set (at creation too) gives the class's
+    ``last_edit`` a new, higher number. A cache of what such objects look like then knows in one comparison that
+    none has changed since it last looked (``TextCache``'s ``edits``). Only for classes whose fields all hold values
+    that cannot change in place (strings, numbers, None): an edit inside a list or a dict would not be counted."""
+
+    last_edit: ClassVar[int] = 0
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        type(self).last_edit = next(_edit_numbers)  # (next() on a count is atomic: no two edits share a number)
+
+
 @dataclass
-class RoleAssignment:
+class RoleAssignment(Edited):
+    """An Azure role assignment; its fields are all strings or None (:class:`Edited` counts its edits)."""
+
     name: str  # the GUID chosen by the client
     scope: str  # as created
     role_definition_id: str  # as ARM returns it: /subscriptions/{sub}/providers/.../roleDefinitions/{guid}

@@ -55,7 +55,10 @@ class ArmApi(ApiFamily):
         self._ratelimit_writes = 1199
         # every field of a role assignment goes into its text, and all of them are strings (or None)
         self.role_assignment_texts: TextCache[RoleAssignment, str] = TextCache(
-            role_assignment_text, ROLE_ASSIGNMENT_FIELDS, lambda: len(self.ctx.tenant.role_assignments)
+            role_assignment_text,
+            ROLE_ASSIGNMENT_FIELDS,
+            lambda: len(self.ctx.tenant.role_assignments),
+            lambda: RoleAssignment.last_edit,
         )
 
         # a resource's text also holds the tenant id and its user-assigned identities' principal and client ids

@@ -379,7 +379,9 @@ def kept_rows(tenant: Callable[[], Tenant]) -> dict[str, TextCache[Any, Kept]]:
         return row(parts, KEPT_COLUMNS["resources"])
 
     return {
-        "authorizationresources": TextCache(assignment, ROLE_ASSIGNMENT_FIELDS, lambda: len(tenant().role_assignments)),
+        "authorizationresources": TextCache(
+            assignment, ROLE_ASSIGNMENT_FIELDS, lambda: len(tenant().role_assignments), lambda: RoleAssignment.last_edit
+        ),
         "resources": TextCache(resource, lambda r: resource_key(r, tenant()), lambda: len(tenant().resources)),
     }
 

@@ -8,7 +8,7 @@ from tui.emulator.builder import format_time
 from tui.emulator.graph.call import V1, GraphCall, GraphResult, object_body
 from tui.emulator.graph.directory import utc_now
 from tui.emulator.graph.objects import not_found, sp_from_params
-from tui.emulator.graph.paging import context_url, page
+from tui.emulator.graph.paging import Cursors, context_url, page
 from tui.emulator.graph.permissions import (
     ASSIGNMENT_READ_ROLES,
     GRANT_ANY_DIRECTORY_ROLES,
@@ -25,12 +25,18 @@ from tui.emulator.ids import app_role_assignment_id, is_guid
 from tui.emulator.tenant import AppRoleAssignment, ServicePrincipal, User
 from tui.emulator.wire import ApiError
 
+_cursors: Cursors[AppRoleAssignment] = Cursors()
+
 
 def _assignments(call: GraphCall, sp: ServicePrincipal, side: str) -> list[AppRoleAssignment]:
-    grants = call.tenant.app_role_assignments.values()
-    if side == "appRoleAssignments":
-        return [g for g in grants if g.principal_id == sp.id]
-    return [g for g in grants if g.resource_id == sp.id]
+    grants = call.tenant.app_role_assignments
+
+    def scan() -> list[AppRoleAssignment]:
+        if side == "appRoleAssignments":
+            return [g for g in grants.values() if g.principal_id == sp.id]
+        return [g for g in grants.values() if g.resource_id == sp.id]
+
+    return _cursors.matches(call, grants, scan)
 
 
 def list_assignments(call: GraphCall, side: str) -> GraphResult:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from tui.emulator.graph import query as q
 from tui.emulator.graph.call import V1, GraphCall, GraphResult
 from tui.emulator.wire import ApiError, JsonText, dumps
+
+T = TypeVar("T")
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 999
@@ -67,7 +70,34 @@ def count_flag(call: GraphCall) -> bool:
     return raw.strip().lower() == "true"
 
 
-# The matches of a listing's first page, for its next pages: a listing of N service principals in pages of P
-# would otherwise filter all N for each of its N/P pages. A next page (one with $skiptoken) pages through what
-# its first page matched, as Graph's cursors do, while the tenant's service principals stay the same (their
-# count and the last one added); a first page always filters afresh.
+class Cursors(Generic[T]):
+    """The matches of a listing's first page, for its next pages: a listing of N items in pages of P would otherwise
+    filter all N for each of its N/P pages. A next page (one with ``$skiptoken``) pages through what its first page
+    matched, as Graph's cursors do, while the collection it was filtered from stays the same (its count and the last
+    item added); a first page always filters afresh. Kept per tenant, for the last few listings."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self._by_tenant: weakref.WeakKeyDictionary[Any, dict[tuple, tuple[tuple, list[T]]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def matches(self, call: GraphCall, collection: dict[str, Any], compute: Callable[[], list[T]]) -> list[T]:
+        """``compute()``, or (for a next page of a listing whose first page was computed) its remembered result."""
+        stamp = (len(collection), next(reversed(collection), None))
+        cache = self._by_tenant.setdefault(call.tenant, {})
+        key = (
+            call.eventual,
+            call.path.lower(),
+            tuple(sorted((k, v) for k, v in call.query.items() if k != "$skiptoken")),
+        )
+        if "$skiptoken" in call.query:
+            hit = cache.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        found = compute()
+        if len(cache) >= self.SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = (stamp, found)
+        return found

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import weakref
-
 from tui.emulator.graph import query as q
 from tui.emulator.graph.call import GraphCall, GraphResult, object_body
 from tui.emulator.graph.objects import sp_from_params, sp_get
-from tui.emulator.graph.paging import context_url, count_flag, page
+from tui.emulator.graph.paging import Cursors, context_url, count_flag, page
 from tui.emulator.graph.permissions import require_manage_sp, require_read
 from tui.emulator.graph.shapes import SP_FILTER_PROPS, SP_PROPERTIES, sp_json_selected
-from tui.emulator.tenant import ServicePrincipal, Tenant, remove_service_principal
+from tui.emulator.tenant import ServicePrincipal, remove_service_principal
 from tui.emulator.wire import ApiError
 
-_SPS_CACHE_SIZE = 16
-_SpsCache = dict[tuple, tuple[tuple[int, str | None], list[ServicePrincipal]]]
-_sps_caches: weakref.WeakKeyDictionary[Tenant, _SpsCache] = weakref.WeakKeyDictionary()
+_cursors: Cursors[ServicePrincipal] = Cursors()
 
 
 def _query_sps(call: GraphCall) -> list[ServicePrincipal]:
-    sps = call.tenant.service_principals
-    stamp = (len(sps), next(reversed(sps), None))
-    cache = _sps_caches.setdefault(call.tenant, {})
-    key = (
-        call.eventual,
-        tuple(sorted((k, v) for k, v in call.query.items() if k != "$skiptoken")),
-    )
-    if "$skiptoken" in call.query:
-        hit = cache.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-    matches = _filter_sps(call)
-    if len(cache) >= _SPS_CACHE_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = (stamp, matches)
-    return matches
+    return _cursors.matches(call, call.tenant.service_principals, lambda: _filter_sps(call))
 
 
 def _filter_sps(call: GraphCall) -> list[ServicePrincipal]:
