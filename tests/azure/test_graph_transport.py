@@ -44,3 +44,14 @@ async def test_a_lost_answer_is_not_a_connection_never_made() -> None:
     finally:
         await http.aclose()
     assert http.transport.client.closed  # (the aiohttp session under httpx: msgraph-core's wrapper leaves it open)
+
+
+async def test_the_transport_trusts_the_context_given_and_makes_none_of_its_own() -> None:
+    import ssl
+
+    trust = ssl.create_default_context()
+    _, http = make_graph_client(object(), cloud_by_name("AzureCloud"), None, Gate(read_only=True), ssl=trust)
+    try:
+        assert http.transport.ssl_context is trust
+    finally:
+        await http.aclose()

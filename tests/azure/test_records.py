@@ -53,12 +53,28 @@ async def test_the_sandboxs_pages_read_the_same_both_ways(demo_emulator: Emulato
                     seen["tags"] += sum(1 for r in items if len(r.tags) > 1)
         assert all(seen.values()), seen  # (every kind of field was compared at least once)
 
+        graph = await backend.get_resource_app("00000003-0000-0000-c000-000000000000")
+        assert graph is not None
+        grants = await backend.list_app_role_assigned_to([graph.id])  # (through $batch, decoded into records)
+        assert grants and all(g.principal_display_name and g.created for g in grants)
+        body = json.dumps({"value": [_grant_json(g) for g in grants]}).encode()
+        assert both(body, records.APP_ROLE_GRANTS, "@odata.nextLink", fits=True)[0] == grants
+
         identities = await backend.list_managed_identity_principals()
         assert identities and any(i.user_assigned for i in identities) and all(i.resource_id for i in identities)
         body = json.dumps({"value": [_sp_json(i) for i in identities]}).encode()
         assert both(body, records.MANAGED_IDENTITIES, "@odata.nextLink", fits=True)[0] == identities
     finally:
         await session.close()
+
+
+def _grant_json(g) -> dict:  # noqa: ANN001
+    return {
+        "id": g.id, "deletedDateTime": None, "appRoleId": g.app_role_id, "createdDateTime": g.created,
+        "principalDisplayName": g.principal_display_name, "principalId": g.principal_id,
+        "principalType": "ServicePrincipal", "resourceDisplayName": g.resource_display_name,
+        "resourceId": g.resource_id,
+    }  # fmt: skip
 
 
 def _sp_json(i) -> dict:  # noqa: ANN001
@@ -88,6 +104,10 @@ ODD_ASSIGNMENTS = [
          records.RESOURCES),
         ({"value": [{"id": "s", "alternativeNames": ["isExplicit=True", "/subscriptions/x/r"]}, {}], "nextLink": ""},
          records.MANAGED_IDENTITIES),
+        ({"value": [{"id": "g", "principalId": "p", "appRoleId": "r", "principalDisplayName": "[b]x[/b]"}, {},
+                    {"id": "h", "createdDateTime": None, "resourceDisplayName": ""}], "@odata.nextLink": "n"},
+         records.APP_ROLE_GRANTS),
+        ({"value": [{"id": "g", "principalId": ["not", "text"]}]}, records.APP_ROLE_GRANTS),  # a misfit
         ({"value": []}, records.RESOURCES),
         ({}, records.ROLE_ASSIGNMENTS),
     ],
@@ -287,3 +307,34 @@ def test_an_app_role_grant_as_graph_sends_it_fills_each_field_of_the_model() -> 
         created="2026-01-02T03:04:05Z",
     )  # fmt: skip
     assert wire.app_role_grant({}).created is None
+
+
+async def test_grants_of_several_pages_read_through_batch_and_records_are_the_tenants(
+    emulator_factory, tmp_path
+) -> None:  # noqa: ANN001
+    """A resource's grants over two pages: the first from the $batch's answer (plain JSON), the next decoded into
+    records; each the sandbox's grant, field by field."""
+    from tui.emulator.tenants.generated import build_generated_tenant
+
+    tenant = build_generated_tenant(3, 2500, seed=3)
+    emulator = emulator_factory(tenant)
+    graph = tenant.service_principal_by_app_id("00000003-0000-0000-c000-000000000000")
+    assert graph is not None
+    truth = {g.id: g for g in tenant.app_role_assignments.values() if g.resource_id == graph.id}
+    assert len(truth) > 999
+    session = await connect_emulator(emulator, audit_log=str(tmp_path / "a.jsonl"))
+    try:
+        grants = await session.backend.list_app_role_assigned_to([graph.id])
+    finally:
+        await session.close()
+    assert len(grants) == len(truth) == len({g.id for g in grants})
+    for g in grants:
+        want = truth[g.id]
+        assert (g.principal_id, g.resource_id, g.app_role_id, g.created) == (
+            want.principal_id,
+            want.resource_id,
+            want.app_role_id,
+            want.created_date_time or None,
+        )
+        assert g.principal_display_name == tenant.principal(want.principal_id).display_name
+        assert g.resource_display_name == graph.display_name

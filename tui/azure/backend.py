@@ -49,7 +49,7 @@ from tui.services.models import (
     Subscription,
 )
 from tui.services.odata import arm_id, eq, guid, is_guid, quote
-from tui.services.offload import gather_limited, off_loop
+from tui.services.offload import gather_limited
 from tui.services.scopes import resource_group_of, scope_level
 
 GRAPH_PAGE = 999
@@ -259,18 +259,18 @@ class AzureBackend(UsageReads, AutomationCalls, Calls):
     async def list_app_role_assigned_to(self, resource_ids: list[str]) -> list[AppRoleAssignment]:
         ids = [guid(r, "service principal id") for r in resource_ids]
         urls = {rid: f"/servicePrincipals/{rid}/appRoleAssignedTo?$top={GRAPH_PAGE}" for rid in ids}
-        pages = await batched_collections(self, urls)
-        # (tens of thousands of grants: converted in the CPU worker, not on the event loop)
-        return await off_loop(lambda: [wire.app_role_grant(g) for rid in ids for g in pages.get(rid, [])])
+        # (tens of thousands of grants: decoded straight into records, converted in the CPU worker)
+        pages = await batched_collections(self, urls, convert=records.APP_ROLE_GRANTS)
+        return [g for rid in ids for g in pages.get(rid, [])]
 
     async def list_app_role_assignments(self, principal_ids: list[str]) -> dict[str, list[AppRoleAssignment]]:
         ids = [guid(p, "principal id") for p in principal_ids]
         if len(ids) == 1:  # a single identity (planning a change): one plain request
             builder = self.graph.service_principals.by_service_principal_id(ids[0]).app_role_assignments
-            return {ids[0]: await graph_pages(self, builder.to_get_request_information(), wire.app_role_grant)}
+            return {ids[0]: await graph_pages(self, builder.to_get_request_information(), records.APP_ROLE_GRANTS)}
         urls = {pid: f"/servicePrincipals/{pid}/appRoleAssignments?$top={GRAPH_PAGE}" for pid in ids}
-        pages = await batched_collections(self, urls)
-        return await off_loop(lambda: {pid: [wire.app_role_grant(g) for g in pages.get(pid, [])] for pid in ids})
+        pages = await batched_collections(self, urls, convert=records.APP_ROLE_GRANTS)
+        return {pid: pages.get(pid, []) for pid in ids}
 
     async def list_directory_role_assignments_of(self, principal_id: str) -> list[DirectoryRoleAssignment]:
         from kiota_abstractions.base_request_configuration import RequestConfiguration

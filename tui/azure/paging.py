@@ -287,10 +287,15 @@ def _drop(page: _Page | None) -> None:
 
 
 async def batched_collections(
-    calls: Calls, urls: dict[str, str], headers: dict[str, str] | None = None
-) -> dict[str, list[dict]]:
+    calls: Calls,
+    urls: dict[str, str],
+    headers: dict[str, str] | None = None,
+    convert: Callable[[dict], Any] | None = None,
+) -> dict[str, list]:
     """GET each relative URL (by key) through Graph ``$batch``, 20 per request, then follow each nextLink; ``headers``
-    go with each request (e.g. ``ConsistencyLevel: eventual``).
+    go with each request (e.g. ``ConsistencyLevel: eventual``). Each item as plain JSON, or ``convert``-ed in the CPU
+    worker (a :class:`tui.azure.records.Records`: the pages after the first decoded straight into its records; the
+    first, which the batch's answer holds, from its JSON).
 
     Items answered 429 / 503 / 504 inside a batch are sent again (after their Retry-After), a bounded number of
     times; any other failed item fails the whole read."""
@@ -332,10 +337,20 @@ async def batched_collections(
         info = RequestInformation()
         info.http_method = Method.GET
         info.url = link
-        results[key].extend(await graph_pages(calls, info, headers=headers))
+        results[key].extend(await graph_pages(calls, info, convert, headers=headers))
 
+    firsts = {k: len(v) for k, v in results.items()}
     await gather_limited([follow(k, v) for k, v in next_links.items()], calls.concurrency)
-    return results
+    if convert is None:
+        return results
+
+    def converted() -> dict[str, list]:
+        return {
+            k: [convert(v) for v in items[: firsts[k]] if isinstance(v, dict)] + items[firsts[k] :]
+            for k, items in results.items()
+        }
+
+    return await off_loop(converted)
 
 
 async def post_batch(
